@@ -1,0 +1,68 @@
+import type { ErrorObject } from "ajv";
+
+/** One schema violation in the words an operator reads: where (JSON pointer) and what was expected. */
+export interface Violation {
+  pointer: string;
+  keyword: string;
+  message: string;
+}
+
+function describe(e: ErrorObject): string {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case "required":
+      return `missing required property "${p.missingProperty}"`;
+    case "additionalProperties":
+      return `unknown property "${p.additionalProperty}"`;
+    case "type":
+      return `expected ${p.type}, got ${typeName(e.data)}`;
+    case "enum":
+      return `expected one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}, got ${JSON.stringify(e.data)}`;
+    case "const":
+      return `expected ${JSON.stringify(p.allowedValue)}`;
+    case "pattern":
+      return `${JSON.stringify(e.data)} does not match ${p.pattern}`;
+    case "minLength":
+      return `expected at least ${p.limit} characters, got ${String(e.data).length}`;
+    case "maxLength":
+      return `expected at most ${p.limit} characters, got ${String(e.data).length}`;
+    case "minimum":
+    case "maximum":
+    case "exclusiveMinimum":
+    case "exclusiveMaximum":
+      return `expected a number ${p.comparison} ${p.limit}, got ${JSON.stringify(e.data)}`;
+    case "oneOf":
+      return "expected exactly one of the alternatives (see the documentation of this object)";
+    default:
+      return e.message ?? e.keyword;
+  }
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  return typeof v === "number" && Number.isInteger(v) ? "integer" : typeof v;
+}
+
+/**
+ * Turns ajv errors into violations. Drops the noise ajv reports alongside the real cause
+ * (the "if"/"oneOf" wrappers whose branches are already reported).
+ */
+export function formatAjvErrors(errors: readonly ErrorObject[] | null | undefined): Violation[] {
+  if (!errors) return [];
+  const out: Violation[] = [];
+  const seen = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword === "if") continue;
+    const pointer = e.keyword === "required" || e.keyword === "additionalProperties"
+      ? e.instancePath
+      : e.instancePath;
+    const v = { pointer: pointer || "", keyword: e.keyword, message: describe(e) };
+    const key = `${v.pointer}|${v.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(v);
+    }
+  }
+  return out;
+}
