@@ -21,7 +21,7 @@ function describe(e: ErrorObject): string {
     case "const":
       return `expected ${JSON.stringify(p.allowedValue)}`;
     case "pattern":
-      return `${JSON.stringify(e.data)} does not match ${p.pattern}`;
+      return `expected ${expected(e) ?? `a value matching ${p.pattern}`}, got ${JSON.stringify(e.data)}`;
     case "minLength":
       return `expected at least ${p.limit} characters, got ${String(e.data).length}`;
     case "maxLength":
@@ -36,6 +36,12 @@ function describe(e: ErrorObject): string {
     default:
       return e.message ?? e.keyword;
   }
+}
+
+/** The schema's own words for what a pattern accepts (x-expected), when the validator was compiled verbose. */
+function expected(e: ErrorObject): string | undefined {
+  const parent = e.parentSchema as Record<string, unknown> | undefined;
+  return typeof parent?.["x-expected"] === "string" ? (parent["x-expected"] as string) : undefined;
 }
 
 function typeName(v: unknown): string {
@@ -54,10 +60,12 @@ export function formatAjvErrors(errors: readonly ErrorObject[] | null | undefine
   const seen = new Set<string>();
   for (const e of errors) {
     if (e.keyword === "if") continue;
-    const pointer = e.keyword === "required" || e.keyword === "additionalProperties"
-      ? e.instancePath
-      : e.instancePath;
-    const v = { pointer: pointer || "", keyword: e.keyword, message: describe(e) };
+    // An unknown property is reported at the property itself, not at its parent object.
+    const pointer =
+      e.keyword === "additionalProperties"
+        ? `${e.instancePath}/${String((e.params as { additionalProperty: string }).additionalProperty).replace(/~/g, "~0").replace(/\//g, "~1")}`
+        : e.instancePath;
+    const v = { pointer, keyword: e.keyword, message: describe(e) };
     const key = `${v.pointer}|${v.message}`;
     if (!seen.has(key)) {
       seen.add(key);

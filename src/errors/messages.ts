@@ -1,0 +1,70 @@
+/**
+ * The catalogue of every message vfsgen reports. Codes are stable: tests, scripts and operators
+ * grep for them, so a code is never reused for a different problem.
+ */
+export const Messages = {
+  VFS001: "YAML syntax error: {detail}",
+  VFS002: "cannot read file: {detail}",
+  VFS003: "not a virtio-fs configuration: expected a cluster configuration (clusters.<cluster>.<vm>) or an Ansible vars file (top-level virtio_fs_mounts)",
+  VFS010: "{detail}",
+  VFS011: "{detail}",
+  VFS012: "{detail}",
+  VFS013: "{detail}",
+  VFS014: "{detail}",
+  VFS015: "mode must be a quoted octal string such as \"0755\": an unquoted {value} is read by YAML as the number {number}",
+  VFS016: "unknown role variable \"{name}\"{hint}",
+  VFS020: "duplicate tag \"{tag}\": already used by {other}",
+  VFS021: "duplicate mount point \"{path}\": already used by {other}",
+  VFS022: "mount point \"{path}\" is inside the share mounted at \"{parent}\" ({other})",
+  VFS023: "mount point \"{path}\" is not normalised: {why}",
+  VFS024: "mount point must not be \"/\"",
+  VFS025: "host_path is required here: this configuration produces host-side artifacts (domain XML)",
+  VFS026: "options contain \"{option}\" but readonly is {readonly}: set readonly instead of ro/rw",
+  VFS027: "host_path \"{path}\" is not normalised: {why}",
+  VFS040: "schema: {detail}",
+  VFS050: "stale generated file: {detail}",
+  VFS060: "usage: {detail}",
+  VFS061: "no VM named \"{name}\" in this cluster configuration (VMs: {names})",
+} as const;
+
+export type MessageCode = keyof typeof Messages;
+
+export interface Diagnostic {
+  code: MessageCode;
+  /** JSON pointer into the input document ("" for the whole document). */
+  pointer: string;
+  message: string;
+  file?: string;
+  line?: number;
+  col?: number;
+}
+
+export function message(code: MessageCode, params: Record<string, string | number | boolean> = {}): string {
+  return Messages[code].replace(/\{(\w+)\}/g, (_, k: string) => (k in params ? String(params[k]) : `{${k}}`));
+}
+
+export function diagnostic(code: MessageCode, pointer: string, params: Record<string, string | number | boolean> = {}): Diagnostic {
+  return { code, pointer, message: message(code, params) };
+}
+
+/** `FILE:LINE:COL: error[CODE] /pointer: message`, the one format every command prints. */
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = d.file ? `${d.file}:${d.line ?? 1}:${d.col ?? 1}: ` : "";
+  const pointer = d.pointer === "" ? "(document)" : d.pointer;
+  return `${where}error[${d.code}] ${pointer}: ${d.message}`;
+}
+
+/** A failure carrying diagnostics; the CLI prints them and exits non-zero, never a stack trace. */
+export class VfsError extends Error {
+  constructor(readonly diagnostics: Diagnostic[], readonly exitCode = 1) {
+    super(diagnostics.map(formatDiagnostic).join("\n"));
+  }
+}
+
+export function pointerEscape(segment: string | number): string {
+  return String(segment).replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+export function pointerJoin(base: string, ...segments: (string | number)[]): string {
+  return base + segments.map((s) => "/" + pointerEscape(s)).join("");
+}

@@ -1,0 +1,167 @@
+import * as fs from "fs";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { diagnostic, pointerJoin, type Diagnostic, type MessageCode } from "../errors/messages";
+import { formatAjvErrors } from "../errors/ajv-format";
+import { createAjv } from "../schema/ajv";
+import type { Ir } from "../ir/types";
+import { parseSource, type SourceDocument } from "./source-map";
+import { checkShares, type ShareInput } from "./check-shares";
+
+/** One VM of a cluster configuration, or the single implicit VM of a vars file. */
+export interface VmConfig {
+  cluster: string;
+  name: string;
+  /** `<cluster>-<vm>`: the libvirt domain name and inventory host name. */
+  fullName: string;
+  pointer: string;
+  data: Record<string, unknown>;
+  mounts: ShareInput[];
+}
+
+export interface ValidatedConfig {
+  file: string;
+  kind: "cluster" | "vars" | "unknown";
+  vms: VmConfig[];
+  data?: unknown;
+  diagnostics: Diagnostic[];
+}
+
+const VM_KEYS = ["cpu_cores", "memory_gb", "disk_gb", "ip_address", "virtio_fs_mounts"];
+
+interface Validators {
+  cluster: ValidateFunction;
+  vm: ValidateFunction;
+  vars: ValidateFunction;
+  octalPattern: string;
+  knownVars: string[];
+}
+
+const cache = new WeakMap<Ir, Validators>();
+
+function validators(ir: Ir): Validators {
+  let v = cache.get(ir);
+  if (!v) {
+    const ajv = createAjv(ir.schema, { verbose: true });
+    const id = ir.schemaId;
+    const defs = ir.schema.$defs as Record<string, { pattern?: string }>;
+    v = {
+      cluster: ajv.getSchema(`${id}#/$defs/cluster_config`)!,
+      vm: ajv.getSchema(`${id}#/$defs/cluster_vm`)!,
+      vars: ajv.getSchema(`${id}#`)!,
+      octalPattern: String(defs.octal_mode.pattern),
+      knownVars: ir.roleVariables.map((f) => f.name),
+    };
+    cache.set(ir, v);
+  }
+  return v;
+}
+
+const KEYWORD_CODES: Record<string, MessageCode> = {
+  additionalProperties: "VFS010",
+  type: "VFS011",
+  required: "VFS012",
+  enum: "VFS013",
+};
+
+function schemaDiagnostics(errors: ErrorObject[] | null | undefined, base: string, v: Validators, doc: SourceDocument): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const violation of formatAjvErrors(errors)) {
+    const raw = (errors ?? []).find((e) => e.keyword === violation.keyword && (e.instancePath === violation.pointer || violation.keyword === "additionalProperties"));
+    const pointer = base + violation.pointer;
+    const parent = raw?.parentSchema as { pattern?: string } | undefined;
+    if (violation.keyword === "type" && typeof raw?.data === "number" && parent?.pattern === v.octalPattern) {
+      out.push(diagnostic("VFS015", pointer, { value: doc.raw(pointer) ?? String(raw.data), number: String(raw.data) }));
+      continue;
+    }
+    out.push(diagnostic(KEYWORD_CODES[violation.keyword] ?? "VFS014", pointer, { detail: violation.message }));
+  }
+  return out;
+}
+
+function levenshtein(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length][b.length];
+}
+
+function unknownVars(data: Record<string, unknown>, base: string, v: Validators): Diagnostic[] {
+  return Object.keys(data)
+    .filter((k) => k.startsWith("virtio_fs_") && !v.knownVars.includes(k))
+    .map((k) => {
+      const best = v.knownVars.map((n) => [n, levenshtein(k, n)] as const).sort((a, b) => a[1] - b[1])[0];
+      return diagnostic("VFS016", pointerJoin(base, k), { name: k, hint: best && best[1] <= 3 ? ` (did you mean "${best[0]}"?)` : "" });
+    });
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+/** Validates one configuration: schema first, then the cross-share rules, all problems at once. */
+export function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
+  const v = validators(ir);
+  const data = doc.data;
+  const diagnostics: Diagnostic[] = [];
+  const vms: VmConfig[] = [];
+  let kind: ValidatedConfig["kind"] = "unknown";
+
+  if (isObject(data) && "clusters" in data) {
+    kind = "cluster";
+    if (!v.cluster(data)) diagnostics.push(...schemaDiagnostics(v.cluster.errors, "", v, doc));
+    const clusters = isObject(data.clusters) ? data.clusters : {};
+    for (const [cluster, members] of Object.entries(clusters)) {
+      if (!isObject(members)) continue;
+      for (const [name, vm] of Object.entries(members)) {
+        if (!isObject(vm) || !VM_KEYS.some((k) => k in vm)) continue;
+        const pointer = pointerJoin("/clusters", cluster, name);
+        if (!v.vm(vm)) diagnostics.push(...schemaDiagnostics(v.vm.errors, pointer, v, doc));
+        diagnostics.push(...unknownVars(vm, pointer, v));
+        const mounts = Array.isArray(vm.virtio_fs_mounts) ? (vm.virtio_fs_mounts as ShareInput[]) : [];
+        diagnostics.push(...checkShares(mounts, pointerJoin(pointer, "virtio_fs_mounts"), true));
+        vms.push({ cluster, name, fullName: `${cluster}-${name}`, pointer, data: vm, mounts });
+      }
+    }
+  } else if (isObject(data) && Object.keys(data).some((k) => k.startsWith("virtio_fs_") || k === "packer_build")) {
+    kind = "vars";
+    if (!v.vars(data)) diagnostics.push(...schemaDiagnostics(v.vars.errors, "", v, doc));
+    diagnostics.push(...unknownVars(data, "", v));
+    const mounts = Array.isArray(data.virtio_fs_mounts) ? (data.virtio_fs_mounts as ShareInput[]) : [];
+    // Guest-side runtime vars may omit host_path (the seed's runtime playbook does).
+    diagnostics.push(...checkShares(mounts, "/virtio_fs_mounts", false));
+    if (Array.isArray(data.virtio_fs_host_domains)) {
+      data.virtio_fs_host_domains.forEach((d, i) => {
+        if (isObject(d) && Array.isArray(d.mounts)) diagnostics.push(...checkShares(d.mounts as ShareInput[], pointerJoin("/virtio_fs_host_domains", i, "mounts"), true));
+      });
+    }
+    vms.push({ cluster: "", name: "vm", fullName: "vm", pointer: "", data, mounts });
+  } else {
+    diagnostics.push(diagnostic("VFS003", ""));
+  }
+
+  for (const d of diagnostics) {
+    const pos = doc.locate(d.pointer, d.code === "VFS010" || d.code === "VFS016");
+    Object.assign(d, { file: doc.file, line: pos.line, col: pos.col });
+  }
+  diagnostics.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+  return { file: doc.file, kind, vms, data, diagnostics };
+}
+
+export function validateText(file: string, text: string, ir: Ir): ValidatedConfig {
+  const parsed = parseSource(file, text);
+  if (!parsed.doc) return { file, kind: "unknown", vms: [], diagnostics: parsed.diagnostics };
+  return validateDocument(parsed.doc, ir);
+}
+
+export function validateFile(file: string, ir: Ir): ValidatedConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const detail = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "is a directory" : err.message;
+    return { file, kind: "unknown", vms: [], diagnostics: [{ ...diagnostic("VFS002", "", { detail }), file, line: 1, col: 1 }] };
+  }
+  return validateText(file, text, ir);
+}

@@ -1,0 +1,168 @@
+import type { JsonSchema, LoadedSchema } from "../schema/load";
+import { VfsError, diagnostic, pointerJoin } from "../errors/messages";
+import type { FieldIr, FieldType, Ir, ModuleIr, ObjectIr, RoleIr } from "./types";
+
+const COLLECTION = {
+  namespace: "ai_how",
+  name: "virtio_fs",
+  version: "1.0.0",
+  requiresAnsible: ">=2.16.0",
+  repository: "https://example.invalid/ai-how/virtio-fs-collection",
+};
+
+const ROLES: Omit<RoleIr, "variables">[] = [
+  {
+    name: "virtio_fs_mount",
+    plainName: "virtio-fs-mount",
+    shortDescription: "Mount virtio-fs shares in a KVM guest",
+    description: [
+      "Guest side of virtio-fs: installs the packages, loads the virtiofs kernel module and applies every share (mount point, mount, fstab) in one virtio_fs_mount module call.",
+      "With packer_build true it installs and prepares only, for image builds.",
+    ],
+  },
+  {
+    name: "virtio_fs_host",
+    shortDescription: "Offer host directories to libvirt domains over virtio-fs",
+    description: [
+      "Host side of virtio-fs: checks that virtiofsd, QEMU and libvirt are present, checks or creates the host directories, and makes each domain's virtio-fs devices and shared memory match virtio_fs_host_domains.",
+    ],
+  },
+];
+
+const MODULE_SIDES: Record<string, "guest" | "host"> = {
+  virtio_fs_mount: "guest",
+  virtio_fs_info: "guest",
+  virtio_fs_domain: "host",
+};
+
+/** Phase 2: turn the schema into the IR every emitter reads. */
+export function buildIr(loaded: LoadedSchema): Ir {
+  const { schema } = loaded;
+  const defs = (schema.$defs ?? {}) as Record<string, JsonSchema>;
+  const resolver = new Resolver(schema, loaded.relativePath);
+  const roleVariables = resolver.objectFields(schema, "").map((f) => f);
+  const def = (name: string) => {
+    if (!defs[name]) resolver.fail(`/$defs/${name}`, `missing definition "${name}"`);
+    return resolver.object(name, defs[name], `/$defs/${name}`);
+  };
+  const modules: ModuleIr[] = Object.keys(defs)
+    .filter((k) => k.startsWith("module_"))
+    .sort()
+    .map((defName) => {
+      const name = defName.slice("module_".length);
+      const meta = (defs[defName]["x-ansible-module"] ?? {}) as Record<string, unknown>;
+      return {
+        name,
+        defName,
+        args: def(defName),
+        side: MODULE_SIDES[name] ?? "guest",
+        doc: {
+          shortDescription: String(meta.short_description ?? ""),
+          description: (meta.description as string[]) ?? [],
+          examples: String(meta.examples ?? ""),
+          returns: (meta.return as Record<string, unknown>) ?? {},
+        },
+      };
+    });
+  resolver.throwIfFailed();
+  return {
+    schemaPath: loaded.relativePath,
+    schemaId: String(schema.$id ?? ""),
+    schema,
+    title: String(schema.title ?? ""),
+    description: String(schema.description ?? ""),
+    collection: COLLECTION,
+    roleVariables,
+    share: def("share"),
+    hostDomain: def("host_domain"),
+    clusterVm: def("cluster_vm"),
+    domainTemplate: def("domain_template"),
+    modules,
+    roles: ROLES.map((r) => ({ ...r, variables: roleVariables.filter((v) => v.roles.includes(r.name)) })),
+  };
+}
+
+class Resolver {
+  private problems: ReturnType<typeof diagnostic>[] = [];
+  constructor(private readonly root: JsonSchema, private readonly file: string) {}
+
+  fail(pointer: string, detail: string): void {
+    this.problems.push({ ...diagnostic("VFS040", pointer, { detail }), file: this.file });
+  }
+
+  throwIfFailed(): void {
+    if (this.problems.length) throw new VfsError(this.problems);
+  }
+
+  /** Follows local $refs, merging the referring schema's own keywords over the target's. */
+  resolve(node: JsonSchema, pointer: string): JsonSchema {
+    let current = node;
+    const seen = new Set<string>();
+    while (typeof current.$ref === "string") {
+      const ref = current.$ref;
+      if (!ref.startsWith("#/") || seen.has(ref)) {
+        this.fail(pointer, `unsupported or circular $ref "${ref}"`);
+        return current;
+      }
+      seen.add(ref);
+      let target: unknown = this.root;
+      for (const seg of ref.slice(2).split("/")) target = (target as JsonSchema | undefined)?.[seg.replace(/~1/g, "/").replace(/~0/g, "~")];
+      if (!target || typeof target !== "object") {
+        this.fail(pointer, `$ref "${ref}" points nowhere`);
+        return current;
+      }
+      const { $ref: _ignored, ...own } = current;
+      current = { ...(target as JsonSchema), ...own };
+    }
+    return current;
+  }
+
+  object(name: string, node: JsonSchema, pointer: string): ObjectIr {
+    return {
+      name,
+      description: String(node.description ?? ""),
+      fields: this.objectFields(node, pointer),
+      additionalProperties: node.additionalProperties !== false,
+    };
+  }
+
+  objectFields(node: JsonSchema, pointer: string): FieldIr[] {
+    const props = (node.properties ?? {}) as Record<string, JsonSchema>;
+    const required = new Set((node.required as string[] | undefined) ?? []);
+    const inheritedRoles = (node["x-roles"] as string[] | undefined) ?? [];
+    return Object.entries(props).map(([name, raw]) => {
+      const fieldPointer = pointerJoin(pointer, "properties", name);
+      const p = this.resolve(raw, fieldPointer);
+      const type = this.typeOf(p, fieldPointer);
+      const field: FieldIr = {
+        name,
+        schemaPointer: fieldPointer,
+        description: String(p.description ?? ""),
+        type,
+        required: required.has(name),
+        roles: (raw["x-roles"] as string[] | undefined) ?? (pointer === "" ? inheritedRoles : []),
+      };
+      for (const k of ["default", "enum", "pattern", "minLength", "maxLength", "minimum", "maximum"] as const) {
+        if (p[k] !== undefined) (field as unknown as Record<string, unknown>)[k] = p[k];
+      }
+      if (type === "array" && p.items) {
+        const itemsPointer = pointerJoin(fieldPointer, "items");
+        const items = this.resolve(p.items as JsonSchema, itemsPointer);
+        field.itemType = this.typeOf(items, itemsPointer);
+        if (field.itemType === "object") {
+          const ref = String((p.items as JsonSchema).$ref ?? "");
+          field.itemObject = this.object(ref.split("/").pop() || name, items, itemsPointer);
+        }
+      }
+      return field;
+    });
+  }
+
+  typeOf(node: JsonSchema, pointer: string): FieldType {
+    const t = node.type;
+    if (typeof t === "string") return t as FieldType;
+    if (Array.isArray(node.enum) && node.enum.length) return typeof node.enum[0] === "number" ? "integer" : "string";
+    this.fail(pointer, "property has no type");
+    return "string";
+  }
+}

@@ -1,0 +1,56 @@
+import { VfsError, diagnostic, type Diagnostic } from "../errors/messages";
+import { createAjv } from "../schema/ajv";
+import type { FieldIr, Ir, ObjectIr } from "./types";
+
+const KNOWN_ROLES = new Set(["virtio_fs_mount", "virtio_fs_host"]);
+
+/**
+ * Phase 3: the schema is the only place documentation and defaults are written, so a gap here
+ * would become a gap in every artifact. Refuse it before anything is emitted.
+ */
+export function checkIr(ir: Ir): Ir {
+  const problems: Diagnostic[] = [];
+  const fail = (pointer: string, detail: string) => problems.push({ ...diagnostic("VFS040", pointer, { detail }), file: ir.schemaPath });
+
+  try {
+    createAjv(ir.schema).compile({ $ref: `${ir.schemaId}#` });
+  } catch (e) {
+    fail("", `does not compile: ${(e as Error).message}`);
+  }
+
+  const checkObject = (o: ObjectIr) => o.fields.forEach((f) => checkField(f));
+  const checkField = (f: FieldIr) => {
+    if (!f.description.trim()) fail(f.schemaPointer, `property "${f.name}" has no description`);
+    if (f.default !== undefined && !defaultFits(f)) fail(f.schemaPointer, `default ${JSON.stringify(f.default)} of "${f.name}" does not fit its own schema`);
+    for (const r of f.roles) if (!KNOWN_ROLES.has(r)) fail(f.schemaPointer, `unknown role "${r}" in x-roles`);
+    if (f.itemObject) checkObject(f.itemObject);
+  };
+
+  ir.roleVariables.forEach((f) => {
+    checkField(f);
+    if (!f.roles.length) fail(f.schemaPointer, `role variable "${f.name}" names no role in x-roles`);
+  });
+  [ir.share, ir.hostDomain, ir.clusterVm, ir.domainTemplate].forEach(checkObject);
+  for (const m of ir.modules) {
+    checkObject(m.args);
+    if (!m.doc.shortDescription) fail(`/$defs/${m.defName}`, `module ${m.name} has no x-ansible-module.short_description`);
+    if (!m.doc.examples) fail(`/$defs/${m.defName}`, `module ${m.name} has no x-ansible-module.examples`);
+  }
+  if (problems.length) throw new VfsError(problems);
+  return ir;
+}
+
+function defaultFits(f: FieldIr): boolean {
+  const v = f.default;
+  const typeOk =
+    (f.type === "string" && typeof v === "string") ||
+    (f.type === "boolean" && typeof v === "boolean") ||
+    (f.type === "integer" && Number.isInteger(v)) ||
+    (f.type === "number" && typeof v === "number") ||
+    (f.type === "array" && Array.isArray(v)) ||
+    (f.type === "object" && typeof v === "object" && v !== null && !Array.isArray(v));
+  if (!typeOk) return false;
+  if (f.enum && !f.enum.includes(v as string | number)) return false;
+  if (f.pattern && typeof v === "string" && !new RegExp(f.pattern, "u").test(v)) return false;
+  return true;
+}

@@ -1,0 +1,85 @@
+import type { JsonSchema } from "../schema/load";
+
+export type FieldType = "string" | "boolean" | "integer" | "number" | "array" | "object";
+
+/** One property of an object in the schema, with every $ref resolved. */
+export interface FieldIr {
+  name: string;
+  /** JSON pointer of the property inside the schema. */
+  schemaPointer: string;
+  description: string;
+  type: FieldType;
+  required: boolean;
+  default?: unknown;
+  enum?: (string | number)[];
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  /** For arrays: the element type, and the element object when it is one. */
+  itemType?: FieldType;
+  itemObject?: ObjectIr;
+  /** Roles (virtio_fs_mount, virtio_fs_host) a role variable belongs to. */
+  roles: string[];
+}
+
+export interface ObjectIr {
+  /** $defs name, or "root". */
+  name: string;
+  description: string;
+  fields: FieldIr[];
+  additionalProperties: boolean;
+}
+
+export interface ModuleDocIr {
+  shortDescription: string;
+  description: string[];
+  examples: string;
+  returns: Record<string, unknown>;
+}
+
+export interface ModuleIr {
+  /** Module name, e.g. virtio_fs_mount. */
+  name: string;
+  /** $defs name of its arguments, e.g. module_virtio_fs_mount. */
+  defName: string;
+  args: ObjectIr;
+  doc: ModuleDocIr;
+  /** Guest modules run in VMs, host modules on the hypervisor. */
+  side: "guest" | "host";
+}
+
+export interface RoleIr {
+  /** Collection role name (virtio_fs_mount) and its seed-compatible plain name (virtio-fs-mount). */
+  name: string;
+  plainName?: string;
+  shortDescription: string;
+  description: string[];
+  variables: FieldIr[];
+}
+
+export interface CollectionIr {
+  namespace: string;
+  name: string;
+  version: string;
+  requiresAnsible: string;
+  repository: string;
+}
+
+export interface Ir {
+  schemaPath: string;
+  schemaId: string;
+  /** The raw schema: validators are compiled from it, never from a copy. */
+  schema: JsonSchema;
+  title: string;
+  description: string;
+  collection: CollectionIr;
+  roleVariables: FieldIr[];
+  share: ObjectIr;
+  hostDomain: ObjectIr;
+  clusterVm: ObjectIr;
+  domainTemplate: ObjectIr;
+  modules: ModuleIr[];
+  roles: RoleIr[];
+}
