@@ -61,7 +61,11 @@ function describeWithoutValue(e: ErrorObject): string {
     case "type": return `expected ${String(p.type)}`;
     case "enum": return `expected one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
     case "const": return `expected ${JSON.stringify(p.allowedValue)}`;
-    case "pattern": return `value does not match ${String(p.pattern)}`;
+    case "pattern": {
+      const parent = e.parentSchema as Record<string, unknown> | undefined;
+      const expected = typeof parent?.["x-expected"] === "string" ? parent["x-expected"] : `a value matching ${String(p.pattern)}`;
+      return `expected ${String(expected)}`;
+    }
     case "minLength": return `expected at least ${String(p.limit)} characters`;
     case "maxLength": return `expected at most ${String(p.limit)} characters`;
     case "minimum": case "maximum": case "exclusiveMinimum": case "exclusiveMaximum":
@@ -70,22 +74,14 @@ function describeWithoutValue(e: ErrorObject): string {
   }
 }
 
-/** "pointer: message" lines for every violation; the root pointer is shown as "/". */
+/** "pointer: message" for every violation; the root pointer is shown as "/". */
 export function validationMessage(errors: readonly ErrorObject[] | null | undefined, noLog: boolean): string {
-  const violations = formatAjvErrors(errors);
   const lines: string[] = [];
-  const seen = new Set<string>();
-  for (const v of violations) {
-    let message = v.message;
-    if (noLog) {
-      const src = (errors ?? []).find((e) => (e.instancePath || "") === v.pointer && e.keyword === v.keyword);
-      const masked = src ? describeWithoutValue(src) : "";
-      if (masked) message = masked;
-    }
-    const line = `${v.pointer || "/"}: ${message}`;
-    if (!seen.has(line)) {
-      seen.add(line);
-      lines.push(line);
+  for (const e of errors ?? []) {
+    for (const v of formatAjvErrors([e])) {
+      const masked = noLog ? describeWithoutValue(e) : "";
+      const line = `${v.pointer || "/"}: ${masked || v.message}`;
+      if (!lines.includes(line)) lines.push(line);
     }
   }
   if (lines.length === 0) lines.push("/: arguments rejected by the schema");

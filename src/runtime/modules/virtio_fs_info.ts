@@ -1,0 +1,60 @@
+/*
+ * virtio_fs_info: reports what the guest knows about virtio-fs and changes nothing.
+ * Test hooks (src/runtime/env-hooks.ts): VIRTIO_FS_ROOT prefixes /proc, /sys and /lib/modules (not the
+ * fstab argument); VIRTIO_FS_BIN_DIR holds modinfo.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import type { VirtioFsInfoArgs } from "../../../generated/modules/types";
+import { ModuleFailure, type ModuleContext, type ModuleResult } from "../ansible";
+import { parseFstab } from "../fstab";
+import { readMountInfo, virtiofsMounts } from "../mountinfo";
+import { offeredTags, virtiofsAvailable, virtiofsLoaded } from "../virtiofs-kernel";
+import { systemPath } from "../env-hooks";
+
+export interface VirtioFsFacts {
+  kernel: string;
+  module: { available: boolean; loaded: boolean };
+  mounts: { tag: string; mount_point: string; options: string; super_options: string; ro: boolean }[];
+  fstab: { tag: string; mount_point: string; options: string; dump: number; passno: number; line: number }[];
+  tags: string[] | null;
+}
+
+export function gatherFacts(fstabPath: string): VirtioFsFacts {
+  const kernel = os.release();
+  let fstabText = "";
+  try {
+    fstabText = fs.readFileSync(fstabPath, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new ModuleFailure(`cannot read ${fstabPath}: ${(e as Error).message}`);
+  }
+  let mountinfo;
+  try {
+    mountinfo = readMountInfo();
+  } catch (e) {
+    throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${(e as Error).message}`);
+  }
+  const fstab: VirtioFsFacts["fstab"] = [];
+  parseFstab(fstabText).lines.forEach((l, i) => {
+    if (l.entry && l.entry.vfstype === "virtiofs") {
+      fstab.push({
+        tag: l.entry.spec, mount_point: l.entry.file, options: l.entry.mntops,
+        dump: Number(l.entry.freq) || 0, passno: Number(l.entry.passno) || 0, line: i + 1,
+      });
+    }
+  });
+  return {
+    kernel,
+    module: { available: virtiofsAvailable(kernel), loaded: virtiofsLoaded() },
+    mounts: virtiofsMounts(mountinfo).map((m) => ({
+      tag: m.source, mount_point: m.mountPoint, options: m.mountOptions.join(","), super_options: m.superOptions.join(","), ro: m.readonly,
+    })),
+    fstab,
+    tags: offeredTags(),
+  };
+}
+
+export function main(args: VirtioFsInfoArgs, _ctx: ModuleContext): ModuleResult {
+  const facts = gatherFacts(args.fstab ?? "/etc/fstab");
+  return { changed: false, virtio_fs: facts, ansible_facts: { virtio_fs: facts } };
+}
