@@ -1,0 +1,290 @@
+/**
+ * Test harness for the runtime modules: bundles a module the way the generator does (esbuild, one
+ * CommonJS file for Node 18) with an ajv validator compiled from the schema's $defs (useDefaults),
+ * and runs it as a child process against a fake guest: a VIRTIO_FS_ROOT with mountinfo, passwd,
+ * group, /sys and /proc files, and a VIRTIO_FS_BIN_DIR of fake mount/umount/modprobe/systemctl/dmesg/
+ * modinfo/virsh programs that log their calls and keep the fake mountinfo up to date.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const REPO = path.resolve(__dirname, "../..");
+const bundleCache = new Map<string, string>();
+let bundleDir: string | undefined;
+
+export type ModuleName = "virtio_fs_mount" | "virtio_fs_info" | "virtio_fs_domain";
+
+/** Source of the test entry: the same shape as generated/modules/<name>/main.ts. */
+export function entrySource(name: ModuleName): string {
+  return `
+import Ajv from "ajv/dist/2020";
+import schema from "./schemas/virtio-fs-mount.schema.json";
+import { runModule } from "./src/runtime/ansible";
+import { main } from "./src/runtime/modules/${name}";
+const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false, verbose: true });
+ajv.addSchema(schema as any);
+const validate = ajv.getSchema("urn:ai-how:virtio-fs-mount#/$defs/module_${name}")!;
+runModule("${name}", validate as any, main as any);
+`;
+}
+
+/** Bundles src/runtime's module (plus the test validator) and returns the bundle path. */
+export function bundle(name: ModuleName): string {
+  const cached = bundleCache.get(name);
+  if (cached) return cached;
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const esbuild = require("esbuild");
+  const out = esbuild.buildSync({
+    stdin: { contents: entrySource(name), resolveDir: REPO, loader: "ts", sourcefile: `${name}-test-entry.ts` },
+    bundle: true, platform: "node", target: "node18", format: "cjs", write: false,
+  });
+  bundleDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "vfs-bundles-"));
+  const file = path.join(bundleDir, `${name}.js`);
+  fs.writeFileSync(file, out.outputFiles[0].text);
+  bundleCache.set(name, file);
+  return file;
+}
+
+/** Bundles only the runtime entry with a stub validator (what ships, minus the generated validator). */
+export function bundleRuntimeOnly(name: ModuleName): string {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const esbuild = require("esbuild");
+  const src = `import { runModule } from "./src/runtime/ansible";
+import { main } from "./src/runtime/modules/${name}";
+const validate = (() => true) as any;
+runModule("${name}", validate, main as any);`;
+  const out = esbuild.buildSync({
+    stdin: { contents: src, resolveDir: REPO, loader: "ts" },
+    bundle: true, platform: "node", target: "node18", format: "cjs", write: false,
+  });
+  return out.outputFiles[0].text;
+}
+
+export interface FakeConfig {
+  /** Tags the fake VM offers to mount; undefined: any tag mounts. */
+  offered?: string[];
+  /** mount reports "unknown filesystem type" (module not loaded). */
+  unknownFs?: boolean;
+  /** modprobe virtiofs fails. */
+  noModule?: boolean;
+  /** Mount points umount reports busy. */
+  busy?: string[];
+  /** mount -o remount fails. */
+  remountFail?: boolean;
+  /** mount -o remount succeeds without changing anything. */
+  remountNoop?: boolean;
+  /** dmesg output. */
+  dmesg?: string;
+  /** modinfo virtiofs succeeds. */
+  modinfo?: boolean;
+  /** virsh: state of the domain, daemon version, define failure. */
+  domstate?: string;
+  libvirtVersion?: string;
+  defineFail?: string;
+}
+
+const FAKE_COMMON = `
+const fs = require("fs"), path = require("path");
+const BIN = path.dirname(process.argv[1]);
+const ROOT = process.env.VIRTIO_FS_ROOT;
+const cfg = JSON.parse(fs.readFileSync(path.join(BIN, "fake.json"), "utf8"));
+const argv = process.argv.slice(2);
+fs.appendFileSync(path.join(BIN, "calls.log"), JSON.stringify([path.basename(process.argv[1]), ...argv]) + "\\n");
+const MI = path.join(ROOT, "proc/self/mountinfo");
+const esc = (s) => s.replace(/[ \\t\\n\\\\]/g, (c) => "\\\\" + c.charCodeAt(0).toString(8).padStart(3, "0"));
+const unesc = (s) => s.replace(/\\\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+const readMi = () => fs.readFileSync(MI, "utf8").split("\\n").filter((l) => l.trim() !== "");
+const writeMi = (lines) => fs.writeFileSync(MI, lines.map((l) => l + "\\n").join(""));
+const vfs = (opts) => {
+  const o = opts.split(",");
+  const out = [o.includes("ro") ? "ro" : "rw"];
+  for (const f of ["nosuid", "nodev", "noexec", "nodiratime"]) if (o.includes(f)) out.push(f);
+  out.push(o.includes("noatime") ? "noatime" : o.includes("strictatime") ? "" : "relatime");
+  return out.filter((x) => x).join(",");
+};
+const fail = (msg, rc) => { process.stderr.write(msg + "\\n"); process.exit(rc); };
+`;
+
+const FAKES: Record<string, string> = {
+  mount: `
+let type, opts = "", pos = [];
+for (let i = 0; i < argv.length; i++) {
+  if (argv[i] === "-t") type = argv[++i]; else if (argv[i] === "-o") opts = argv[++i]; else pos.push(argv[i]);
+}
+if (opts.startsWith("remount")) {
+  const mp = pos[0];
+  if (cfg.remountFail) fail("mount: " + mp + ": mount point not mounted or bad option.", 32);
+  const lines = readMi();
+  let idx = -1;
+  lines.forEach((l, i) => { if (unesc(l.split(" ")[4]) === mp) idx = i; });
+  if (idx < 0) fail("mount: " + mp + ": not mounted", 32);
+  if (!cfg.remountNoop) { const f = lines[idx].split(" "); f[5] = vfs(opts.slice("remount,".length)); lines[idx] = f.join(" "); writeMi(lines); }
+  process.exit(0);
+}
+const [tag, mp] = pos;
+if (type !== "virtiofs") fail("mount: unexpected type " + type, 32);
+if (cfg.unknownFs) fail("mount: " + mp + ": unknown filesystem type 'virtiofs'.", 32);
+if (cfg.offered && !cfg.offered.includes(tag)) fail("mount: " + mp + ": wrong fs type, bad option, bad superblock on " + tag + ", missing codepage or helper program, or other error.", 32);
+if (!fs.existsSync(mp) || !fs.statSync(mp).isDirectory()) fail("mount: " + mp + ": mount point does not exist.", 32);
+const lines = readMi();
+const id = 100 + lines.length;
+lines.push(id + " 1 0:" + id + " / " + esc(mp) + " " + vfs(opts) + " shared:" + id + " - virtiofs " + esc(tag) + " rw");
+writeMi(lines);
+`,
+  umount: `
+const mp = argv[argv.length - 1];
+if ((cfg.busy || []).includes(mp)) fail("umount: " + mp + ": target is busy.", 32);
+const lines = readMi();
+let idx = -1;
+lines.forEach((l, i) => { if (unesc(l.split(" ")[4]) === mp) idx = i; });
+if (idx < 0) fail("umount: " + mp + ": not mounted.", 32);
+lines.splice(idx, 1);
+writeMi(lines);
+`,
+  modprobe: `
+if (cfg.noModule) fail("modprobe: FATAL: Module virtiofs not found in directory /lib/modules/6.1.0-test", 1);
+fs.mkdirSync(path.join(ROOT, "sys/module/virtiofs"), { recursive: true });
+`,
+  systemctl: ``,
+  dmesg: `process.stdout.write(cfg.dmesg || "");`,
+  modinfo: `if (!cfg.modinfo) fail("modinfo: ERROR: Module virtiofs not found.", 1); process.stdout.write("filename: /lib/modules/x/kernel/fs/fuse/virtiofs.ko\\n");`,
+  virsh: `
+const STATE = path.join(BIN, "domains");
+const a = argv.slice(2);
+if (a[0] === "dumpxml") {
+  const f = path.join(STATE, a[a.length - 1] + ".xml");
+  if (!fs.existsSync(f)) fail("error: failed to get domain '" + a[a.length - 1] + "'", 1);
+  process.stdout.write(fs.readFileSync(f, "utf8"));
+} else if (a[0] === "define") {
+  if (cfg.defineFail) fail(cfg.defineFail, 1);
+  const xml = fs.readFileSync(a[1], "utf8");
+  const name = xml.split("<name>")[1].split("</name>")[0];
+  fs.writeFileSync(path.join(STATE, name + ".xml"), xml);
+  process.stdout.write("Domain '" + name + "' defined from " + a[1] + "\\n");
+} else if (a[0] === "domstate") {
+  process.stdout.write((cfg.domstate || "shut off") + "\\n\\n");
+} else if (a[0] === "version") {
+  if (!cfg.libvirtVersion) fail("error: failed to connect to the hypervisor", 1);
+  const v = cfg.libvirtVersion;
+  process.stdout.write("Compiled against library: libvirt " + v + "\\nUsing library: libvirt " + v + "\\nUsing API: QEMU " + v + "\\nRunning hypervisor: QEMU 7.2.0\\nRunning against daemon: " + v + "\\n");
+} else fail("virsh: unknown command " + a[0], 1);
+`,
+};
+
+export const BASE_MOUNTINFO = [
+  "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw,errors=remount-ro",
+  "23 22 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw",
+  "24 22 0:22 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw",
+].join("\n") + "\n";
+
+export interface World {
+  dir: string;
+  root: string;
+  bin: string;
+  fstab: string;
+  /** A directory for mount points. */
+  mnt: string;
+  setFake(cfg: FakeConfig): void;
+  calls(): string[][];
+  clearCalls(): void;
+  mountinfo(): string;
+  setMountinfo(text: string): void;
+  /** Adds a virtiofs line to the fake mountinfo (as if mounted earlier). */
+  addMount(tag: string, mp: string, perMount?: string): void;
+  writeFstab(text: string): void;
+  readFstab(): string;
+  /** Runs a module with args (plus _ansible_* keys) and returns its parsed stdout. */
+  run(name: ModuleName, args: Record<string, unknown>, extraEnv?: Record<string, string>): ModuleOutput;
+  cleanup(): void;
+}
+
+export interface ModuleOutput {
+  result: Record<string, any>;
+  stdout: string;
+  stderr: string;
+  status: number | null;
+}
+
+export interface WorldOptions {
+  systemd?: boolean;
+  moduleLoaded?: boolean;
+  tagsDir?: string[] | null;
+  users?: Record<string, number>;
+  groups?: Record<string, number>;
+}
+
+export function escMountinfo(s: string): string {
+  let out = "";
+  for (const c of s) out += c === " " || c === "\t" || c === "\n" || c === "\\" ? "\\" + c.charCodeAt(0).toString(8).padStart(3, "0") : c;
+  return out;
+}
+
+export function makeWorld(opts: WorldOptions = {}): World {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vfs-world-"));
+  const root = path.join(dir, "root");
+  const bin = path.join(dir, "bin");
+  const mnt = path.join(dir, "mnt");
+  const fstab = path.join(dir, "etc-fstab");
+  for (const d of [root, bin, mnt, path.join(bin, "domains"), path.join(root, "proc/self"), path.join(root, "proc/1"), path.join(root, "etc"), path.join(root, "sys/module")]) {
+    fs.mkdirSync(d, { recursive: true });
+  }
+  fs.writeFileSync(path.join(root, "proc/self/mountinfo"), BASE_MOUNTINFO);
+  fs.writeFileSync(path.join(root, "proc/1/comm"), opts.systemd === false ? "init\n" : "systemd\n");
+  fs.writeFileSync(path.join(root, "proc/filesystems"), "nodev\tsysfs\nnodev\tproc\n\text4\n");
+  if (opts.moduleLoaded !== false) fs.mkdirSync(path.join(root, "sys/module/virtiofs"), { recursive: true });
+  if (opts.tagsDir) {
+    opts.tagsDir.forEach((t, i) => {
+      fs.mkdirSync(path.join(root, `sys/fs/virtiofs/${i}`), { recursive: true });
+      fs.writeFileSync(path.join(root, `sys/fs/virtiofs/${i}/tag`), t + "\n");
+    });
+  }
+  const users = { root: 0, admin: process.getuid!(), alice: 1234, ...(opts.users ?? {}) };
+  const groups = { root: 0, admin: process.getgid!(), staff: 2345, ...(opts.groups ?? {}) };
+  fs.writeFileSync(path.join(root, "etc/passwd"), Object.entries(users).map(([n, id]) => `${n}:x:${id}:${id}:${n}:/home/${n}:/bin/sh`).join("\n") + "\n");
+  fs.writeFileSync(path.join(root, "etc/group"), Object.entries(groups).map(([n, id]) => `${n}:x:${id}:`).join("\n") + "\n");
+  for (const [name, body] of Object.entries(FAKES)) {
+    fs.writeFileSync(path.join(bin, name), `#!${process.execPath}\n${FAKE_COMMON}\n${body}\n`, { mode: 0o755 });
+  }
+  fs.writeFileSync(path.join(bin, "fake.json"), "{}");
+
+  const world: World = {
+    dir, root, bin, fstab, mnt,
+    setFake: (cfg) => fs.writeFileSync(path.join(bin, "fake.json"), JSON.stringify(cfg)),
+    calls: () => {
+      const f = path.join(bin, "calls.log");
+      if (!fs.existsSync(f)) return [];
+      return fs.readFileSync(f, "utf8").split("\n").filter((l) => l).map((l) => JSON.parse(l));
+    },
+    clearCalls: () => fs.rmSync(path.join(bin, "calls.log"), { force: true }),
+    mountinfo: () => fs.readFileSync(path.join(root, "proc/self/mountinfo"), "utf8"),
+    setMountinfo: (text) => fs.writeFileSync(path.join(root, "proc/self/mountinfo"), text),
+    addMount: (tag, mp, perMount = "rw,relatime") => {
+      const n = world.mountinfo().split("\n").filter((l) => l).length;
+      fs.appendFileSync(path.join(root, "proc/self/mountinfo"), `${200 + n} 22 0:${200 + n} / ${escMountinfo(mp)} ${perMount} shared:${200 + n} - virtiofs ${escMountinfo(tag)} rw\n`);
+    },
+    writeFstab: (text) => fs.writeFileSync(fstab, text),
+    readFstab: () => fs.readFileSync(fstab, "utf8"),
+    run: (name, args, extraEnv = {}) => {
+      const argsFile = path.join(dir, `args-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
+      fs.writeFileSync(argsFile, JSON.stringify(args));
+      const r = spawnSync(process.execPath, [bundle(name), argsFile], {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", VIRTIO_FS_ROOT: root, VIRTIO_FS_BIN_DIR: bin, ...extraEnv },
+      });
+      const lines = r.stdout.split("\n").filter((l) => l.trim() !== "");
+      if (lines.length !== 1) throw new Error(`expected exactly one line of JSON on stdout, got:\n${r.stdout}\nstderr:\n${r.stderr}`);
+      return { result: JSON.parse(lines[0]), stdout: r.stdout, stderr: r.stderr, status: r.status };
+    },
+    cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+  return world;
+}
+
+/** Calls of one fake program, without the program name. */
+export function callsOf(world: World, program: string): string[][] {
+  return world.calls().filter((c) => c[0] === program).map((c) => c.slice(1));
+}
+
+export const isRoot = process.getuid?.() === 0;
