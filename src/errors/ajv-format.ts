@@ -23,7 +23,7 @@ function describe(e: ErrorObject): string {
     case "pattern":
       return `expected ${expected(e) ?? `a value matching ${p.pattern}`}, got ${JSON.stringify(e.data)}`;
     case "minLength":
-      return `expected at least ${p.limit} characters, got ${String(e.data).length}`;
+      return `expected at least ${p.limit} character${p.limit === 1 ? "" : "s"}, got ${String(e.data).length}`;
     case "maxLength":
       return `expected at most ${p.limit} characters, got ${String(e.data).length}`;
     case "minimum":
@@ -56,6 +56,15 @@ function typeName(v: unknown): string {
  */
 export function formatAjvErrors(errors: readonly ErrorObject[] | null | undefined): Violation[] {
   if (!errors) return [];
+  // The first cause at a pointer hides its consequences: a wrong type makes enum and pattern moot,
+  // a wrong length makes the pattern moot.
+  const hidden = new Map<string, Set<string>>();
+  for (const e of errors) {
+    const moot = e.keyword === "type" ? ["enum", "pattern", "minLength", "maxLength", "minimum", "maximum"] : e.keyword === "minLength" || e.keyword === "maxLength" ? ["pattern"] : [];
+    if (!hidden.has(e.instancePath)) hidden.set(e.instancePath, new Set());
+    moot.forEach((k) => hidden.get(e.instancePath)!.add(k));
+  }
+  errors = errors.filter((e) => !hidden.get(e.instancePath)?.has(e.keyword));
   const out: Violation[] = [];
   const seen = new Set<string>();
   for (const e of errors) {

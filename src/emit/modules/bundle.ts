@@ -45,6 +45,7 @@ export async function bundleModule(ir: Ir, root: string, entry: string, files: O
     write: false,
     charset: "utf8",
     legalComments: "none",
+    preserveSymlinks: true,
     logLevel: "silent",
     banner: { js: `#!/usr/bin/node\n// WANT_JSON\n// ${headerLine(ir)}` },
     plugins: [inMemory(root, files)],

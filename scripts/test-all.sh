@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The one test command (npm test): installs what it needs, then runs every tier.
+#   1. drift check of the committed generator output
+#   2. jest: compiler, CLI, invalid inputs, modules, Jinja2/nunjucks equality, virt-xml-validate,
+#      ansible-lint, yamllint, galaxy build/install, ansible-doc, playbook runs on localhost
+#   3. Molecule scenarios on real QEMU guests (scripts/test-vm.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+phase() { echo "[test $(( $(date +%s) - start ))s] $*"; }
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  phase "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+phase "python venv"
+bash scripts/setup-venv.sh
+phase "apt packages"
+bash scripts/install-apt.sh
+export PATH="$PWD/.venv/bin:$PATH"
+
+phase "generate --check"
+node bin/vfsgen.js generate --check
+phase "jest"
+npx jest --ci
+if [ "${VFS_SKIP_VM:-0}" != 1 ]; then
+  phase "molecule scenarios"
+  bash scripts/test-vm.sh
+fi
+phase "all tiers passed"

@@ -1,0 +1,38 @@
+import * as fs from "fs";
+import * as path from "path";
+import { compile } from "../src/pipeline";
+import { validateFile } from "../src/input/validate";
+import { formatDiagnostic } from "../src/errors/messages";
+import { ROOT, vfsgen } from "./helpers/tools";
+
+// Each test/invalid/NAME.yml sits beside NAME.expected: the exact messages, in order, nothing more.
+const dir = path.join(ROOT, "test/invalid");
+const cases = fs.readdirSync(dir).filter((f) => f.endsWith(".yml")).sort();
+
+describe("invalid inputs", () => {
+  const ir = compile(ROOT);
+  const cwd = process.cwd();
+  beforeAll(() => process.chdir(ROOT));
+  afterAll(() => process.chdir(cwd));
+
+  it("has a corpus of at least 30 files, each with its expected messages", () => {
+    expect(cases.length).toBeGreaterThanOrEqual(30);
+    for (const c of cases) expect(fs.existsSync(path.join(dir, c.replace(/\.yml$/, ".expected")))).toBe(true);
+  });
+
+  it.each(cases)("%s", (file) => {
+    const expected = fs.readFileSync(path.join(dir, file.replace(/\.yml$/, ".expected")), "utf8");
+    const result = validateFile(`test/invalid/${file}`, ir);
+    expect(result.diagnostics.map(formatDiagnostic).join("\n") + "\n").toBe(expected);
+  });
+
+  it("reports every problem of every file at once through the CLI, exit 1", async () => {
+    const files = ["test/invalid/09-tag-duplicate.yml", "test/invalid/21-mode-unquoted.yml"];
+    const r = await vfsgen(["validate", ...files]);
+    expect(r.exitCode).toBe(1);
+    const expected = files.map((f) => fs.readFileSync(f.replace(/\.yml$/, ".expected"), "utf8")).join("");
+    expect(r.stderr + "\n").toBe(expected);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+});

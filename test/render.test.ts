@@ -1,0 +1,84 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { renderTemplate } from "../src/render/domain";
+import { ROOT, tmpDir, tool } from "./helpers/tools";
+
+const TEMPLATE = path.join(ROOT, "generated/templates/controller.xml.j2");
+const dir = path.join(ROOT, "test/render-configs");
+const configs = fs.readdirSync(dir).filter((f) => f.endsWith(".yml")).sort();
+
+/** Renders every config with Ansible's own template module (Jinja2), one playbook run each. */
+async function renderWithAnsible(out: string): Promise<void> {
+  const play = path.join(out, "render.yml");
+  fs.writeFileSync(
+    play,
+    `- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n    - ansible.builtin.template:\n        src: ${TEMPLATE}\n        dest: "{{ out }}"\n        mode: "0644"\n`,
+  );
+  await Promise.all(
+    configs.map(async (c) => {
+      const r = await tool("ansible-playbook", ["-i", "localhost,", play, "-e", `@${path.join(dir, c)}`, "-e", `out=${path.join(out, c.replace(/\.yml$/, ".jinja2.xml"))}`]);
+      if (r.exitCode !== 0) throw new Error(r.all);
+    }),
+  );
+}
+
+describe("libvirt domain template", () => {
+  const out = tmpDir("render");
+  beforeAll(async () => {
+    for (const c of configs) {
+      const vars = yaml.load(fs.readFileSync(path.join(dir, c), "utf8")) as Record<string, unknown>;
+      fs.writeFileSync(path.join(out, c.replace(/\.yml$/, ".nunjucks.xml")), renderTemplate(fs.readFileSync(TEMPLATE, "utf8"), vars));
+    }
+    await renderWithAnsible(out);
+  });
+
+  it.each(configs)("%s renders byte-identically with nunjucks and with Ansible's Jinja2", (c) => {
+    const n = fs.readFileSync(path.join(out, c.replace(/\.yml$/, ".nunjucks.xml")), "utf8");
+    const j = fs.readFileSync(path.join(out, c.replace(/\.yml$/, ".jinja2.xml")), "utf8");
+    expect(n).toBe(j);
+  });
+
+  it.each(configs)("%s passes virt-xml-validate", async (c) => {
+    const r = await tool("virt-xml-validate", [path.join(out, c.replace(/\.yml$/, ".nunjucks.xml")), "domain"]);
+    expect(r.all).toContain("validates");
+    expect(r.exitCode).toBe(0);
+  });
+
+  const read = (c: string) => fs.readFileSync(path.join(out, c.replace(/\.yml$/, ".nunjucks.xml")), "utf8");
+
+  it("adds shared memfd memory exactly when there are shares", () => {
+    expect(read("01-no-shares.yml")).not.toContain("memoryBacking");
+    expect(read("02-seed-controller.yml")).toContain("<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>");
+  });
+
+  it("emits one filesystem per share and <readonly/> only from libvirt 11", () => {
+    expect(read("02-seed-controller.yml").match(/<filesystem type='mount' accessmode='passthrough'>/g)).toHaveLength(2);
+    expect(read("02-seed-controller.yml")).not.toContain("<readonly/>");
+    expect(read("06-libvirt-10-readonly-not-emitted.yml")).not.toContain("<readonly/>");
+    expect(read("03-every-option-libvirt-11.yml").match(/<readonly\/>/g)).toHaveLength(1);
+  });
+
+  it("emits <binary> options only when set, mapping cache never to none and auto to nothing", () => {
+    const x = read("03-every-option-libvirt-11.yml");
+    expect(x).toContain("<driver type='virtiofs' queue='512'/>\n      <binary path='/usr/libexec/virtiofsd' xattr='on'>\n        <cache mode='always'/>\n        <thread_pool size='16'/>\n      </binary>");
+    expect(x).toContain("<binary xattr='off'>\n        <cache mode='none'/>\n      </binary>");
+    expect(x).toContain("<binary>\n        <thread_pool size='0'/>\n      </binary>");
+    expect(x).toMatch(/<driver type='virtiofs' queue='1024'\/>\n      <source dir='\/srv\/auto'\/>/);
+    expect(read("02-seed-controller.yml")).not.toContain("<binary");
+  });
+
+  it("escapes every interpolated value", () => {
+    const x = read("04-escaping.yml");
+    expect(x).toContain("<name>odd &amp; &lt;name&gt;</name>");
+    expect(x).toContain("<source dir='/srv/data &lt;raw&gt; &amp; &apos;quoted&apos; &quot;double&quot;'/>");
+    expect(x).toContain("<source file='/srv/it&apos;s &quot;quoted&quot;/disk &amp; more.qcow2'/>");
+  });
+
+  it("forwards SSH on loopback only, with user-mode networking restricted", () => {
+    const x = read("05-lab-tcg-direct-boot.yml");
+    expect(x).toContain("<domain type='qemu'");
+    expect(x).toContain("user,id=vfsnet0,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22");
+    expect(read("02-seed-controller.yml")).not.toContain("hostfwd");
+  });
+});
