@@ -33,14 +33,14 @@ runModule("${name}", validate as any, main as any);
 /** Bundles src/runtime's module (plus the test validator) and returns the bundle path. */
 export function bundle(name: ModuleName): string {
   const cached = bundleCache.get(name);
-  if (cached) return cached;
+  if (cached && fs.existsSync(cached)) return cached;
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const esbuild = require("esbuild");
   const out = esbuild.buildSync({
     stdin: { contents: entrySource(name), resolveDir: REPO, loader: "ts", sourcefile: `${name}-test-entry.ts` },
     bundle: true, platform: "node", target: "node18", format: "cjs", write: false,
   });
-  bundleDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "vfs-bundles-"));
+  if (!bundleDir || !fs.existsSync(bundleDir)) bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), "virtio-fs-runtime-bundles-"));
   const file = path.join(bundleDir, `${name}.js`);
   fs.writeFileSync(file, out.outputFiles[0].text);
   bundleCache.set(name, file);
@@ -222,7 +222,7 @@ export function escMountinfo(s: string): string {
 }
 
 export function makeWorld(opts: WorldOptions = {}): World {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vfs-world-"));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "virtio-fs-runtime-world-"));
   const root = path.join(dir, "root");
   const bin = path.join(dir, "bin");
   const mnt = path.join(dir, "mnt");
@@ -233,7 +233,12 @@ export function makeWorld(opts: WorldOptions = {}): World {
   fs.writeFileSync(path.join(root, "proc/self/mountinfo"), BASE_MOUNTINFO);
   fs.writeFileSync(path.join(root, "proc/1/comm"), opts.systemd === false ? "init\n" : "systemd\n");
   fs.writeFileSync(path.join(root, "proc/filesystems"), "nodev\tsysfs\nnodev\tproc\n\text4\n");
-  if (opts.moduleLoaded !== false) fs.mkdirSync(path.join(root, "sys/module/virtiofs"), { recursive: true });
+  if (opts.moduleLoaded !== false) {
+    // a guest where the module is loaded and configured to load at boot
+    fs.mkdirSync(path.join(root, "sys/module/virtiofs"), { recursive: true });
+    fs.mkdirSync(path.join(root, "etc/modules-load.d"), { recursive: true });
+    fs.writeFileSync(path.join(root, "etc/modules-load.d/virtiofs.conf"), "virtiofs\n");
+  }
   if (opts.tagsDir) {
     opts.tagsDir.forEach((t, i) => {
       fs.mkdirSync(path.join(root, `sys/fs/virtiofs/${i}`), { recursive: true });
