@@ -16,6 +16,8 @@ export function toolEnv(extra: Record<string, string> = {}): Record<string, stri
     ANSIBLE_FORCE_COLOR: "0",
     NO_COLOR: "1",
     ANSIBLE_LOCALHOST_WARNING: "false",
+    // Localhost runs use the venv interpreter; discovery would pick a pyenv shim here.
+    ANSIBLE_PYTHON_INTERPRETER: path.join(VENV_BIN, "python"),
     ANSIBLE_INVENTORY_UNPARSED_WARNING: "false",
     ...extra,
   };
