@@ -47,6 +47,35 @@ export function bundle(name: ModuleName): string {
   return file;
 }
 
+/** Bundles an arbitrary entry source (resolved from the repository root) and returns the bundle path. */
+export function bundleSource(label: string, contents: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const esbuild = require("esbuild");
+  const out = esbuild.buildSync({
+    stdin: { contents, resolveDir: REPO, loader: "ts", sourcefile: `${label}.ts` },
+    bundle: true, platform: "node", target: "node18", format: "cjs", write: false,
+  });
+  if (!bundleDir || !fs.existsSync(bundleDir)) bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), "virtio-fs-runtime-bundles-"));
+  const file = path.join(bundleDir, `${label}.js`);
+  fs.writeFileSync(file, out.outputFiles[0].text);
+  return file;
+}
+
+/** Runs a bundle with an arguments file holding argsText; stdout must be exactly one JSON line. */
+export function runBundle(file: string, argsText: string | undefined, env: Record<string, string> = {}): ModuleOutput {
+  const argv = [file];
+  if (argsText !== undefined) {
+    const argsFile = path.join(os.tmpdir(), `virtio-fs-runtime-args-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
+    fs.writeFileSync(argsFile, argsText);
+    argv.push(argsFile);
+  }
+  const r = spawnSync(process.execPath, argv, { encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } });
+  if (argv[1]) fs.rmSync(argv[1], { force: true });
+  const lines = r.stdout.split("\n").filter((l) => l.trim() !== "");
+  if (lines.length !== 1) throw new Error(`expected exactly one line of JSON on stdout, got:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  return { result: JSON.parse(lines[0]), stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
 /** Bundles only the runtime entry with a stub validator (what ships, minus the generated validator). */
 export function bundleRuntimeOnly(name: ModuleName): string {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -271,17 +300,8 @@ export function makeWorld(opts: WorldOptions = {}): World {
     },
     writeFstab: (text) => fs.writeFileSync(fstab, text),
     readFstab: () => fs.readFileSync(fstab, "utf8"),
-    run: (name, args, extraEnv = {}) => {
-      const argsFile = path.join(dir, `args-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
-      fs.writeFileSync(argsFile, JSON.stringify(args));
-      const r = spawnSync(process.execPath, [bundle(name), argsFile], {
-        encoding: "utf8",
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", VIRTIO_FS_ROOT: root, VIRTIO_FS_BIN_DIR: bin, ...extraEnv },
-      });
-      const lines = r.stdout.split("\n").filter((l) => l.trim() !== "");
-      if (lines.length !== 1) throw new Error(`expected exactly one line of JSON on stdout, got:\n${r.stdout}\nstderr:\n${r.stderr}`);
-      return { result: JSON.parse(lines[0]), stdout: r.stdout, stderr: r.stderr, status: r.status };
-    },
+    run: (name, args, extraEnv = {}) =>
+      runBundle(bundle(name), JSON.stringify(args), { VIRTIO_FS_ROOT: root, VIRTIO_FS_BIN_DIR: bin, ...extraEnv }),
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
   return world;
