@@ -36,6 +36,13 @@ function domainType(v: string): "kvm" | "qemu" {
   return v;
 }
 
+/** Option help comes from the schema's descriptions, like every other piece of field documentation. */
+function describeField(name: string): string {
+  const ir = compile(ROOT);
+  const field = [...ir.roleVariables, ...ir.domainTemplate.fields].find((f) => f.name === name);
+  return field ? field.description : name;
+}
+
 export function program(): Command {
   const cli = new Command("vfsgen")
     .description("Compile the virtio-fs schema into an Ansible collection, a runtime playbook, a libvirt domain template and Node.js modules; validate and render virtio-fs configurations.")
@@ -73,8 +80,8 @@ export function program(): Command {
     .description("Print the complete libvirt domain XML of each VM of a cluster configuration.")
     .argument("<file>", "cluster configuration")
     .option("--vm <name>", "only this VM (its name or <cluster>-<name>)")
-    .option("--domain-type <type>", "kvm, or qemu for TCG emulation", domainType, "kvm")
-    .option("--libvirt-version <version>", "target libvirt version (decides <readonly/>)", "9.0.0")
+    .option("--domain-type <type>", describeField("vm_domain_type"), domainType, "kvm")
+    .option("--libvirt-version <version>", describeField("virtio_fs_libvirt_version"), "9.0.0")
     .option("--image-dir <dir>", "directory of the VMs' qcow2 disks", "/var/lib/libvirt/images")
     .action((file: string, opts: { vm?: string; domainType: "kvm" | "qemu"; libvirtVersion: string; imageDir: string }) => {
       const [r] = validateAll([file]).map(clusterOnly);

@@ -12,9 +12,16 @@ import { emitReadmeTables } from "./emit/docs";
 import { checkStaleOutput, writeFiles, type Outputs } from "./write/write-files";
 import type { Diagnostic } from "./errors/messages";
 
-/** loadSchema → buildIr → checkIr: the IR every emitter and command reads. */
+const compiled = new Map<string, Ir>();
+
+/** loadSchema → buildIr → checkIr: the IR every emitter and command reads (once per process). */
 export function compile(root: string): Ir {
-  return checkIr(buildIr(loadSchema(root)));
+  let ir = compiled.get(root);
+  if (!ir) {
+    ir = checkIr(buildIr(loadSchema(root)));
+    compiled.set(root, ir);
+  }
+  return ir;
 }
 
 /** Every emitter, each a pure function of the IR; a path two emitters claim is a generator bug. */
