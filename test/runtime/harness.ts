@@ -153,6 +153,10 @@ if (opts.startsWith("remount")) {
   process.exit(0);
 }
 const [tag, mp] = pos;
+if (process.env.FAKE_FSTAB) {
+  const seen = fs.existsSync(process.env.FAKE_FSTAB) ? fs.readFileSync(process.env.FAKE_FSTAB, "utf8") : null;
+  fs.appendFileSync(path.join(BIN, "fstab-at-mount.log"), JSON.stringify(seen) + "\\n");
+}
 if (type !== "virtiofs") fail("mount: unexpected type " + type, 32);
 if (cfg.unknownFs) fail("mount: " + mp + ": unknown filesystem type 'virtiofs'.", 32);
 if (cfg.offered && !cfg.offered.includes(tag)) fail("mount: " + mp + ": wrong fs type, bad option, bad superblock on " + tag + ", missing codepage or helper program, or other error.", 32);

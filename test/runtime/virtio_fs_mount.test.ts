@@ -17,10 +17,12 @@ describe("virtio_fs_mount: mounting new shares", () => {
     w.writeFstab("# static\nUUID=1 / ext4 defaults 0 1\n");
     const mp = path.join(w.mnt, "datasets");
     const a = args(w, [{ tag: "datasets", mount_point: mp, mode: "0750" }]);
-    const { result } = w.run("virtio_fs_mount", a);
+    const { result } = w.run("virtio_fs_mount", a, { FAKE_FSTAB: w.fstab });
     expect(result.failed).toBeUndefined();
     expect(result.changed).toBe(true);
     expect(result.fstab_changed).toBe(true);
+    // when mount ran, fstab did not have the line yet
+    expect(fs.readFileSync(path.join(w.bin, "fstab-at-mount.log"), "utf8")).toBe(JSON.stringify("# static\nUUID=1 / ext4 defaults 0 1\n") + "\n");
     expect(callsOf(w, "mount")).toEqual([["-t", "virtiofs", "-o", "rw,relatime,nofail", "datasets", mp]]);
     expect(w.readFstab()).toBe(`# static\nUUID=1 / ext4 defaults 0 1\ndatasets ${mp} virtiofs rw,relatime,nofail 0 0\n`);
     expect(fs.statSync(mp).isDirectory()).toBe(true);
@@ -31,7 +33,6 @@ describe("virtio_fs_mount: mounting new shares", () => {
     expect(share).toMatchObject({ tag: "datasets", mount_point: mp, state: "mounted", changed: true });
     expect(share.actions.map((x: { action: string }) => x.action)).toEqual(["create_dir", "mount", "fstab_add"]);
     for (const act of share.actions) expect(typeof act.why).toBe("string");
-    // the mount happened before the fstab line was written: the fake mount sees no line yet
     w.clearCalls();
     const again = w.run("virtio_fs_mount", a).result;
     expect(again.changed).toBe(false);
