@@ -1,7 +1,7 @@
-import { loadSchema } from "./schema/load";
-import { buildIr } from "./ir/build";
-import { checkIr } from "./ir/check";
+import { compile } from "./compile";
 import type { Ir } from "./ir/types";
+
+export { compile };
 import { emitLibvirt } from "./emit/libvirt";
 import { emitModules } from "./emit/modules";
 import { emitMountRole } from "./emit/role/mount";
@@ -11,18 +11,6 @@ import { emitCollectionMeta } from "./emit/collection";
 import { emitReadmeTables } from "./emit/docs";
 import { checkStaleOutput, writeFiles, type Outputs } from "./write/write-files";
 import type { Diagnostic } from "./errors/messages";
-
-const compiled = new Map<string, Ir>();
-
-/** loadSchema → buildIr → checkIr: the IR every emitter and command reads (once per process). */
-export function compile(root: string): Ir {
-  let ir = compiled.get(root);
-  if (!ir) {
-    ir = checkIr(buildIr(loadSchema(root)));
-    compiled.set(root, ir);
-  }
-  return ir;
-}
 
 /** Every emitter, each a pure function of the IR; a path two emitters claim is a generator bug. */
 export async function emitAll(ir: Ir, root: string): Promise<Outputs> {
