@@ -31,7 +31,7 @@ describe("invalid inputs", () => {
     const r = await vfsgen(["validate", ...files]);
     expect(r.exitCode).toBe(1);
     const expected = files.map((f) => fs.readFileSync(f.replace(/\.yml$/, ".expected"), "utf8")).join("");
-    expect(r.stderr + "\n").toBe(expected);
+    expect(r.stderr).toBe(expected);
     expect(r.stdout).toBe("");
     expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);
   });
