@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# libvirt domain helpers for the VM lab (qemu:///system).
+#
+#   domain.sh up NAME XMLFILE PORT   virsh define + start, wait until `ssh -p PORT root@127.0.0.1 true`
+#   domain.sh down NAME              destroy (if running) + undefine; never fails
+#   domain.sh overlay BASE OUT       qemu-img create -f qcow2 -b BASE -F qcow2 OUT
+#   domain.sh ssh PORT CMD...        run CMD in the guest (as ${LAB_SSH_USER:-root})
+#   domain.sh free-port              print a free TCP port on 127.0.0.1
+#   domain.sh serial-log NAME        print the path of the domain's serial log file
+#
+# SSH key: $LAB_SSH_KEY, else $LAB_IMAGE_DIR/id_ed25519, else the one of the current image recipe
+# (build-image.sh --dir). Boot timeout: LAB_BOOT_TIMEOUT (default 300 s).
+set -euo pipefail
+LAB_TAG=domain
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ssh_key() {
+  if [[ -n ${LAB_SSH_KEY:-} ]]; then
+    echo "$LAB_SSH_KEY"
+  elif [[ -n ${LAB_IMAGE_DIR:-} ]]; then
+    echo "$LAB_IMAGE_DIR/id_ed25519"
+  else
+    echo "$("$LAB_DIR/build-image.sh" --dir)/id_ed25519"
+  fi
+}
+
+ssh_opts() { # PORT
+  local key
+  key=$(ssh_key)
+  [[ -r $key ]] || lab_die "SSH key $key not readable (build the image first or set LAB_SSH_KEY)"
+  SSH_OPTS=(-i "$key" -p "$1" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+    -o ConnectTimeout=5 -o BatchMode=yes -o IdentitiesOnly=yes -o LogLevel=ERROR)
+}
+
+dom_exists() { virsh -q -c qemu:///system dominfo "$1" >/dev/null 2>&1; }
+dom_state() { virsh -q -c qemu:///system domstate "$1" 2>/dev/null | head -n1 || true; }
+
+serial_log() { # NAME: path of the first <serial type='file'> of the domain
+  virsh -q -c qemu:///system dumpxml "$1" 2>/dev/null |
+    xmllint --xpath "string(/domain/devices/serial[@type='file']/source/@path)" - 2>/dev/null || true
+}
+
+diagnose() { # NAME: print what helps when a boot fails
+  local name=$1 log
+  lab_log "domain $name state: $(dom_state "$name")"
+  log=$(serial_log "$name")
+  if [[ -n $log && -r $log ]]; then
+    echo "----- last 40 lines of serial log $log" >&2
+    tail -n 40 "$log" >&2 || true
+  fi
+  if [[ -r /var/log/libvirt/qemu/$name.log ]]; then
+    echo "----- last 15 lines of /var/log/libvirt/qemu/$name.log" >&2
+    tail -n 15 "/var/log/libvirt/qemu/$name.log" >&2 || true
+  fi
+}
+
+cmd_up() {
+  [[ $# -eq 3 ]] || lab_die "usage: up NAME XMLFILE PORT"
+  local name=$1 xml=$2 port=$3 xname timeout=${LAB_BOOT_TIMEOUT:-300}
+  [[ -r $xml ]] || lab_die "cannot read $xml"
+  xname=$(xmllint --xpath 'string(/domain/name)' "$xml")
+  [[ $xname == "$name" ]] || lab_die "$xml defines domain '$xname', not '$name'"
+  if dom_exists "$name"; then
+    lab_die "domain $name already defined (state: $(dom_state "$name")); run: $0 down $name"
+  fi
+  ssh_opts "$port"
+  virsh -q -c qemu:///system define "$xml" >/dev/null
+  if ! virsh -q -c qemu:///system start "$name" >/dev/null; then
+    diagnose "$name"
+    lab_die "virsh start $name failed"
+  fi
+  local t0=${EPOCHREALTIME/./} next=10 el st
+  lab_log "domain $name started; waiting for ssh on 127.0.0.1:$port (timeout ${timeout}s)"
+  while :; do
+    if ssh "${SSH_OPTS[@]}" root@127.0.0.1 true </dev/null >/dev/null 2>&1; then
+      el=$(((${EPOCHREALTIME/./} - t0) / 100000))
+      lab_log "domain $name: ssh answered $((el / 10)).$((el % 10))s after start"
+      return 0
+    fi
+    el=$(((${EPOCHREALTIME/./} - t0) / 1000000))
+    st=$(dom_state "$name")
+    if [[ $st != running ]]; then
+      diagnose "$name"
+      lab_die "domain $name is '$st' after ${el}s, before ssh answered"
+    fi
+    if ((el >= timeout)); then
+      diagnose "$name"
+      lab_die "domain $name: no ssh after ${timeout}s"
+    fi
+    if ((el >= next)); then
+      lab_log "domain $name: waiting for ssh (${el}s, state $st)"
+      next=$((next + 10))
+    fi
+    sleep 1
+  done
+}
+
+cmd_down() {
+  [[ $# -eq 1 ]] || lab_die "usage: down NAME"
+  local name=$1
+  if ! dom_exists "$name"; then
+    lab_log "domain $name absent"
+    return 0
+  fi
+  if [[ $(dom_state "$name") != "shut off" ]]; then
+    virsh -q -c qemu:///system destroy "$name" >/dev/null 2>&1 || true
+  fi
+  virsh -q -c qemu:///system undefine "$name" --nvram >/dev/null 2>&1 ||
+    virsh -q -c qemu:///system undefine "$name" >/dev/null 2>&1 || true
+  if dom_exists "$name"; then
+    lab_log "warning: domain $name still defined"
+  else
+    lab_log "domain $name destroyed and undefined"
+  fi
+  return 0
+}
+
+cmd_overlay() {
+  [[ $# -eq 2 ]] || lab_die "usage: overlay BASE OUT"
+  local base out=$2
+  base=$(realpath -e "$1") # the backing path is stored in the overlay: keep it absolute
+  qemu-img create -q -f qcow2 -b "$base" -F qcow2 "$out"
+  chmod 644 "$out"
+  lab_log "overlay $out -> $base"
+}
+
+cmd_ssh() {
+  [[ $# -ge 2 ]] || lab_die "usage: ssh PORT CMD..."
+  local port=$1
+  shift
+  ssh_opts "$port"
+  exec ssh "${SSH_OPTS[@]}" "${LAB_SSH_USER:-root}@127.0.0.1" "$@"
+}
+
+cmd_free_port() {
+  if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    return
+  fi
+  local p i
+  for ((i = 0; i < 200; i++)); do
+    p=$((20000 + RANDOM % 30000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return
+    fi
+  done
+  lab_die "no free port found"
+}
+
+sub=${1:-}
+shift || true
+case $sub in
+  up) cmd_up "$@" ;;
+  down) cmd_down "$@" ;;
+  overlay) cmd_overlay "$@" ;;
+  ssh) cmd_ssh "$@" ;;
+  free-port) cmd_free_port ;;
+  serial-log) serial_log "$@" ;;
+  *)
+    sed -n '2,12p' "$0" >&2
+    exit 2
+    ;;
+esac

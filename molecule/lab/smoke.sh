@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# End-to-end smoke test of the VM lab: image -> libvirtd -> domain with one virtio-fs share
+# (tag `smoke`, virtiofsd launched by libvirt) -> ssh -> mount + read + write from the guest ->
+# host sees the write -> teardown. Exit 0 only when all of it worked.
+#
+# Env: LAB_KEEP=1 keeps the temp dir (overlay, domain XML, serial log) for inspection.
+#      LAB_SMOKE_SHUTDOWN=1 also checks a graceful ACPI shutdown (virsh shutdown).
+#      LAB_TMP: parent of the temp dir (default /tmp; must be traversable by libvirt-qemu).
+set -euo pipefail
+LAB_TAG=smoke
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+lab_need_root
+
+NAME=lab-smoke-$$
+WORK=""
+STARTED_LIBVIRTD=0
+DEFINED=0
+T_BUILD="" T_LIBVIRTD="" T_BOOT=""
+
+cleanup() {
+  local rc=$?
+  set +e
+  if ((DEFINED)); then
+    "$LAB_DIR/domain.sh" down "$NAME"
+  fi
+  if ((STARTED_LIBVIRTD)); then
+    "$LAB_DIR/libvirtd.sh" stop
+  fi
+  if [[ -n $WORK && -d $WORK ]]; then
+    if [[ ${LAB_KEEP:-0} == 1 ]]; then
+      lab_log "kept $WORK"
+    else
+      rm -rf "$WORK"
+    fi
+  fi
+  if ((rc == 0)); then
+    lab_log "PASS (image ${T_BUILD}s, libvirtd ${T_LIBVIRTD}s, boot+ssh ${T_BOOT}s)"
+  else
+    lab_log "FAIL (exit $rc)"
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now_ds() { echo $((${EPOCHREALTIME/./} / 100000)); } # deciseconds
+fmt_ds() { echo "$(($1 / 10)).$(($1 % 10))"; }
+
+xml_escape() {
+  local s=$1
+  s=${s//&/&amp;}
+  s=${s//</&lt;}
+  s=${s//>/&gt;}
+  s=${s//\'/&apos;}
+  printf '%s' "$s"
+}
+
+# render TEMPLATE OUT KEY=VALUE...: replaces @KEY@ with the XML-escaped VALUE
+render() {
+  local tmpl=$1 out=$2 kv k v content
+  shift 2
+  content=$(<"$tmpl")
+  for kv in "$@"; do
+    k=${kv%%=*}
+    v=$(xml_escape "${kv#*=}")
+    content=${content//@"$k"@/"$v"}
+  done
+  if [[ $content =~ @[A-Z_]+@ ]]; then
+    lab_die "unrendered placeholder ${BASH_REMATCH[0]} in $tmpl"
+  fi
+  printf '%s\n' "$content" >"$out"
+}
+
+"$LAB_DIR/install-deps.sh"
+lab_need_cmd virsh virt-xml-validate xmllint ssh qemu-img
+
+t=$(now_ds)
+IMG=$("$LAB_DIR/build-image.sh" | tail -n1)
+T_BUILD=$(fmt_ds $(($(now_ds) - t)))
+export LAB_IMAGE_DIR=$IMG
+lab_log "image $IMG ($T_BUILD s)"
+
+TYPE=$("$LAB_DIR/accel.sh")
+
+t=$(now_ds)
+"$LAB_DIR/libvirtd.sh" status >/dev/null || STARTED_LIBVIRTD=1
+"$LAB_DIR/libvirtd.sh" start
+T_LIBVIRTD=$(fmt_ds $(($(now_ds) - t)))
+lab_log "libvirtd ready ($T_LIBVIRTD s, started by us: $STARTED_LIBVIRTD)"
+
+WORK=$(mktemp -d "${LAB_TMP:-/tmp}/lab-smoke.XXXXXX")
+chmod 755 "$WORK" # QEMU runs as libvirt-qemu and must reach the overlay
+SHARE=$WORK/share
+mkdir -p "$SHARE"
+echo "hello from the host $$" >"$SHARE/hello.txt"
+"$LAB_DIR/domain.sh" overlay "$IMG/base.qcow2" "$WORK/vm.qcow2"
+PORT=$("$LAB_DIR/domain.sh" free-port)
+XML=$WORK/$NAME.xml
+render "$LAB_DIR/example-domain.xml.tmpl" "$XML" \
+  TYPE="$TYPE" NAME="$NAME" \
+  KERNEL="$IMG/$(cat "$IMG/kernel")" INITRD="$IMG/initrd.img" CMDLINE="$(cat "$IMG/cmdline")" \
+  DISK="$WORK/vm.qcow2" SHARE_DIR="$SHARE" TAG=smoke SERIAL_LOG="$WORK/serial.log" PORT="$PORT"
+virt-xml-validate "$XML" domain >/dev/null || lab_die "virt-xml-validate rejected $XML"
+lab_log "domain XML $XML validated (type $TYPE, port $PORT, kernel $(cat "$IMG/kernel"))"
+
+t=$(now_ds)
+DEFINED=1
+"$LAB_DIR/domain.sh" up "$NAME" "$XML" "$PORT"
+T_BOOT=$(fmt_ds $(($(now_ds) - t)))
+
+out=$("$LAB_DIR/domain.sh" ssh "$PORT" \
+  'modprobe virtiofs && mkdir -p /mnt/smoke && mount -t virtiofs smoke /mnt/smoke && cat /mnt/smoke/hello.txt && touch /mnt/smoke/from-guest')
+[[ $out == "hello from the host $$" ]] || lab_die "guest read '$out' from the share, expected the host's hello.txt"
+lab_log "guest mounted the share and read hello.txt"
+[[ -e $SHARE/from-guest ]] || lab_die "host does not see $SHARE/from-guest"
+lab_log "host sees from-guest (owner $(stat -c %U:%G "$SHARE/from-guest"))"
+
+if [[ ${LAB_SMOKE_SHUTDOWN:-0} == 1 ]]; then
+  t=$(now_ds)
+  virsh -q -c qemu:///system shutdown "$NAME" >/dev/null
+  for ((i = 0; i < 120; i++)); do
+    [[ $(virsh -q -c qemu:///system domstate "$NAME" 2>/dev/null) == "shut off" ]] && break
+    sleep 1
+  done
+  [[ $(virsh -q -c qemu:///system domstate "$NAME" 2>/dev/null) == "shut off" ]] ||
+    lab_die "guest did not power off within 120 s of virsh shutdown"
+  lab_log "ACPI shutdown took $(fmt_ds $(($(now_ds) - t))) s"
+fi
