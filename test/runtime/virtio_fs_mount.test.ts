@@ -325,6 +325,7 @@ describe("virtio_fs_mount: check mode and diff", () => {
     const gone = path.join(w.mnt, "gone");
     fs.mkdirSync(mp);
     fs.mkdirSync(gone);
+    fs.writeFileSync(path.join(gone, "file-on-the-share"), "x"); // what a mounted share shows
     w.addMount("d", mp);
     w.addMount("gone", gone);
     const fstab = `d ${mp} virtiofs rw,relatime,nofail 0 0\ngone ${gone} virtiofs rw 0 0\n`;
