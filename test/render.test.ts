@@ -66,6 +66,7 @@ describe("libvirt domain template", () => {
     expect(x).toContain("<binary>\n        <thread_pool size='0'/>\n      </binary>");
     expect(x).toMatch(/<driver type='virtiofs' queue='1024'\/>\n      <source dir='\/srv\/auto'\/>/);
     expect(read("02-seed-controller.yml")).not.toContain("<binary");
+    expect(x).not.toContain("gone");
   });
 
   it("escapes every interpolated value", () => {

@@ -71,6 +71,7 @@ export function domainTemplate(ir: Ir): string {
       <target dev='vda' bus='virtio'/>
     </disk>
 {% for mount in ${mounts} %}
+{% if mount.state | default('mounted') != 'absent' %}
     <filesystem type='mount' accessmode='passthrough'>
       <driver type='virtiofs' queue='{{ mount.queue_size | default(1024) | int }}'/>
 {% if ${binaryNeeded} %}
@@ -91,6 +92,7 @@ export function domainTemplate(ir: Ir): string {
       <readonly/>
 {% endif %}
     </filesystem>
+{% endif %}
 {% endfor %}
 {% if ${set("vm_network")} %}
     <interface type='network'>
