@@ -54,6 +54,33 @@ diagnose() { # NAME: print what helps when a boot fails
   fi
 }
 
+probe_banner() { # PORT: true when an SSH banner arrives within 2 s
+  (
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    read -r -t 2 line <&3 || exit 1
+    [[ $line == SSH-* ]]
+  ) 2>/dev/null
+}
+
+# QEMU runs as the qemu.conf user (Debian: libvirt-qemu). libvirt chowns the files themselves, but
+# every parent directory must be searchable by that user (e.g. /root is 0700: "Permission denied").
+check_qemu_access() { # XMLFILE
+  local quser f d
+  quser=$(sed -n 's/^[[:space:]]*user[[:space:]]*=[[:space:]]*"\(.*\)".*/\1/p' /etc/libvirt/qemu.conf 2>/dev/null | tail -n1)
+  quser=${quser:-libvirt-qemu}
+  [[ $quser == root || $quser == +0 ]] && return 0
+  id "$quser" >/dev/null 2>&1 || return 0
+  command -v runuser >/dev/null 2>&1 || return 0
+  while read -r f; do
+    [[ -n $f ]] || continue
+    d=$(dirname "$f")
+    if ! runuser -u "$quser" -- test -x "$d" 2>/dev/null; then
+      lab_log "warning: $quser cannot reach $d (needed for $f): expect 'Permission denied'; keep lab files in world-searchable directories (chmod 755 on each parent)"
+    fi
+  done < <(xmllint --xpath '/domain/devices/disk/source/@file | /domain/os/kernel | /domain/os/initrd' "$1" 2>/dev/null |
+    sed -e 's/^ *file="\(.*\)"$/\1/' -e 's#</\?\(kernel\|initrd\)>##g')
+}
+
 cmd_up() {
   [[ $# -eq 3 ]] || lab_die "usage: up NAME XMLFILE PORT"
   local name=$1 xml=$2 port=$3 xname timeout=${LAB_BOOT_TIMEOUT:-300}
@@ -64,6 +91,7 @@ cmd_up() {
     lab_die "domain $name already defined (state: $(dom_state "$name")); run: $0 down $name"
   fi
   ssh_opts "$port"
+  check_qemu_access "$xml"
   virsh -q -c qemu:///system define "$xml" >/dev/null
   if ! virsh -q -c qemu:///system start "$name" >/dev/null; then
     diagnose "$name"
@@ -72,7 +100,9 @@ cmd_up() {
   local t0=${EPOCHREALTIME/./} next=10 el st
   lab_log "domain $name started; waiting for ssh on 127.0.0.1:$port (timeout ${timeout}s)"
   while :; do
-    if ssh "${SSH_OPTS[@]}" root@127.0.0.1 true </dev/null >/dev/null 2>&1; then
+    # Cheap probe first: the sshd banner. A full ssh attempt against a guest that is not up yet
+    # blocks for ConnectTimeout (slirp accepts the TCP connection on the host side at once).
+    if probe_banner "$port" && ssh "${SSH_OPTS[@]}" root@127.0.0.1 true </dev/null >/dev/null 2>&1; then
       el=$(((${EPOCHREALTIME/./} - t0) / 100000))
       lab_log "domain $name: ssh answered $((el / 10)).$((el % 10))s after start"
       return 0
@@ -91,7 +121,7 @@ cmd_up() {
       lab_log "domain $name: waiting for ssh (${el}s, state $st)"
       next=$((next + 10))
     fi
-    sleep 1
+    sleep 0.5
   done
 }
 
