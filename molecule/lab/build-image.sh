@@ -3,6 +3,7 @@
 #
 #   build-image.sh          build if needed; last stdout line = cache dir
 #   build-image.sh --dir    only print the cache dir this recipe maps to (no build)
+#   build-image.sh --prune  delete cached images of other recipes
 #
 # Cache dir: ${LAB_CACHE:-<repo>/.cache/lab}/<hash>, hash = first 16 hex digits of the sha256 of
 # the recipe (this script's content + package list + guest kernel version + mirrors + image size).
@@ -56,10 +57,26 @@ HASH=$(recipe | sha256sum | cut -c1-16)
 CACHE_ROOT=${LAB_CACHE:-$LAB_REPO/.cache/lab}
 OUT=$CACHE_ROOT/$HASH
 
-if [[ ${1:-} == --dir ]]; then
-  echo "$OUT"
-  exit 0
-fi
+case ${1:-} in
+  --dir)
+    echo "$OUT"
+    exit 0
+    ;;
+  --prune) # remove cached images of other recipes (make sure no VM still uses them)
+    for d in "$CACHE_ROOT"/*/; do
+      d=${d%/}
+      [[ -d $d && $d != "$OUT" && -f $d/recipe ]] || continue
+      rm -rf "$d" "$CACHE_ROOT/.$(basename "$d").lock"
+      lab_log "pruned $d"
+    done
+    exit 0
+    ;;
+  "") ;;
+  *)
+    echo "usage: $0 [--dir|--prune]" >&2
+    exit 2
+    ;;
+esac
 
 if [[ -f $OUT/.complete ]]; then
   lab_log "cached image $OUT (kernel $KVER)"
@@ -126,6 +143,7 @@ cat >"$R/etc/hosts" <<'HOSTS'
 ::1		localhost ip6-localhost ip6-loopback
 HOSTS
 printf '# <file system> <mount point> <type> <options> <dump> <pass>\n/dev/vda / ext4 rw,relatime,errors=remount-ro 0 0\n' >"$R/etc/fstab"
+echo 'LANG=C.UTF-8' >"$R/etc/default/locale"
 rm -f "$R/etc/resolv.conf"
 : >"$R/etc/resolv.conf"
 # Empty machine-id: each VM gets its own at boot, and it is not a "first boot" (no preset-all).

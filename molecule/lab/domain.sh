@@ -54,12 +54,19 @@ diagnose() { # NAME: print what helps when a boot fails
   fi
 }
 
-probe_banner() { # PORT: true when an SSH banner arrives within 2 s
+# probe_banner PORT: true when an SSH banner arrives within 5 s (like ConnectTimeout). Before the
+# guest network is up, slirp keeps the host-side connection open while it retries the SYN towards
+# the guest, so the banner arrives on this very probe as soon as sshd listens; once the guest is up
+# but sshd is not, the guest resets and the probe returns at once.
+probe_banner() {
+  local t0=${EPOCHREALTIME/./} rc=0
   (
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-    read -r -t 2 line <&3 || exit 1
-    [[ $line == SSH-* ]]
-  ) 2>/dev/null
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 2
+    read -r -t 5 line <&3 || exit 3
+    [[ $line == SSH-* ]] || exit 4
+  ) 2>/dev/null || rc=$?
+  [[ ${LAB_DEBUG:-0} == 1 ]] && lab_log "probe port $1: rc=$rc after $(((${EPOCHREALTIME/./} - t0) / 1000)) ms"
+  return $rc
 }
 
 # QEMU runs as the qemu.conf user (Debian: libvirt-qemu). libvirt chowns the files themselves, but
@@ -79,6 +86,13 @@ check_qemu_access() { # XMLFILE
     fi
   done < <(xmllint --xpath '/domain/devices/disk/source/@file | /domain/os/kernel | /domain/os/initrd' "$1" 2>/dev/null |
     sed -e 's/^ *file="\(.*\)"$/\1/' -e 's#</\?\(kernel\|initrd\)>##g')
+}
+
+ssh_true() {
+  local t0=${EPOCHREALTIME/./} rc=0
+  ssh "${SSH_OPTS[@]}" root@127.0.0.1 true </dev/null >/dev/null 2>&1 || rc=$?
+  [[ ${LAB_DEBUG:-0} == 1 ]] && lab_log "ssh true: rc=$rc after $(((${EPOCHREALTIME/./} - t0) / 1000)) ms"
+  return $rc
 }
 
 cmd_up() {
@@ -102,7 +116,7 @@ cmd_up() {
   while :; do
     # Cheap probe first: the sshd banner. A full ssh attempt against a guest that is not up yet
     # blocks for ConnectTimeout (slirp accepts the TCP connection on the host side at once).
-    if probe_banner "$port" && ssh "${SSH_OPTS[@]}" root@127.0.0.1 true </dev/null >/dev/null 2>&1; then
+    if probe_banner "$port" && ssh_true; then
       el=$(((${EPOCHREALTIME/./} - t0) / 100000))
       lab_log "domain $name: ssh answered $((el / 10)).$((el % 10))s after start"
       return 0
