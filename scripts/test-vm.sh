@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The VM tier: Molecule scenarios on real QEMU guests started through libvirt.
+#   scripts/test-vm.sh              every scenario
+#   scripts/test-vm.sh -s NAME ...  the named scenarios
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scenarios=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -s | --scenario) scenarios+=("$2"); shift 2 ;;
+    *) echo "usage: $0 [-s SCENARIO]..." >&2; exit 2 ;;
+  esac
+done
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(default packer lifecycle faults host)
+
+bash scripts/setup-venv.sh
+bash molecule/lab/install-deps.sh
+export PATH="$PWD/.venv/bin:$PATH"
+export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 ANSIBLE_NOCOLOR=1
+mkdir -p .cache/artifacts
+start=$(date +%s)
+for s in "${scenarios[@]}"; do
+  echo "[vm $(( $(date +%s) - start ))s] molecule test -s $s"
+  molecule test -s "$s"
+done
+echo "[vm $(( $(date +%s) - start ))s] ${#scenarios[@]} scenario(s) passed: ${scenarios[*]}"
