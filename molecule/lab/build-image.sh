@@ -16,7 +16,7 @@ set -euo pipefail
 LAB_TAG=build-image
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PACKAGES=(systemd-sysv udev dbus libpam-systemd openssh-server openssh-sftp-server python3 nodejs
+PACKAGES=(systemd-sysv udev dbus libpam-systemd openssh-server openssh-sftp-server python3 python3-apt nodejs
   fuse3 util-linux kmod iproute2 procps fio sudo acl netbase e2fsprogs)
 SUITE=bookworm
 MIRROR=${LAB_MIRROR:-http://deb.debian.org/debian}
@@ -289,6 +289,7 @@ extract_vmlinux() { # IMG OUT
       zstd) command -v zstd >/dev/null || continue; dec="zstd -dcq" ;;
       gzip) dec="gzip -dc" ;;
     esac
+    # shellcheck disable=SC2013 # offsets are single words
     for off in $(LC_ALL=C grep -obUaP "${magic%:*}" "$img" | cut -d: -f1); do
       tail -c +$((off + 1)) "$img" | $dec >"$out" 2>/dev/null || true # trailing data -> error; ignore
       if is_pvh_elf "$out"; then

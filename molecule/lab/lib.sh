@@ -5,6 +5,7 @@
 #   lab_log   one progress line "[lab 12.3s] <tag>: msg" on stderr (stdout stays clean for results)
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # used by the scripts that source this file
 LAB_REPO=$(cd "$LAB_DIR/../.." && pwd)
 LAB_TAG=${LAB_TAG:-lab}
 _lab_t0=${EPOCHREALTIME/./}
@@ -54,5 +55,3 @@ lab_pid_is() { # PID NAME: true when PID is alive and its comm is NAME
   local comm
   [[ -n ${1:-} ]] && { read -r comm <"/proc/$1/comm"; } 2>/dev/null && [[ $comm == "$2" ]]
 }
-
-LAB_VIRSH=(virsh -q -c qemu:///system)
