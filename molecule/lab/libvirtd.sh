@@ -2,7 +2,8 @@
 # Start/stop a system libvirtd by hand (no systemd needed).
 #
 #   libvirtd.sh start    start virtlogd + libvirtd unless a libvirtd already runs; wait for virsh
-#   libvirtd.sh stop     stop only the daemons a previous `start` started (recorded in the state dir)
+#   libvirtd.sh stop [--force]  stop only the daemons a previous `start` started (recorded in the
+#                        state dir); without --force it leaves them running while any domain runs
 #   libvirtd.sh status   exit 0 when libvirtd runs (prints pid and who started it), 3 otherwise
 #
 # State dir: ${LAB_STATE:-<repo>/.cache/lab-state}: virtlogd.pid / libvirtd.pid (written only for
@@ -112,7 +113,14 @@ cmd_stop() {
   if recorded_pid libvirtd >/dev/null; then
     local running
     running=$(virsh -q -c qemu:///system list --name 2>/dev/null | sed '/^$/d' | paste -sd ' ' - || true)
-    [[ -n $running ]] && lab_log "warning: domains still running (their QEMU keeps running): $running"
+    if [[ -n $running ]]; then
+      if ((FORCE)); then
+        lab_log "warning: domains still running (their QEMU keeps running, unmanaged): $running"
+      else
+        lab_log "not stopping: domains still running ($running); stop them first or use: $0 stop --force"
+        return 0
+      fi
+    fi
   fi
   stop_one libvirtd
   stop_one virtlogd
@@ -137,12 +145,14 @@ cmd_status() {
   return 3
 }
 
+FORCE=0
+[[ ${2:-} == --force ]] && FORCE=1
 case ${1:-} in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
   *)
-    echo "usage: $0 start|stop|status" >&2
+    echo "usage: $0 start|stop [--force]|status" >&2
     exit 2
     ;;
 esac

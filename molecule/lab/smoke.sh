@@ -4,6 +4,7 @@
 # host sees the write -> teardown. Exit 0 only when all of it worked.
 #
 # Env: LAB_KEEP=1 keeps the temp dir (overlay, domain XML, serial log) for inspection.
+#      LAB_SMOKE_REBOOT=1 also times a guest reboot (systemctl reboot) back to ssh.
 #      LAB_SMOKE_SHUTDOWN=1 also checks a graceful ACPI shutdown (virsh shutdown).
 #      LAB_TMP: parent of the temp dir (default /tmp; must be traversable by libvirt-qemu).
 set -euo pipefail
@@ -100,6 +101,10 @@ render "$LAB_DIR/example-domain.xml.tmpl" "$XML" \
   TYPE="$TYPE" NAME="$NAME" \
   KERNEL="$IMG/$(cat "$IMG/kernel")" INITRD="$IMG/initrd.img" CMDLINE="$(cat "$IMG/cmdline")" \
   DISK="$WORK/vm.qcow2" SHARE_DIR="$SHARE" TAG=smoke SERIAL_LOG="$WORK/serial.log" PORT="$PORT"
+if [[ $TYPE != qemu ]]; then
+  # <features><tcg> is TCG-only: libvirt rejects it for type='kvm'
+  sed -i '/<tcg>/,/<\/tcg>/d' "$XML"
+fi
 virt-xml-validate "$XML" domain >/dev/null || lab_die "virt-xml-validate rejected $XML"
 lab_log "domain XML $XML validated (type $TYPE, port $PORT, kernel $(cat "$IMG/kernel"))"
 
@@ -114,6 +119,19 @@ out=$("$LAB_DIR/domain.sh" ssh "$PORT" \
 lab_log "guest mounted the share and read hello.txt"
 [[ -e $SHARE/from-guest ]] || lab_die "host does not see $SHARE/from-guest"
 lab_log "host sees from-guest (owner $(stat -c %U:%G "$SHARE/from-guest"))"
+
+if [[ ${LAB_SMOKE_REBOOT:-0} == 1 ]]; then
+  boot_id=$("$LAB_DIR/domain.sh" ssh "$PORT" 'cat /proc/sys/kernel/random/boot_id')
+  t=$(now_ds)
+  "$LAB_DIR/domain.sh" ssh "$PORT" 'systemctl reboot' || true
+  while :; do
+    sleep 2
+    id=$("$LAB_DIR/domain.sh" ssh "$PORT" 'cat /proc/sys/kernel/random/boot_id' 2>/dev/null) || id=""
+    [[ -n $id && $id != "$boot_id" ]] && break
+    (($(now_ds) - t < ${LAB_BOOT_TIMEOUT:-300} * 10)) || lab_die "no ssh after guest reboot"
+  done
+  lab_log "guest reboot back to ssh took $(fmt_ds $(($(now_ds) - t))) s"
+fi
 
 if [[ ${LAB_SMOKE_SHUTDOWN:-0} == 1 ]]; then
   t=$(now_ds)
