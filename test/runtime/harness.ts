@@ -11,40 +11,16 @@ import * as os from "os";
 import * as path from "path";
 
 const REPO = path.resolve(__dirname, "../..");
-const bundleCache = new Map<string, string>();
 let bundleDir: string | undefined;
 
 export type ModuleName = "virtio_fs_mount" | "virtio_fs_info" | "virtio_fs_domain";
 
-/** Source of the test entry: the same shape as generated/modules/<name>/main.ts. */
-export function entrySource(name: ModuleName): string {
-  return `
-import Ajv from "ajv/dist/2020";
-import schema from "./schemas/virtio-fs-mount.schema.json";
-import { runModule } from "./src/runtime/ansible";
-import { main } from "./src/runtime/modules/${name}";
-const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false, verbose: true });
-ajv.addSchema(schema as any);
-const validate = ajv.getSchema("urn:ai-how:virtio-fs-mount#/$defs/module_${name}")!;
-runModule("${name}", validate as any, main as any);
-`;
-}
-
-/** Bundles src/runtime's module (plus the test validator) and returns the bundle path. */
+/**
+ * The shipped module: the bundle `npm run generate` wrote into the collection (ajv standalone
+ * validator, esbuild, WANT_JSON header). Module tests run exactly what Ansible ships to a guest.
+ */
 export function bundle(name: ModuleName): string {
-  const cached = bundleCache.get(name);
-  if (cached && fs.existsSync(cached)) return cached;
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const esbuild = require("esbuild");
-  const out = esbuild.buildSync({
-    stdin: { contents: entrySource(name), resolveDir: REPO, loader: "ts", sourcefile: `${name}-test-entry.ts` },
-    bundle: true, platform: "node", target: "node18", format: "cjs", write: false,
-  });
-  if (!bundleDir || !fs.existsSync(bundleDir)) bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), "virtio-fs-runtime-bundles-"));
-  const file = path.join(bundleDir, `${name}.js`);
-  fs.writeFileSync(file, out.outputFiles[0].text);
-  bundleCache.set(name, file);
-  return file;
+  return path.join(REPO, "collection/ansible_collections/ai_how/virtio_fs/plugins/modules", `${name}.cjs`);
 }
 
 /** Bundles an arbitrary entry source (resolved from the repository root) and returns the bundle path. */
