@@ -7,7 +7,7 @@ export interface ShareInput {
   mount_point?: unknown;
   readonly?: unknown;
   options?: unknown;
-  [key: string]: unknown;
+  state?: unknown;
 }
 
 /** Why a path is not normalised, or undefined when it is. */
@@ -23,14 +23,17 @@ export function pathProblem(path: string): string | undefined {
 /**
  * The rules JSON Schema cannot express: uniqueness and nesting across the shares of one VM,
  * normalised paths, options that contradict readonly, and host_path where host artifacts are made.
+ * One implementation for `vfsgen validate` and the modules, so both refuse the same input with the
+ * same words. A share with state absent is not mounted: it may sit inside another and needs no host_path.
  */
 export function checkShares(shares: ShareInput[], base: string, hostSide: boolean): Diagnostic[] {
   const out: Diagnostic[] = [];
   const tags = new Map<string, string>();
-  const points: { path: string; pointer: string }[] = [];
+  const points: { path: string; pointer: string; absent: boolean }[] = [];
   shares.forEach((share, i) => {
     if (!share || typeof share !== "object") return;
     const at = pointerJoin(base, i);
+    const absent = share.state === "absent";
     if (typeof share.tag === "string") {
       const first = tags.get(share.tag);
       if (first) out.push(diagnostic("VFS020", pointerJoin(at, "tag"), { tag: share.tag, other: first }));
@@ -47,17 +50,18 @@ export function checkShares(shares: ShareInput[], base: string, hostSide: boolea
         if (dup) out.push(diagnostic("VFS021", pointer, { path: mp, other: dup.pointer.replace(/\/mount_point$/, "") }));
         else {
           for (const p of points) {
+            if (absent || p.absent) continue;
             if (mp.startsWith(p.path + "/")) out.push(diagnostic("VFS022", pointer, { path: mp, parent: p.path, other: p.pointer.replace(/\/mount_point$/, "") }));
             else if (p.path.startsWith(mp + "/")) out.push(diagnostic("VFS022", p.pointer, { path: p.path, parent: mp, other: at }));
           }
-          points.push({ path: mp, pointer });
+          points.push({ path: mp, pointer, absent });
         }
       }
     }
     if (typeof share.host_path === "string" && share.host_path.startsWith("/")) {
       const why = pathProblem(share.host_path);
       if (why) out.push(diagnostic("VFS027", pointerJoin(at, "host_path"), { path: share.host_path, why }));
-    } else if (hostSide && share.host_path === undefined) {
+    } else if (hostSide && !absent && share.host_path === undefined) {
       out.push(diagnostic("VFS025", pointerJoin(at, "host_path")));
     }
     if (typeof share.options === "string") {
@@ -68,4 +72,9 @@ export function checkShares(shares: ShareInput[], base: string, hostSide: boolea
     }
   });
   return out;
+}
+
+/** The same rules as `pointer: message` lines, the form module failures use. */
+export function shareProblems(shares: ShareInput[], base: string, hostSide: boolean): string[] {
+  return checkShares(shares, base, hostSide).map((d) => `${d.pointer}: ${d.message}`);
 }

@@ -91,11 +91,3 @@ export function effectiveOptions(shareOptions: string | undefined, defaultOption
   return [readonly ? "ro" : "rw", ...new Set(rest)];
 }
 
-/** The share's own options say the opposite of readonly (ro with readonly false, rw with readonly true). */
-export function contradictingOption(shareOptions: string | undefined, readonly: boolean): string | undefined {
-  if (shareOptions === undefined) return undefined;
-  const opts = splitOptions(shareOptions);
-  if (readonly && opts.includes("rw")) return "rw";
-  if (!readonly && opts.includes("ro")) return "ro";
-  return undefined;
-}

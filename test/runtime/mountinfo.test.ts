@@ -1,6 +1,6 @@
 import { decodeMountInfoField, encodeMountInfoField, parseMountInfo, topMountAt, virtiofsMounts } from "../../src/runtime/mountinfo";
 import {
-  contradictingOption, effectiveOptions, fsSpecificOptions, mountedVfsFlags, requestedVfsFlags, vfsFlagDifferences,
+  effectiveOptions, fsSpecificOptions, mountedVfsFlags, requestedVfsFlags, vfsFlagDifferences,
 } from "../../src/runtime/mount-options";
 
 const SAMPLE = [
@@ -41,13 +41,6 @@ describe("mount options", () => {
     expect(effectiveOptions(undefined, "rw,relatime,nofail", true)).toEqual(["ro", "relatime", "nofail"]);
     expect(effectiveOptions(undefined, "relatime,rw,nofail", false)).toEqual(["rw", "relatime", "nofail"]);
     expect(effectiveOptions("noatime,nofail,noatime", "rw,relatime", false)).toEqual(["rw", "noatime", "nofail"]);
-  });
-
-  test("a share's own ro/rw contradicting readonly is detected", () => {
-    expect(contradictingOption("ro,nofail", false)).toBe("ro");
-    expect(contradictingOption("rw,nofail", true)).toBe("rw");
-    expect(contradictingOption("ro,nofail", true)).toBeUndefined();
-    expect(contradictingOption(undefined, true)).toBeUndefined();
   });
 
   test("VFS flags requested vs mounted", () => {

@@ -214,8 +214,8 @@ describe("virtio_fs_domain with xml_path", () => {
     const p = writeXml(w, PLAIN);
     const r = w.run("virtio_fs_domain", { xml_path: p, mounts: [{ tag: "a", mount_point: "/a" }, { tag: "b", host_path: "/b", mount_point: "/b" }, { tag: "b", host_path: "/c", mount_point: "/c" }] }).result;
     expect(r.failed).toBe(true);
-    expect(r.msg).toContain("/mounts/0/host_path: missing");
-    expect(r.msg).toContain("/mounts/2/tag: duplicate of /mounts/1/tag");
+    expect(r.msg).toContain("/mounts/0/host_path: host_path is required here");
+    expect(r.msg).toContain('/mounts/2/tag: duplicate tag "b": already used by /mounts/1');
     const long = w.run("virtio_fs_domain", { xml_path: p, mounts: [{ tag: "x".repeat(37), host_path: "/b", mount_point: "/b" }] }).result;
     expect(long.msg).toContain("/mounts/0/tag: expected at most 36 characters");
     const both = w.run("virtio_fs_domain", { xml_path: p, name: "ctl", mounts: [] }).result;

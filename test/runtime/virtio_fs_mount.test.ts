@@ -545,11 +545,12 @@ describe("virtio_fs_mount: diagnostics", () => {
       { tag: "d", mount_point: "/mnt/x/../y" },
     ])).result;
     expect(r.failed).toBe(true);
-    expect(r.msg).toContain("/mounts/1/tag: duplicate of /mounts/0/tag");
-    expect(r.msg).toContain("/mounts/1/mount_point: inside /mounts/0/mount_point");
-    expect(r.msg).toContain("/mounts/2/mount_point: duplicate of /mounts/0/mount_point");
-    expect(r.msg).toContain("/mounts/2/options: contains ro");
-    expect(r.msg).toContain("/mounts/3/mount_point: expected an absolute normalised path");
+    // The same rules and words as `vfsgen validate` (src/input/check-shares.ts).
+    expect(r.msg).toContain('/mounts/1/tag: duplicate tag "a": already used by /mounts/0');
+    expect(r.msg).toContain('/mounts/1/mount_point: mount point "/mnt/a/inner" is inside the share mounted at "/mnt/a" (/mounts/0)');
+    expect(r.msg).toContain('/mounts/2/mount_point: duplicate mount point "/mnt/a": already used by /mounts/0');
+    expect(r.msg).toContain('/mounts/2/options: options contain "ro" but readonly is false');
+    expect(r.msg).toContain('/mounts/3/mount_point: mount point "/mnt/x/../y" is not normalised: it contains a .. component');
     expect(w.calls()).toEqual([]);
   });
 });

@@ -9,6 +9,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { shareProblems } from "../../input/check-shares";
 import type { VirtioFsDomainArgs } from "../../../generated/modules/types";
 import { ModuleFailure, type ModuleContext, type ModuleResult } from "../ansible";
 import { writeFileAtomic } from "../atomic-write";
@@ -28,21 +29,9 @@ export interface DomainEdit {
   memoryBackingChanged: boolean;
 }
 
-/** Checks the schema cannot express: host_path present, tags unique and at most 36 bytes. */
+/** Checks the schema cannot express (the rules `vfsgen validate` applies to host-side shares). */
 export function checkDomainShares(args: VirtioFsDomainArgs): string[] {
-  const problems: string[] = [];
-  const seen = new Map<string, number>();
-  args.mounts.forEach((s, i) => {
-    if ((s.state ?? "mounted") !== "absent" && s.host_path === undefined) {
-      problems.push(`/mounts/${i}/host_path: missing; every share of a domain needs the host directory it shares`);
-    }
-    const bytes = Buffer.byteLength(s.tag, "utf8");
-    if (bytes < 1 || bytes > 36) problems.push(`/mounts/${i}/tag: expected 1 to 36 bytes, got ${bytes}`);
-    const j = seen.get(s.tag);
-    if (j !== undefined) problems.push(`/mounts/${i}/tag: duplicate of /mounts/${j}/tag; tags must be unique in a VM`);
-    else seen.set(s.tag, i);
-  });
-  return problems;
+  return shareProblems(args.mounts, "/mounts", true);
 }
 
 /** Applies the shares to a domain XML text. */

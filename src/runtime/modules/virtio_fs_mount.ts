@@ -28,10 +28,11 @@ import {
   appendFstabEntry, parseFstab, replaceFstabLine, sameFstabEntry, serialiseFstab, type Fstab, type FstabEntry,
 } from "../fstab";
 import {
-  contradictingOption, effectiveOptions, fsSpecificOptions, mountedVfsFlags, requestedVfsFlags, splitOptions,
+  effectiveOptions, fsSpecificOptions, mountedVfsFlags, requestedVfsFlags, splitOptions,
   vfsFlagDifferences,
 } from "../mount-options";
 import { readMountInfo, topMountAt, type MountInfoEntry } from "../mountinfo";
+import { shareProblems } from "../../input/check-shares";
 import { dmesgTagNotFound, offeredTags, systemdIsPid1, virtiofsLoaded } from "../virtiofs-kernel";
 
 type State = "mounted" | "present" | "unmounted" | "absent";
@@ -56,39 +57,6 @@ export interface ShareResult {
 class ShareFailure extends Error {}
 
 const MODULES_LOAD_FILE = "/etc/modules-load.d/virtiofs.conf";
-
-/** Runtime checks the schema cannot express: unique tags and mount points, normalised paths, no nesting, ro/rw. */
-export function checkShares(mounts: Share[]): string[] {
-  const problems: string[] = [];
-  const tags = new Map<string, number>();
-  const points = new Map<string, number>();
-  mounts.forEach((s, i) => {
-    const mp = s.mount_point;
-    const parts = mp.split("/").slice(1);
-    if (mp === "/" || mp.endsWith("/") || parts.some((p) => p === "" || p === "." || p === "..")) {
-      problems.push(`/mounts/${i}/mount_point: expected an absolute normalised path other than / (no //, . or .. components, no trailing /)`);
-    }
-    if (Buffer.byteLength(s.tag, "utf8") > 36) problems.push(`/mounts/${i}/tag: expected at most 36 bytes`);
-    const t = tags.get(s.tag);
-    if (t !== undefined) problems.push(`/mounts/${i}/tag: duplicate of /mounts/${t}/tag; tags must be unique`);
-    else tags.set(s.tag, i);
-    const m = points.get(mp);
-    if (m !== undefined) problems.push(`/mounts/${i}/mount_point: duplicate of /mounts/${m}/mount_point; mount points must be unique`);
-    else points.set(mp, i);
-    const bad = contradictingOption(s.options, s.readonly ?? false);
-    if (bad) problems.push(`/mounts/${i}/options: contains ${bad}, which contradicts readonly: ${String(s.readonly ?? false)} (leave ro/rw out; readonly sets it)`);
-  });
-  mounts.forEach((a, i) => {
-    if ((a.state ?? "mounted") === "absent") return;
-    mounts.forEach((b, j) => {
-      if (i === j || (b.state ?? "mounted") === "absent") return;
-      if (b.mount_point.startsWith(a.mount_point + "/")) {
-        problems.push(`/mounts/${j}/mount_point: inside /mounts/${i}/mount_point; a share may not be mounted inside another`);
-      }
-    });
-  });
-  return problems;
-}
 
 function parseMode(mode: string): number {
   return parseInt(mode, 8) & 0o7777;
@@ -467,7 +435,7 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
     create_mount_dirs: true, persist: true, perform_mounts: true, load_module: true, prune: false, fstab: "/etc/fstab", backup: false,
     ...input,
   };
-  const problems = checkShares(args.mounts);
+  const problems = shareProblems(args.mounts, "/mounts", false);
   if (problems.length > 0) throw new ModuleFailure(`invalid arguments: ${problems.join("; ")}`);
 
   const moduleActions = ensureKernelModule(args, ctx);

@@ -860,8 +860,8 @@ function formatAjvErrors(errors) {
 
 // src/runtime/ansible.ts
 var ModuleFailure = class extends Error {
-  constructor(message, result = {}) {
-    super(message);
+  constructor(message2, result = {}) {
+    super(message2);
     this.result = result;
     this.name = "ModuleFailure";
   }
@@ -995,8 +995,8 @@ function runModule(name, validate2, main2) {
   };
   const fail = (e) => {
     const failure = e instanceof ModuleFailure ? e : void 0;
-    const message = e instanceof Error ? e.message : String(e);
-    const result = { ...failure?.result ?? {}, failed: true, msg: failure ? message : `${name}: unexpected error: ${message}` };
+    const message2 = e instanceof Error ? e.message : String(e);
+    const result = { ...failure?.result ?? {}, failed: true, msg: failure ? message2 : `${name}: unexpected error: ${message2}` };
     if (result.changed === void 0) result.changed = false;
     if (!failure && ctx.verbosity >= 3 && !ctx.noLog && e instanceof Error && e.stack) result.exception = e.stack;
     finish(result);
@@ -1392,13 +1392,6 @@ function effectiveOptions(shareOptions, defaultOptions, readonly) {
   const rest = splitOptions(shareOptions ?? defaultOptions).filter((o) => o !== "rw" && o !== "ro");
   return [readonly ? "ro" : "rw", ...new Set(rest)];
 }
-function contradictingOption(shareOptions, readonly) {
-  if (shareOptions === void 0) return void 0;
-  const opts = splitOptions(shareOptions);
-  if (readonly && opts.includes("rw")) return "rw";
-  if (!readonly && opts.includes("ro")) return "ro";
-  return void 0;
-}
 
 // src/runtime/mountinfo.ts
 var fs5 = __toESM(require("fs"));
@@ -1445,6 +1438,104 @@ function topMountAt(entries, mountPoint) {
   let found;
   for (const e of entries) if (e.mountPoint === mountPoint) found = e;
   return found;
+}
+
+// src/errors/messages.ts
+var Messages = {
+  VFS001: "YAML syntax error: {detail}",
+  VFS002: "cannot read file: {detail}",
+  VFS003: "not a virtio-fs configuration: expected a cluster configuration (clusters.<cluster>.<vm>) or an Ansible vars file (top-level virtio_fs_mounts)",
+  VFS010: "{detail}",
+  VFS011: "{detail}",
+  VFS012: "{detail}",
+  VFS013: "{detail}",
+  VFS014: "{detail}",
+  VFS015: 'mode must be a quoted octal string such as "0755": an unquoted {value} is read by YAML as the number {number}',
+  VFS016: 'unknown role variable "{name}"{hint}',
+  VFS020: 'duplicate tag "{tag}": already used by {other}',
+  VFS021: 'duplicate mount point "{path}": already used by {other}',
+  VFS022: 'mount point "{path}" is inside the share mounted at "{parent}" ({other})',
+  VFS023: 'mount point "{path}" is not normalised: {why}',
+  VFS024: 'mount point must not be "/"',
+  VFS025: "host_path is required here: this configuration produces host-side artifacts (domain XML)",
+  VFS026: 'options contain "{option}" but readonly is {readonly}: set readonly instead of ro/rw',
+  VFS027: 'host_path "{path}" is not normalised: {why}',
+  VFS040: "schema: {detail}",
+  VFS050: "stale generated file: {detail}",
+  VFS060: "usage: {detail}",
+  VFS061: 'no VM named "{name}" in this cluster configuration (VMs: {names})'
+};
+function message(code, params = {}) {
+  return Messages[code].replace(/\{(\w+)\}/g, (_, k) => k in params ? String(params[k]) : `{${k}}`);
+}
+function diagnostic(code, pointer, params = {}) {
+  return { code, pointer, message: message(code, params) };
+}
+function pointerEscape(segment) {
+  return String(segment).replace(/~/g, "~0").replace(/\//g, "~1");
+}
+function pointerJoin(base, ...segments) {
+  return base + segments.map((s) => "/" + pointerEscape(s)).join("");
+}
+
+// src/input/check-shares.ts
+function pathProblem(path6) {
+  if (path6.length > 1 && path6.endsWith("/")) return "it ends with /";
+  if (path6.includes("//")) return "it contains an empty component (//)";
+  const parts = path6.split("/");
+  if (parts.includes("..")) return "it contains a .. component";
+  if (parts.includes(".")) return "it contains a . component";
+  return void 0;
+}
+function checkShares(shares, base, hostSide) {
+  const out = [];
+  const tags = /* @__PURE__ */ new Map();
+  const points = [];
+  shares.forEach((share, i) => {
+    if (!share || typeof share !== "object") return;
+    const at = pointerJoin(base, i);
+    const absent = share.state === "absent";
+    if (typeof share.tag === "string") {
+      const first = tags.get(share.tag);
+      if (first) out.push(diagnostic("VFS020", pointerJoin(at, "tag"), { tag: share.tag, other: first }));
+      else tags.set(share.tag, at);
+    }
+    if (typeof share.mount_point === "string" && share.mount_point.startsWith("/")) {
+      const mp = share.mount_point;
+      const pointer = pointerJoin(at, "mount_point");
+      const why = pathProblem(mp);
+      if (mp === "/") out.push(diagnostic("VFS024", pointer));
+      else if (why) out.push(diagnostic("VFS023", pointer, { path: mp, why }));
+      else {
+        const dup = points.find((p) => p.path === mp);
+        if (dup) out.push(diagnostic("VFS021", pointer, { path: mp, other: dup.pointer.replace(/\/mount_point$/, "") }));
+        else {
+          for (const p of points) {
+            if (absent || p.absent) continue;
+            if (mp.startsWith(p.path + "/")) out.push(diagnostic("VFS022", pointer, { path: mp, parent: p.path, other: p.pointer.replace(/\/mount_point$/, "") }));
+            else if (p.path.startsWith(mp + "/")) out.push(diagnostic("VFS022", p.pointer, { path: p.path, parent: mp, other: at }));
+          }
+          points.push({ path: mp, pointer, absent });
+        }
+      }
+    }
+    if (typeof share.host_path === "string" && share.host_path.startsWith("/")) {
+      const why = pathProblem(share.host_path);
+      if (why) out.push(diagnostic("VFS027", pointerJoin(at, "host_path"), { path: share.host_path, why }));
+    } else if (hostSide && !absent && share.host_path === void 0) {
+      out.push(diagnostic("VFS025", pointerJoin(at, "host_path")));
+    }
+    if (typeof share.options === "string") {
+      const opts = share.options.split(",");
+      const readonly = share.readonly === true;
+      if (opts.includes("ro") && !readonly) out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "ro", readonly: "false" }));
+      if (opts.includes("rw") && readonly) out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "rw", readonly: "true" }));
+    }
+  });
+  return out;
+}
+function shareProblems(shares, base, hostSide) {
+  return checkShares(shares, base, hostSide).map((d) => `${d.pointer}: ${d.message}`);
 }
 
 // src/runtime/virtiofs-kernel.ts
@@ -1495,37 +1586,6 @@ function dmesgTagNotFound(tag) {
 var ShareFailure = class extends Error {
 };
 var MODULES_LOAD_FILE = "/etc/modules-load.d/virtiofs.conf";
-function checkShares(mounts) {
-  const problems = [];
-  const tags = /* @__PURE__ */ new Map();
-  const points = /* @__PURE__ */ new Map();
-  mounts.forEach((s, i) => {
-    const mp = s.mount_point;
-    const parts = mp.split("/").slice(1);
-    if (mp === "/" || mp.endsWith("/") || parts.some((p) => p === "" || p === "." || p === "..")) {
-      problems.push(`/mounts/${i}/mount_point: expected an absolute normalised path other than / (no //, . or .. components, no trailing /)`);
-    }
-    if (Buffer.byteLength(s.tag, "utf8") > 36) problems.push(`/mounts/${i}/tag: expected at most 36 bytes`);
-    const t = tags.get(s.tag);
-    if (t !== void 0) problems.push(`/mounts/${i}/tag: duplicate of /mounts/${t}/tag; tags must be unique`);
-    else tags.set(s.tag, i);
-    const m = points.get(mp);
-    if (m !== void 0) problems.push(`/mounts/${i}/mount_point: duplicate of /mounts/${m}/mount_point; mount points must be unique`);
-    else points.set(mp, i);
-    const bad = contradictingOption(s.options, s.readonly ?? false);
-    if (bad) problems.push(`/mounts/${i}/options: contains ${bad}, which contradicts readonly: ${String(s.readonly ?? false)} (leave ro/rw out; readonly sets it)`);
-  });
-  mounts.forEach((a, i) => {
-    if ((a.state ?? "mounted") === "absent") return;
-    mounts.forEach((b, j) => {
-      if (i === j || (b.state ?? "mounted") === "absent") return;
-      if (b.mount_point.startsWith(a.mount_point + "/")) {
-        problems.push(`/mounts/${j}/mount_point: inside /mounts/${i}/mount_point; a share may not be mounted inside another`);
-      }
-    });
-  });
-  return problems;
-}
 function parseMode(mode) {
   return parseInt(mode, 8) & 4095;
 }
@@ -1874,7 +1934,7 @@ async function main(input, ctx) {
     backup: false,
     ...input
   };
-  const problems = checkShares(args.mounts);
+  const problems = shareProblems(args.mounts, "/mounts", false);
   if (problems.length > 0) throw new ModuleFailure(`invalid arguments: ${problems.join("; ")}`);
   const moduleActions = ensureKernelModule(args, ctx);
   let fstabText = "";

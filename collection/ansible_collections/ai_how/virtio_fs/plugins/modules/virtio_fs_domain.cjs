@@ -381,8 +381,8 @@ var require_errors = __commonJS({
     }
     var key;
     var i;
-    function ParseError(message, locator, cause) {
-      this.message = message;
+    function ParseError(message2, locator, cause) {
+      this.message = message2;
       this.locator = locator;
       this.cause = cause;
       if (Error.captureStackTrace) Error.captureStackTrace(this, ParseError);
@@ -6381,25 +6381,25 @@ var require_dom_parser = __commonJS({
           this.doc.doctype = dt;
         }
       },
-      reportError: function(level, message) {
+      reportError: function(level, message2) {
         if (typeof this.onError === "function") {
           try {
-            this.onError(level, message, this);
+            this.onError(level, message2, this);
           } catch (e) {
-            throw new ParseError("Reporting " + level + ' "' + message + '" caused ' + e, this.locator);
+            throw new ParseError("Reporting " + level + ' "' + message2 + '" caused ' + e, this.locator);
           }
         } else {
-          console.error("[xmldom " + level + "]	" + message, _locator(this.locator));
+          console.error("[xmldom " + level + "]	" + message2, _locator(this.locator));
         }
       },
       /**
        * @see http://www.saxproject.org/apidoc/org/xml/sax/ErrorHandler.html
        */
-      warning: function(message) {
-        this.reportError("warning", message);
+      warning: function(message2) {
+        this.reportError("warning", message2);
       },
-      error: function(message) {
-        this.reportError("error", message);
+      error: function(message2) {
+        this.reportError("error", message2);
       },
       /**
        * This function reports a fatal error and throws a ParseError.
@@ -6413,9 +6413,9 @@ var require_dom_parser = __commonJS({
        * @throws {ParseError}
        * Always throws a ParseError with the provided message.
        */
-      fatalError: function(message, cause) {
-        this.reportError("fatalError", message);
-        throw new ParseError(message, this.locator, cause);
+      fatalError: function(message2, cause) {
+        this.reportError("fatalError", message2);
+        throw new ParseError(message2, this.locator, cause);
       }
     };
     function _locator(l) {
@@ -7287,8 +7287,8 @@ function formatAjvErrors(errors) {
 
 // src/runtime/ansible.ts
 var ModuleFailure = class extends Error {
-  constructor(message, result = {}) {
-    super(message);
+  constructor(message2, result = {}) {
+    super(message2);
     this.result = result;
     this.name = "ModuleFailure";
   }
@@ -7422,8 +7422,8 @@ function runModule(name, validate2, main2) {
   };
   const fail = (e) => {
     const failure = e instanceof ModuleFailure ? e : void 0;
-    const message = e instanceof Error ? e.message : String(e);
-    const result = { ...failure?.result ?? {}, failed: true, msg: failure ? message : `${name}: unexpected error: ${message}` };
+    const message2 = e instanceof Error ? e.message : String(e);
+    const result = { ...failure?.result ?? {}, failed: true, msg: failure ? message2 : `${name}: unexpected error: ${message2}` };
     if (result.changed === void 0) result.changed = false;
     if (!failure && ctx.verbosity >= 3 && !ctx.noLog && e instanceof Error && e.stack) result.exception = e.stack;
     finish(result);
@@ -7447,6 +7447,104 @@ function runModule(name, validate2, main2) {
 var fs4 = __toESM(require("fs"));
 var os = __toESM(require("os"));
 var path3 = __toESM(require("path"));
+
+// src/errors/messages.ts
+var Messages = {
+  VFS001: "YAML syntax error: {detail}",
+  VFS002: "cannot read file: {detail}",
+  VFS003: "not a virtio-fs configuration: expected a cluster configuration (clusters.<cluster>.<vm>) or an Ansible vars file (top-level virtio_fs_mounts)",
+  VFS010: "{detail}",
+  VFS011: "{detail}",
+  VFS012: "{detail}",
+  VFS013: "{detail}",
+  VFS014: "{detail}",
+  VFS015: 'mode must be a quoted octal string such as "0755": an unquoted {value} is read by YAML as the number {number}',
+  VFS016: 'unknown role variable "{name}"{hint}',
+  VFS020: 'duplicate tag "{tag}": already used by {other}',
+  VFS021: 'duplicate mount point "{path}": already used by {other}',
+  VFS022: 'mount point "{path}" is inside the share mounted at "{parent}" ({other})',
+  VFS023: 'mount point "{path}" is not normalised: {why}',
+  VFS024: 'mount point must not be "/"',
+  VFS025: "host_path is required here: this configuration produces host-side artifacts (domain XML)",
+  VFS026: 'options contain "{option}" but readonly is {readonly}: set readonly instead of ro/rw',
+  VFS027: 'host_path "{path}" is not normalised: {why}',
+  VFS040: "schema: {detail}",
+  VFS050: "stale generated file: {detail}",
+  VFS060: "usage: {detail}",
+  VFS061: 'no VM named "{name}" in this cluster configuration (VMs: {names})'
+};
+function message(code, params = {}) {
+  return Messages[code].replace(/\{(\w+)\}/g, (_, k) => k in params ? String(params[k]) : `{${k}}`);
+}
+function diagnostic(code, pointer, params = {}) {
+  return { code, pointer, message: message(code, params) };
+}
+function pointerEscape(segment) {
+  return String(segment).replace(/~/g, "~0").replace(/\//g, "~1");
+}
+function pointerJoin(base, ...segments) {
+  return base + segments.map((s) => "/" + pointerEscape(s)).join("");
+}
+
+// src/input/check-shares.ts
+function pathProblem(path4) {
+  if (path4.length > 1 && path4.endsWith("/")) return "it ends with /";
+  if (path4.includes("//")) return "it contains an empty component (//)";
+  const parts = path4.split("/");
+  if (parts.includes("..")) return "it contains a .. component";
+  if (parts.includes(".")) return "it contains a . component";
+  return void 0;
+}
+function checkShares(shares, base, hostSide) {
+  const out = [];
+  const tags = /* @__PURE__ */ new Map();
+  const points = [];
+  shares.forEach((share, i) => {
+    if (!share || typeof share !== "object") return;
+    const at = pointerJoin(base, i);
+    const absent = share.state === "absent";
+    if (typeof share.tag === "string") {
+      const first = tags.get(share.tag);
+      if (first) out.push(diagnostic("VFS020", pointerJoin(at, "tag"), { tag: share.tag, other: first }));
+      else tags.set(share.tag, at);
+    }
+    if (typeof share.mount_point === "string" && share.mount_point.startsWith("/")) {
+      const mp = share.mount_point;
+      const pointer = pointerJoin(at, "mount_point");
+      const why = pathProblem(mp);
+      if (mp === "/") out.push(diagnostic("VFS024", pointer));
+      else if (why) out.push(diagnostic("VFS023", pointer, { path: mp, why }));
+      else {
+        const dup = points.find((p) => p.path === mp);
+        if (dup) out.push(diagnostic("VFS021", pointer, { path: mp, other: dup.pointer.replace(/\/mount_point$/, "") }));
+        else {
+          for (const p of points) {
+            if (absent || p.absent) continue;
+            if (mp.startsWith(p.path + "/")) out.push(diagnostic("VFS022", pointer, { path: mp, parent: p.path, other: p.pointer.replace(/\/mount_point$/, "") }));
+            else if (p.path.startsWith(mp + "/")) out.push(diagnostic("VFS022", p.pointer, { path: p.path, parent: mp, other: at }));
+          }
+          points.push({ path: mp, pointer, absent });
+        }
+      }
+    }
+    if (typeof share.host_path === "string" && share.host_path.startsWith("/")) {
+      const why = pathProblem(share.host_path);
+      if (why) out.push(diagnostic("VFS027", pointerJoin(at, "host_path"), { path: share.host_path, why }));
+    } else if (hostSide && !absent && share.host_path === void 0) {
+      out.push(diagnostic("VFS025", pointerJoin(at, "host_path")));
+    }
+    if (typeof share.options === "string") {
+      const opts = share.options.split(",");
+      const readonly = share.readonly === true;
+      if (opts.includes("ro") && !readonly) out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "ro", readonly: "false" }));
+      if (opts.includes("rw") && readonly) out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "rw", readonly: "true" }));
+    }
+  });
+  return out;
+}
+function shareProblems(shares, base, hostSide) {
+  return checkShares(shares, base, hostSide).map((d) => `${d.pointer}: ${d.message}`);
+}
 
 // src/runtime/atomic-write.ts
 var fs2 = __toESM(require("fs"));
@@ -7517,8 +7615,8 @@ function parseXml(text) {
   let doc;
   try {
     doc = new import_xmldom.DOMParser({
-      onError: (level, message) => {
-        if (level !== "warning") problems.push(message.trim());
+      onError: (level, message2) => {
+        if (level !== "warning") problems.push(message2.trim());
       }
     }).parseFromString(text, "text/xml");
   } catch (e) {
@@ -7867,19 +7965,7 @@ function describeFailure(r) {
 // src/runtime/modules/virtio_fs_domain.ts
 var DEFAULT_LIBVIRT_VERSION = "9.0.0";
 function checkDomainShares(args) {
-  const problems = [];
-  const seen = /* @__PURE__ */ new Map();
-  args.mounts.forEach((s, i) => {
-    if ((s.state ?? "mounted") !== "absent" && s.host_path === void 0) {
-      problems.push(`/mounts/${i}/host_path: missing; every share of a domain needs the host directory it shares`);
-    }
-    const bytes = Buffer.byteLength(s.tag, "utf8");
-    if (bytes < 1 || bytes > 36) problems.push(`/mounts/${i}/tag: expected 1 to 36 bytes, got ${bytes}`);
-    const j = seen.get(s.tag);
-    if (j !== void 0) problems.push(`/mounts/${i}/tag: duplicate of /mounts/${j}/tag; tags must be unique in a VM`);
-    else seen.set(s.tag, i);
-  });
-  return problems;
+  return shareProblems(args.mounts, "/mounts", true);
 }
 function editDomainXml(before, args, libvirtVersion) {
   const version = parseVersion(libvirtVersion) ?? parseVersion(DEFAULT_LIBVIRT_VERSION);
