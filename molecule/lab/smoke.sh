@@ -123,7 +123,7 @@ lab_log "host sees from-guest (owner $(stat -c %U:%G "$SHARE/from-guest"))"
 if [[ ${LAB_SMOKE_REBOOT:-0} == 1 ]]; then
   boot_id=$("$LAB_DIR/domain.sh" ssh "$PORT" 'cat /proc/sys/kernel/random/boot_id')
   t=$(now_ds)
-  "$LAB_DIR/domain.sh" ssh "$PORT" 'systemctl reboot' || true
+  "$LAB_DIR/domain.sh" ssh "$PORT" 'systemctl reboot' 2>/dev/null || true
   while :; do
     sleep 2
     id=$("$LAB_DIR/domain.sh" ssh "$PORT" 'cat /proc/sys/kernel/random/boot_id' 2>/dev/null) || id=""
