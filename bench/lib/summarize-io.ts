@@ -1,0 +1,3 @@
+export function summarizeIo(rawFile: string, metaFile: string): void {
+  throw new Error(`io summary not implemented yet (${rawFile}, ${metaFile})`);
+}
