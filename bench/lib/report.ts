@@ -120,10 +120,10 @@ function esc(s: string): string {
 
 /** Horizontal bar charts, one panel under the other, in plain SVG text. */
 export function svgPanels(title: string, subtitle: string, panels: Panel[], columns = 1): string {
-  const W = 1000;
+  const W = columns === 1 ? 1000 : 650 * columns;
   const colW = W / columns;
-  const labelW = 210;
-  const valueW = 150;
+  const labelW = columns === 1 ? 210 : 200;
+  const valueW = columns === 1 ? 150 : 90;
   const barH = 16;
   const gap = 5;
   const panelHead = 30;
