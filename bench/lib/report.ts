@@ -36,6 +36,15 @@ export function accelLabel(): string {
   return sh("bash", [path.join(REPO_DIR, "molecule/lab/accel.sh")]) === "kvm" ? "KVM" : "emulated (TCG)";
 }
 
+/** accel.sh's reason line ("accel: qemu/TCG (/dev/kvm is kvm_pvm: ...)"). */
+export function accelReason(): string {
+  try {
+    return execFileSync("bash", ["-c", `bash "${path.join(REPO_DIR, "molecule/lab/accel.sh")}" 2>&1 >/dev/null`], { encoding: "utf8" }).trim();
+  } catch {
+    return "";
+  }
+}
+
 export function machine(): Machine {
   const cpuinfo = fs.readFileSync("/proc/cpuinfo", "utf8");
   const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? "unknown";
@@ -197,7 +206,34 @@ export function updateReport(name: string, body: string): string {
   while ((m = re.exec(old))) sections.set(m[1], m[2]);
   sections.set(name, body.endsWith("\n") ? body : body + "\n");
   const names = [...ORDER.filter((n) => sections.has(n)), ...[...sections.keys()].filter((n) => !ORDER.includes(n))];
-  const text = HEADER + names.map((n) => `\n<!-- BEGIN ${n} -->\n${sections.get(n)}<!-- END ${n} -->\n`).join("");
+  const text = HEADER + names.map((n) => `\n<!-- BEGIN ${n} -->\n${sections.get(n)}<!-- END ${n} -->\n`).join("") + limits();
   fs.writeFileSync(file, text);
   return file;
+}
+
+/** What these benchmarks cannot measure on this machine, and why (appended to REPORT.md). */
+function limits(): string {
+  const accel = accelLabel();
+  const reason = accelReason().replace(/^accel:\s*/, "");
+  return `
+## What could not be measured here, and why
+
+- **Hardware-accelerated guests.** ${accel === "KVM"
+    ? "KVM was usable for this run."
+    : `Every guest ran under TCG: \`molecule/lab/accel.sh\` says ${reason ? `"${reason}"` : "no usable KVM"}. ` +
+      "Guest CPU work (Python and Node start-up, FUSE request handling, fio itself) is emulated, so absolute " +
+      "guest figures are 10-100× below real hardware and only ratios within one run mean anything. The seed's " +
+      "published figures (1-3 GB/s, 50-100 K IOPS, 10-50 K metadata ops/s) can neither be confirmed nor refuted here."}
+- **Cold host-disk reads.** The host page cache is shared with other engineers' jobs; dropping it would disturb
+  them, so every target reads data the host holds in RAM (the figures compare transports, not disks).
+- **Quiet machine.** Other engineers' Molecule guests (TCG) ran on the same cores during these runs; each
+  section gives the load average, and the converge benchmark alternates its runs so that both roles see the
+  same conditions. Repeat on an idle host for tighter spreads.
+- **Rust virtiofsd, DAX, \`--readonly\`.** Only Debian 12's C virtiofsd (QEMU 7.2) is installed; the Rust daemon's
+  cache modes (\`metadata\`, \`never\`), its default thread pool of 0 and host-enforced read-only were not measured,
+  and QEMU 7.2 has no virtio-fs DAX window.
+- **Deep queues.** The I/O jobs are buffered psync at queue depth 1 (plus 4 parallel readers), like the seed's suite;
+  FUSE buffered I/O keeps at most one request per guest thread in flight, so queue sizes above a handful of
+  requests are not exercised (a queue-size variant is measured, and is expected to show no effect).
+`;
 }
