@@ -43,7 +43,7 @@ cat > "$work/vars.json" <<JSON
   "vm_name": "$name", "vm_domain_type": "$accel", "vm_cpu_cores": 2, "vm_memory_mb": 1024,
   "vm_disk_path": "$work/disk.qcow2", "vm_kernel": "$image/$(cat "$image/kernel")",
   "vm_initrd": "$image/initrd.img", "vm_cmdline": "$(cat "$image/cmdline")",
-  "vm_serial_log": "$work/serial.log", "vm_ssh_forward_port": $port,
+  "vm_serial_log": "$work/serial.log", "vm_ssh_forward_port": $port, "vm_tcg_tb_cache_mb": 128,
   "virtio_fs_libvirt_version": "$version",
   "virtio_fs_mounts": [{"tag": "demo", "host_path": "$repo/demo-share", "mount_point": "/mnt/demo-share"}]
 }

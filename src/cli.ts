@@ -9,8 +9,8 @@ import { buildInventory } from "./input/inventory";
 import { toYaml } from "./emit/yaml";
 import { headerLine } from "./emit/header";
 
-/** The repository root: where schemas/ lives, found from this file so vfsgen runs from any directory. */
-const ROOT = path.resolve(__dirname, "..");
+/** The repository root: where schemas/ lives; bin/vfsgen.js names it, so vfsgen runs from any directory. */
+const ROOT = process.env.VFSGEN_ROOT ?? path.resolve(__dirname, "..");
 
 class UsageError extends Error {}
 

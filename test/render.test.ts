@@ -76,6 +76,11 @@ describe("libvirt domain template", () => {
     expect(x).toContain("<source file='/srv/it&apos;s &quot;quoted&quot;/disk &amp; more.qcow2'/>");
   });
 
+  it("sizes the TCG translation cache only for emulated domains", () => {
+    expect(read("05-lab-tcg-direct-boot.yml")).toContain("<tcg>\n      <tb-cache unit='MiB'>128</tb-cache>\n    </tcg>");
+    expect(read("02-seed-controller.yml")).not.toContain("<tcg>");
+  });
+
   it("forwards SSH on loopback only, with user-mode networking restricted", () => {
     const x = read("05-lab-tcg-direct-boot.yml");
     expect(x).toContain("<domain type='qemu'");

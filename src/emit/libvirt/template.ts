@@ -53,6 +53,11 @@ export function domainTemplate(ir: Ir): string {
   <features>
     <acpi/>
     <apic/>
+{% if ${set("vm_tcg_tb_cache_mb")} and vm_domain_type | default('kvm') == 'qemu' %}
+    <tcg>
+      <tb-cache unit='MiB'>{{ vm_tcg_tb_cache_mb | int }}</tb-cache>
+    </tcg>
+{% endif %}
   </features>
 {% if vm_domain_type | default('kvm') == 'kvm' %}
   <cpu mode='host-passthrough'/>
