@@ -34,7 +34,7 @@ export interface Share {
   queue_size?: 16 | 32 | 64 | 128 | 256 | 512 | 1024;
   /** virtiofsd worker thread pool size (<thread_pool size>, libvirt >= 8.5); 0 disables the pool. Unset: virtiofsd's default. */
   thread_pool_size?: number;
-  /** Enable extended attributes in virtiofsd (<binary xattr='on'>). Unset: virtiofsd's default (off). */
+  /** Enable extended attributes in virtiofsd (<binary xattr='on'>). false or unset: nothing is written, virtiofsd's default (off). */
   xattr?: boolean;
   /** virtiofsd binary libvirt runs for this share (<binary path>), e.g. a newer Rust virtiofsd or a wrapper. Unset: libvirt's default. */
   binary_path?: string;
