@@ -31,8 +31,9 @@ interface ConvergeRun {
   ssh_transfers: number;
   mounts_after: number;
   fstab_lines_after: number;
-  counts: Counts & { tasks?: unknown[] };
+  counts: Counts & { tasks?: TaskRec[] };
 }
+interface TaskRec { name: string; action: string; executions: number; changed: number; skipped: number; seconds: number; controller: boolean }
 
 export function readJsonl<T>(file: string): T[] {
   return fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
@@ -97,6 +98,22 @@ function summarizeConverge(rawFile: string, metaFile: string): void {
       met ? "met" : "**not met**"];
   });
 
+  // where the time goes: per task, largest N, first converge (median over repetitions)
+  const bigN = sizes[sizes.length - 1];
+  const breakdown: Row[] = [];
+  for (const role of ["generated", "baseline"] as const) {
+    const rs = runs.filter((r) => r.role === role && r.n === bigN && r.phase === "first");
+    const names = [...new Set(rs.flatMap((r) => (r.counts.tasks ?? []).map((t) => t.name)))];
+    for (const name of names) {
+      const ts = rs.map((r) => (r.counts.tasks ?? []).find((t) => t.name === name)).filter((t): t is TaskRec => !!t);
+      const sec = median(ts.map((t) => t.seconds));
+      const ex = median(ts.map((t) => t.executions));
+      if (ex === 0 && sec < 0.5) continue;
+      breakdown.push([role, name.replace(/^[^:]+ : /, ""), ts[0]?.action ?? "", ex, fmt(sec, 1)]);
+    }
+  }
+  const breakdownHead = ["role", `task (N=${bigN}, first converge)`, "action", "executions", "seconds (median)"];
+
   console.log(`\nconverge (${m.accel}; ${meta.reps} runs per cell, median; wall time of ansible-playbook)\n`);
   console.log(textTable(head, rows));
   console.log("");
@@ -160,6 +177,10 @@ Targets:
 ${markdownTable(["target", "goal", "measured", ""], targetRows)}
 
 ![converge chart](converge.svg)
+
+Where the time goes (per task, N=${bigN}, first converge; a loop task's seconds cover all its items):
+
+${markdownTable(breakdownHead, breakdown)}
 
 Load average on the host: ${meta.load_start} at start, ${meta.load_end} at the end (other engineers' Molecule
 guests ran on the same ${m.nproc} cores); the min–max spread shows the noise.
