@@ -1,4 +1,3 @@
-
 import * as path from "path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { VfsError, diagnostic, formatDiagnostic, type Diagnostic } from "./errors/messages";

@@ -1,7 +1,5 @@
 import { compile } from "./compile";
 import type { Ir } from "./ir/types";
-
-export { compile };
 import { emitLibvirt } from "./emit/libvirt";
 import { emitModules } from "./emit/modules";
 import { emitMountRole } from "./emit/role/mount";
@@ -11,6 +9,8 @@ import { emitCollectionMeta } from "./emit/collection";
 import { emitReadmeTables } from "./emit/docs";
 import { checkStaleOutput, writeFiles, type Outputs } from "./write/write-files";
 import type { Diagnostic } from "./errors/messages";
+
+export { compile };
 
 /** Every emitter, each a pure function of the IR; a path two emitters claim is a generator bug. */
 export async function emitAll(ir: Ir, root: string): Promise<Outputs> {

@@ -40,7 +40,7 @@ export function buildIr(loaded: LoadedSchema): Ir {
   const { schema } = loaded;
   const defs = (schema.$defs ?? {}) as Record<string, JsonSchema>;
   const resolver = new Resolver(schema, loaded.relativePath);
-  const roleVariables = resolver.objectFields(schema, "").map((f) => f);
+  const roleVariables = resolver.objectFields(schema, "");
   const def = (name: string) => {
     if (!defs[name]) resolver.fail(`/$defs/${name}`, `missing definition "${name}"`);
     return resolver.object(name, defs[name], `/$defs/${name}`);
