@@ -35,4 +35,15 @@ describe("invalid inputs", () => {
     expect(r.stdout).toBe("");
     expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);
   });
+
+  it("the CLI (fast reader, compiled validators kept in .cache/validators) gives the same messages for every case", async () => {
+    const files = cases.map((c) => `test/invalid/${c}`);
+    const expected = files.map((f) => fs.readFileSync(f.replace(/\.yml$/, ".expected"), "utf8")).join("");
+    const first = await vfsgen(["validate", ...files]);
+    expect(first.stderr).toBe(expected);
+    expect(fs.readdirSync(path.join(ROOT, ".cache/validators")).some((f) => f.startsWith("config-validators-"))).toBe(true);
+    const cached = await vfsgen(["validate", ...files]);
+    expect(cached.stderr).toBe(expected);
+    expect(cached.exitCode).toBe(1);
+  });
 });

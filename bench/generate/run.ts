@@ -116,7 +116,7 @@ function main(): void {
   log(`scratch copy of the repository in ${repo}`);
   const results: Measure[] = [];
 
-  // generate: the first run is the cold one (tsx compile cache, file cache); report it separately
+  // generate: the first run is the cold one (it builds the CLI bundle in .cache/, cold file cache); report it separately
   const cold = timed(["npm", "run", "--silent", "generate"], repo);
   log(`npm run generate (first, cold): ${fmt(cold.wall_s, 2)} s, max RSS ${fmt(cold.max_rss_mib)} MiB`);
   results.push(measure("generate", "npm run generate", ["npm", "run", "--silent", "generate"], repo));
@@ -220,7 +220,8 @@ repository's tracked files (node_modules linked), so the benchmark never rewrite
 tree; its output there ${changed ? `**differed** from the repository in: ${changed.split("\n").join(", ")}` : "was identical to the committed generated files"}.
 The configurations are generated: ${SIZES.join(", ")} VMs (10 per cluster) with ${SHARES} shares each, using a mix of
 options (readonly, cache always/never, queue size, thread pool, owner/group/mode, mount options).
-All commands run \`node bin/vfsgen.js\` (TypeScript through tsx, as the shipped bin does).
+All commands run \`node bin/vfsgen.js\`, as the package's bin does: it loads one esbuild bundle of \`src/\`
+(\`.cache/cli/vfsgen.cjs\`, rebuilt when a source is newer; the cold run above includes that build).
 
 ${markdownTable(head1, rows1)}
 
@@ -233,7 +234,7 @@ Targets:
 
 ${markdownTable(["target", "goal", "measured", ""], targets)}
 
-Memory: a fixed floor (Node + tsx + the compiled schema, see \`--help\` at ${fmt(by("help")!.max_rss_mib)} MiB) plus a
+Memory: a fixed floor (Node + the CLI bundle + the compiled schema, see \`--help\` at ${fmt(by("help")!.max_rss_mib)} MiB) plus a
 per-VM increment; "linear" means the increment per VM stays about the same from ${SIZES[0]} to ${big} VMs
 (small sizes are dominated by the floor and by garbage-collector timing).
 

@@ -1,8 +1,8 @@
 import * as fs from "fs";
-import type { ErrorObject, ValidateFunction } from "ajv";
+import type { ErrorObject } from "ajv";
 import { diagnostic, pointerJoin, type Diagnostic, type MessageCode } from "../errors/messages";
 import { formatAjvErrors } from "../errors/ajv-format";
-import { createAjv } from "../schema/ajv";
+import { configValidators, type ConfigValidators } from "../schema/config-validators";
 import type { Ir } from "../ir/types";
 import { parseSource, type SourceDocument } from "./source-map";
 import { checkShares, type ShareInput } from "./check-shares";
@@ -28,10 +28,7 @@ export interface ValidatedConfig {
 
 const VM_KEYS = ["cpu_cores", "memory_gb", "disk_gb", "ip_address", "virtio_fs_mounts"];
 
-interface Validators {
-  cluster: ValidateFunction;
-  vm: ValidateFunction;
-  vars: ValidateFunction;
+interface Validators extends ConfigValidators {
   octalPattern: string;
   knownVars: string[];
 }
@@ -41,16 +38,8 @@ const cache = new WeakMap<Ir, Validators>();
 function validators(ir: Ir): Validators {
   let v = cache.get(ir);
   if (!v) {
-    const ajv = createAjv(ir.schema, { verbose: true });
-    const id = ir.schemaId;
     const defs = ir.schema.$defs as Record<string, { pattern?: string }>;
-    v = {
-      cluster: ajv.getSchema(`${id}#/$defs/cluster_config`)!,
-      vm: ajv.getSchema(`${id}#/$defs/cluster_vm`)!,
-      vars: ajv.getSchema(`${id}#`)!,
-      octalPattern: String(defs.octal_mode.pattern),
-      knownVars: ir.roleVariables.map((f) => f.name),
-    };
+    v = { ...configValidators(ir), octalPattern: String(defs.octal_mode.pattern), knownVars: ir.roleVariables.map((f) => f.name) };
     cache.set(ir, v);
   }
   return v;
@@ -109,14 +98,16 @@ export function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
 
   if (isObject(data) && "clusters" in data) {
     kind = "cluster";
-    if (!v.cluster(data)) diagnostics.push(...schemaDiagnostics(v.cluster.errors, "", v, doc));
+    const cluster = v.cluster;
+    if (!cluster(data)) diagnostics.push(...schemaDiagnostics(cluster.errors, "", v, doc));
+    const vmValidator = v.vm;
     const clusters = isObject(data.clusters) ? data.clusters : {};
     for (const [cluster, members] of Object.entries(clusters)) {
       if (!isObject(members)) continue;
       for (const [name, vm] of Object.entries(members)) {
         if (!isObject(vm) || !VM_KEYS.some((k) => k in vm)) continue;
         const pointer = pointerJoin("/clusters", cluster, name);
-        if (!v.vm(vm)) diagnostics.push(...schemaDiagnostics(v.vm.errors, pointer, v, doc));
+        if (!vmValidator(vm)) diagnostics.push(...schemaDiagnostics(vmValidator.errors, pointer, v, doc));
         diagnostics.push(...unknownVars(vm, pointer, v));
         const mounts = Array.isArray(vm.virtio_fs_mounts) ? (vm.virtio_fs_mounts as ShareInput[]) : [];
         diagnostics.push(...checkShares(mounts, pointerJoin(pointer, "virtio_fs_mounts"), true));
@@ -125,7 +116,8 @@ export function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
     }
   } else if (isObject(data) && Object.keys(data).some((k) => k.startsWith("virtio_fs_") || k === "packer_build")) {
     kind = "vars";
-    if (!v.vars(data)) diagnostics.push(...schemaDiagnostics(v.vars.errors, "", v, doc));
+    const vars = v.vars;
+    if (!vars(data)) diagnostics.push(...schemaDiagnostics(vars.errors, "", v, doc));
     diagnostics.push(...unknownVars(data, "", v));
     const mounts = Array.isArray(data.virtio_fs_mounts) ? (data.virtio_fs_mounts as ShareInput[]) : [];
     // Guest-side runtime vars may omit host_path (the seed's runtime playbook does).

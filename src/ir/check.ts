@@ -1,5 +1,5 @@
 import { VfsError, diagnostic, type Diagnostic } from "../errors/messages";
-import { createAjv } from "../schema/ajv";
+import { configValidators } from "../schema/config-validators";
 import type { FieldIr, Ir, ObjectIr } from "./types";
 
 const KNOWN_ROLES = new Set(["virtio_fs_mount", "virtio_fs_host"]);
@@ -13,7 +13,7 @@ export function checkIr(ir: Ir): Ir {
   const fail = (pointer: string, detail: string) => problems.push({ ...diagnostic("VFS040", pointer, { detail }), file: ir.schemaPath });
 
   try {
-    createAjv(ir.schema).compile({ $ref: `${ir.schemaId}#` });
+    configValidators(ir);
   } catch (e) {
     fail("", `does not compile: ${(e as Error).message}`);
   }

@@ -62,13 +62,15 @@ function escapeText(s: string): string {
   return out;
 }
 
-function escapeAttr(s: string, quote: string): string {
+function escapeAttr(s: string): string {
   let out = "";
   for (const c of s) {
     if (c === "&") out += "&amp;";
     else if (c === "<") out += "&lt;";
     else if (c === ">") out += "&gt;";
-    else if (c === quote) out += quote === "'" ? "&apos;" : "&quot;";
+    // both quotes, whichever delimits: libvirt writes them so, and so does the domain template
+    else if (c === "'") out += "&apos;";
+    else if (c === '"') out += "&quot;";
     else if (c === "\n") out += "&#10;";
     else if (c === "\r") out += "&#13;";
     else if (c === "\t") out += "&#9;";
@@ -84,7 +86,7 @@ function serializeNode(n: XNode, quote: string, out: string[]): void {
       out.push("<", el.tagName);
       for (let i = 0; i < el.attributes.length; i++) {
         const a = el.attributes[i];
-        out.push(" ", a.name, "=", quote, escapeAttr(a.value, quote), quote);
+        out.push(" ", a.name, "=", quote, escapeAttr(a.value), quote);
       }
       if (el.childNodes.length === 0) {
         out.push("/>");

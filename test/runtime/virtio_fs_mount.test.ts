@@ -501,6 +501,20 @@ describe("virtio_fs_mount: diagnostics", () => {
     expect(w.readFstab()).toBe("# nothing\n");
   });
 
+  test("a failed mount removes the mount point and parents this run created, and keeps what existed", () => {
+    w = makeWorld();
+    w.setFake({ offered: ["other"] });
+    const mp = path.join(w.mnt, "new-parent", "m");
+    const r = w.run("virtio_fs_mount", args(w, [{ tag: "missing", mount_point: mp }])).result;
+    expect(r.failed).toBe(true);
+    expect(fs.existsSync(path.join(w.mnt, "new-parent"))).toBe(false);
+    expect(fs.existsSync(w.mnt)).toBe(true);
+    const existing = path.join(w.mnt, "kept");
+    fs.mkdirSync(existing);
+    expect(w.run("virtio_fs_mount", args(w, [{ tag: "missing", mount_point: existing }])).result.failed).toBe(true);
+    expect(fs.existsSync(existing)).toBe(true);
+  });
+
   test("with /sys/fs/virtiofs (Linux >= 6.9) a missing tag fails before mounting and lists the offered tags", () => {
     w = makeWorld({ tagsDir: ["datasets", "containers"] });
     const r = w.run("virtio_fs_mount", args(w, [{ tag: "missing", mount_point: path.join(w.mnt, "m") }])).result;

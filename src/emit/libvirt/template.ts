@@ -25,6 +25,7 @@ export function domainTemplate(ir: Ir): string {
   const mounts = "virtio_fs_mounts | default([])";
   const binaryNeeded =
     "mount.binary_path is defined or (mount.xattr is defined and mount.xattr) or mount.thread_pool_size is defined or (mount.cache is defined and mount.cache != 'auto')";
+  const binaryChildren = "mount.thread_pool_size is defined or (mount.cache is defined and mount.cache != 'auto')";
   return `{# ${headerLine(ir)} -#}
 {# Shares need shared guest memory: without memfd + shared access QEMU refuses vhost-user-fs. -#}
 {% set virtio_fs_libvirt_major = (virtio_fs_libvirt_version | default('9.0.0') | string).split('.') | first | int %}
@@ -80,7 +81,7 @@ export function domainTemplate(ir: Ir): string {
     <filesystem type='mount' accessmode='passthrough'>
       <driver type='virtiofs' queue='{{ mount.queue_size | default(1024) | int }}'/>
 {% if ${binaryNeeded} %}
-      <binary{% if mount.binary_path is defined %} path='${x("mount.binary_path")}'{% endif %}{% if mount.xattr is defined and mount.xattr %} xattr='on'{% endif %}>
+      <binary{% if mount.binary_path is defined %} path='${x("mount.binary_path")}'{% endif %}{% if mount.xattr is defined and mount.xattr %} xattr='on'{% endif %}{% if ${binaryChildren} %}>
 {% if mount.cache is defined and mount.cache == 'always' %}
         <cache mode='always'/>
 {% elif mount.cache is defined and mount.cache == 'never' %}
@@ -90,6 +91,8 @@ export function domainTemplate(ir: Ir): string {
         <thread_pool size='{{ mount.thread_pool_size | int }}'/>
 {% endif %}
       </binary>
+{% else %}/>
+{% endif %}
 {% endif %}
       <source dir='${x("mount.host_path")}'/>
       <target dir='${x("mount.tag")}'/>

@@ -1,8 +1,8 @@
 /*
  * virtio_fs_domain (host side): makes a libvirt domain's virtiofs <filesystem> devices exactly the
  * shares in mounts (matched by <target dir> = tag; shares with state absent are removed) and ensures
- * <memoryBacking> with <source type='memfd'/> and <access mode='shared'/>. Other filesystems (9p, ...)
- * and everything else in the XML are left alone; devices are edited in place so libvirt's <alias> and
+ * <memoryBacking> (when a share is wanted) with <source type='memfd'/> and <access mode='shared'/>.
+ * Other filesystems (9p, ...) and everything else in the XML are left alone; devices are edited in place so libvirt's <alias> and
  * <address> children survive.
  * Test hook (src/runtime/env-hooks.ts): VIRTIO_FS_BIN_DIR holds virsh.
  */
@@ -80,7 +80,8 @@ export function editDomainXml(before: string, args: VirtioFsDomainArgs, libvirtV
       added.push(share.tag);
     }
   }
-  const memoryBackingChanged = ensureSharedMemory(doc);
+  // shared memory is what virtio-fs needs; a domain without shares is left as it is (never stripped)
+  const memoryBackingChanged = wanted.length > 0 ? ensureSharedMemory(doc) : false;
   const changed = added.length + updated.length + removed.length > 0 || memoryBackingChanged;
   const xml = changed ? serializeXml(doc, { trailingNewline: before.endsWith("\n") }) : before;
   return { xml, added, updated, removed, memoryBackingChanged };

@@ -166,14 +166,14 @@ class MountRun {
     }
   }
 
-  /** Creates or corrects the (unmounted) mount point directory. */
-  ensureDir(share: Share, actions: Action[]): void {
+  /** Creates or corrects the (unmounted) mount point directory; returns the directories it created. */
+  ensureDir(share: Share, actions: Action[]): string[] {
     const mp = share.mount_point;
     const st = statOrUndefined(mp);
     if (st && !st.isDirectory()) throw new ShareFailure(`mount point ${mp} exists and is not a directory`);
     if (!this.args.create_mount_dirs) {
       if (!st) throw new ShareFailure(`mount point ${mp} does not exist and create_mount_dirs is false; create it or set create_mount_dirs: true`);
-      return;
+      return [];
     }
     const want = this.wantedOwnership(share);
     if (!st) {
@@ -193,7 +193,7 @@ class MountRun {
         this.chownDir(share, want.uid, want.gid);
         fs.chmodSync(mp, want.mode);
       }
-      return;
+      return [...missing, mp];
     }
     const uidWrong = want.uid !== undefined && st.uid !== want.uid;
     const gidWrong = want.gid !== undefined && st.gid !== want.gid;
@@ -205,6 +205,7 @@ class MountRun {
       actions.push({ action: "chmod", why: `mount point mode is ${octal(st.mode & 0o7777)}, wanted ${octal(want.mode)}` });
       if (!this.check) fs.chmodSync(mp, want.mode);
     }
+    return [];
   }
 
   /** Warns when a mounted rw share root is not owned as configured (never changes it). */
@@ -317,9 +318,16 @@ class MountRun {
         if (!this.check) this.umount(mp);
         this.refreshMountInfo();
       }
-      this.ensureDir(share, actions);
+      const created = this.ensureDir(share, actions);
       actions.push({ action: "mount", why: `not mounted; mounting with ${options.join(",")}` });
-      if (!this.check) this.mount(share, options);
+      if (!this.check) {
+        try {
+          this.mount(share, options);
+        } catch (e) {
+          removeEmptyDirs(created);
+          throw e;
+        }
+      }
     } else {
       const reason = this.remountReason(share, options, top);
       if (reason) {
@@ -392,6 +400,20 @@ class MountRun {
     if (st && st.isDirectory() && fs.readdirSync(mp).length === 0) {
       actions.push({ action: "rmdir", why: "empty mount point of an absent share" });
       if (!this.check) fs.rmdirSync(mp);
+    }
+  }
+}
+
+/**
+ * After a failed mount, removes the (still empty) directories this run created for the share, deepest
+ * first, so a share that could not be mounted leaves nothing for the operator to clean up.
+ */
+function removeEmptyDirs(created: string[]): void {
+  for (const dir of [...created].reverse()) {
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      return; // not empty any more: what is left is someone else's
     }
   }
 }

@@ -1676,14 +1676,14 @@ var MountRun = class {
       this.ctx.warn(`${msg} (read-only share ${share.tag}: ignored)`);
     }
   }
-  /** Creates or corrects the (unmounted) mount point directory. */
+  /** Creates or corrects the (unmounted) mount point directory; returns the directories it created. */
   ensureDir(share, actions) {
     const mp = share.mount_point;
     const st = statOrUndefined(mp);
     if (st && !st.isDirectory()) throw new ShareFailure(`mount point ${mp} exists and is not a directory`);
     if (!this.args.create_mount_dirs) {
       if (!st) throw new ShareFailure(`mount point ${mp} does not exist and create_mount_dirs is false; create it or set create_mount_dirs: true`);
-      return;
+      return [];
     }
     const want = this.wantedOwnership(share);
     if (!st) {
@@ -1703,7 +1703,7 @@ var MountRun = class {
         this.chownDir(share, want.uid, want.gid);
         fs7.chmodSync(mp, want.mode);
       }
-      return;
+      return [...missing, mp];
     }
     const uidWrong = want.uid !== void 0 && st.uid !== want.uid;
     const gidWrong = want.gid !== void 0 && st.gid !== want.gid;
@@ -1715,6 +1715,7 @@ var MountRun = class {
       actions.push({ action: "chmod", why: `mount point mode is ${octal(st.mode & 4095)}, wanted ${octal(want.mode)}` });
       if (!this.check) fs7.chmodSync(mp, want.mode);
     }
+    return [];
   }
   /** Warns when a mounted rw share root is not owned as configured (never changes it). */
   warnOwnership(share) {
@@ -1815,9 +1816,16 @@ var MountRun = class {
         if (!this.check) this.umount(mp);
         this.refreshMountInfo();
       }
-      this.ensureDir(share, actions);
+      const created = this.ensureDir(share, actions);
       actions.push({ action: "mount", why: `not mounted; mounting with ${options.join(",")}` });
-      if (!this.check) this.mount(share, options);
+      if (!this.check) {
+        try {
+          this.mount(share, options);
+        } catch (e) {
+          removeEmptyDirs(created);
+          throw e;
+        }
+      }
     } else {
       const reason = this.remountReason(share, options, top);
       if (reason) {
@@ -1888,6 +1896,15 @@ var MountRun = class {
     }
   }
 };
+function removeEmptyDirs(created) {
+  for (const dir of [...created].reverse()) {
+    try {
+      fs7.rmdirSync(dir);
+    } catch {
+      return;
+    }
+  }
+}
 function ensureKernelModule(args, ctx) {
   const actions = [];
   if (!args.load_module) return actions;

@@ -6538,7 +6538,7 @@ var require_validate = __commonJS({
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
-    var schema48 = { "description": "Arguments of the virtio_fs_domain module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "oneOf": [{ "required": ["name"] }, { "required": ["xml_path"] }], "x-ansible-module": { "short_description": "Make a libvirt domain's virtio-fs shares exactly the configured ones", "description": ["Reads a libvirt domain (virsh dumpxml, then virsh define) or a domain XML file, adds, updates or removes its virtiofs <filesystem> devices so they are exactly mounts, and ensures shared memfd <memoryBacking>. Everything else in the domain is left untouched.", "Returns whether a running domain must be restarted to see the change."], "examples": "- name: Share the datasets directory with the controller VM\n  ai_how.virtio_fs.virtio_fs_domain:\n    name: hpc-controller\n    mounts:\n      - tag: datasets\n        host_path: /data/ml-datasets\n        mount_point: /mnt/host-datasets\n", "return": { "restart_required": { "description": "The domain is running and the change takes effect only after a restart.", "returned": "always", "type": "bool" }, "added": { "description": "Tags added.", "returned": "always", "type": "list", "elements": "str" }, "updated": { "description": "Tags whose device changed.", "returned": "always", "type": "list", "elements": "str" }, "removed": { "description": "Tags removed.", "returned": "always", "type": "list", "elements": "str" } } }, "properties": { "name": { "description": "libvirt domain name (read with virsh dumpxml, written with virsh define). Exclusive with xml_path.", "type": "string", "minLength": 1 }, "xml_path": { "description": "Domain XML file to edit in place (atomically). Exclusive with name.", "$ref": "#/$defs/absolute_path" }, "uri": { "description": "libvirt connection URI.", "type": "string", "minLength": 1, "default": "qemu:///system" }, "mounts": { "description": "The domain's shares; host_path is required.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "libvirt_version": { "description": "libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name, 9.0.0 for xml_path.", "type": "string", "pattern": "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "x-expected": 'a version such as "9.0.0"' } } };
+    var schema48 = { "description": "Arguments of the virtio_fs_domain module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "oneOf": [{ "required": ["name"] }, { "required": ["xml_path"] }], "x-ansible-module": { "short_description": "Make a libvirt domain's virtio-fs shares exactly the configured ones", "description": ["Reads a libvirt domain (virsh dumpxml, then virsh define) or a domain XML file, adds, updates or removes its virtiofs <filesystem> devices so they are exactly mounts, and, when at least one share is wanted, ensures shared memfd <memoryBacking> (an existing one is never removed). Everything else in the domain is left untouched.", "Returns whether a running domain must be restarted to see the change."], "examples": "- name: Share the datasets directory with the controller VM\n  ai_how.virtio_fs.virtio_fs_domain:\n    name: hpc-controller\n    mounts:\n      - tag: datasets\n        host_path: /data/ml-datasets\n        mount_point: /mnt/host-datasets\n", "return": { "restart_required": { "description": "The domain is running and the change takes effect only after a restart.", "returned": "always", "type": "bool" }, "added": { "description": "Tags added.", "returned": "always", "type": "list", "elements": "str" }, "updated": { "description": "Tags whose device changed.", "returned": "always", "type": "list", "elements": "str" }, "removed": { "description": "Tags removed.", "returned": "always", "type": "list", "elements": "str" } } }, "properties": { "name": { "description": "libvirt domain name (read with virsh dumpxml, written with virsh define). Exclusive with xml_path.", "type": "string", "minLength": 1 }, "xml_path": { "description": "Domain XML file to edit in place (atomically). Exclusive with name.", "$ref": "#/$defs/absolute_path" }, "uri": { "description": "libvirt connection URI.", "type": "string", "minLength": 1, "default": "qemu:///system" }, "mounts": { "description": "The domain's shares; host_path is required.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "libvirt_version": { "description": "libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name, 9.0.0 for xml_path.", "type": "string", "pattern": "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "x-expected": 'a version such as "9.0.0"' } } };
     var schema33 = { "type": "string", "minLength": 1, "maxLength": 4095, "pattern": "^/[^\\u0000-\\u001f]*$", "x-expected": "an absolute path (starting with /) without control characters" };
     var func2 = require_ucs2length().default;
     var pattern5 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
@@ -7631,13 +7631,14 @@ function escapeText(s) {
   for (const c of s) out += c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c;
   return out;
 }
-function escapeAttr(s, quote) {
+function escapeAttr(s) {
   let out = "";
   for (const c of s) {
     if (c === "&") out += "&amp;";
     else if (c === "<") out += "&lt;";
     else if (c === ">") out += "&gt;";
-    else if (c === quote) out += quote === "'" ? "&apos;" : "&quot;";
+    else if (c === "'") out += "&apos;";
+    else if (c === '"') out += "&quot;";
     else if (c === "\n") out += "&#10;";
     else if (c === "\r") out += "&#13;";
     else if (c === "	") out += "&#9;";
@@ -7652,7 +7653,7 @@ function serializeNode(n, quote, out) {
       out.push("<", el.tagName);
       for (let i = 0; i < el.attributes.length; i++) {
         const a = el.attributes[i];
-        out.push(" ", a.name, "=", quote, escapeAttr(a.value, quote), quote);
+        out.push(" ", a.name, "=", quote, escapeAttr(a.value), quote);
       }
       if (el.childNodes.length === 0) {
         out.push("/>");
@@ -8008,7 +8009,7 @@ function editDomainXml(before, args, libvirtVersion) {
       added.push(share.tag);
     }
   }
-  const memoryBackingChanged = ensureSharedMemory(doc);
+  const memoryBackingChanged = wanted.length > 0 ? ensureSharedMemory(doc) : false;
   const changed = added.length + updated.length + removed.length > 0 || memoryBackingChanged;
   const xml = changed ? serializeXml(doc, { trailingNewline: before.endsWith("\n") }) : before;
   return { xml, added, updated, removed, memoryBackingChanged };

@@ -1,0 +1,41 @@
+// The two host-side paths to a domain — the generated controller.xml.j2 and the virtio_fs_domain
+// module — must write the same <filesystem> devices and the same <memoryBacking> for the same shares,
+// or a VM's devices would depend on which one the operator used.
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { renderTemplate } from "../../src/render/domain";
+import { ROOT } from "../helpers/tools";
+import { makeWorld, type World } from "./harness";
+
+const TEMPLATE = fs.readFileSync(path.join(ROOT, "generated/templates/controller.xml.j2"), "utf8");
+const dir = path.join(ROOT, "test/render-configs");
+const configs = fs.readdirSync(dir).filter((f) => f.endsWith(".yml")).sort();
+
+let w: World;
+afterEach(() => w?.cleanup());
+
+const blocks = (xml: string, element: string): string[] => xml.match(new RegExp(`^ *<${element}[ >][\\s\\S]*?</${element}>$`, "gm")) ?? [];
+
+describe("virtio_fs_domain writes what the domain template renders", () => {
+  it.each(configs)("%s: same <filesystem> devices and <memoryBacking>", (c) => {
+    const vars = yaml.load(fs.readFileSync(path.join(dir, c), "utf8")) as Record<string, unknown>;
+    const mounts = (vars.virtio_fs_mounts as unknown[] | undefined) ?? [];
+    const fromTemplate = renderTemplate(TEMPLATE, vars);
+    const bare = renderTemplate(TEMPLATE, { ...vars, virtio_fs_mounts: [] });
+    expect(blocks(bare, "filesystem")).toEqual([]);
+
+    w = makeWorld();
+    const xmlPath = path.join(w.root, "domain.xml");
+    fs.writeFileSync(xmlPath, bare);
+    const args: Record<string, unknown> = { xml_path: xmlPath, mounts };
+    if (vars.virtio_fs_libvirt_version !== undefined) args.libvirt_version = String(vars.virtio_fs_libvirt_version);
+    const { result } = w.run("virtio_fs_domain", args);
+    expect(result.failed).toBeUndefined();
+    const fromModule = fs.readFileSync(xmlPath, "utf8");
+
+    expect(blocks(fromModule, "filesystem")).toEqual(blocks(fromTemplate, "filesystem"));
+    expect(blocks(fromModule, "memoryBacking")).toEqual(blocks(fromTemplate, "memoryBacking"));
+    expect(result.changed).toBe(blocks(fromTemplate, "filesystem").length > 0);
+  });
+});
