@@ -7,7 +7,8 @@ import { loadYaml11Fast } from "../src/input/yaml11-fast";
 import { parseSourceCarefully } from "../src/input/source-map";
 import { compileConfigValidators } from "../src/schema/config-validators";
 import { compile } from "../src/pipeline";
-import { ROOT, tmpDir } from "./helpers/tools";
+import execa from "execa";
+import { ROOT, tmpDir, VENV_BIN } from "./helpers/tools";
 
 function yamlFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -20,9 +21,10 @@ function yamlFiles(dir: string): string[] {
 const fixtures = [...yamlFiles(path.join(ROOT, "test")), ...yamlFiles(path.join(ROOT, "molecule"))].map((f) => path.relative(ROOT, f)).sort();
 
 const SCALARS = [
-  "yes", "Yes", "YES", "no", "No", "on", "On", "OFF", "off", "y", "Y", "n", "N", "true", "False", "TRUE",
-  "0755", "'0755'", "\"0755\"", "0o755", "0x1F", "0b101", "1_000", "-12", "+7", "1:30", "1:30.5", "1.5", "1.5e3", "1e3",
-  ".inf", "-.Inf", ".nan", "~", "null", "Null", "", "2001-12-14", "2001-12-14t21:59:43.10-05:00", "rw,noatime", "/srv/a b",
+  "yes", "Yes", "YES", "no", "No", "on", "On", "OFF", "off", "y", "Y", "n", "N", "true", "False", "TRUE", "tRue",
+  "0755", "'0755'", "\"0755\"", "0o755", "0x1F", "0b101", "1_000", "-12", "+7", "0", "09", "1:30", "01:30", "1:30.5", "1.5",
+  "1.5e3", "1.5e+3", "1e3", ".5", "-.5", ".", "1.", ".inf", "-.Inf", ".nan", "~", "null", "Null", "", "2001-12-14",
+  "2001-12-14t21:59:43.10-05:00", "rw,noatime", "/srv/a b",
   "!!str 0755", "!!int '0755'", "[a, b]", "{a: 1}", "|\n  two\n  lines", ">-\n  folded\n  text",
 ];
 
@@ -45,6 +47,24 @@ describe("the fast and the careful YAML readers", () => {
     const fast = loadYaml11Fast(text);
     expect(fast).toBeDefined();
     expect(fast!.data).toEqual(parseSourceCarefully(text));
+  });
+
+  it("reads every value with the type and value PyYAML (Ansible's YAML reader) gives it", async () => {
+    const docs = SCALARS.map((v) => `k: ${v.includes("\n") ? v.replace(/\n/g, "\n ") : v}\n`);
+    const py = "import json, sys, yaml\nfor d in json.load(sys.stdin):\n    v = yaml.safe_load(d)['k']\n"
+      + "    print(json.dumps([type(v).__name__, repr(v) if type(v).__name__ in ('float', 'date', 'datetime') else v]))\n";
+    const r = await execa(path.join(VENV_BIN, "python"), ["-c", py], { input: JSON.stringify(docs), reject: false });
+    expect(r.stderr).toBe("");
+    const pyyaml = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as [string, unknown]);
+    const verdicts = docs.map((d, i) => {
+      const ours = (loadYaml11Fast(d)!.data as { k: unknown }).k;
+      const [type, value] = pyyaml[i];
+      const same = type === "float" ? typeof ours === "number" && (Number.isNaN(ours) ? value === "nan" : ours === Number(String(value).replace("inf", "Infinity")))
+        : type === "date" || type === "datetime" ? ours instanceof Date
+        : JSON.stringify(ours) === JSON.stringify(value) && typeof ours === typeof value;
+      return `${SCALARS[i]}: ${same ? "same" : `ours ${JSON.stringify(ours)}, PyYAML ${type} ${JSON.stringify(value)}`}`;
+    });
+    expect(verdicts).toEqual(SCALARS.map((v) => `${v}: same`));
   });
 
   it("reads unquoted 0755 as the octal number 493 and yes as true, like Ansible", () => {

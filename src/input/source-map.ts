@@ -1,6 +1,7 @@
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from "yaml";
 import { diagnostic, pointerJoin, type Diagnostic } from "../errors/messages";
 import { loadYaml11Fast } from "./yaml11-fast";
+import { pyyamlTags } from "./yaml11-tags";
 
 /** A parsed YAML/JSON input with a map from JSON pointer to its line and column. */
 export interface SourceDocument {
@@ -19,12 +20,12 @@ interface Position {
 }
 
 /**
- * Parses as YAML 1.1, the dialect Ansible (PyYAML) reads: `yes` is a boolean and an unquoted 0755 an
- * octal number, so we see exactly what Ansible would.
+ * Parses as YAML 1.1 with PyYAML's scalar rules, the dialect Ansible reads: `yes` is a boolean and an
+ * unquoted 0755 an octal number, so we see exactly what Ansible would.
  */
 function parseWithPositions(text: string): { doc: Document; lineCounter: LineCounter } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { version: "1.1", lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { version: "1.1", customTags: pyyamlTags, lineCounter, prettyErrors: false, uniqueKeys: true });
   return { doc, lineCounter };
 }
 

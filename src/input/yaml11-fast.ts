@@ -1,12 +1,13 @@
 import * as jsyaml from "js-yaml";
 import { Document, isScalar } from "yaml";
+import { pyyamlTags } from "./yaml11-tags";
 
 /*
  * The fast reader of configurations. `yaml` (the library behind source-map.ts) keeps every node's
  * position, which costs about ten times what js-yaml needs to read a 1 000-VM cluster file; positions
  * are only wanted when there is something to report. So a configuration is first read by js-yaml with
- * YAML 1.1's scalar rules taken from `yaml`'s own 1.1 schema (same regular expressions, same resolve
- * functions, same order), and source-map.ts parses it again with `yaml` only when a message needs a
+ * the scalar rules taken from the `yaml` schema source-map.ts uses (YAML 1.1 with PyYAML's regular
+ * expressions, yaml11-tags.ts; same resolve functions, same order), and source-map.ts parses it again with `yaml` only when a message needs a
  * line. test/input-parsers.test.ts checks that both readers return the same data for every fixture.
  */
 
@@ -17,7 +18,7 @@ interface ScalarTag {
 }
 
 function yaml11Types(): jsyaml.Type[] {
-  const tags = (new Document(null, { version: "1.1" }).schema as unknown as { tags: (ScalarTag & { default?: unknown })[] }).tags
+  const tags = (new Document(null, { version: "1.1", customTags: pyyamlTags }).schema as unknown as { tags: (ScalarTag & { default?: unknown })[] }).tags
     .filter((t) => t.default === true && t.test instanceof RegExp);
   const byTag = new Map<string, ScalarTag[]>();
   for (const t of tags) byTag.set(t.tag, [...(byTag.get(t.tag) ?? []), t]);
@@ -45,7 +46,7 @@ function yaml11Types(): jsyaml.Type[] {
 
 let schema: jsyaml.Schema | undefined;
 
-/** The YAML 1.1 schema PyYAML (so Ansible) resolves plain scalars with, as `yaml` implements it. */
+/** The YAML 1.1 schema PyYAML (so Ansible) resolves plain scalars with. */
 function yaml11Schema(): jsyaml.Schema {
   // js-yaml exports its built-in types at run time; @types/js-yaml does not declare them
   const t = (jsyaml as unknown as { types: Record<"merge" | "binary" | "omap" | "pairs" | "set", jsyaml.Type> }).types;
