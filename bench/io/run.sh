@@ -10,7 +10,9 @@
 #
 # Env: BENCH_IO_FILES (metadata files, default 10000), BENCH_IO_VARIANT_FILES (thread-pool and
 #      queue variants, default 2000), BENCH_IO_SIZE_MIB (default 128), BENCH_IO_RUNTIME (s, default 5),
-#      BENCH_IO_TARGETS (subset, space-separated), BENCH_KEEP=1.
+#      BENCH_IO_TARGETS (subset, space-separated), BENCH_IO_ROUNDS (default 2: every target runs once per
+#      round, odd rounds in the listed order, even rounds reversed, so slow drift of the shared host hits
+#      all targets alike; the report shows the median and the round-to-round spread), BENCH_KEEP=1.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/vm.sh"
 
@@ -20,6 +22,7 @@ SIZE=${BENCH_IO_SIZE_MIB:-128}
 RUNTIME=${BENCH_IO_RUNTIME:-5}
 ALL_TARGETS="guest-disk vfs-auto vfs-always vfs-none 9p vfs-auto-pool0 vfs-auto-q128 native"
 TARGETS=${BENCH_IO_TARGETS:-$ALL_TARGETS}
+ROUNDS=${BENCH_IO_ROUNDS:-2}
 P9_OPTS=trans=virtio,version=9p2000.L,msize=262144
 
 bench_init io
@@ -66,7 +69,10 @@ describe() { # TARGET -> kind|cache|thread_pool|queue|mount
   esac
 }
 
-for t in $TARGETS; do
+for ((round = 1; round <= ROUNDS; round++)); do
+order=$TARGETS
+((round % 2 == 1)) || order=$(tr ' ' '\n' <<<"$TARGETS" | tac | tr '\n' ' ')
+for t in $order; do
   files=$FILES
   [[ $t == *-pool0 || $t == *-q128 ]] && files=$VFILES
   args=(--files "$files" --size-mib "$SIZE" --runtime "$RUNTIME")
@@ -86,16 +92,17 @@ for t in $TARGETS; do
   # annotate each job line with the target's configuration
   while read -r line; do
     [[ -n $line ]] || continue
-    printf '%s,"kind":"%s","cache":"%s","thread_pool":"%s","queue_size":"%s","fs":"%s"}\n' \
-      "${line%\}}" "$kind" "$cache" "$pool" "$queue" "$mnt" >>"$RAW"
+    printf '%s,"round":%d,"kind":"%s","cache":"%s","thread_pool":"%s","queue_size":"%s","fs":"%s"}\n' \
+      "${line%\}}" "$round" "$kind" "$cache" "$pool" "$queue" "$mnt" >>"$RAW"
   done <"$BENCH_WORK/$t.jsonl"
-  bench_log "$t done in $((el / 10)).$((el % 10)) s: $(grep -c '"job"' "$BENCH_WORK/$t.jsonl") jobs, $(grep -c '"error"' "$BENCH_WORK/$t.jsonl" || true) errors"
+  bench_log "round $round/$ROUNDS: $t done in $((el / 10)).$((el % 10)) s: $(grep -c '"job"' "$BENCH_WORK/$t.jsonl") jobs, $(grep -c '"error"' "$BENCH_WORK/$t.jsonl" || true) errors"
+done
 done
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 meta=$BENCH_WORK/meta.json
-printf '{"boot_s":%s,"files":%d,"variant_files":%d,"size_mib":%d,"runtime_s":%d,"accel":"%s","load_start":"%s","load_end":"%s","guest_kernel":"%s","guest_fio":"%s","host_fio":"%s","host_fs":"%s","p9_opts":"%s"}\n' \
-  "$BENCH_BOOT_S" "$FILES" "$VFILES" "$SIZE" "$RUNTIME" "$(bench_accel_label)" "$LOAD_START" "$LOAD_END" \
+printf '{"boot_s":%s,"rounds":%d,"files":%d,"variant_files":%d,"size_mib":%d,"runtime_s":%d,"accel":"%s","load_start":"%s","load_end":"%s","guest_kernel":"%s","guest_fio":"%s","host_fio":"%s","host_fs":"%s","p9_opts":"%s"}\n' \
+  "$BENCH_BOOT_S" "$ROUNDS" "$FILES" "$VFILES" "$SIZE" "$RUNTIME" "$(bench_accel_label)" "$LOAD_START" "$LOAD_END" \
   "$GUEST_KERNEL" "$GUEST_FIO" "$(fio --version 2>/dev/null || echo none)" "$HOST_FS" "$P9_OPTS" >"$meta"
 mkdir -p "$BENCH_DIR/results"
 cp "$RAW" "$BENCH_DIR/results/io.raw.jsonl"

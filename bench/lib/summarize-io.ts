@@ -1,8 +1,8 @@
 // Summary of bench/io: one row per target (share type / cache mode / variant), one column per job.
 import * as fs from "fs";
 import {
-  Bar, fmt, machine, machineLine, markdownTable, Panel, PALETTE, Row, svgPanels, textTable, updateReport, writeJson,
-  writeSvg,
+  Bar, fmt, machine, machineLine, markdownTable, median, Panel, PALETTE, Row, svgPanels, textTable, updateReport,
+  writeJson, writeSvg,
 } from "./report";
 
 interface IoRec {
@@ -14,6 +14,7 @@ interface IoRec {
   queue_size?: string;
   fs?: string;
   error?: string;
+  round?: number;
   bw_mib_s?: number;
   iops?: number;
   clat_mean_us?: number;
@@ -61,11 +62,18 @@ export function summarizeIo(rawFile: string, metaFile: string): void {
   const meta = JSON.parse(fs.readFileSync(metaFile, "utf8")) as Record<string, string | number>;
   const m = machine();
   const targets = [...new Set(recs.map((r) => r.target))];
+  const samples = (t: string, mt: Metric): number[] =>
+    recs.filter((x) => x.target === t && x.job === mt.job && !x.error).map((r) => mt.get(r)).filter((v): v is number => typeof v === "number");
+  // the median over rounds; the spread is (max - min) / median, how much one target moved between rounds
   const value = (t: string, mt: Metric): number => {
-    const r = recs.find((x) => x.target === t && x.job === mt.job && !x.error);
-    const v = r ? mt.get(r) : undefined;
-    return typeof v === "number" ? v : NaN;
+    const v = samples(t, mt);
+    return v.length ? median(v) : NaN;
   };
+  const spreadOf = (t: string, mt: Metric): number => {
+    const v = samples(t, mt);
+    return v.length > 1 ? (Math.max(...v) - Math.min(...v)) / median(v) : NaN;
+  };
+  const rounds = Number(meta.rounds ?? 1);
   const errors = recs.filter((r) => r.error);
   const table: Record<string, Record<string, number>> = {};
   for (const t of targets) table[t] = Object.fromEntries(METRICS.map((mt) => [mt.key, value(t, mt)]));
@@ -81,11 +89,19 @@ export function summarizeIo(rawFile: string, metaFile: string): void {
     return mt.lowerIsBetter ? a / b : b / a;
   };
   const vfsTargets = targets.filter((t) => t !== "vfs-auto");
-  const relHead = ["target vs virtio-fs cache=auto", ...METRICS.map((mt) => mt.title), "geomean"];
+  // a target's noise: the median over metrics of its round-to-round spread
+  const noise = (t: string): number => {
+    const v = METRICS.map((mt) => spreadOf(t, mt)).filter((x) => Number.isFinite(x));
+    return v.length ? median(v) : NaN;
+  };
+  const relHead = ["target vs virtio-fs cache=auto", ...METRICS.map((mt) => mt.title), "geomean", "round-to-round spread (median)"];
   const relRows: Row[] = vfsTargets.map((t) => {
     const rs = METRICS.map((mt) => rel(t, mt));
-    return [LABELS[t] ?? t, ...rs.map((x) => `${fmt(x, 2)}×`), `**${fmt(geomean(rs), 2)}×**`];
+    return [LABELS[t] ?? t, ...rs.map((x) => `${fmt(x, 2)}×`), `**${fmt(geomean(rs), 2)}×**`, Number.isFinite(noise(t)) ? `${fmt(noise(t) * 100, 0)} %` : "n/a"];
   });
+  // Differences smaller than this are not read as an effect: the larger of 10 % and the noise
+  // measured on the reference target and on the target compared with it.
+  const threshold = (t: string) => Math.max(0.1, ...[noise("vfs-auto"), noise(t)].filter((x) => Number.isFinite(x)));
   const g = (t: string) => geomean(METRICS.map((mt) => rel(t, mt)));
   const gMeta = (t: string) => geomean(["create", "stat", "delete"].map((k) => rel(t, METRICS.find((x) => x.key === k)!)));
   const gData = (t: string) => geomean(METRICS.filter((x) => !["create", "stat", "delete"].includes(x.key)).map((mt) => rel(t, mt)));
@@ -96,10 +112,10 @@ export function summarizeIo(rawFile: string, metaFile: string): void {
     const al = g("vfs-always"), no = g("vfs-none");
     sugg.push(`**cache mode**: against \`auto\`, \`always\` scores ${fmt(al, 2)}× overall (data ${fmt(gData("vfs-always"), 2)}×, metadata ${fmt(gMeta("vfs-always"), 2)}×), ` +
       `\`none\` ${fmt(no, 2)}× (data ${fmt(gData("vfs-none"), 2)}×, metadata ${fmt(gMeta("vfs-none"), 2)}×). ` +
-      (al > 1.2
+      (al > 1 + threshold("vfs-always")
         ? "`always` is measurably faster here, but it trusts the guest's caches indefinitely: only for shares the host does not change underneath the guest (read-mostly datasets, container images). "
         : "`always` buys no clear speed-up over `auto` here and gives up coherence with host-side changes. ") +
-      "`none` disables the guest page cache (and mmap without DAX, so binaries on the share cannot be executed); it helps large streaming I/O but " +
+      "`none` opens every file with direct I/O (no guest page cache; guest kernels before 6.6 also refuse MAP_SHARED mmap of such files); it helps large streaming I/O but " +
       (gMeta("vfs-none") < 0.9 ? "costs metadata speed (every lookup goes to virtiofsd). " : "is not a general default. ") +
       "Suggested default: **auto** (virtiofsd's own default: emit nothing); `always` per share for read-only, host-static data.");
   }
@@ -107,10 +123,10 @@ export function summarizeIo(rawFile: string, metaFile: string): void {
     const p0 = g("vfs-auto-pool0"), p0par = rel("vfs-auto-pool0", METRICS.find((x) => x.key === "rand_read_4")!);
     sugg.push(`**thread pool**: \`--thread-pool-size=0\` (requests handled on the virtqueue thread) scores ${fmt(p0, 2)}× of the default pool (64) overall and ` +
       `${fmt(p0par, 2)}× on 4 parallel random readers. ` +
-      (p0 > 1.1
+      (p0 > 1 + threshold("vfs-auto-pool0")
         ? "Without a pool is faster here (no hand-off between threads while the host data is in RAM), as the virtio-fs project found on fast storage. " +
           "Suggested default: **0** for shares on local, fast host storage (the Rust virtiofsd's own default); keep a pool only for high-latency host storage (network filesystems)."
-        : p0 < 0.9
+        : p0 < 1 - threshold("vfs-auto-pool0")
           ? "The pool helps here. Suggested default: leave `thread_pool_size` unset (virtiofsd's default pool)."
           : "No difference beyond the noise of this shared host. Suggested default: leave `thread_pool_size` unset (emit nothing: the daemon's own default; 0 is the Rust virtiofsd's default anyway)."));
   }
@@ -118,7 +134,7 @@ export function summarizeIo(rawFile: string, metaFile: string): void {
     const q = g("vfs-auto-q128");
     sugg.push(`**queue size**: queue-size 128 scores ${fmt(q, 2)}× of 1024 overall. These jobs keep at most 4 requests in flight ` +
       "(psync, queue depth 1, 4 readers), far below either size, so the queue cannot be what limits them" +
-      (Math.abs(q - 1) < 0.1 ? " (and no difference shows). " : "; the difference is the noise of the shared host. ") +
+      (Math.abs(q - 1) < threshold("vfs-auto-q128") ? ` (and no difference beyond the noise, ±${fmt(threshold("vfs-auto-q128") * 100, 0)} %, shows). ` : "; the difference is the noise of the shared host. ") +
       "A larger queue only costs descriptor memory. Suggested default: **1024** (the seed's and libvirt's usual value), " +
       "which leaves room for deeply parallel guest I/O.");
   }
@@ -145,7 +161,9 @@ export function summarizeIo(rawFile: string, metaFile: string): void {
 ${machineLine(m)}
 
 **${meta.accel}**${String(meta.accel).includes("TCG") ? ": the guest CPU is emulated, so every guest figure is bound by emulation; compare rows within this run only, never with real hardware" : ""}.
-One guest (QEMU direct, 2 vCPU, 1 GiB, kernel ${meta.guest_kernel}, ${meta.guest_fio}; booted in ${meta.boot_s} s), one run. All shares
+One guest (QEMU direct, 2 vCPU, 1 GiB, kernel ${meta.guest_kernel}, ${meta.guest_fio}; booted in ${meta.boot_s} s), one run of
+${rounds} round${rounds === 1 ? "" : "s"} (every target once per round; even rounds in reverse order, so drift of the shared host hits all
+targets alike); tables show the median over rounds. All shares
 serve **the same host directory** (${meta.host_fs}); each target works in its own subdirectory. One C virtiofsd per
 virtio-fs target, each its own tag: cache auto, always, none (thread pool 64 = virtiofsd default,
 queue-size 1024), plus two variants of auto: \`--thread-pool-size=0\` and queue-size 128. 9p:
@@ -163,7 +181,9 @@ Buffered random reads may partly hit the guest page cache with cache=auto/always
 
 ${markdownTable(head, rows)}
 
-Relative to virtio-fs cache=auto (higher is better; latency inverted):
+Relative to virtio-fs cache=auto (higher is better; latency inverted). The last column is how much the
+target itself moved between rounds (median over the jobs of (max − min) / median): a ratio closer to 1
+than that spread (or than 10 %, whichever is larger) is read as no effect.
 
 ${markdownTable(relHead, relRows)}
 
