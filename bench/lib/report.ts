@@ -211,6 +211,24 @@ export function updateReport(name: string, body: string): string {
   return file;
 }
 
+/**
+ * Replaces the benchmark's region of README.md (between `<!-- BEGIN bench:NAME -->` and
+ * `<!-- END bench:NAME -->`), so the README's Performance section always shows the latest run.
+ */
+export function updateReadme(name: string, markdown: string): void {
+  const file = path.join(REPO_DIR, "README.md");
+  const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+  const begin = `<!-- BEGIN bench:${name} -->\n`;
+  const end = `<!-- END bench:${name} -->`;
+  const i = text.indexOf(begin);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) {
+    process.stderr.write(`README.md has no ${begin.trim()} region: README not updated\n`);
+    return;
+  }
+  fs.writeFileSync(file, `${text.slice(0, i + begin.length)}${markdown.trim()}\n${text.slice(j)}`);
+}
+
 /** What these benchmarks cannot measure on this machine, and why (appended to REPORT.md). */
 function limits(): string {
   const accel = accelLabel();
@@ -226,9 +244,10 @@ function limits(): string {
       "published figures (1-3 GB/s, 50-100 K IOPS, 10-50 K metadata ops/s) can neither be confirmed nor refuted here."}
 - **Cold host-disk reads.** The host page cache is shared with other engineers' jobs; dropping it would disturb
   them, so every target reads data the host holds in RAM (the figures compare transports, not disks).
-- **Quiet machine.** Other engineers' Molecule guests (TCG) ran on the same cores during these runs; each
-  section gives the load average, and the converge benchmark alternates its runs so that both roles see the
-  same conditions. Repeat on an idle host for tighter spreads.
+- **Quiet machine.** Each section gives the host's load average at its start and end; a load near or above
+  the CPU count means other work shared the cores during that run. converge alternates its runs so both roles
+  see the same conditions; io repeats every target in rounds of alternating order and shows the spread.
+  Repeat on an idle host for tighter spreads.
 - **Rust virtiofsd, DAX, \`--readonly\`.** Only Debian 12's C virtiofsd (QEMU 7.2) is installed; the Rust daemon's
   cache modes (\`metadata\`, \`never\`), its default thread pool of 0 and host-enforced read-only were not measured,
   and QEMU 7.2 has no virtio-fs DAX window.

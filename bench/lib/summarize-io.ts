@@ -1,7 +1,7 @@
 // Summary of bench/io: one row per target (share type / cache mode / variant), one column per job.
 import * as fs from "fs";
 import {
-  Bar, fmt, machine, machineLine, markdownTable, median, Panel, PALETTE, Row, svgPanels, textTable, updateReport,
+  type Machine, Bar, fmt, machine, machineLine, markdownTable, median, Panel, PALETTE, Row, svgPanels, textTable, updateReadme, updateReport,
   writeJson, writeSvg,
 } from "./report";
 
@@ -60,7 +60,8 @@ function geomean(xs: number[]): number {
 export function summarizeIo(rawFile: string, metaFile: string): void {
   const recs = fs.readFileSync(rawFile, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as IoRec);
   const meta = JSON.parse(fs.readFileSync(metaFile, "utf8")) as Record<string, string | number>;
-  const m = machine();
+  // re-summarising a committed run (meta.machine from its JSON) keeps the machine and time it ran on
+  const m = (meta.machine as unknown as Machine | undefined) ?? machine();
   const targets = [...new Set(recs.map((r) => r.target))];
   const samples = (t: string, mt: Metric): number[] =>
     recs.filter((x) => x.target === t && x.job === mt.job && !x.error).map((r) => mt.get(r)).filter((v): v is number => typeof v === "number");
@@ -194,9 +195,18 @@ ${sugg.map((s) => `- ${s}`).join("\n")}
 
 ![io chart](io.svg)
 
-Load average on the host: ${meta.load_start} at start, ${meta.load_end} at the end (other engineers' guests share
-the ${m.nproc} cores, so single figures are noisy).
+Load average on the host: ${meta.load_start} at start, ${meta.load_end} at the end (anything else running on the
+${m.nproc} cores shows up as round-to-round spread).
 `;
   updateReport("io", body);
+  updateReadme("io", `${m.date.slice(0, 16).replace("T", " ")} UTC · **${meta.accel}** · ${m.nproc} CPUs · one guest, ${rounds} round${rounds === 1 ? "" : "s"}, median
+(absolute figures and method: [bench/results/REPORT.md](bench/results/REPORT.md)).
+Relative to virtio-fs cache=auto (higher is better; latency inverted):
+
+${markdownTable(relHead, relRows)}
+
+${sugg.map((s) => `- ${s}`).join("\n")}
+
+![io chart](bench/results/io.svg)`);
   console.log(`\n${sugg.join("\n\n")}\n\nwrote ${jf}, bench/results/io.svg, bench/results/REPORT.md`);
 }

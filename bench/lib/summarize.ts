@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import { summarizeIo } from "./summarize-io";
 import {
-  Bar, fmt, machine, machineLine, markdownTable, median, PALETTE, Row, svgPanels, textTable, updateReport,
+  type Machine, Bar, fmt, machine, machineLine, markdownTable, median, PALETTE, Row, svgPanels, textTable, updateReadme, updateReport,
   writeJson, writeSvg,
 } from "./report";
 
@@ -44,7 +44,8 @@ const TARGETS: Record<string, number> = { first: 5, reconverge: 10 };
 function summarizeConverge(rawFile: string, metaFile: string): void {
   const runs = readJsonl<ConvergeRun>(rawFile);
   const meta = JSON.parse(fs.readFileSync(metaFile, "utf8")) as Record<string, unknown>;
-  const m = machine();
+  // re-summarising a committed run (meta.machine from its JSON) keeps the machine and time it ran on
+  const m = (meta.machine as unknown as Machine | undefined) ?? machine();
   const sizes = [...new Set(runs.map((r) => r.n))].sort((a, b) => a - b);
   const phases: ConvergeRun["phase"][] = ["first", "reconverge"];
   const agg = (role: string, n: number, phase: string) => {
@@ -186,6 +187,14 @@ Load average on the host: ${meta.load_start} at start, ${meta.load_end} at the e
 guests ran on the same ${m.nproc} cores); the min–max spread shows the noise.
 `;
   updateReport("converge", body);
+  updateReadme("converge", `${m.date.slice(0, 16).replace("T", " ")} UTC · ${m.accel} · ${m.nproc} CPUs · ${meta.reps} alternating repetitions per N
+(method and per-task breakdown: [bench/results/REPORT.md](bench/results/REPORT.md)).
+
+${markdownTable(head, rows)}
+
+${markdownTable(["target", "goal", "measured", ""], targetRows)}
+
+![converge chart](bench/results/converge.svg)`);
   console.log(`\nwrote ${jf}, bench/results/converge.svg, bench/results/REPORT.md`);
 }
 

@@ -25,7 +25,7 @@ export interface Share {
    * @default "mounted"
    */
   state?: "mounted" | "present" | "unmounted" | "absent";
-  /** virtiofsd cache mode. auto is virtiofsd's own default and emits nothing; always emits <cache mode='always'/>; never emits <cache mode='none'/>. Unset: nothing is emitted. */
+  /** virtiofsd cache mode. Unset or auto: virtiofsd's default, nothing is emitted (the default chosen from the io benchmark, README Performance). always emits <cache mode='always'/>: guest caches are kept, so host-side changes may stay invisible; for read-only data the host does not change. never emits <cache mode='none'/>: direct I/O, fastest for large files streamed once, slowest for metadata. */
   cache?: "auto" | "always" | "never";
   /**
    * virtqueue size of the virtio-fs device (libvirt <driver queue>), a power of two up to 1024.

@@ -6,8 +6,16 @@ import { domainTemplate } from "../emit/libvirt/template";
 /** Ansible's template module renders with trim_blocks on and autoescape off; so must we. */
 const env = new nunjucks.Environment(null, { autoescape: false, trimBlocks: true, lstripBlocks: false });
 
+// Compiling the template costs far more than rendering it; `vfsgen render` renders it once per VM.
+const compiled = new Map<string, nunjucks.Template>();
+
 export function renderTemplate(template: string, vars: Record<string, unknown>): string {
-  return env.renderString(template, vars);
+  let t = compiled.get(template);
+  if (!t) {
+    t = nunjucks.compile(template, env);
+    compiled.set(template, t);
+  }
+  return t.render(vars);
 }
 
 export interface RenderOptions {
