@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { ValidateFunction } from "ajv";
 import standaloneCode from "ajv/dist/standalone";
-import { createAjv } from "./ajv";
+import { ANNOTATION_KEYWORDS, createAjv } from "./ajv";
 import type { Ir } from "../ir/types";
 
 /** The validators of user configurations: a cluster file, one VM in it, and a role-variables file. */
@@ -15,12 +15,15 @@ export interface ConfigValidators {
 
 const REFS: Record<keyof ConfigValidators, string> = { cluster: "#/$defs/cluster_config", vm: "#/$defs/cluster_vm", vars: "#" };
 
-// Bump when the ajv options below change: the cache key must change with them.
+// Bump when the ajv options below change. createAjv's own source is part of the key, so a change to
+// the shared options or keywords invalidates the cache without anyone remembering to bump this.
 const OPTIONS_REVISION = "verbose-1";
 
 function cacheKey(ir: Ir): string {
   const ajvVersion = (require("ajv/package.json") as { version: string }).version;
-  return crypto.createHash("sha256").update(`${ajvVersion}\n${OPTIONS_REVISION}\n${JSON.stringify(ir.schema)}`).digest("hex").slice(0, 20);
+  return crypto.createHash("sha256")
+    .update(`${ajvVersion}\n${OPTIONS_REVISION}\n${createAjv.toString()}\n${ANNOTATION_KEYWORDS.join(",")}\n${JSON.stringify(ir.schema)}`)
+    .digest("hex").slice(0, 20);
 }
 
 /**
