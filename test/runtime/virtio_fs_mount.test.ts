@@ -508,6 +508,8 @@ describe("virtio_fs_mount: diagnostics", () => {
     const r = w.run("virtio_fs_mount", args(w, [{ tag: "missing", mount_point: mp }])).result;
     expect(r.failed).toBe(true);
     expect(fs.existsSync(path.join(w.mnt, "new-parent"))).toBe(false);
+    expect(r.mounts[0].actions.map((x: { action: string }) => x.action)).toEqual(["create_parent_dir", "create_dir", "mount", "rmdir"]);
+    expect(r.mounts[0].actions[3].why).toBe(`the mount failed; removed what this run created: ${mp}, ${path.join(w.mnt, "new-parent")}`);
     expect(fs.existsSync(w.mnt)).toBe(true);
     const existing = path.join(w.mnt, "kept");
     fs.mkdirSync(existing);

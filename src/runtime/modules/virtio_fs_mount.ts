@@ -324,7 +324,8 @@ class MountRun {
         try {
           this.mount(share, options);
         } catch (e) {
-          removeEmptyDirs(created);
+          const removed = removeEmptyDirs(created);
+          if (removed.length) actions.push({ action: "rmdir", why: `the mount failed; removed what this run created: ${removed.join(", ")}` });
           throw e;
         }
       }
@@ -408,14 +409,17 @@ class MountRun {
  * After a failed mount, removes the (still empty) directories this run created for the share, deepest
  * first, so a share that could not be mounted leaves nothing for the operator to clean up.
  */
-function removeEmptyDirs(created: string[]): void {
+function removeEmptyDirs(created: string[]): string[] {
+  const removed: string[] = [];
   for (const dir of [...created].reverse()) {
     try {
       fs.rmdirSync(dir);
+      removed.push(dir);
     } catch {
-      return; // not empty any more: what is left is someone else's
+      break; // not empty any more: what is left is someone else's
     }
   }
+  return removed;
 }
 
 function ensureKernelModule(args: { load_module: boolean; perform_mounts: boolean }, ctx: ModuleContext): Action[] {

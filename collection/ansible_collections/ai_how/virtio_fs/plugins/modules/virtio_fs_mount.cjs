@@ -1822,7 +1822,8 @@ var MountRun = class {
         try {
           this.mount(share, options);
         } catch (e) {
-          removeEmptyDirs(created);
+          const removed = removeEmptyDirs(created);
+          if (removed.length) actions.push({ action: "rmdir", why: `the mount failed; removed what this run created: ${removed.join(", ")}` });
           throw e;
         }
       }
@@ -1897,13 +1898,16 @@ var MountRun = class {
   }
 };
 function removeEmptyDirs(created) {
+  const removed = [];
   for (const dir of [...created].reverse()) {
     try {
       fs7.rmdirSync(dir);
+      removed.push(dir);
     } catch {
-      return;
+      break;
     }
   }
+  return removed;
 }
 function ensureKernelModule(args, ctx) {
   const actions = [];
