@@ -158,18 +158,12 @@ function main(): void {
       fmt(inv.cpu_s, 2), fmt(inv.max_rss_mib)];
   });
   // memory growth per VM between sizes (linear input -> constant increment per VM)
-  const growth = (c: string): string => {
-    const parts: string[] = [];
-    for (let i = 1; i < SIZES.length; i++) {
-      const a = by(c, SIZES[i - 1])!, b = by(c, SIZES[i])!;
-      parts.push(`${SIZES[i - 1]}→${SIZES[i]}: ${fmt(((b.max_rss_mib - a.max_rss_mib) * 1024) / (SIZES[i] - SIZES[i - 1]), 1)} KiB/VM`);
-    }
-    return parts.join(", ");
-  };
+  const perVm = (c: string, i: number) => ((by(c, SIZES[i])!.max_rss_mib - by(c, SIZES[i - 1])!.max_rss_mib) * 1024) / (SIZES[i] - SIZES[i - 1]);
+  const growth = (c: string): string =>
+    SIZES.slice(1).map((v, k) => `${SIZES[k]}→${v}: ${fmt(perVm(c, k + 1), 1)} KiB/VM`).join(", ");
   // Memory is linear (or better) when the increment per VM of the largest step is not above the first
   // step's; the first step also carries heap growth the floor did not need, so it is the generous one.
-  const perVm = (c: string, i: number) => ((by(c, SIZES[i])!.max_rss_mib - by(c, SIZES[i - 1])!.max_rss_mib) * 1024) / (SIZES[i] - SIZES[i - 1]);
-  const superLinear = () => SIZES.length < 3 ? [] : ["validate", "render", "inventory"].filter((c) => perVm(c, SIZES.length - 1) > 1.25 * Math.max(perVm(c, 1), 1));
+  const superLinear = SIZES.length < 3 ? [] : ["validate", "render", "inventory"].filter((c) => perVm(c, SIZES.length - 1) > 1.25 * Math.max(perVm(c, 1), 1));
   const timeGrowth = (c: string): string => {
     const a = by(c, SIZES[0])!, b = by(c, SIZES[SIZES.length - 1])!;
     return `${fmt(((b.wall_s - a.wall_s) * 1000) / (SIZES[SIZES.length - 1] - SIZES[0]), 2)} ms/VM`;
@@ -181,7 +175,7 @@ function main(): void {
     ["validate, 1 000 VMs", "< 1 s", v1000 ? `${fmt(v1000.wall_s, 2)} s (process start-up ${fmt(by("help")!.wall_s, 2)} s included)` : "not measured",
       v1000 ? (v1000.wall_s < 1 ? "met" : "**not met**") : ""],
     ["memory linear in input", "constant KiB per VM", `validate ${growth("validate")}; render ${growth("render")}; inventory ${growth("inventory")}`,
-      superLinear().length ? `**grows faster than the input**: ${superLinear().join(", ")}` : "met (no command's KiB per VM grows with size)"],
+      superLinear.length ? `**grows faster than the input**: ${superLinear.join(", ")}` : "met (no command's KiB per VM grows with size)"],
   ];
 
   console.log(`\ngenerate (${m.nproc} CPUs ${m.cpu_model}, ${REPS} runs each)\n`);

@@ -98,7 +98,8 @@ export function summarizeIo(rawFile: string, metaFile: string): void {
   const relHead = ["target vs virtio-fs cache=auto", ...METRICS.map((mt) => mt.title), "geomean", "round-to-round spread (median)"];
   const relRows: Row[] = vfsTargets.map((t) => {
     const rs = METRICS.map((mt) => rel(t, mt));
-    return [LABELS[t] ?? t, ...rs.map((x) => `${fmt(x, 2)}×`), `**${fmt(geomean(rs), 2)}×**`, Number.isFinite(noise(t)) ? `${fmt(noise(t) * 100, 0)} %` : "n/a"];
+    const n = noise(t);
+    return [LABELS[t] ?? t, ...rs.map((x) => `${fmt(x, 2)}×`), `**${fmt(geomean(rs), 2)}×**`, Number.isFinite(n) ? `${fmt(n * 100, 0)} %` : "n/a"];
   });
   // Differences smaller than this are not read as an effect: the larger of 10 % and the noise
   // measured on the reference target and on the target compared with it.

@@ -98,16 +98,14 @@ export function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
 
   if (isObject(data) && "clusters" in data) {
     kind = "cluster";
-    const cluster = v.cluster;
-    if (!cluster(data)) diagnostics.push(...schemaDiagnostics(cluster.errors, "", v, doc));
-    const vmValidator = v.vm;
+    if (!v.cluster(data)) diagnostics.push(...schemaDiagnostics(v.cluster.errors, "", v, doc));
     const clusters = isObject(data.clusters) ? data.clusters : {};
     for (const [cluster, members] of Object.entries(clusters)) {
       if (!isObject(members)) continue;
       for (const [name, vm] of Object.entries(members)) {
         if (!isObject(vm) || !VM_KEYS.some((k) => k in vm)) continue;
         const pointer = pointerJoin("/clusters", cluster, name);
-        if (!vmValidator(vm)) diagnostics.push(...schemaDiagnostics(vmValidator.errors, pointer, v, doc));
+        if (!v.vm(vm)) diagnostics.push(...schemaDiagnostics(v.vm.errors, pointer, v, doc));
         diagnostics.push(...unknownVars(vm, pointer, v));
         const mounts = Array.isArray(vm.virtio_fs_mounts) ? (vm.virtio_fs_mounts as ShareInput[]) : [];
         diagnostics.push(...checkShares(mounts, pointerJoin(pointer, "virtio_fs_mounts"), true));
@@ -116,8 +114,7 @@ export function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
     }
   } else if (isObject(data) && Object.keys(data).some((k) => k.startsWith("virtio_fs_") || k === "packer_build")) {
     kind = "vars";
-    const vars = v.vars;
-    if (!vars(data)) diagnostics.push(...schemaDiagnostics(vars.errors, "", v, doc));
+    if (!v.vars(data)) diagnostics.push(...schemaDiagnostics(v.vars.errors, "", v, doc));
     diagnostics.push(...unknownVars(data, "", v));
     const mounts = Array.isArray(data.virtio_fs_mounts) ? (data.virtio_fs_mounts as ShareInput[]) : [];
     // Guest-side runtime vars may omit host_path (the seed's runtime playbook does).

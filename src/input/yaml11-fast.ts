@@ -7,8 +7,9 @@ import { pyyamlTags } from "./yaml11-tags";
  * position, which costs about ten times what js-yaml needs to read a 1 000-VM cluster file; positions
  * are only wanted when there is something to report. So a configuration is first read by js-yaml with
  * the scalar rules taken from the `yaml` schema source-map.ts uses (YAML 1.1 with PyYAML's regular
- * expressions, yaml11-tags.ts; same resolve functions, same order), and source-map.ts parses it again with `yaml` only when a message needs a
- * line. test/input-parsers.test.ts checks that both readers return the same data for every fixture.
+ * expressions, yaml11-tags.ts; same resolve functions, same order), and source-map.ts parses it again
+ * with `yaml` only when a message needs a line. test/input-readers.test.ts checks that both readers
+ * return the same data for every fixture.
  */
 
 interface ScalarTag {

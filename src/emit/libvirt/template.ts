@@ -23,9 +23,8 @@ function set(v: string): string {
  */
 export function domainTemplate(ir: Ir): string {
   const mounts = "virtio_fs_mounts | default([])";
-  const binaryNeeded =
-    "mount.binary_path is defined or (mount.xattr is defined and mount.xattr) or mount.thread_pool_size is defined or (mount.cache is defined and mount.cache != 'auto')";
   const binaryChildren = "mount.thread_pool_size is defined or (mount.cache is defined and mount.cache != 'auto')";
+  const binaryNeeded = `mount.binary_path is defined or (mount.xattr is defined and mount.xattr) or ${binaryChildren}`;
   return `{# ${headerLine(ir)} -#}
 {# Shares need shared guest memory: without memfd + shared access QEMU refuses vhost-user-fs. -#}
 {% set virtio_fs_libvirt_major = (virtio_fs_libvirt_version | default('9.0.0') | string).split('.') | first | int %}

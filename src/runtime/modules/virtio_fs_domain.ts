@@ -2,8 +2,8 @@
  * virtio_fs_domain (host side): makes a libvirt domain's virtiofs <filesystem> devices exactly the
  * shares in mounts (matched by <target dir> = tag; shares with state absent are removed) and ensures
  * <memoryBacking> (when a share is wanted) with <source type='memfd'/> and <access mode='shared'/>.
- * Other filesystems (9p, ...) and everything else in the XML are left alone; devices are edited in place so libvirt's <alias> and
- * <address> children survive.
+ * Other filesystems (9p, ...) and everything else in the XML are left alone; devices are edited in
+ * place so libvirt's <alias> and <address> children survive.
  * Test hook (src/runtime/env-hooks.ts): VIRTIO_FS_BIN_DIR holds virsh.
  */
 import * as fs from "fs";
