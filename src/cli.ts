@@ -1,6 +1,7 @@
 import * as path from "path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { VfsError, diagnostic, formatDiagnostic, type Diagnostic } from "./errors/messages";
+import { VfsError, diagnostic, formatDiagnostic, message, type Diagnostic } from "./errors/messages";
+import { firstNonPrintable } from "./input/text-rules";
 import { compile } from "./compile";
 import { validateFile, type ValidatedConfig } from "./input/validate";
 import { renderDomain } from "./render/domain";
@@ -11,6 +12,7 @@ import { headerLine } from "./emit/header";
 /** The repository root: where schemas/ lives; bin/vfsgen.js names it, so vfsgen runs from any directory. */
 const ROOT = process.env.VFSGEN_ROOT ?? path.resolve(__dirname, "..");
 
+/** A command line the CLI cannot act on: printed as `vfsgen: error[VFS060] usage: ...`, exit 2. */
 class UsageError extends Error {}
 
 function printDiagnostics(ds: Diagnostic[]): void {
@@ -30,23 +32,50 @@ function clusterOnly(r: ValidatedConfig): ValidatedConfig {
   return r;
 }
 
-function domainType(v: string): "kvm" | "qemu" {
-  if (v !== "kvm" && v !== "qemu") throw new InvalidArgumentError("expected kvm or qemu");
-  return v;
+/** A role variable or domain template field: option help, defaults and checks come from the schema. */
+function field(name: string) {
+  const ir = compile(ROOT);
+  const f = [...ir.roleVariables, ...ir.domainTemplate.fields].find((x) => x.name === name);
+  if (!f) throw new Error(`the schema has no field ${name}`);
+  return f;
 }
 
-/** Option help comes from the schema's descriptions, like every other piece of field documentation. */
-function describeField(name: string): string {
-  const ir = compile(ROOT);
-  const field = [...ir.roleVariables, ...ir.domainTemplate.fields].find((f) => f.name === name);
-  return field ? field.description : name;
+/** The schema's own words for what a pattern accepts (x-expected), found by the field's schema pointer. */
+function expectedText(pointer: string): string | undefined {
+  let node: unknown = compile(ROOT).schema;
+  for (const seg of pointer.split("/").slice(1)) node = (node as Record<string, unknown> | undefined)?.[seg.replace(/~1/g, "/").replace(/~0/g, "~")];
+  const n = node as { $ref?: string; "x-expected"?: string } | undefined;
+  if (n?.["x-expected"]) return n["x-expected"];
+  return n?.$ref?.startsWith("#/") ? expectedText(n.$ref.slice(1)) : undefined;
+}
+
+/** An option argument checked against its schema field (enum, pattern), refused in the schema's words. */
+function schemaArgument(name: string): (v: string) => string {
+  return (v: string) => {
+    const f = field(name);
+    const bad = firstNonPrintable(v);
+    if (f.enum && !f.enum.includes(v)) throw new InvalidArgumentError(`expected one of ${f.enum.join(", ")}`);
+    if (bad || (f.pattern && !new RegExp(f.pattern, "u").test(v))) {
+      throw new InvalidArgumentError(`expected ${expectedText(f.schemaPointer) ?? `a value matching ${f.pattern}`}`);
+    }
+    return v;
+  };
+}
+
+/** The image directory lands in the domain XML: an absolute path as the schema defines one. */
+function imageDir(v: string): string {
+  const def = (compile(ROOT).schema.$defs as Record<string, { pattern: string; "x-expected": string }>).absolute_path;
+  if (firstNonPrintable(v) || !new RegExp(def.pattern, "u").test(v)) throw new InvalidArgumentError(`expected ${def["x-expected"]}`);
+  return v.length > 1 ? v.replace(/\/+$/, "") : v;
 }
 
 export function program(): Command {
   const cli = new Command("vfsgen")
     .description("Compile the virtio-fs schema into an Ansible collection, a runtime playbook, a libvirt domain template and Node.js modules; validate and render virtio-fs configurations.")
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .allowExcessArguments(false)
+    // commander's own error lines are replaced by main()'s VFS060 line; help still goes to stderr/stdout
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
 
   cli
     .command("generate")
@@ -81,9 +110,9 @@ export function program(): Command {
     .description("Print the complete libvirt domain XML of each VM of a cluster configuration.")
     .argument("<file>", "cluster configuration")
     .option("--vm <name>", "only this VM (its name or <cluster>-<name>)")
-    .option("--domain-type <type>", describeField("vm_domain_type"), domainType, "kvm")
-    .option("--libvirt-version <version>", describeField("virtio_fs_libvirt_version"), "9.0.0")
-    .option("--image-dir <dir>", "directory of the VMs' qcow2 disks", "/var/lib/libvirt/images")
+    .option("--domain-type <type>", field("vm_domain_type").description, schemaArgument("vm_domain_type"), field("vm_domain_type").default as string)
+    .option("--libvirt-version <version>", field("virtio_fs_libvirt_version").description, schemaArgument("virtio_fs_libvirt_version"), field("virtio_fs_libvirt_version").default as string)
+    .option("--image-dir <dir>", "directory of the VMs' qcow2 disks (absolute)", imageDir, "/var/lib/libvirt/images")
     .action((file: string, opts: { vm?: string; domainType: "kvm" | "qemu"; libvirtVersion: string; imageDir: string }) => {
       const [r] = validateAll([file]).map(clusterOnly);
       const ir = compile(ROOT);
@@ -106,16 +135,23 @@ export function program(): Command {
   return cli;
 }
 
+function usage(detail: string): number {
+  process.stderr.write(`vfsgen: error[VFS060] ${message("VFS060", { detail })}\n`);
+  return 2;
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     await program().parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof UsageError) {
-      process.stderr.write(`vfsgen: ${e.message}\n`);
-      return 2;
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0 || e.code === "commander.help" || e.code === "commander.helpDisplayed") return e.exitCode === 0 ? 0 : 2;
+      const command = program().commands.find((c) => c.name() === argv[0]);
+      const detail = e.message.replace(/^error: /, "").replace(/\.$/, "");
+      return usage(`${detail} (vfsgen ${command ? `${command.name()} ` : ""}--help shows the usage)`);
     }
+    if (e instanceof UsageError) return usage(e.message);
     if (e instanceof VfsError) {
       printDiagnostics(e.diagnostics);
       return e.exitCode;

@@ -2,6 +2,9 @@ import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Docume
 import { diagnostic, pointerJoin, type Diagnostic } from "../errors/messages";
 import { loadYaml11Fast } from "./yaml11-fast";
 import { pyyamlTags } from "./yaml11-tags";
+import { inspectData, type DataProblem } from "./data-walk";
+import { MAX_EXPANDED_VALUES, MAX_NESTING_DEPTH } from "./limits";
+import { firstNonPrintable, tooDeep } from "./text-rules";
 
 /** A parsed YAML/JSON input with a map from JSON pointer to its line and column. */
 export interface SourceDocument {
@@ -25,7 +28,7 @@ interface Position {
  */
 function parseWithPositions(text: string): { doc: Document; lineCounter: LineCounter } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { version: "1.1", customTags: pyyamlTags, lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { version: "1.1", customTags: pyyamlTags, lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: "error" });
   return { doc, lineCounter };
 }
 
@@ -56,8 +59,13 @@ function sourceDocument(file: string, text: string, data: unknown, parsed?: Retu
   let positions: { index: Map<string, Position>; lineCounter: LineCounter } | undefined;
   const get = () => {
     if (!positions) {
-      const p = parsed ?? parseWithPositions(text);
-      positions = { index: indexPositions(p.doc), lineCounter: p.lineCounter };
+      try {
+        const p = parsed ?? parseWithPositions(text);
+        positions = { index: indexPositions(p.doc), lineCounter: p.lineCounter };
+      } catch {
+        // text the fast reader took but `yaml` cannot index: messages fall back to the document start
+        positions = { index: new Map(), lineCounter: new LineCounter() };
+      }
     }
     return positions;
   };
@@ -77,26 +85,98 @@ function sourceDocument(file: string, text: string, data: unknown, parsed?: Retu
   return { file, data, locate, raw };
 }
 
-export function parseSource(file: string, text: string): { doc?: SourceDocument; diagnostics: Diagnostic[] } {
-  const fast = loadYaml11Fast(text);
-  if (fast) return { doc: sourceDocument(file, text, fast.data), diagnostics: [] };
-  const parsed = parseWithPositions(text);
-  const { doc, lineCounter } = parsed;
-  if (doc.errors.length) {
-    return {
-      diagnostics: doc.errors.map((e) => {
-        const pos = lineCounter.linePos(e.pos[0]);
-        const detail = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-        return { ...diagnostic("VFS001", "", { detail }), file, line: pos.line, col: pos.col };
-      }),
-    };
+/** 1-based line and column (UTF-16 units, as `yaml` counts) of an offset. */
+function linePos(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  let line = 1;
+  for (let i = before.indexOf("\n"); i >= 0; i = before.indexOf("\n", i + 1)) line++;
+  return { line, col: offset - (before.lastIndexOf("\n") + 1) + 1 };
+}
+
+/** The innermost value whose source contains an offset ("" when none can be told). */
+function pointerAt(text: string, offset: number): string {
+  try {
+    let best = { pointer: "", start: -1 };
+    for (const [pointer, pos] of indexPositions(parseWithPositions(text).doc)) {
+      if (pos.end !== undefined && pos.value <= offset && offset < pos.end && pos.value >= best.start) best = { pointer, start: pos.value };
+    }
+    return best.pointer;
+  } catch {
+    return "";
   }
-  return { doc: sourceDocument(file, text, doc.toJS({ maxAliasCount: 1000 }), parsed), diagnostics: [] };
+}
+
+function located(file: string, d: Diagnostic, pos: { line: number; col: number }): Diagnostic {
+  return { ...d, file, line: pos.line, col: pos.col };
+}
+
+/** Data problems (inspectData) as diagnostics. */
+function dataDiagnostics(doc: SourceDocument, problems: DataProblem[]): Diagnostic[] {
+  return problems.map((p) => {
+    const d =
+      p.kind === "cycle" ? diagnostic("VFS001", p.pointer, { detail: "an alias refers to a collection that contains it (a recursive structure), which JSON and Ansible variables cannot hold" })
+      : p.kind === "expansion" ? diagnostic("VFS001", p.pointer, { detail: `aliases expand the document to more than ${MAX_EXPANDED_VALUES} values (an alias bomb?); reuse anchors without nesting them so deeply` })
+      : p.kind === "depth" ? diagnostic("VFS006", p.pointer, { limit: MAX_NESTING_DEPTH })
+      : diagnostic("VFS005", p.pointer, { char: p.char, where: p.inKey ? " in a key (written as an escape)" : " in a value (written as an escape)" });
+    return located(doc.file, d, doc.locate(p.pointer, p.kind === "character" && p.inKey));
+  });
+}
+
+/**
+ * Reads a configuration's text into data, or into the diagnostics that say why not. Text PyYAML
+ * would refuse and nesting too deep for the parsers are refused before either reader runs, so the
+ * fast and the careful reader see the same texts; the loaded data is then checked for what aliases
+ * and escapes can hide (data-walk.ts).
+ */
+export function parseSource(file: string, text: string): { doc?: SourceDocument; diagnostics: Diagnostic[] } {
+  const bad = firstNonPrintable(text);
+  if (bad) {
+    const pointer = tooDeep(text) ? "" : pointerAt(text, bad.offset);
+    return { diagnostics: [located(file, diagnostic("VFS005", pointer, { char: bad.char, where: "" }), linePos(text, bad.offset))] };
+  }
+  const deep = tooDeep(text);
+  if (deep) return { diagnostics: [located(file, diagnostic("VFS006", "", { limit: MAX_NESTING_DEPTH }), linePos(text, deep.offset))] };
+
+  let doc: SourceDocument;
+  const fast = loadYaml11Fast(text);
+  if (fast) doc = sourceDocument(file, text, fast.data);
+  else {
+    let parsed: ReturnType<typeof parseWithPositions>;
+    try {
+      parsed = parseWithPositions(text);
+    } catch (e) {
+      return { diagnostics: [located(file, diagnostic("VFS001", "", { detail: (e as Error).message }), { line: 1, col: 1 })] };
+    }
+    const { doc: yamlDoc, lineCounter } = parsed;
+    if (yamlDoc.errors.length) {
+      return {
+        diagnostics: yamlDoc.errors.map((e) => {
+          const detail = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+          return located(file, diagnostic("VFS001", "", { detail }), lineCounter.linePos(e.pos[0]));
+        }),
+      };
+    }
+    let data: unknown;
+    try {
+      // No alias budget here: aliases resolve to shared objects, and inspectData measures what they expand to.
+      data = yamlDoc.toJS({ maxAliasCount: -1 });
+    } catch (e) {
+      // an alias whose anchor comes later (or never): `yaml` throws when resolving it
+      const alias = /: (\S+)$/.exec((e as Error).message)?.[1];
+      const at = alias ? text.indexOf(`*${alias}`) : -1;
+      return { diagnostics: [located(file, diagnostic("VFS001", "", { detail: (e as Error).message }), at >= 0 ? linePos(text, at) : { line: 1, col: 1 })] };
+    }
+    doc = sourceDocument(file, text, data, parsed);
+  }
+  const problems = inspectData(doc.data);
+  if (problems.length) return { diagnostics: dataDiagnostics(doc, problems) };
+  return { doc, diagnostics: [] };
 }
 
 /** The slow reader alone (tests compare it with the fast one). */
 export function parseSourceCarefully(text: string): unknown {
+  const parsed = parseSource("(text)", text);
+  if (!parsed.doc) throw new Error(parsed.diagnostics[0].message);
   const { doc } = parseWithPositions(text);
-  if (doc.errors.length) throw new Error(doc.errors[0].message);
-  return doc.toJS({ maxAliasCount: 1000 });
+  return doc.toJS({ maxAliasCount: -1 });
 }

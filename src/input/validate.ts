@@ -1,4 +1,3 @@
-import * as fs from "fs";
 import type { ErrorObject } from "ajv";
 import { diagnostic, pointerJoin, type Diagnostic, type MessageCode } from "../errors/messages";
 import { formatAjvErrors } from "../errors/ajv-format";
@@ -6,6 +5,8 @@ import { configValidators, type ConfigValidators } from "../schema/config-valida
 import type { Ir } from "../ir/types";
 import { parseSource, type SourceDocument } from "./source-map";
 import { checkShares, type ShareInput } from "./check-shares";
+import { readConfigFile } from "./read-config";
+import { MAX_CONFIG_BYTES } from "./limits";
 
 /** One VM of a cluster configuration, or the single implicit VM of a vars file. */
 export interface VmConfig {
@@ -26,11 +27,11 @@ export interface ValidatedConfig {
   diagnostics: Diagnostic[];
 }
 
-const VM_KEYS = ["cpu_cores", "memory_gb", "disk_gb", "ip_address", "virtio_fs_mounts"];
-
 interface Validators extends ConfigValidators {
   octalPattern: string;
   knownVars: string[];
+  /** The keys a VM of a cluster configuration is known by (the schema's cluster_vm properties). */
+  vmKeys: string[];
 }
 
 const cache = new WeakMap<Ir, Validators>();
@@ -38,8 +39,13 @@ const cache = new WeakMap<Ir, Validators>();
 function validators(ir: Ir): Validators {
   let v = cache.get(ir);
   if (!v) {
-    const defs = ir.schema.$defs as Record<string, { pattern?: string }>;
-    v = { ...configValidators(ir), octalPattern: String(defs.octal_mode.pattern), knownVars: ir.roleVariables.map((f) => f.name) };
+    const defs = ir.schema.$defs as Record<string, { pattern?: string; properties?: Record<string, unknown> }>;
+    v = {
+      ...configValidators(ir),
+      octalPattern: String(defs.octal_mode.pattern),
+      knownVars: ir.roleVariables.map((f) => f.name),
+      vmKeys: Object.keys(defs.cluster_vm.properties ?? {}),
+    };
     cache.set(ir, v);
   }
   return v;
@@ -67,12 +73,43 @@ function schemaDiagnostics(errors: ErrorObject[] | null | undefined, base: strin
   return out;
 }
 
+/** Edit distance, or Infinity when the lengths alone rule out a near miss (keys can be megabytes long). */
 function levenshtein(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 3) return Infinity;
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++)
     for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length][b.length];
+}
+
+/**
+ * The known key a key is a misspelling of: equal once case and - are folded, or at most two edits
+ * away. Far-off keys are the seed's own VM settings (base_image_path, ...) and are left alone.
+ */
+function nearMiss(key: string, known: string[]): string | undefined {
+  if (known.includes(key)) return undefined;
+  const folded = key.toLowerCase().replace(/-/g, "_");
+  const best = known.map((n) => [n, levenshtein(folded, n)] as const).sort((a, b) => a[1] - b[1])[0];
+  return best && best[1] <= 2 ? best[0] : undefined;
+}
+
+/**
+ * A cluster member is a VM when it has a known VM key, or a key that looks like one (a near miss, or
+ * virtio_fs_*): a VM whose only key is misspelled must be reported, not skipped as "not a VM".
+ */
+function looksLikeVm(member: Record<string, unknown>, v: Validators): boolean {
+  return Object.keys(member).some((k) => v.vmKeys.includes(k) || k.startsWith("virtio_fs") || nearMiss(k, v.vmKeys) !== undefined);
+}
+
+/** Misspelled VM keys (virtio_fs_* keys are role variables, judged by unknownVars). */
+function unknownVmKeys(vm: Record<string, unknown>, base: string, v: Validators): Diagnostic[] {
+  return Object.keys(vm)
+    .filter((k) => !k.startsWith("virtio_fs_"))
+    .flatMap((k) => {
+      const best = nearMiss(k, v.vmKeys);
+      return best ? [diagnostic("VFS017", pointerJoin(base, k), { name: k, best, known: v.vmKeys.join(", ") })] : [];
+    });
 }
 
 function unknownVars(data: Record<string, unknown>, base: string, v: Validators): Diagnostic[] {
@@ -103,10 +140,10 @@ export function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
     for (const [cluster, members] of Object.entries(clusters)) {
       if (!isObject(members)) continue;
       for (const [name, vm] of Object.entries(members)) {
-        if (!isObject(vm) || !VM_KEYS.some((k) => k in vm)) continue;
+        if (!isObject(vm) || !looksLikeVm(vm, v)) continue;
         const pointer = pointerJoin("/clusters", cluster, name);
         if (!v.vm(vm)) diagnostics.push(...schemaDiagnostics(v.vm.errors, pointer, v, doc));
-        diagnostics.push(...unknownVars(vm, pointer, v));
+        diagnostics.push(...unknownVars(vm, pointer, v), ...unknownVmKeys(vm, pointer, v));
         const mounts = Array.isArray(vm.virtio_fs_mounts) ? (vm.virtio_fs_mounts as ShareInput[]) : [];
         diagnostics.push(...checkShares(mounts, pointerJoin(pointer, "virtio_fs_mounts"), true));
         vms.push({ cluster, name, fullName: `${cluster}-${name}`, pointer, data: vm, mounts });
@@ -130,7 +167,7 @@ export function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
   }
 
   for (const d of diagnostics) {
-    const pos = doc.locate(d.pointer, d.code === "VFS010" || d.code === "VFS016");
+    const pos = doc.locate(d.pointer, d.code === "VFS010" || d.code === "VFS016" || d.code === "VFS017");
     Object.assign(d, { file: doc.file, line: pos.line, col: pos.col });
   }
   diagnostics.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
@@ -144,13 +181,12 @@ export function validateText(file: string, text: string, ir: Ir): ValidatedConfi
 }
 
 export function validateFile(file: string, ir: Ir): ValidatedConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const detail = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "is a directory" : err.message;
-    return { file, kind: "unknown", vms: [], diagnostics: [{ ...diagnostic("VFS002", "", { detail }), file, line: 1, col: 1 }] };
-  }
-  return validateText(file, text, ir);
+  const read = readConfigFile(file);
+  if ("text" in read) return validateText(file, read.text, ir);
+  const d =
+    read.problem === "size" ? diagnostic("VFS007", "", { limit: MAX_CONFIG_BYTES })
+    : read.problem === "utf8" ? diagnostic("VFS004", "", { byte: read.byte.toString(16).toUpperCase().padStart(2, "0"), offset: read.offset })
+    : diagnostic("VFS002", "", { detail: read.detail });
+  const pos = read.problem === "utf8" ? { line: read.line, col: read.col } : { line: 1, col: 1 };
+  return { file, kind: "unknown", vms: [], diagnostics: [{ ...d, file, ...pos }] };
 }
