@@ -77,8 +77,8 @@ describe("cluster and VM names", () => {
     const groups = loadInventory(r.stdout).all.children;
     // JSON keys that look like integers come first in a JS object, so 2024 is read first
     expect(Object.keys(groups)).toEqual(["_2024", "__proto__", "toString"]);
-    expect(Object.keys(groups.__proto__.hosts)).toEqual(["__proto__-constructor"]);
-    expect(Object.keys(groups.toString.hosts)).toEqual(["toString-__proto__"]);
+    expect(Object.keys(groups["__proto__"].hosts)).toEqual(["__proto__-constructor"]);
+    expect(Object.keys(groups["toString"].hosts)).toEqual(["toString-__proto__"]);
     expect(Object.keys(groups._2024.hosts)).toEqual(["2024-hasOwnProperty"]);
   });
 
