@@ -5,8 +5,7 @@ import { firstNonPrintable } from "./input/text-rules";
 import { compile } from "./compile";
 import { validateFile, type ValidatedConfig } from "./input/validate";
 import { renderDomain } from "./render/domain";
-import { buildInventory } from "./input/inventory";
-import { toYaml } from "./emit/yaml";
+import { inventoryYaml } from "./input/inventory";
 import { headerLine } from "./emit/header";
 
 /** The repository root: where schemas/ lives; bin/vfsgen.js names it, so vfsgen runs from any directory. */
@@ -130,7 +129,7 @@ export function program(): Command {
     .argument("<file>", "cluster configuration")
     .action((file: string) => {
       const [r] = validateAll([file]).map(clusterOnly);
-      process.stdout.write(`---\n${toYaml(buildInventory(r.vms))}`);
+      process.stdout.write(inventoryYaml(r.vms));
     });
   return cli;
 }

@@ -53,7 +53,9 @@ describe("vfsgen CLI", () => {
   it("writes an inventory with a group per cluster and the shares as host vars", async () => {
     const r = await vfsgen(["inventory", SEED]);
     expect(r.exitCode).toBe(0);
-    const inv = yaml.load(r.stdout) as any;
+    // configuration strings are tagged !unsafe (Ansible never templates them): strings to a reader
+    const unsafe = new yaml.Type("!unsafe", { kind: "scalar", construct: (s: string | null) => s ?? "" });
+    const inv = yaml.load(r.stdout, { schema: yaml.DEFAULT_SCHEMA.extend([unsafe]) }) as any;
     const host = inv.all.children.hpc.hosts["hpc-controller"];
     expect(host.ansible_host).toBe("192.168.100.10");
     expect(host.virtio_fs_mounts.map((m: any) => m.tag)).toEqual(["datasets", "containers"]);

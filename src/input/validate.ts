@@ -7,6 +7,7 @@ import { parseSource, type SourceDocument } from "./source-map";
 import { checkShares, type ShareInput } from "./check-shares";
 import { readConfigFile } from "./read-config";
 import { MAX_CONFIG_BYTES } from "./limits";
+import { checkClusterNames, checkHostDomainNames } from "./check-names";
 
 /** One VM of a cluster configuration, or the single implicit VM of a vars file. */
 export interface VmConfig {
@@ -26,6 +27,9 @@ export interface ValidatedConfig {
   data?: unknown;
   diagnostics: Diagnostic[];
 }
+
+/** Problems with a key itself (an unknown or badly named member) are located at the key, not its value. */
+const AT_KEY: ReadonlySet<MessageCode> = new Set(["VFS010", "VFS016", "VFS017", "VFS028", "VFS029", "VFS030", "VFS031", "VFS032", "VFS033"]);
 
 interface Validators extends ConfigValidators {
   octalPattern: string;
@@ -149,6 +153,7 @@ export function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
         vms.push({ cluster, name, fullName: `${cluster}-${name}`, pointer, data: vm, mounts });
       }
     }
+    diagnostics.push(...checkClusterNames(ir, Object.keys(clusters), vms));
   } else if (isObject(data) && Object.keys(data).some((k) => k.startsWith("virtio_fs_") || k === "packer_build")) {
     kind = "vars";
     if (!v.vars(data)) diagnostics.push(...schemaDiagnostics(v.vars.errors, "", v, doc));
@@ -160,6 +165,7 @@ export function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
       data.virtio_fs_host_domains.forEach((d, i) => {
         if (isObject(d) && Array.isArray(d.mounts)) diagnostics.push(...checkShares(d.mounts as ShareInput[], pointerJoin("/virtio_fs_host_domains", i, "mounts"), true));
       });
+      diagnostics.push(...checkHostDomainNames(data.virtio_fs_host_domains, "/virtio_fs_host_domains"));
     }
     vms.push({ cluster: "", name: "vm", fullName: "vm", pointer: "", data, mounts });
   } else {
@@ -167,7 +173,7 @@ export function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
   }
 
   for (const d of diagnostics) {
-    const pos = doc.locate(d.pointer, d.code === "VFS010" || d.code === "VFS016" || d.code === "VFS017");
+    const pos = doc.locate(d.pointer, AT_KEY.has(d.code));
     Object.assign(d, { file: doc.file, line: pos.line, col: pos.col });
   }
   diagnostics.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));

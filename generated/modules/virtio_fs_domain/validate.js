@@ -3,20 +3,23 @@
 "use strict";
 module.exports = validate26;
 module.exports.default = validate26;
-const schema48 = {"description":"Arguments of the virtio_fs_domain module.","type":"object","required":["mounts"],"additionalProperties":false,"oneOf":[{"required":["name"]},{"required":["xml_path"]}],"x-ansible-module":{"short_description":"Make a libvirt domain's virtio-fs shares exactly the configured ones","description":["Reads a libvirt domain (virsh dumpxml, then virsh define) or a domain XML file, adds, updates or removes its virtiofs <filesystem> devices so they are exactly mounts, and, when at least one share is wanted, ensures shared memfd <memoryBacking> (an existing one is never removed). Everything else in the domain is left untouched.","Returns whether a running domain must be restarted to see the change."],"examples":"- name: Share the datasets directory with the controller VM\n  ai_how.virtio_fs.virtio_fs_domain:\n    name: hpc-controller\n    mounts:\n      - tag: datasets\n        host_path: /data/ml-datasets\n        mount_point: /mnt/host-datasets\n","return":{"restart_required":{"description":"The domain is running and the change takes effect only after a restart.","returned":"always","type":"bool"},"added":{"description":"Tags added.","returned":"always","type":"list","elements":"str"},"updated":{"description":"Tags whose device changed.","returned":"always","type":"list","elements":"str"},"removed":{"description":"Tags removed.","returned":"always","type":"list","elements":"str"}}},"properties":{"name":{"description":"libvirt domain name (read with virsh dumpxml, written with virsh define). Exclusive with xml_path.","type":"string","minLength":1},"xml_path":{"description":"Domain XML file to edit in place (atomically). Exclusive with name.","$ref":"#/$defs/absolute_path"},"uri":{"description":"libvirt connection URI.","type":"string","minLength":1,"default":"qemu:///system"},"mounts":{"description":"The domain's shares; host_path is required.","type":"array","items":{"$ref":"#/$defs/share"}},"libvirt_version":{"description":"libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name, 9.0.0 for xml_path.","type":"string","pattern":"^[0-9]+\\.[0-9]+(\\.[0-9]+)?$","x-expected":"a version such as \"9.0.0\""}}};
+const schema49 = {"description":"Arguments of the virtio_fs_domain module.","type":"object","required":["mounts"],"additionalProperties":false,"oneOf":[{"required":["name"]},{"required":["xml_path"]}],"x-ansible-module":{"short_description":"Make a libvirt domain's virtio-fs shares exactly the configured ones","description":["Reads a libvirt domain (virsh dumpxml, then virsh define) or a domain XML file, adds, updates or removes its virtiofs <filesystem> devices so they are exactly mounts, and, when at least one share is wanted, ensures shared memfd <memoryBacking> (an existing one is never removed). Everything else in the domain is left untouched.","Returns whether a running domain must be restarted to see the change."],"examples":"- name: Share the datasets directory with the controller VM\n  ai_how.virtio_fs.virtio_fs_domain:\n    name: hpc-controller\n    mounts:\n      - tag: datasets\n        host_path: /data/ml-datasets\n        mount_point: /mnt/host-datasets\n","return":{"restart_required":{"description":"The domain is running and the change takes effect only after a restart.","returned":"always","type":"bool"},"added":{"description":"Tags added.","returned":"always","type":"list","elements":"str"},"updated":{"description":"Tags whose device changed.","returned":"always","type":"list","elements":"str"},"removed":{"description":"Tags removed.","returned":"always","type":"list","elements":"str"}}},"properties":{"name":{"description":"libvirt domain name (read with virsh dumpxml, written with virsh define). Exclusive with xml_path.","$ref":"#/$defs/domain_name"},"xml_path":{"description":"Domain XML file to edit in place (atomically). Exclusive with name.","$ref":"#/$defs/absolute_path"},"uri":{"description":"libvirt connection URI.","type":"string","minLength":1,"default":"qemu:///system"},"mounts":{"description":"The domain's shares; host_path is required.","type":"array","items":{"$ref":"#/$defs/share"}},"libvirt_version":{"description":"libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name, 9.0.0 for xml_path.","type":"string","pattern":"^[0-9]+\\.[0-9]+(\\.[0-9]+)?$","x-expected":"a version such as \"9.0.0\""}}};
+const schema45 = {"description":"A libvirt domain name as vfsgen accepts it; also what a cluster configuration's cluster and VM names must be. libvirt itself refuses only newlines (and / on rename); vfsgen also makes the name a file name (the VM's <name>.qcow2 disk image), an inventory host name and a virsh argument, so it allows only ASCII letters, digits and . _ + -, never a leading . + or - (no hidden files, no . or .., no option-like argument), and at most 200 characters (file names are at most 255 bytes).","type":"string","minLength":1,"maxLength":200,"pattern":"^[A-Za-z0-9_][A-Za-z0-9._+-]*$","x-expected":"a libvirt domain name of A-Z a-z 0-9 . _ + - that starts with a letter, digit or _"};
 const schema33 = {"type":"string","minLength":1,"maxLength":4095,"pattern":"^/[^\\u0000-\\u001f]*$","x-expected":"an absolute path (starting with /) without control characters"};
 const func2 = require("ajv/dist/runtime/ucs2length").default;
-const pattern5 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
-const pattern17 = new RegExp("^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "u");
-const schema32 = {"description":"One virtio-fs share: a host directory offered to the VM under a tag and mounted in the guest.","type":"object","required":["tag","mount_point"],"additionalProperties":false,"properties":{"tag":{"description":"Name under which the VM offers the share (libvirt <target dir>); what the guest mounts. Unique in a VM, 1 to 36 bytes of A-Z a-z 0-9 . _ -.","type":"string","minLength":1,"maxLength":36,"pattern":"^[A-Za-z0-9._-]+$","x-expected":"a tag of 1 to 36 characters from A-Z a-z 0-9 . _ -"},"host_path":{"description":"Absolute path of the host directory to share. Required wherever a host-side artifact is produced (domain XML, host role); guest-side runtime variables may omit it.","$ref":"#/$defs/absolute_path"},"mount_point":{"description":"Absolute, normalised guest directory where the share is mounted (not /, no .. or trailing /, not inside another share). Spaces are allowed and written to fstab as \\040.","$ref":"#/$defs/absolute_path"},"readonly":{"description":"Mount the share read-only. The guest always mounts it ro; from libvirt 11.0 the domain XML also gets <readonly/> so the host enforces it.","type":"boolean","default":false},"owner":{"description":"Owner of the mount point directory (default virtio_fs_default_owner). Applied to the directory before mounting; once mounted, the share root shows the host directory's owner, which virtio-fs passes through, and is never changed through a read-only share.","$ref":"#/$defs/account_name"},"group":{"description":"Group of the mount point directory (default virtio_fs_default_group); same rules as owner.","$ref":"#/$defs/account_name"},"mode":{"description":"Mode of the mount point directory as a quoted octal string (default virtio_fs_default_mode); same rules as owner.","$ref":"#/$defs/octal_mode"},"options":{"description":"Mount options, comma-separated, no spaces (default virtio_fs_default_options). ro/rw is set from readonly and must not contradict it.","$ref":"#/$defs/mount_options"},"state":{"description":"mounted: in fstab and mounted; present: in fstab only; unmounted: unmounted, fstab line kept; absent: unmounted, fstab line and empty mount point removed.","type":"string","enum":["mounted","present","unmounted","absent"],"default":"mounted"},"cache":{"description":"virtiofsd cache mode. Unset or auto: virtiofsd's default, nothing is emitted (the default chosen from the io benchmark, README Performance). always emits <cache mode='always'/>: guest caches are kept, so host-side changes may stay invisible; for read-only data the host does not change. never emits <cache mode='none'/>: direct I/O, fastest for large files streamed once, slowest for metadata.","type":"string","enum":["auto","always","never"]},"queue_size":{"description":"virtqueue size of the virtio-fs device (libvirt <driver queue>), a power of two up to 1024.","type":"integer","enum":[16,32,64,128,256,512,1024],"default":1024},"thread_pool_size":{"description":"virtiofsd worker thread pool size (<thread_pool size>, libvirt >= 8.5); 0 disables the pool. Unset: virtiofsd's default.","type":"integer","minimum":0,"maximum":1024},"xattr":{"description":"Enable extended attributes in virtiofsd (<binary xattr='on'>). false or unset: nothing is written, virtiofsd's default (off).","type":"boolean"},"binary_path":{"description":"virtiofsd binary libvirt runs for this share (<binary path>), e.g. a newer Rust virtiofsd or a wrapper. Unset: libvirt's default.","$ref":"#/$defs/absolute_path"}}};
+const pattern17 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9._+-]*$", "u");
+const pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
+const pattern18 = new RegExp("^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "u");
+const schema32 = {"description":"One virtio-fs share: a host directory offered to the VM under a tag and mounted in the guest.","type":"object","required":["tag","mount_point"],"additionalProperties":false,"properties":{"tag":{"description":"Name under which the VM offers the share (libvirt <target dir>); what the guest mounts. Unique in a VM, 1 to 36 bytes of A-Z a-z 0-9 . _ -, not starting with - (mount(8) would read it as an option).","type":"string","minLength":1,"maxLength":36,"pattern":"^[A-Za-z0-9._-]+$","x-expected":"a tag of 1 to 36 characters from A-Z a-z 0-9 . _ -","allOf":[{"pattern":"^[^-]","x-expected":"a tag that does not start with - (mount(8) would read it as an option)"}]},"host_path":{"description":"Absolute path of the host directory to share. Required wherever a host-side artifact is produced (domain XML, host role); guest-side runtime variables may omit it.","$ref":"#/$defs/absolute_path"},"mount_point":{"description":"Absolute, normalised guest directory where the share is mounted (not /, no .. or trailing /, not inside another share). Spaces are allowed and written to fstab as \\040.","$ref":"#/$defs/absolute_path"},"readonly":{"description":"Mount the share read-only. The guest always mounts it ro; from libvirt 11.0 the domain XML also gets <readonly/> so the host enforces it.","type":"boolean","default":false},"owner":{"description":"Owner of the mount point directory (default virtio_fs_default_owner). Applied to the directory before mounting; once mounted, the share root shows the host directory's owner, which virtio-fs passes through, and is never changed through a read-only share.","$ref":"#/$defs/account_name"},"group":{"description":"Group of the mount point directory (default virtio_fs_default_group); same rules as owner.","$ref":"#/$defs/account_name"},"mode":{"description":"Mode of the mount point directory as a quoted octal string (default virtio_fs_default_mode); same rules as owner.","$ref":"#/$defs/octal_mode"},"options":{"description":"Mount options, comma-separated, no spaces (default virtio_fs_default_options). ro/rw is set from readonly and must not contradict it.","$ref":"#/$defs/mount_options"},"state":{"description":"mounted: in fstab and mounted; present: in fstab only; unmounted: unmounted, fstab line kept; absent: unmounted, fstab line and empty mount point removed.","type":"string","enum":["mounted","present","unmounted","absent"],"default":"mounted"},"cache":{"description":"virtiofsd cache mode. Unset or auto: virtiofsd's default, nothing is emitted (the default chosen from the io benchmark, README Performance). always emits <cache mode='always'/>: guest caches are kept, so host-side changes may stay invisible; for read-only data the host does not change. never emits <cache mode='none'/>: direct I/O, fastest for large files streamed once, slowest for metadata.","type":"string","enum":["auto","always","never"]},"queue_size":{"description":"virtqueue size of the virtio-fs device (libvirt <driver queue>), a power of two up to 1024.","type":"integer","enum":[16,32,64,128,256,512,1024],"default":1024},"thread_pool_size":{"description":"virtiofsd worker thread pool size (<thread_pool size>, libvirt >= 8.5); 0 disables the pool. Unset: virtiofsd's default.","type":"integer","minimum":0,"maximum":1024},"xattr":{"description":"Enable extended attributes in virtiofsd (<binary xattr='on'>). false or unset: nothing is written, virtiofsd's default (off).","type":"boolean"},"binary_path":{"description":"virtiofsd binary libvirt runs for this share (<binary path>), e.g. a newer Rust virtiofsd or a wrapper. Unset: libvirt's default.","$ref":"#/$defs/absolute_path"}}};
 const schema35 = {"type":"string","pattern":"^[a-z_][a-z0-9_-]{0,30}\\$?$","x-expected":"a user or group name (lowercase letters, digits, _ and -, starting with a letter or _)"};
 const schema37 = {"type":"string","pattern":"^0?[0-7]{3,4}$","x-expected":"an octal mode string such as \"0755\""};
 const schema38 = {"type":"string","minLength":1,"pattern":"^[^\\s#,]+(,[^\\s#,]+)*$","x-expected":"comma-separated mount options without spaces, newlines, # or empty items"};
 const func1 = Object.prototype.hasOwnProperty;
-const pattern4 = new RegExp("^[A-Za-z0-9._-]+$", "u");
-const pattern7 = new RegExp("^[a-z_][a-z0-9_-]{0,30}\\$?$", "u");
-const pattern9 = new RegExp("^0?[0-7]{3,4}$", "u");
-const pattern10 = new RegExp("^[^\\s#,]+(,[^\\s#,]+)*$", "u");
+const pattern4 = new RegExp("^[^-]", "u");
+const pattern5 = new RegExp("^[A-Za-z0-9._-]+$", "u");
+const pattern8 = new RegExp("^[a-z_][a-z0-9_-]{0,30}\\$?$", "u");
+const pattern10 = new RegExp("^0?[0-7]{3,4}$", "u");
+const pattern11 = new RegExp("^[^\\s#,]+(,[^\\s#,]+)*$", "u");
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -73,8 +76,8 @@ errors++;
 if(data.tag !== undefined){
 let data0 = data.tag;
 if(typeof data0 === "string"){
-if(func2(data0) > 36){
-const err3 = {instancePath:instancePath+"/tag",schemaPath:"#/properties/tag/maxLength",keyword:"maxLength",params:{limit: 36},message:"must NOT have more than 36 characters",schema:36,parentSchema:schema32.properties.tag,data:data0};
+if(!pattern4.test(data0)){
+const err3 = {instancePath:instancePath+"/tag",schemaPath:"#/properties/tag/allOf/0/pattern",keyword:"pattern",params:{pattern: "^[^-]"},message:"must match pattern \""+"^[^-]"+"\"",schema:"^[^-]",parentSchema:schema32.properties.tag.allOf[0],data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -83,8 +86,10 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(func2(data0) < 1){
-const err4 = {instancePath:instancePath+"/tag",schemaPath:"#/properties/tag/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.tag,data:data0};
+}
+if(typeof data0 === "string"){
+if(func2(data0) > 36){
+const err4 = {instancePath:instancePath+"/tag",schemaPath:"#/properties/tag/maxLength",keyword:"maxLength",params:{limit: 36},message:"must NOT have more than 36 characters",schema:36,parentSchema:schema32.properties.tag,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -93,8 +98,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(!pattern4.test(data0)){
-const err5 = {instancePath:instancePath+"/tag",schemaPath:"#/properties/tag/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\"",schema:"^[A-Za-z0-9._-]+$",parentSchema:schema32.properties.tag,data:data0};
+if(func2(data0) < 1){
+const err5 = {instancePath:instancePath+"/tag",schemaPath:"#/properties/tag/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.tag,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -103,9 +108,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-}
-else {
-const err6 = {instancePath:instancePath+"/tag",schemaPath:"#/properties/tag/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.tag.type,parentSchema:schema32.properties.tag,data:data0};
+if(!pattern5.test(data0)){
+const err6 = {instancePath:instancePath+"/tag",schemaPath:"#/properties/tag/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\"",schema:"^[A-Za-z0-9._-]+$",parentSchema:schema32.properties.tag,data:data0};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -115,11 +119,8 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data.host_path !== undefined){
-let data1 = data.host_path;
-if(typeof data1 === "string"){
-if(func2(data1) > 4095){
-const err7 = {instancePath:instancePath+"/host_path",schemaPath:"#/$defs/absolute_path/maxLength",keyword:"maxLength",params:{limit: 4095},message:"must NOT have more than 4095 characters",schema:4095,parentSchema:schema33,data:data1};
+else {
+const err7 = {instancePath:instancePath+"/tag",schemaPath:"#/properties/tag/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.tag.type,parentSchema:schema32.properties.tag,data:data0};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -128,8 +129,12 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(func2(data1) < 1){
-const err8 = {instancePath:instancePath+"/host_path",schemaPath:"#/$defs/absolute_path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33,data:data1};
+}
+if(data.host_path !== undefined){
+let data1 = data.host_path;
+if(typeof data1 === "string"){
+if(func2(data1) > 4095){
+const err8 = {instancePath:instancePath+"/host_path",schemaPath:"#/$defs/absolute_path/maxLength",keyword:"maxLength",params:{limit: 4095},message:"must NOT have more than 4095 characters",schema:4095,parentSchema:schema33,data:data1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -138,8 +143,8 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(!pattern5.test(data1)){
-const err9 = {instancePath:instancePath+"/host_path",schemaPath:"#/$defs/absolute_path/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000-\\u001f]*$"},message:"must match pattern \""+"^/[^\\u0000-\\u001f]*$"+"\"",schema:"^/[^\\u0000-\\u001f]*$",parentSchema:schema33,data:data1};
+if(func2(data1) < 1){
+const err9 = {instancePath:instancePath+"/host_path",schemaPath:"#/$defs/absolute_path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33,data:data1};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -148,9 +153,8 @@ vErrors.push(err9);
 }
 errors++;
 }
-}
-else {
-const err10 = {instancePath:instancePath+"/host_path",schemaPath:"#/$defs/absolute_path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data1};
+if(!pattern6.test(data1)){
+const err10 = {instancePath:instancePath+"/host_path",schemaPath:"#/$defs/absolute_path/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000-\\u001f]*$"},message:"must match pattern \""+"^/[^\\u0000-\\u001f]*$"+"\"",schema:"^/[^\\u0000-\\u001f]*$",parentSchema:schema33,data:data1};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -160,11 +164,8 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data.mount_point !== undefined){
-let data2 = data.mount_point;
-if(typeof data2 === "string"){
-if(func2(data2) > 4095){
-const err11 = {instancePath:instancePath+"/mount_point",schemaPath:"#/$defs/absolute_path/maxLength",keyword:"maxLength",params:{limit: 4095},message:"must NOT have more than 4095 characters",schema:4095,parentSchema:schema33,data:data2};
+else {
+const err11 = {instancePath:instancePath+"/host_path",schemaPath:"#/$defs/absolute_path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data1};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -173,8 +174,12 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(func2(data2) < 1){
-const err12 = {instancePath:instancePath+"/mount_point",schemaPath:"#/$defs/absolute_path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33,data:data2};
+}
+if(data.mount_point !== undefined){
+let data2 = data.mount_point;
+if(typeof data2 === "string"){
+if(func2(data2) > 4095){
+const err12 = {instancePath:instancePath+"/mount_point",schemaPath:"#/$defs/absolute_path/maxLength",keyword:"maxLength",params:{limit: 4095},message:"must NOT have more than 4095 characters",schema:4095,parentSchema:schema33,data:data2};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -183,8 +188,8 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(!pattern5.test(data2)){
-const err13 = {instancePath:instancePath+"/mount_point",schemaPath:"#/$defs/absolute_path/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000-\\u001f]*$"},message:"must match pattern \""+"^/[^\\u0000-\\u001f]*$"+"\"",schema:"^/[^\\u0000-\\u001f]*$",parentSchema:schema33,data:data2};
+if(func2(data2) < 1){
+const err13 = {instancePath:instancePath+"/mount_point",schemaPath:"#/$defs/absolute_path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33,data:data2};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -193,9 +198,8 @@ vErrors.push(err13);
 }
 errors++;
 }
-}
-else {
-const err14 = {instancePath:instancePath+"/mount_point",schemaPath:"#/$defs/absolute_path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data2};
+if(!pattern6.test(data2)){
+const err14 = {instancePath:instancePath+"/mount_point",schemaPath:"#/$defs/absolute_path/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000-\\u001f]*$"},message:"must match pattern \""+"^/[^\\u0000-\\u001f]*$"+"\"",schema:"^/[^\\u0000-\\u001f]*$",parentSchema:schema33,data:data2};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -205,9 +209,8 @@ vErrors.push(err14);
 errors++;
 }
 }
-let data3 = data.readonly;
-if(typeof data3 !== "boolean"){
-const err15 = {instancePath:instancePath+"/readonly",schemaPath:"#/properties/readonly/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.properties.readonly.type,parentSchema:schema32.properties.readonly,data:data3};
+else {
+const err15 = {instancePath:instancePath+"/mount_point",schemaPath:"#/$defs/absolute_path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data2};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -216,11 +219,10 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(data.owner !== undefined){
-let data4 = data.owner;
-if(typeof data4 === "string"){
-if(!pattern7.test(data4)){
-const err16 = {instancePath:instancePath+"/owner",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$"},message:"must match pattern \""+"^[a-z_][a-z0-9_-]{0,30}\\$?$"+"\"",schema:"^[a-z_][a-z0-9_-]{0,30}\\$?$",parentSchema:schema35,data:data4};
+}
+let data3 = data.readonly;
+if(typeof data3 !== "boolean"){
+const err16 = {instancePath:instancePath+"/readonly",schemaPath:"#/properties/readonly/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.properties.readonly.type,parentSchema:schema32.properties.readonly,data:data3};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -229,9 +231,11 @@ vErrors.push(err16);
 }
 errors++;
 }
-}
-else {
-const err17 = {instancePath:instancePath+"/owner",schemaPath:"#/$defs/account_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.type,parentSchema:schema35,data:data4};
+if(data.owner !== undefined){
+let data4 = data.owner;
+if(typeof data4 === "string"){
+if(!pattern8.test(data4)){
+const err17 = {instancePath:instancePath+"/owner",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$"},message:"must match pattern \""+"^[a-z_][a-z0-9_-]{0,30}\\$?$"+"\"",schema:"^[a-z_][a-z0-9_-]{0,30}\\$?$",parentSchema:schema35,data:data4};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -241,11 +245,8 @@ vErrors.push(err17);
 errors++;
 }
 }
-if(data.group !== undefined){
-let data5 = data.group;
-if(typeof data5 === "string"){
-if(!pattern7.test(data5)){
-const err18 = {instancePath:instancePath+"/group",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$"},message:"must match pattern \""+"^[a-z_][a-z0-9_-]{0,30}\\$?$"+"\"",schema:"^[a-z_][a-z0-9_-]{0,30}\\$?$",parentSchema:schema35,data:data5};
+else {
+const err18 = {instancePath:instancePath+"/owner",schemaPath:"#/$defs/account_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.type,parentSchema:schema35,data:data4};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -255,8 +256,11 @@ vErrors.push(err18);
 errors++;
 }
 }
-else {
-const err19 = {instancePath:instancePath+"/group",schemaPath:"#/$defs/account_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.type,parentSchema:schema35,data:data5};
+if(data.group !== undefined){
+let data5 = data.group;
+if(typeof data5 === "string"){
+if(!pattern8.test(data5)){
+const err19 = {instancePath:instancePath+"/group",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$"},message:"must match pattern \""+"^[a-z_][a-z0-9_-]{0,30}\\$?$"+"\"",schema:"^[a-z_][a-z0-9_-]{0,30}\\$?$",parentSchema:schema35,data:data5};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -266,11 +270,8 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data.mode !== undefined){
-let data6 = data.mode;
-if(typeof data6 === "string"){
-if(!pattern9.test(data6)){
-const err20 = {instancePath:instancePath+"/mode",schemaPath:"#/$defs/octal_mode/pattern",keyword:"pattern",params:{pattern: "^0?[0-7]{3,4}$"},message:"must match pattern \""+"^0?[0-7]{3,4}$"+"\"",schema:"^0?[0-7]{3,4}$",parentSchema:schema37,data:data6};
+else {
+const err20 = {instancePath:instancePath+"/group",schemaPath:"#/$defs/account_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.type,parentSchema:schema35,data:data5};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -280,8 +281,11 @@ vErrors.push(err20);
 errors++;
 }
 }
-else {
-const err21 = {instancePath:instancePath+"/mode",schemaPath:"#/$defs/octal_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.type,parentSchema:schema37,data:data6};
+if(data.mode !== undefined){
+let data6 = data.mode;
+if(typeof data6 === "string"){
+if(!pattern10.test(data6)){
+const err21 = {instancePath:instancePath+"/mode",schemaPath:"#/$defs/octal_mode/pattern",keyword:"pattern",params:{pattern: "^0?[0-7]{3,4}$"},message:"must match pattern \""+"^0?[0-7]{3,4}$"+"\"",schema:"^0?[0-7]{3,4}$",parentSchema:schema37,data:data6};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -291,11 +295,8 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data.options !== undefined){
-let data7 = data.options;
-if(typeof data7 === "string"){
-if(func2(data7) < 1){
-const err22 = {instancePath:instancePath+"/options",schemaPath:"#/$defs/mount_options/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data7};
+else {
+const err22 = {instancePath:instancePath+"/mode",schemaPath:"#/$defs/octal_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.type,parentSchema:schema37,data:data6};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -304,8 +305,12 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(!pattern10.test(data7)){
-const err23 = {instancePath:instancePath+"/options",schemaPath:"#/$defs/mount_options/pattern",keyword:"pattern",params:{pattern: "^[^\\s#,]+(,[^\\s#,]+)*$"},message:"must match pattern \""+"^[^\\s#,]+(,[^\\s#,]+)*$"+"\"",schema:"^[^\\s#,]+(,[^\\s#,]+)*$",parentSchema:schema38,data:data7};
+}
+if(data.options !== undefined){
+let data7 = data.options;
+if(typeof data7 === "string"){
+if(func2(data7) < 1){
+const err23 = {instancePath:instancePath+"/options",schemaPath:"#/$defs/mount_options/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data7};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -314,9 +319,8 @@ vErrors.push(err23);
 }
 errors++;
 }
-}
-else {
-const err24 = {instancePath:instancePath+"/options",schemaPath:"#/$defs/mount_options/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data7};
+if(!pattern11.test(data7)){
+const err24 = {instancePath:instancePath+"/options",schemaPath:"#/$defs/mount_options/pattern",keyword:"pattern",params:{pattern: "^[^\\s#,]+(,[^\\s#,]+)*$"},message:"must match pattern \""+"^[^\\s#,]+(,[^\\s#,]+)*$"+"\"",schema:"^[^\\s#,]+(,[^\\s#,]+)*$",parentSchema:schema38,data:data7};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -326,9 +330,8 @@ vErrors.push(err24);
 errors++;
 }
 }
-let data8 = data.state;
-if(typeof data8 !== "string"){
-const err25 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.state.type,parentSchema:schema32.properties.state,data:data8};
+else {
+const err25 = {instancePath:instancePath+"/options",schemaPath:"#/$defs/mount_options/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data7};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -337,8 +340,10 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(!((((data8 === "mounted") || (data8 === "present")) || (data8 === "unmounted")) || (data8 === "absent"))){
-const err26 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema32.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.state.enum,parentSchema:schema32.properties.state,data:data8};
+}
+let data8 = data.state;
+if(typeof data8 !== "string"){
+const err26 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.state.type,parentSchema:schema32.properties.state,data:data8};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -347,10 +352,8 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(data.cache !== undefined){
-let data9 = data.cache;
-if(typeof data9 !== "string"){
-const err27 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.cache.type,parentSchema:schema32.properties.cache,data:data9};
+if(!((((data8 === "mounted") || (data8 === "present")) || (data8 === "unmounted")) || (data8 === "absent"))){
+const err27 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema32.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.state.enum,parentSchema:schema32.properties.state,data:data8};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -359,8 +362,10 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(!(((data9 === "auto") || (data9 === "always")) || (data9 === "never"))){
-const err28 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/enum",keyword:"enum",params:{allowedValues: schema32.properties.cache.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.cache.enum,parentSchema:schema32.properties.cache,data:data9};
+if(data.cache !== undefined){
+let data9 = data.cache;
+if(typeof data9 !== "string"){
+const err28 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.cache.type,parentSchema:schema32.properties.cache,data:data9};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -369,10 +374,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-}
-let data10 = data.queue_size;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err29 = {instancePath:instancePath+"/queue_size",schemaPath:"#/properties/queue_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.queue_size.type,parentSchema:schema32.properties.queue_size,data:data10};
+if(!(((data9 === "auto") || (data9 === "always")) || (data9 === "never"))){
+const err29 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/enum",keyword:"enum",params:{allowedValues: schema32.properties.cache.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.cache.enum,parentSchema:schema32.properties.cache,data:data9};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -381,8 +384,10 @@ vErrors.push(err29);
 }
 errors++;
 }
-if(!(((((((data10 === 16) || (data10 === 32)) || (data10 === 64)) || (data10 === 128)) || (data10 === 256)) || (data10 === 512)) || (data10 === 1024))){
-const err30 = {instancePath:instancePath+"/queue_size",schemaPath:"#/properties/queue_size/enum",keyword:"enum",params:{allowedValues: schema32.properties.queue_size.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.queue_size.enum,parentSchema:schema32.properties.queue_size,data:data10};
+}
+let data10 = data.queue_size;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err30 = {instancePath:instancePath+"/queue_size",schemaPath:"#/properties/queue_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.queue_size.type,parentSchema:schema32.properties.queue_size,data:data10};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -391,10 +396,8 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(data.thread_pool_size !== undefined){
-let data11 = data.thread_pool_size;
-if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
-const err31 = {instancePath:instancePath+"/thread_pool_size",schemaPath:"#/properties/thread_pool_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.thread_pool_size.type,parentSchema:schema32.properties.thread_pool_size,data:data11};
+if(!(((((((data10 === 16) || (data10 === 32)) || (data10 === 64)) || (data10 === 128)) || (data10 === 256)) || (data10 === 512)) || (data10 === 1024))){
+const err31 = {instancePath:instancePath+"/queue_size",schemaPath:"#/properties/queue_size/enum",keyword:"enum",params:{allowedValues: schema32.properties.queue_size.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.queue_size.enum,parentSchema:schema32.properties.queue_size,data:data10};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -403,9 +406,10 @@ vErrors.push(err31);
 }
 errors++;
 }
-if((typeof data11 == "number") && (isFinite(data11))){
-if(data11 > 1024 || isNaN(data11)){
-const err32 = {instancePath:instancePath+"/thread_pool_size",schemaPath:"#/properties/thread_pool_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema32.properties.thread_pool_size,data:data11};
+if(data.thread_pool_size !== undefined){
+let data11 = data.thread_pool_size;
+if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
+const err32 = {instancePath:instancePath+"/thread_pool_size",schemaPath:"#/properties/thread_pool_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.thread_pool_size.type,parentSchema:schema32.properties.thread_pool_size,data:data11};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -414,8 +418,9 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(data11 < 0 || isNaN(data11)){
-const err33 = {instancePath:instancePath+"/thread_pool_size",schemaPath:"#/properties/thread_pool_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema32.properties.thread_pool_size,data:data11};
+if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 > 1024 || isNaN(data11)){
+const err33 = {instancePath:instancePath+"/thread_pool_size",schemaPath:"#/properties/thread_pool_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema32.properties.thread_pool_size,data:data11};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -424,12 +429,8 @@ vErrors.push(err33);
 }
 errors++;
 }
-}
-}
-if(data.xattr !== undefined){
-let data12 = data.xattr;
-if(typeof data12 !== "boolean"){
-const err34 = {instancePath:instancePath+"/xattr",schemaPath:"#/properties/xattr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.properties.xattr.type,parentSchema:schema32.properties.xattr,data:data12};
+if(data11 < 0 || isNaN(data11)){
+const err34 = {instancePath:instancePath+"/thread_pool_size",schemaPath:"#/properties/thread_pool_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema32.properties.thread_pool_size,data:data11};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -439,11 +440,11 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data.binary_path !== undefined){
-let data13 = data.binary_path;
-if(typeof data13 === "string"){
-if(func2(data13) > 4095){
-const err35 = {instancePath:instancePath+"/binary_path",schemaPath:"#/$defs/absolute_path/maxLength",keyword:"maxLength",params:{limit: 4095},message:"must NOT have more than 4095 characters",schema:4095,parentSchema:schema33,data:data13};
+}
+if(data.xattr !== undefined){
+let data12 = data.xattr;
+if(typeof data12 !== "boolean"){
+const err35 = {instancePath:instancePath+"/xattr",schemaPath:"#/properties/xattr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.properties.xattr.type,parentSchema:schema32.properties.xattr,data:data12};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -452,8 +453,12 @@ vErrors.push(err35);
 }
 errors++;
 }
-if(func2(data13) < 1){
-const err36 = {instancePath:instancePath+"/binary_path",schemaPath:"#/$defs/absolute_path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33,data:data13};
+}
+if(data.binary_path !== undefined){
+let data13 = data.binary_path;
+if(typeof data13 === "string"){
+if(func2(data13) > 4095){
+const err36 = {instancePath:instancePath+"/binary_path",schemaPath:"#/$defs/absolute_path/maxLength",keyword:"maxLength",params:{limit: 4095},message:"must NOT have more than 4095 characters",schema:4095,parentSchema:schema33,data:data13};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -462,8 +467,8 @@ vErrors.push(err36);
 }
 errors++;
 }
-if(!pattern5.test(data13)){
-const err37 = {instancePath:instancePath+"/binary_path",schemaPath:"#/$defs/absolute_path/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000-\\u001f]*$"},message:"must match pattern \""+"^/[^\\u0000-\\u001f]*$"+"\"",schema:"^/[^\\u0000-\\u001f]*$",parentSchema:schema33,data:data13};
+if(func2(data13) < 1){
+const err37 = {instancePath:instancePath+"/binary_path",schemaPath:"#/$defs/absolute_path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33,data:data13};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -472,9 +477,8 @@ vErrors.push(err37);
 }
 errors++;
 }
-}
-else {
-const err38 = {instancePath:instancePath+"/binary_path",schemaPath:"#/$defs/absolute_path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data13};
+if(!pattern6.test(data13)){
+const err38 = {instancePath:instancePath+"/binary_path",schemaPath:"#/$defs/absolute_path/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000-\\u001f]*$"},message:"must match pattern \""+"^/[^\\u0000-\\u001f]*$"+"\"",schema:"^/[^\\u0000-\\u001f]*$",parentSchema:schema33,data:data13};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -484,14 +488,25 @@ vErrors.push(err38);
 errors++;
 }
 }
-}
 else {
-const err39 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
+const err39 = {instancePath:instancePath+"/binary_path",schemaPath:"#/$defs/absolute_path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data13};
 if(vErrors === null){
 vErrors = [err39];
 }
 else {
 vErrors.push(err39);
+}
+errors++;
+}
+}
+}
+else {
+const err40 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
 }
 errors++;
 }
@@ -517,7 +532,7 @@ let passing0 = null;
 const _errs2 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema48.oneOf[0].required,parentSchema:schema48.oneOf[0],data};
+const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema49.oneOf[0].required,parentSchema:schema49.oneOf[0],data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -535,7 +550,7 @@ passing0 = 0;
 const _errs3 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.xml_path === undefined){
-const err1 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "xml_path"},message:"must have required property '"+"xml_path"+"'",schema:schema48.oneOf[1].required,parentSchema:schema48.oneOf[1],data};
+const err1 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "xml_path"},message:"must have required property '"+"xml_path"+"'",schema:schema49.oneOf[1].required,parentSchema:schema49.oneOf[1],data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -557,7 +572,7 @@ passing0 = 1;
 }
 }
 if(!valid0){
-const err2 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema48.oneOf,parentSchema:schema48,data};
+const err2 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema49.oneOf,parentSchema:schema49,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -582,7 +597,7 @@ if(data.uri === undefined){
 data.uri = "qemu:///system";
 }
 if(data.mounts === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "mounts"},message:"must have required property '"+"mounts"+"'",schema:schema48.required,parentSchema:schema48,data};
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "mounts"},message:"must have required property '"+"mounts"+"'",schema:schema49.required,parentSchema:schema49,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -593,7 +608,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((((key0 === "name") || (key0 === "xml_path")) || (key0 === "uri")) || (key0 === "mounts")) || (key0 === "libvirt_version"))){
-const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema48,data};
+const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema49,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -606,8 +621,8 @@ errors++;
 if(data.name !== undefined){
 let data0 = data.name;
 if(typeof data0 === "string"){
-if(func2(data0) < 1){
-const err5 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema48.properties.name,data:data0};
+if(func2(data0) > 200){
+const err5 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/domain_name/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema45,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -616,9 +631,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-}
-else {
-const err6 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema48.properties.name.type,parentSchema:schema48.properties.name,data:data0};
+if(func2(data0) < 1){
+const err6 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/domain_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema45,data:data0};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -627,12 +641,8 @@ vErrors.push(err6);
 }
 errors++;
 }
-}
-if(data.xml_path !== undefined){
-let data1 = data.xml_path;
-if(typeof data1 === "string"){
-if(func2(data1) > 4095){
-const err7 = {instancePath:instancePath+"/xml_path",schemaPath:"#/$defs/absolute_path/maxLength",keyword:"maxLength",params:{limit: 4095},message:"must NOT have more than 4095 characters",schema:4095,parentSchema:schema33,data:data1};
+if(!pattern17.test(data0)){
+const err7 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/domain_name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9._+-]*$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9._+-]*$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9._+-]*$",parentSchema:schema45,data:data0};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -641,8 +651,9 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(func2(data1) < 1){
-const err8 = {instancePath:instancePath+"/xml_path",schemaPath:"#/$defs/absolute_path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33,data:data1};
+}
+else {
+const err8 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/domain_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data0};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -651,8 +662,12 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(!pattern5.test(data1)){
-const err9 = {instancePath:instancePath+"/xml_path",schemaPath:"#/$defs/absolute_path/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000-\\u001f]*$"},message:"must match pattern \""+"^/[^\\u0000-\\u001f]*$"+"\"",schema:"^/[^\\u0000-\\u001f]*$",parentSchema:schema33,data:data1};
+}
+if(data.xml_path !== undefined){
+let data1 = data.xml_path;
+if(typeof data1 === "string"){
+if(func2(data1) > 4095){
+const err9 = {instancePath:instancePath+"/xml_path",schemaPath:"#/$defs/absolute_path/maxLength",keyword:"maxLength",params:{limit: 4095},message:"must NOT have more than 4095 characters",schema:4095,parentSchema:schema33,data:data1};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -661,9 +676,8 @@ vErrors.push(err9);
 }
 errors++;
 }
-}
-else {
-const err10 = {instancePath:instancePath+"/xml_path",schemaPath:"#/$defs/absolute_path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data1};
+if(func2(data1) < 1){
+const err10 = {instancePath:instancePath+"/xml_path",schemaPath:"#/$defs/absolute_path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33,data:data1};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -672,11 +686,8 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-let data2 = data.uri;
-if(typeof data2 === "string"){
-if(func2(data2) < 1){
-const err11 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema48.properties.uri,data:data2};
+if(!pattern6.test(data1)){
+const err11 = {instancePath:instancePath+"/xml_path",schemaPath:"#/$defs/absolute_path/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000-\\u001f]*$"},message:"must match pattern \""+"^/[^\\u0000-\\u001f]*$"+"\"",schema:"^/[^\\u0000-\\u001f]*$",parentSchema:schema33,data:data1};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -687,12 +698,36 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema48.properties.uri.type,parentSchema:schema48.properties.uri,data:data2};
+const err12 = {instancePath:instancePath+"/xml_path",schemaPath:"#/$defs/absolute_path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data1};
 if(vErrors === null){
 vErrors = [err12];
 }
 else {
 vErrors.push(err12);
+}
+errors++;
+}
+}
+let data2 = data.uri;
+if(typeof data2 === "string"){
+if(func2(data2) < 1){
+const err13 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema49.properties.uri,data:data2};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.uri.type,parentSchema:schema49.properties.uri,data:data2};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
 }
 errors++;
 }
@@ -708,32 +743,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err13 = {instancePath:instancePath+"/mounts",schemaPath:"#/properties/mounts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema48.properties.mounts.type,parentSchema:schema48.properties.mounts,data:data3};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-}
-if(data.libvirt_version !== undefined){
-let data5 = data.libvirt_version;
-if(typeof data5 === "string"){
-if(!pattern17.test(data5)){
-const err14 = {instancePath:instancePath+"/libvirt_version",schemaPath:"#/properties/libvirt_version/pattern",keyword:"pattern",params:{pattern: "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+\\.[0-9]+(\\.[0-9]+)?$",parentSchema:schema48.properties.libvirt_version,data:data5};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-}
-else {
-const err15 = {instancePath:instancePath+"/libvirt_version",schemaPath:"#/properties/libvirt_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema48.properties.libvirt_version.type,parentSchema:schema48.properties.libvirt_version,data:data5};
+const err15 = {instancePath:instancePath+"/mounts",schemaPath:"#/properties/mounts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema49.properties.mounts.type,parentSchema:schema49.properties.mounts,data:data3};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -743,14 +753,39 @@ vErrors.push(err15);
 errors++;
 }
 }
-}
-else {
-const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema48.type,parentSchema:schema48,data};
+if(data.libvirt_version !== undefined){
+let data5 = data.libvirt_version;
+if(typeof data5 === "string"){
+if(!pattern18.test(data5)){
+const err16 = {instancePath:instancePath+"/libvirt_version",schemaPath:"#/properties/libvirt_version/pattern",keyword:"pattern",params:{pattern: "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+\\.[0-9]+(\\.[0-9]+)?$",parentSchema:schema49.properties.libvirt_version,data:data5};
 if(vErrors === null){
 vErrors = [err16];
 }
 else {
 vErrors.push(err16);
+}
+errors++;
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/libvirt_version",schemaPath:"#/properties/libvirt_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.libvirt_version.type,parentSchema:schema49.properties.libvirt_version,data:data5};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+else {
+const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.type,parentSchema:schema49,data};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
 }
 errors++;
 }

@@ -3,19 +3,20 @@
 "use strict";
 module.exports = validate26;
 module.exports.default = validate26;
-const schema48 = {"description":"Arguments of the virtio_fs_mount module.","type":"object","required":["mounts"],"additionalProperties":false,"x-ansible-module":{"short_description":"Mount, persist, remount and remove virtio-fs shares in a guest in one call","description":["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.","fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.","Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point."],"examples":"- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n","return":{"mounts":{"description":"One result per share: tag, mount_point, state, changed and the list of actions taken (with why).","returned":"always","type":"list","elements":"dict"},"fstab_changed":{"description":"Whether the fstab file was rewritten (or would be, in check mode).","returned":"always","type":"bool"},"backup_file":{"description":"Path of the fstab backup, when one was made.","returned":"changed and backup is true","type":"str"}}},"properties":{"mounts":{"description":"The shares to apply, as in virtio_fs_mounts.","type":"array","items":{"$ref":"#/$defs/share"}},"default_owner":{"description":"Owner of a mount point whose share sets none.","$ref":"#/$defs/account_name","default":"admin"},"default_group":{"description":"Group of a mount point whose share sets none.","$ref":"#/$defs/account_name","default":"admin"},"default_mode":{"description":"Mode of a mount point whose share sets none.","$ref":"#/$defs/octal_mode","default":"0755"},"default_options":{"description":"Mount options of a share that sets none.","$ref":"#/$defs/mount_options","default":"rw,relatime,nofail"},"create_mount_dirs":{"description":"Create missing mount points with owner, group and mode.","type":"boolean","default":true},"persist":{"description":"Manage the fstab line of each share.","type":"boolean","default":true},"perform_mounts":{"description":"Mount and unmount now; when false only fstab and mount points are managed.","type":"boolean","default":true},"load_module":{"description":"Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.","type":"boolean","default":true},"prune":{"description":"Also unmount and remove virtiofs fstab lines of shares that are not in mounts.","type":"boolean","default":false},"fstab":{"description":"fstab file to manage.","$ref":"#/$defs/absolute_path","default":"/etc/fstab"},"backup":{"description":"Keep a timestamped copy of fstab before changing it.","type":"boolean","default":false}}};
+const schema49 = {"description":"Arguments of the virtio_fs_mount module.","type":"object","required":["mounts"],"additionalProperties":false,"x-ansible-module":{"short_description":"Mount, persist, remount and remove virtio-fs shares in a guest in one call","description":["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.","fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.","Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point."],"examples":"- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n","return":{"mounts":{"description":"One result per share: tag, mount_point, state, changed and the list of actions taken (with why).","returned":"always","type":"list","elements":"dict"},"fstab_changed":{"description":"Whether the fstab file was rewritten (or would be, in check mode).","returned":"always","type":"bool"},"backup_file":{"description":"Path of the fstab backup, when one was made.","returned":"changed and backup is true","type":"str"}}},"properties":{"mounts":{"description":"The shares to apply, as in virtio_fs_mounts.","type":"array","items":{"$ref":"#/$defs/share"}},"default_owner":{"description":"Owner of a mount point whose share sets none.","$ref":"#/$defs/account_name","default":"admin"},"default_group":{"description":"Group of a mount point whose share sets none.","$ref":"#/$defs/account_name","default":"admin"},"default_mode":{"description":"Mode of a mount point whose share sets none.","$ref":"#/$defs/octal_mode","default":"0755"},"default_options":{"description":"Mount options of a share that sets none.","$ref":"#/$defs/mount_options","default":"rw,relatime,nofail"},"create_mount_dirs":{"description":"Create missing mount points with owner, group and mode.","type":"boolean","default":true},"persist":{"description":"Manage the fstab line of each share.","type":"boolean","default":true},"perform_mounts":{"description":"Mount and unmount now; when false only fstab and mount points are managed.","type":"boolean","default":true},"load_module":{"description":"Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.","type":"boolean","default":true},"prune":{"description":"Also unmount and remove virtiofs fstab lines of shares that are not in mounts.","type":"boolean","default":false},"fstab":{"description":"fstab file to manage.","$ref":"#/$defs/absolute_path","default":"/etc/fstab"},"backup":{"description":"Keep a timestamped copy of fstab before changing it.","type":"boolean","default":false}}};
 const schema35 = {"type":"string","pattern":"^[a-z_][a-z0-9_-]{0,30}\\$?$","x-expected":"a user or group name (lowercase letters, digits, _ and -, starting with a letter or _)"};
 const schema37 = {"type":"string","pattern":"^0?[0-7]{3,4}$","x-expected":"an octal mode string such as \"0755\""};
 const schema38 = {"type":"string","minLength":1,"pattern":"^[^\\s#,]+(,[^\\s#,]+)*$","x-expected":"comma-separated mount options without spaces, newlines, # or empty items"};
 const schema33 = {"type":"string","minLength":1,"maxLength":4095,"pattern":"^/[^\\u0000-\\u001f]*$","x-expected":"an absolute path (starting with /) without control characters"};
 const func1 = Object.prototype.hasOwnProperty;
 const func2 = require("ajv/dist/runtime/ucs2length").default;
-const schema32 = {"description":"One virtio-fs share: a host directory offered to the VM under a tag and mounted in the guest.","type":"object","required":["tag","mount_point"],"additionalProperties":false,"properties":{"tag":{"description":"Name under which the VM offers the share (libvirt <target dir>); what the guest mounts. Unique in a VM, 1 to 36 bytes of A-Z a-z 0-9 . _ -.","type":"string","minLength":1,"maxLength":36,"pattern":"^[A-Za-z0-9._-]+$","x-expected":"a tag of 1 to 36 characters from A-Z a-z 0-9 . _ -"},"host_path":{"description":"Absolute path of the host directory to share. Required wherever a host-side artifact is produced (domain XML, host role); guest-side runtime variables may omit it.","$ref":"#/$defs/absolute_path"},"mount_point":{"description":"Absolute, normalised guest directory where the share is mounted (not /, no .. or trailing /, not inside another share). Spaces are allowed and written to fstab as \\040.","$ref":"#/$defs/absolute_path"},"readonly":{"description":"Mount the share read-only. The guest always mounts it ro; from libvirt 11.0 the domain XML also gets <readonly/> so the host enforces it.","type":"boolean","default":false},"owner":{"description":"Owner of the mount point directory (default virtio_fs_default_owner). Applied to the directory before mounting; once mounted, the share root shows the host directory's owner, which virtio-fs passes through, and is never changed through a read-only share.","$ref":"#/$defs/account_name"},"group":{"description":"Group of the mount point directory (default virtio_fs_default_group); same rules as owner.","$ref":"#/$defs/account_name"},"mode":{"description":"Mode of the mount point directory as a quoted octal string (default virtio_fs_default_mode); same rules as owner.","$ref":"#/$defs/octal_mode"},"options":{"description":"Mount options, comma-separated, no spaces (default virtio_fs_default_options). ro/rw is set from readonly and must not contradict it.","$ref":"#/$defs/mount_options"},"state":{"description":"mounted: in fstab and mounted; present: in fstab only; unmounted: unmounted, fstab line kept; absent: unmounted, fstab line and empty mount point removed.","type":"string","enum":["mounted","present","unmounted","absent"],"default":"mounted"},"cache":{"description":"virtiofsd cache mode. Unset or auto: virtiofsd's default, nothing is emitted (the default chosen from the io benchmark, README Performance). always emits <cache mode='always'/>: guest caches are kept, so host-side changes may stay invisible; for read-only data the host does not change. never emits <cache mode='none'/>: direct I/O, fastest for large files streamed once, slowest for metadata.","type":"string","enum":["auto","always","never"]},"queue_size":{"description":"virtqueue size of the virtio-fs device (libvirt <driver queue>), a power of two up to 1024.","type":"integer","enum":[16,32,64,128,256,512,1024],"default":1024},"thread_pool_size":{"description":"virtiofsd worker thread pool size (<thread_pool size>, libvirt >= 8.5); 0 disables the pool. Unset: virtiofsd's default.","type":"integer","minimum":0,"maximum":1024},"xattr":{"description":"Enable extended attributes in virtiofsd (<binary xattr='on'>). false or unset: nothing is written, virtiofsd's default (off).","type":"boolean"},"binary_path":{"description":"virtiofsd binary libvirt runs for this share (<binary path>), e.g. a newer Rust virtiofsd or a wrapper. Unset: libvirt's default.","$ref":"#/$defs/absolute_path"}}};
-const pattern4 = new RegExp("^[A-Za-z0-9._-]+$", "u");
-const pattern5 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
-const pattern7 = new RegExp("^[a-z_][a-z0-9_-]{0,30}\\$?$", "u");
-const pattern9 = new RegExp("^0?[0-7]{3,4}$", "u");
-const pattern10 = new RegExp("^[^\\s#,]+(,[^\\s#,]+)*$", "u");
+const schema32 = {"description":"One virtio-fs share: a host directory offered to the VM under a tag and mounted in the guest.","type":"object","required":["tag","mount_point"],"additionalProperties":false,"properties":{"tag":{"description":"Name under which the VM offers the share (libvirt <target dir>); what the guest mounts. Unique in a VM, 1 to 36 bytes of A-Z a-z 0-9 . _ -, not starting with - (mount(8) would read it as an option).","type":"string","minLength":1,"maxLength":36,"pattern":"^[A-Za-z0-9._-]+$","x-expected":"a tag of 1 to 36 characters from A-Z a-z 0-9 . _ -","allOf":[{"pattern":"^[^-]","x-expected":"a tag that does not start with - (mount(8) would read it as an option)"}]},"host_path":{"description":"Absolute path of the host directory to share. Required wherever a host-side artifact is produced (domain XML, host role); guest-side runtime variables may omit it.","$ref":"#/$defs/absolute_path"},"mount_point":{"description":"Absolute, normalised guest directory where the share is mounted (not /, no .. or trailing /, not inside another share). Spaces are allowed and written to fstab as \\040.","$ref":"#/$defs/absolute_path"},"readonly":{"description":"Mount the share read-only. The guest always mounts it ro; from libvirt 11.0 the domain XML also gets <readonly/> so the host enforces it.","type":"boolean","default":false},"owner":{"description":"Owner of the mount point directory (default virtio_fs_default_owner). Applied to the directory before mounting; once mounted, the share root shows the host directory's owner, which virtio-fs passes through, and is never changed through a read-only share.","$ref":"#/$defs/account_name"},"group":{"description":"Group of the mount point directory (default virtio_fs_default_group); same rules as owner.","$ref":"#/$defs/account_name"},"mode":{"description":"Mode of the mount point directory as a quoted octal string (default virtio_fs_default_mode); same rules as owner.","$ref":"#/$defs/octal_mode"},"options":{"description":"Mount options, comma-separated, no spaces (default virtio_fs_default_options). ro/rw is set from readonly and must not contradict it.","$ref":"#/$defs/mount_options"},"state":{"description":"mounted: in fstab and mounted; present: in fstab only; unmounted: unmounted, fstab line kept; absent: unmounted, fstab line and empty mount point removed.","type":"string","enum":["mounted","present","unmounted","absent"],"default":"mounted"},"cache":{"description":"virtiofsd cache mode. Unset or auto: virtiofsd's default, nothing is emitted (the default chosen from the io benchmark, README Performance). always emits <cache mode='always'/>: guest caches are kept, so host-side changes may stay invisible; for read-only data the host does not change. never emits <cache mode='none'/>: direct I/O, fastest for large files streamed once, slowest for metadata.","type":"string","enum":["auto","always","never"]},"queue_size":{"description":"virtqueue size of the virtio-fs device (libvirt <driver queue>), a power of two up to 1024.","type":"integer","enum":[16,32,64,128,256,512,1024],"default":1024},"thread_pool_size":{"description":"virtiofsd worker thread pool size (<thread_pool size>, libvirt >= 8.5); 0 disables the pool. Unset: virtiofsd's default.","type":"integer","minimum":0,"maximum":1024},"xattr":{"description":"Enable extended attributes in virtiofsd (<binary xattr='on'>). false or unset: nothing is written, virtiofsd's default (off).","type":"boolean"},"binary_path":{"description":"virtiofsd binary libvirt runs for this share (<binary path>), e.g. a newer Rust virtiofsd or a wrapper. Unset: libvirt's default.","$ref":"#/$defs/absolute_path"}}};
+const pattern4 = new RegExp("^[^-]", "u");
+const pattern5 = new RegExp("^[A-Za-z0-9._-]+$", "u");
+const pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
+const pattern8 = new RegExp("^[a-z_][a-z0-9_-]{0,30}\\$?$", "u");
+const pattern10 = new RegExp("^0?[0-7]{3,4}$", "u");
+const pattern11 = new RegExp("^[^\\s#,]+(,[^\\s#,]+)*$", "u");
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -72,8 +73,8 @@ errors++;
 if(data.tag !== undefined){
 let data0 = data.tag;
 if(typeof data0 === "string"){
-if(func2(data0) > 36){
-const err3 = {instancePath:instancePath+"/tag",schemaPath:"#/properties/tag/maxLength",keyword:"maxLength",params:{limit: 36},message:"must NOT have more than 36 characters",schema:36,parentSchema:schema32.properties.tag,data:data0};
+if(!pattern4.test(data0)){
+const err3 = {instancePath:instancePath+"/tag",schemaPath:"#/properties/tag/allOf/0/pattern",keyword:"pattern",params:{pattern: "^[^-]"},message:"must match pattern \""+"^[^-]"+"\"",schema:"^[^-]",parentSchema:schema32.properties.tag.allOf[0],data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -82,8 +83,10 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(func2(data0) < 1){
-const err4 = {instancePath:instancePath+"/tag",schemaPath:"#/properties/tag/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.tag,data:data0};
+}
+if(typeof data0 === "string"){
+if(func2(data0) > 36){
+const err4 = {instancePath:instancePath+"/tag",schemaPath:"#/properties/tag/maxLength",keyword:"maxLength",params:{limit: 36},message:"must NOT have more than 36 characters",schema:36,parentSchema:schema32.properties.tag,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -92,8 +95,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(!pattern4.test(data0)){
-const err5 = {instancePath:instancePath+"/tag",schemaPath:"#/properties/tag/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\"",schema:"^[A-Za-z0-9._-]+$",parentSchema:schema32.properties.tag,data:data0};
+if(func2(data0) < 1){
+const err5 = {instancePath:instancePath+"/tag",schemaPath:"#/properties/tag/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.tag,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -102,9 +105,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-}
-else {
-const err6 = {instancePath:instancePath+"/tag",schemaPath:"#/properties/tag/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.tag.type,parentSchema:schema32.properties.tag,data:data0};
+if(!pattern5.test(data0)){
+const err6 = {instancePath:instancePath+"/tag",schemaPath:"#/properties/tag/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\"",schema:"^[A-Za-z0-9._-]+$",parentSchema:schema32.properties.tag,data:data0};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -114,11 +116,8 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data.host_path !== undefined){
-let data1 = data.host_path;
-if(typeof data1 === "string"){
-if(func2(data1) > 4095){
-const err7 = {instancePath:instancePath+"/host_path",schemaPath:"#/$defs/absolute_path/maxLength",keyword:"maxLength",params:{limit: 4095},message:"must NOT have more than 4095 characters",schema:4095,parentSchema:schema33,data:data1};
+else {
+const err7 = {instancePath:instancePath+"/tag",schemaPath:"#/properties/tag/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.tag.type,parentSchema:schema32.properties.tag,data:data0};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -127,8 +126,12 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(func2(data1) < 1){
-const err8 = {instancePath:instancePath+"/host_path",schemaPath:"#/$defs/absolute_path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33,data:data1};
+}
+if(data.host_path !== undefined){
+let data1 = data.host_path;
+if(typeof data1 === "string"){
+if(func2(data1) > 4095){
+const err8 = {instancePath:instancePath+"/host_path",schemaPath:"#/$defs/absolute_path/maxLength",keyword:"maxLength",params:{limit: 4095},message:"must NOT have more than 4095 characters",schema:4095,parentSchema:schema33,data:data1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -137,8 +140,8 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(!pattern5.test(data1)){
-const err9 = {instancePath:instancePath+"/host_path",schemaPath:"#/$defs/absolute_path/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000-\\u001f]*$"},message:"must match pattern \""+"^/[^\\u0000-\\u001f]*$"+"\"",schema:"^/[^\\u0000-\\u001f]*$",parentSchema:schema33,data:data1};
+if(func2(data1) < 1){
+const err9 = {instancePath:instancePath+"/host_path",schemaPath:"#/$defs/absolute_path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33,data:data1};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -147,9 +150,8 @@ vErrors.push(err9);
 }
 errors++;
 }
-}
-else {
-const err10 = {instancePath:instancePath+"/host_path",schemaPath:"#/$defs/absolute_path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data1};
+if(!pattern6.test(data1)){
+const err10 = {instancePath:instancePath+"/host_path",schemaPath:"#/$defs/absolute_path/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000-\\u001f]*$"},message:"must match pattern \""+"^/[^\\u0000-\\u001f]*$"+"\"",schema:"^/[^\\u0000-\\u001f]*$",parentSchema:schema33,data:data1};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -159,11 +161,8 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data.mount_point !== undefined){
-let data2 = data.mount_point;
-if(typeof data2 === "string"){
-if(func2(data2) > 4095){
-const err11 = {instancePath:instancePath+"/mount_point",schemaPath:"#/$defs/absolute_path/maxLength",keyword:"maxLength",params:{limit: 4095},message:"must NOT have more than 4095 characters",schema:4095,parentSchema:schema33,data:data2};
+else {
+const err11 = {instancePath:instancePath+"/host_path",schemaPath:"#/$defs/absolute_path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data1};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -172,8 +171,12 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(func2(data2) < 1){
-const err12 = {instancePath:instancePath+"/mount_point",schemaPath:"#/$defs/absolute_path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33,data:data2};
+}
+if(data.mount_point !== undefined){
+let data2 = data.mount_point;
+if(typeof data2 === "string"){
+if(func2(data2) > 4095){
+const err12 = {instancePath:instancePath+"/mount_point",schemaPath:"#/$defs/absolute_path/maxLength",keyword:"maxLength",params:{limit: 4095},message:"must NOT have more than 4095 characters",schema:4095,parentSchema:schema33,data:data2};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -182,8 +185,8 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(!pattern5.test(data2)){
-const err13 = {instancePath:instancePath+"/mount_point",schemaPath:"#/$defs/absolute_path/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000-\\u001f]*$"},message:"must match pattern \""+"^/[^\\u0000-\\u001f]*$"+"\"",schema:"^/[^\\u0000-\\u001f]*$",parentSchema:schema33,data:data2};
+if(func2(data2) < 1){
+const err13 = {instancePath:instancePath+"/mount_point",schemaPath:"#/$defs/absolute_path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33,data:data2};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -192,9 +195,8 @@ vErrors.push(err13);
 }
 errors++;
 }
-}
-else {
-const err14 = {instancePath:instancePath+"/mount_point",schemaPath:"#/$defs/absolute_path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data2};
+if(!pattern6.test(data2)){
+const err14 = {instancePath:instancePath+"/mount_point",schemaPath:"#/$defs/absolute_path/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000-\\u001f]*$"},message:"must match pattern \""+"^/[^\\u0000-\\u001f]*$"+"\"",schema:"^/[^\\u0000-\\u001f]*$",parentSchema:schema33,data:data2};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -204,9 +206,8 @@ vErrors.push(err14);
 errors++;
 }
 }
-let data3 = data.readonly;
-if(typeof data3 !== "boolean"){
-const err15 = {instancePath:instancePath+"/readonly",schemaPath:"#/properties/readonly/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.properties.readonly.type,parentSchema:schema32.properties.readonly,data:data3};
+else {
+const err15 = {instancePath:instancePath+"/mount_point",schemaPath:"#/$defs/absolute_path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data2};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -215,11 +216,10 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(data.owner !== undefined){
-let data4 = data.owner;
-if(typeof data4 === "string"){
-if(!pattern7.test(data4)){
-const err16 = {instancePath:instancePath+"/owner",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$"},message:"must match pattern \""+"^[a-z_][a-z0-9_-]{0,30}\\$?$"+"\"",schema:"^[a-z_][a-z0-9_-]{0,30}\\$?$",parentSchema:schema35,data:data4};
+}
+let data3 = data.readonly;
+if(typeof data3 !== "boolean"){
+const err16 = {instancePath:instancePath+"/readonly",schemaPath:"#/properties/readonly/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.properties.readonly.type,parentSchema:schema32.properties.readonly,data:data3};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -228,9 +228,11 @@ vErrors.push(err16);
 }
 errors++;
 }
-}
-else {
-const err17 = {instancePath:instancePath+"/owner",schemaPath:"#/$defs/account_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.type,parentSchema:schema35,data:data4};
+if(data.owner !== undefined){
+let data4 = data.owner;
+if(typeof data4 === "string"){
+if(!pattern8.test(data4)){
+const err17 = {instancePath:instancePath+"/owner",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$"},message:"must match pattern \""+"^[a-z_][a-z0-9_-]{0,30}\\$?$"+"\"",schema:"^[a-z_][a-z0-9_-]{0,30}\\$?$",parentSchema:schema35,data:data4};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -240,11 +242,8 @@ vErrors.push(err17);
 errors++;
 }
 }
-if(data.group !== undefined){
-let data5 = data.group;
-if(typeof data5 === "string"){
-if(!pattern7.test(data5)){
-const err18 = {instancePath:instancePath+"/group",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$"},message:"must match pattern \""+"^[a-z_][a-z0-9_-]{0,30}\\$?$"+"\"",schema:"^[a-z_][a-z0-9_-]{0,30}\\$?$",parentSchema:schema35,data:data5};
+else {
+const err18 = {instancePath:instancePath+"/owner",schemaPath:"#/$defs/account_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.type,parentSchema:schema35,data:data4};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -254,8 +253,11 @@ vErrors.push(err18);
 errors++;
 }
 }
-else {
-const err19 = {instancePath:instancePath+"/group",schemaPath:"#/$defs/account_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.type,parentSchema:schema35,data:data5};
+if(data.group !== undefined){
+let data5 = data.group;
+if(typeof data5 === "string"){
+if(!pattern8.test(data5)){
+const err19 = {instancePath:instancePath+"/group",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$"},message:"must match pattern \""+"^[a-z_][a-z0-9_-]{0,30}\\$?$"+"\"",schema:"^[a-z_][a-z0-9_-]{0,30}\\$?$",parentSchema:schema35,data:data5};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -265,11 +267,8 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data.mode !== undefined){
-let data6 = data.mode;
-if(typeof data6 === "string"){
-if(!pattern9.test(data6)){
-const err20 = {instancePath:instancePath+"/mode",schemaPath:"#/$defs/octal_mode/pattern",keyword:"pattern",params:{pattern: "^0?[0-7]{3,4}$"},message:"must match pattern \""+"^0?[0-7]{3,4}$"+"\"",schema:"^0?[0-7]{3,4}$",parentSchema:schema37,data:data6};
+else {
+const err20 = {instancePath:instancePath+"/group",schemaPath:"#/$defs/account_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.type,parentSchema:schema35,data:data5};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -279,8 +278,11 @@ vErrors.push(err20);
 errors++;
 }
 }
-else {
-const err21 = {instancePath:instancePath+"/mode",schemaPath:"#/$defs/octal_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.type,parentSchema:schema37,data:data6};
+if(data.mode !== undefined){
+let data6 = data.mode;
+if(typeof data6 === "string"){
+if(!pattern10.test(data6)){
+const err21 = {instancePath:instancePath+"/mode",schemaPath:"#/$defs/octal_mode/pattern",keyword:"pattern",params:{pattern: "^0?[0-7]{3,4}$"},message:"must match pattern \""+"^0?[0-7]{3,4}$"+"\"",schema:"^0?[0-7]{3,4}$",parentSchema:schema37,data:data6};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -290,11 +292,8 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data.options !== undefined){
-let data7 = data.options;
-if(typeof data7 === "string"){
-if(func2(data7) < 1){
-const err22 = {instancePath:instancePath+"/options",schemaPath:"#/$defs/mount_options/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data7};
+else {
+const err22 = {instancePath:instancePath+"/mode",schemaPath:"#/$defs/octal_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.type,parentSchema:schema37,data:data6};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -303,8 +302,12 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(!pattern10.test(data7)){
-const err23 = {instancePath:instancePath+"/options",schemaPath:"#/$defs/mount_options/pattern",keyword:"pattern",params:{pattern: "^[^\\s#,]+(,[^\\s#,]+)*$"},message:"must match pattern \""+"^[^\\s#,]+(,[^\\s#,]+)*$"+"\"",schema:"^[^\\s#,]+(,[^\\s#,]+)*$",parentSchema:schema38,data:data7};
+}
+if(data.options !== undefined){
+let data7 = data.options;
+if(typeof data7 === "string"){
+if(func2(data7) < 1){
+const err23 = {instancePath:instancePath+"/options",schemaPath:"#/$defs/mount_options/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data7};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -313,9 +316,8 @@ vErrors.push(err23);
 }
 errors++;
 }
-}
-else {
-const err24 = {instancePath:instancePath+"/options",schemaPath:"#/$defs/mount_options/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data7};
+if(!pattern11.test(data7)){
+const err24 = {instancePath:instancePath+"/options",schemaPath:"#/$defs/mount_options/pattern",keyword:"pattern",params:{pattern: "^[^\\s#,]+(,[^\\s#,]+)*$"},message:"must match pattern \""+"^[^\\s#,]+(,[^\\s#,]+)*$"+"\"",schema:"^[^\\s#,]+(,[^\\s#,]+)*$",parentSchema:schema38,data:data7};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -325,9 +327,8 @@ vErrors.push(err24);
 errors++;
 }
 }
-let data8 = data.state;
-if(typeof data8 !== "string"){
-const err25 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.state.type,parentSchema:schema32.properties.state,data:data8};
+else {
+const err25 = {instancePath:instancePath+"/options",schemaPath:"#/$defs/mount_options/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data7};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -336,8 +337,10 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(!((((data8 === "mounted") || (data8 === "present")) || (data8 === "unmounted")) || (data8 === "absent"))){
-const err26 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema32.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.state.enum,parentSchema:schema32.properties.state,data:data8};
+}
+let data8 = data.state;
+if(typeof data8 !== "string"){
+const err26 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.state.type,parentSchema:schema32.properties.state,data:data8};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -346,10 +349,8 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(data.cache !== undefined){
-let data9 = data.cache;
-if(typeof data9 !== "string"){
-const err27 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.cache.type,parentSchema:schema32.properties.cache,data:data9};
+if(!((((data8 === "mounted") || (data8 === "present")) || (data8 === "unmounted")) || (data8 === "absent"))){
+const err27 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema32.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.state.enum,parentSchema:schema32.properties.state,data:data8};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -358,8 +359,10 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(!(((data9 === "auto") || (data9 === "always")) || (data9 === "never"))){
-const err28 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/enum",keyword:"enum",params:{allowedValues: schema32.properties.cache.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.cache.enum,parentSchema:schema32.properties.cache,data:data9};
+if(data.cache !== undefined){
+let data9 = data.cache;
+if(typeof data9 !== "string"){
+const err28 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.cache.type,parentSchema:schema32.properties.cache,data:data9};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -368,10 +371,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-}
-let data10 = data.queue_size;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err29 = {instancePath:instancePath+"/queue_size",schemaPath:"#/properties/queue_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.queue_size.type,parentSchema:schema32.properties.queue_size,data:data10};
+if(!(((data9 === "auto") || (data9 === "always")) || (data9 === "never"))){
+const err29 = {instancePath:instancePath+"/cache",schemaPath:"#/properties/cache/enum",keyword:"enum",params:{allowedValues: schema32.properties.cache.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.cache.enum,parentSchema:schema32.properties.cache,data:data9};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -380,8 +381,10 @@ vErrors.push(err29);
 }
 errors++;
 }
-if(!(((((((data10 === 16) || (data10 === 32)) || (data10 === 64)) || (data10 === 128)) || (data10 === 256)) || (data10 === 512)) || (data10 === 1024))){
-const err30 = {instancePath:instancePath+"/queue_size",schemaPath:"#/properties/queue_size/enum",keyword:"enum",params:{allowedValues: schema32.properties.queue_size.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.queue_size.enum,parentSchema:schema32.properties.queue_size,data:data10};
+}
+let data10 = data.queue_size;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err30 = {instancePath:instancePath+"/queue_size",schemaPath:"#/properties/queue_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.queue_size.type,parentSchema:schema32.properties.queue_size,data:data10};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -390,10 +393,8 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(data.thread_pool_size !== undefined){
-let data11 = data.thread_pool_size;
-if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
-const err31 = {instancePath:instancePath+"/thread_pool_size",schemaPath:"#/properties/thread_pool_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.thread_pool_size.type,parentSchema:schema32.properties.thread_pool_size,data:data11};
+if(!(((((((data10 === 16) || (data10 === 32)) || (data10 === 64)) || (data10 === 128)) || (data10 === 256)) || (data10 === 512)) || (data10 === 1024))){
+const err31 = {instancePath:instancePath+"/queue_size",schemaPath:"#/properties/queue_size/enum",keyword:"enum",params:{allowedValues: schema32.properties.queue_size.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.queue_size.enum,parentSchema:schema32.properties.queue_size,data:data10};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -402,9 +403,10 @@ vErrors.push(err31);
 }
 errors++;
 }
-if((typeof data11 == "number") && (isFinite(data11))){
-if(data11 > 1024 || isNaN(data11)){
-const err32 = {instancePath:instancePath+"/thread_pool_size",schemaPath:"#/properties/thread_pool_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema32.properties.thread_pool_size,data:data11};
+if(data.thread_pool_size !== undefined){
+let data11 = data.thread_pool_size;
+if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
+const err32 = {instancePath:instancePath+"/thread_pool_size",schemaPath:"#/properties/thread_pool_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.thread_pool_size.type,parentSchema:schema32.properties.thread_pool_size,data:data11};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -413,8 +415,9 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(data11 < 0 || isNaN(data11)){
-const err33 = {instancePath:instancePath+"/thread_pool_size",schemaPath:"#/properties/thread_pool_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema32.properties.thread_pool_size,data:data11};
+if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 > 1024 || isNaN(data11)){
+const err33 = {instancePath:instancePath+"/thread_pool_size",schemaPath:"#/properties/thread_pool_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema32.properties.thread_pool_size,data:data11};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -423,12 +426,8 @@ vErrors.push(err33);
 }
 errors++;
 }
-}
-}
-if(data.xattr !== undefined){
-let data12 = data.xattr;
-if(typeof data12 !== "boolean"){
-const err34 = {instancePath:instancePath+"/xattr",schemaPath:"#/properties/xattr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.properties.xattr.type,parentSchema:schema32.properties.xattr,data:data12};
+if(data11 < 0 || isNaN(data11)){
+const err34 = {instancePath:instancePath+"/thread_pool_size",schemaPath:"#/properties/thread_pool_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema32.properties.thread_pool_size,data:data11};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -438,11 +437,11 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data.binary_path !== undefined){
-let data13 = data.binary_path;
-if(typeof data13 === "string"){
-if(func2(data13) > 4095){
-const err35 = {instancePath:instancePath+"/binary_path",schemaPath:"#/$defs/absolute_path/maxLength",keyword:"maxLength",params:{limit: 4095},message:"must NOT have more than 4095 characters",schema:4095,parentSchema:schema33,data:data13};
+}
+if(data.xattr !== undefined){
+let data12 = data.xattr;
+if(typeof data12 !== "boolean"){
+const err35 = {instancePath:instancePath+"/xattr",schemaPath:"#/properties/xattr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.properties.xattr.type,parentSchema:schema32.properties.xattr,data:data12};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -451,8 +450,12 @@ vErrors.push(err35);
 }
 errors++;
 }
-if(func2(data13) < 1){
-const err36 = {instancePath:instancePath+"/binary_path",schemaPath:"#/$defs/absolute_path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33,data:data13};
+}
+if(data.binary_path !== undefined){
+let data13 = data.binary_path;
+if(typeof data13 === "string"){
+if(func2(data13) > 4095){
+const err36 = {instancePath:instancePath+"/binary_path",schemaPath:"#/$defs/absolute_path/maxLength",keyword:"maxLength",params:{limit: 4095},message:"must NOT have more than 4095 characters",schema:4095,parentSchema:schema33,data:data13};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -461,8 +464,8 @@ vErrors.push(err36);
 }
 errors++;
 }
-if(!pattern5.test(data13)){
-const err37 = {instancePath:instancePath+"/binary_path",schemaPath:"#/$defs/absolute_path/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000-\\u001f]*$"},message:"must match pattern \""+"^/[^\\u0000-\\u001f]*$"+"\"",schema:"^/[^\\u0000-\\u001f]*$",parentSchema:schema33,data:data13};
+if(func2(data13) < 1){
+const err37 = {instancePath:instancePath+"/binary_path",schemaPath:"#/$defs/absolute_path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33,data:data13};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -471,9 +474,8 @@ vErrors.push(err37);
 }
 errors++;
 }
-}
-else {
-const err38 = {instancePath:instancePath+"/binary_path",schemaPath:"#/$defs/absolute_path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data13};
+if(!pattern6.test(data13)){
+const err38 = {instancePath:instancePath+"/binary_path",schemaPath:"#/$defs/absolute_path/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000-\\u001f]*$"},message:"must match pattern \""+"^/[^\\u0000-\\u001f]*$"+"\"",schema:"^/[^\\u0000-\\u001f]*$",parentSchema:schema33,data:data13};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -483,14 +485,25 @@ vErrors.push(err38);
 errors++;
 }
 }
-}
 else {
-const err39 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
+const err39 = {instancePath:instancePath+"/binary_path",schemaPath:"#/$defs/absolute_path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data13};
 if(vErrors === null){
 vErrors = [err39];
 }
 else {
 vErrors.push(err39);
+}
+errors++;
+}
+}
+}
+else {
+const err40 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
 }
 errors++;
 }
@@ -545,7 +558,7 @@ if(data.backup === undefined){
 data.backup = false;
 }
 if(data.mounts === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "mounts"},message:"must have required property '"+"mounts"+"'",schema:schema48.required,parentSchema:schema48,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "mounts"},message:"must have required property '"+"mounts"+"'",schema:schema49.required,parentSchema:schema49,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -555,8 +568,8 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema48.properties, key0))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema48,data};
+if(!(func1.call(schema49.properties, key0))){
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema49,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -578,7 +591,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err2 = {instancePath:instancePath+"/mounts",schemaPath:"#/properties/mounts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema48.properties.mounts.type,parentSchema:schema48.properties.mounts,data:data0};
+const err2 = {instancePath:instancePath+"/mounts",schemaPath:"#/properties/mounts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema49.properties.mounts.type,parentSchema:schema49.properties.mounts,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -590,7 +603,7 @@ errors++;
 }
 let data2 = data.default_owner;
 if(typeof data2 === "string"){
-if(!pattern7.test(data2)){
+if(!pattern8.test(data2)){
 const err3 = {instancePath:instancePath+"/default_owner",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$"},message:"must match pattern \""+"^[a-z_][a-z0-9_-]{0,30}\\$?$"+"\"",schema:"^[a-z_][a-z0-9_-]{0,30}\\$?$",parentSchema:schema35,data:data2};
 if(vErrors === null){
 vErrors = [err3];
@@ -613,7 +626,7 @@ errors++;
 }
 let data3 = data.default_group;
 if(typeof data3 === "string"){
-if(!pattern7.test(data3)){
+if(!pattern8.test(data3)){
 const err5 = {instancePath:instancePath+"/default_group",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$"},message:"must match pattern \""+"^[a-z_][a-z0-9_-]{0,30}\\$?$"+"\"",schema:"^[a-z_][a-z0-9_-]{0,30}\\$?$",parentSchema:schema35,data:data3};
 if(vErrors === null){
 vErrors = [err5];
@@ -636,7 +649,7 @@ errors++;
 }
 let data4 = data.default_mode;
 if(typeof data4 === "string"){
-if(!pattern9.test(data4)){
+if(!pattern10.test(data4)){
 const err7 = {instancePath:instancePath+"/default_mode",schemaPath:"#/$defs/octal_mode/pattern",keyword:"pattern",params:{pattern: "^0?[0-7]{3,4}$"},message:"must match pattern \""+"^0?[0-7]{3,4}$"+"\"",schema:"^0?[0-7]{3,4}$",parentSchema:schema37,data:data4};
 if(vErrors === null){
 vErrors = [err7];
@@ -669,7 +682,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern10.test(data5)){
+if(!pattern11.test(data5)){
 const err10 = {instancePath:instancePath+"/default_options",schemaPath:"#/$defs/mount_options/pattern",keyword:"pattern",params:{pattern: "^[^\\s#,]+(,[^\\s#,]+)*$"},message:"must match pattern \""+"^[^\\s#,]+(,[^\\s#,]+)*$"+"\"",schema:"^[^\\s#,]+(,[^\\s#,]+)*$",parentSchema:schema38,data:data5};
 if(vErrors === null){
 vErrors = [err10];
@@ -692,7 +705,7 @@ errors++;
 }
 let data6 = data.create_mount_dirs;
 if(typeof data6 !== "boolean"){
-const err12 = {instancePath:instancePath+"/create_mount_dirs",schemaPath:"#/properties/create_mount_dirs/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema48.properties.create_mount_dirs.type,parentSchema:schema48.properties.create_mount_dirs,data:data6};
+const err12 = {instancePath:instancePath+"/create_mount_dirs",schemaPath:"#/properties/create_mount_dirs/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.create_mount_dirs.type,parentSchema:schema49.properties.create_mount_dirs,data:data6};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -703,7 +716,7 @@ errors++;
 }
 let data7 = data.persist;
 if(typeof data7 !== "boolean"){
-const err13 = {instancePath:instancePath+"/persist",schemaPath:"#/properties/persist/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema48.properties.persist.type,parentSchema:schema48.properties.persist,data:data7};
+const err13 = {instancePath:instancePath+"/persist",schemaPath:"#/properties/persist/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.persist.type,parentSchema:schema49.properties.persist,data:data7};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -714,7 +727,7 @@ errors++;
 }
 let data8 = data.perform_mounts;
 if(typeof data8 !== "boolean"){
-const err14 = {instancePath:instancePath+"/perform_mounts",schemaPath:"#/properties/perform_mounts/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema48.properties.perform_mounts.type,parentSchema:schema48.properties.perform_mounts,data:data8};
+const err14 = {instancePath:instancePath+"/perform_mounts",schemaPath:"#/properties/perform_mounts/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.perform_mounts.type,parentSchema:schema49.properties.perform_mounts,data:data8};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -725,7 +738,7 @@ errors++;
 }
 let data9 = data.load_module;
 if(typeof data9 !== "boolean"){
-const err15 = {instancePath:instancePath+"/load_module",schemaPath:"#/properties/load_module/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema48.properties.load_module.type,parentSchema:schema48.properties.load_module,data:data9};
+const err15 = {instancePath:instancePath+"/load_module",schemaPath:"#/properties/load_module/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.load_module.type,parentSchema:schema49.properties.load_module,data:data9};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -736,7 +749,7 @@ errors++;
 }
 let data10 = data.prune;
 if(typeof data10 !== "boolean"){
-const err16 = {instancePath:instancePath+"/prune",schemaPath:"#/properties/prune/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema48.properties.prune.type,parentSchema:schema48.properties.prune,data:data10};
+const err16 = {instancePath:instancePath+"/prune",schemaPath:"#/properties/prune/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.prune.type,parentSchema:schema49.properties.prune,data:data10};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -767,7 +780,7 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(!pattern5.test(data11)){
+if(!pattern6.test(data11)){
 const err19 = {instancePath:instancePath+"/fstab",schemaPath:"#/$defs/absolute_path/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000-\\u001f]*$"},message:"must match pattern \""+"^/[^\\u0000-\\u001f]*$"+"\"",schema:"^/[^\\u0000-\\u001f]*$",parentSchema:schema33,data:data11};
 if(vErrors === null){
 vErrors = [err19];
@@ -790,7 +803,7 @@ errors++;
 }
 let data12 = data.backup;
 if(typeof data12 !== "boolean"){
-const err21 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema48.properties.backup.type,parentSchema:schema48.properties.backup,data:data12};
+const err21 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.backup.type,parentSchema:schema49.properties.backup,data:data12};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -801,7 +814,7 @@ errors++;
 }
 }
 else {
-const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema48.type,parentSchema:schema48,data};
+const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.type,parentSchema:schema49,data};
 if(vErrors === null){
 vErrors = [err22];
 }

@@ -59,19 +59,20 @@ var require_validate = __commonJS({
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
-    var schema48 = { "description": "Arguments of the virtio_fs_mount module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "x-ansible-module": { "short_description": "Mount, persist, remount and remove virtio-fs shares in a guest in one call", "description": ["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.", "fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.", "Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point."], "examples": "- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n", "return": { "mounts": { "description": "One result per share: tag, mount_point, state, changed and the list of actions taken (with why).", "returned": "always", "type": "list", "elements": "dict" }, "fstab_changed": { "description": "Whether the fstab file was rewritten (or would be, in check mode).", "returned": "always", "type": "bool" }, "backup_file": { "description": "Path of the fstab backup, when one was made.", "returned": "changed and backup is true", "type": "str" } } }, "properties": { "mounts": { "description": "The shares to apply, as in virtio_fs_mounts.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "default_owner": { "description": "Owner of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "default": "admin" }, "default_group": { "description": "Group of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "default": "admin" }, "default_mode": { "description": "Mode of a mount point whose share sets none.", "$ref": "#/$defs/octal_mode", "default": "0755" }, "default_options": { "description": "Mount options of a share that sets none.", "$ref": "#/$defs/mount_options", "default": "rw,relatime,nofail" }, "create_mount_dirs": { "description": "Create missing mount points with owner, group and mode.", "type": "boolean", "default": true }, "persist": { "description": "Manage the fstab line of each share.", "type": "boolean", "default": true }, "perform_mounts": { "description": "Mount and unmount now; when false only fstab and mount points are managed.", "type": "boolean", "default": true }, "load_module": { "description": "Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.", "type": "boolean", "default": true }, "prune": { "description": "Also unmount and remove virtiofs fstab lines of shares that are not in mounts.", "type": "boolean", "default": false }, "fstab": { "description": "fstab file to manage.", "$ref": "#/$defs/absolute_path", "default": "/etc/fstab" }, "backup": { "description": "Keep a timestamped copy of fstab before changing it.", "type": "boolean", "default": false } } };
+    var schema49 = { "description": "Arguments of the virtio_fs_mount module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "x-ansible-module": { "short_description": "Mount, persist, remount and remove virtio-fs shares in a guest in one call", "description": ["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.", "fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.", "Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point."], "examples": "- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n", "return": { "mounts": { "description": "One result per share: tag, mount_point, state, changed and the list of actions taken (with why).", "returned": "always", "type": "list", "elements": "dict" }, "fstab_changed": { "description": "Whether the fstab file was rewritten (or would be, in check mode).", "returned": "always", "type": "bool" }, "backup_file": { "description": "Path of the fstab backup, when one was made.", "returned": "changed and backup is true", "type": "str" } } }, "properties": { "mounts": { "description": "The shares to apply, as in virtio_fs_mounts.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "default_owner": { "description": "Owner of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "default": "admin" }, "default_group": { "description": "Group of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "default": "admin" }, "default_mode": { "description": "Mode of a mount point whose share sets none.", "$ref": "#/$defs/octal_mode", "default": "0755" }, "default_options": { "description": "Mount options of a share that sets none.", "$ref": "#/$defs/mount_options", "default": "rw,relatime,nofail" }, "create_mount_dirs": { "description": "Create missing mount points with owner, group and mode.", "type": "boolean", "default": true }, "persist": { "description": "Manage the fstab line of each share.", "type": "boolean", "default": true }, "perform_mounts": { "description": "Mount and unmount now; when false only fstab and mount points are managed.", "type": "boolean", "default": true }, "load_module": { "description": "Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.", "type": "boolean", "default": true }, "prune": { "description": "Also unmount and remove virtiofs fstab lines of shares that are not in mounts.", "type": "boolean", "default": false }, "fstab": { "description": "fstab file to manage.", "$ref": "#/$defs/absolute_path", "default": "/etc/fstab" }, "backup": { "description": "Keep a timestamped copy of fstab before changing it.", "type": "boolean", "default": false } } };
     var schema35 = { "type": "string", "pattern": "^[a-z_][a-z0-9_-]{0,30}\\$?$", "x-expected": "a user or group name (lowercase letters, digits, _ and -, starting with a letter or _)" };
     var schema37 = { "type": "string", "pattern": "^0?[0-7]{3,4}$", "x-expected": 'an octal mode string such as "0755"' };
     var schema38 = { "type": "string", "minLength": 1, "pattern": "^[^\\s#,]+(,[^\\s#,]+)*$", "x-expected": "comma-separated mount options without spaces, newlines, # or empty items" };
     var schema33 = { "type": "string", "minLength": 1, "maxLength": 4095, "pattern": "^/[^\\u0000-\\u001f]*$", "x-expected": "an absolute path (starting with /) without control characters" };
     var func1 = Object.prototype.hasOwnProperty;
     var func2 = require_ucs2length().default;
-    var schema32 = { "description": "One virtio-fs share: a host directory offered to the VM under a tag and mounted in the guest.", "type": "object", "required": ["tag", "mount_point"], "additionalProperties": false, "properties": { "tag": { "description": "Name under which the VM offers the share (libvirt <target dir>); what the guest mounts. Unique in a VM, 1 to 36 bytes of A-Z a-z 0-9 . _ -.", "type": "string", "minLength": 1, "maxLength": 36, "pattern": "^[A-Za-z0-9._-]+$", "x-expected": "a tag of 1 to 36 characters from A-Z a-z 0-9 . _ -" }, "host_path": { "description": "Absolute path of the host directory to share. Required wherever a host-side artifact is produced (domain XML, host role); guest-side runtime variables may omit it.", "$ref": "#/$defs/absolute_path" }, "mount_point": { "description": "Absolute, normalised guest directory where the share is mounted (not /, no .. or trailing /, not inside another share). Spaces are allowed and written to fstab as \\040.", "$ref": "#/$defs/absolute_path" }, "readonly": { "description": "Mount the share read-only. The guest always mounts it ro; from libvirt 11.0 the domain XML also gets <readonly/> so the host enforces it.", "type": "boolean", "default": false }, "owner": { "description": "Owner of the mount point directory (default virtio_fs_default_owner). Applied to the directory before mounting; once mounted, the share root shows the host directory's owner, which virtio-fs passes through, and is never changed through a read-only share.", "$ref": "#/$defs/account_name" }, "group": { "description": "Group of the mount point directory (default virtio_fs_default_group); same rules as owner.", "$ref": "#/$defs/account_name" }, "mode": { "description": "Mode of the mount point directory as a quoted octal string (default virtio_fs_default_mode); same rules as owner.", "$ref": "#/$defs/octal_mode" }, "options": { "description": "Mount options, comma-separated, no spaces (default virtio_fs_default_options). ro/rw is set from readonly and must not contradict it.", "$ref": "#/$defs/mount_options" }, "state": { "description": "mounted: in fstab and mounted; present: in fstab only; unmounted: unmounted, fstab line kept; absent: unmounted, fstab line and empty mount point removed.", "type": "string", "enum": ["mounted", "present", "unmounted", "absent"], "default": "mounted" }, "cache": { "description": "virtiofsd cache mode. Unset or auto: virtiofsd's default, nothing is emitted (the default chosen from the io benchmark, README Performance). always emits <cache mode='always'/>: guest caches are kept, so host-side changes may stay invisible; for read-only data the host does not change. never emits <cache mode='none'/>: direct I/O, fastest for large files streamed once, slowest for metadata.", "type": "string", "enum": ["auto", "always", "never"] }, "queue_size": { "description": "virtqueue size of the virtio-fs device (libvirt <driver queue>), a power of two up to 1024.", "type": "integer", "enum": [16, 32, 64, 128, 256, 512, 1024], "default": 1024 }, "thread_pool_size": { "description": "virtiofsd worker thread pool size (<thread_pool size>, libvirt >= 8.5); 0 disables the pool. Unset: virtiofsd's default.", "type": "integer", "minimum": 0, "maximum": 1024 }, "xattr": { "description": "Enable extended attributes in virtiofsd (<binary xattr='on'>). false or unset: nothing is written, virtiofsd's default (off).", "type": "boolean" }, "binary_path": { "description": "virtiofsd binary libvirt runs for this share (<binary path>), e.g. a newer Rust virtiofsd or a wrapper. Unset: libvirt's default.", "$ref": "#/$defs/absolute_path" } } };
-    var pattern4 = new RegExp("^[A-Za-z0-9._-]+$", "u");
-    var pattern5 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
-    var pattern7 = new RegExp("^[a-z_][a-z0-9_-]{0,30}\\$?$", "u");
-    var pattern9 = new RegExp("^0?[0-7]{3,4}$", "u");
-    var pattern10 = new RegExp("^[^\\s#,]+(,[^\\s#,]+)*$", "u");
+    var schema32 = { "description": "One virtio-fs share: a host directory offered to the VM under a tag and mounted in the guest.", "type": "object", "required": ["tag", "mount_point"], "additionalProperties": false, "properties": { "tag": { "description": "Name under which the VM offers the share (libvirt <target dir>); what the guest mounts. Unique in a VM, 1 to 36 bytes of A-Z a-z 0-9 . _ -, not starting with - (mount(8) would read it as an option).", "type": "string", "minLength": 1, "maxLength": 36, "pattern": "^[A-Za-z0-9._-]+$", "x-expected": "a tag of 1 to 36 characters from A-Z a-z 0-9 . _ -", "allOf": [{ "pattern": "^[^-]", "x-expected": "a tag that does not start with - (mount(8) would read it as an option)" }] }, "host_path": { "description": "Absolute path of the host directory to share. Required wherever a host-side artifact is produced (domain XML, host role); guest-side runtime variables may omit it.", "$ref": "#/$defs/absolute_path" }, "mount_point": { "description": "Absolute, normalised guest directory where the share is mounted (not /, no .. or trailing /, not inside another share). Spaces are allowed and written to fstab as \\040.", "$ref": "#/$defs/absolute_path" }, "readonly": { "description": "Mount the share read-only. The guest always mounts it ro; from libvirt 11.0 the domain XML also gets <readonly/> so the host enforces it.", "type": "boolean", "default": false }, "owner": { "description": "Owner of the mount point directory (default virtio_fs_default_owner). Applied to the directory before mounting; once mounted, the share root shows the host directory's owner, which virtio-fs passes through, and is never changed through a read-only share.", "$ref": "#/$defs/account_name" }, "group": { "description": "Group of the mount point directory (default virtio_fs_default_group); same rules as owner.", "$ref": "#/$defs/account_name" }, "mode": { "description": "Mode of the mount point directory as a quoted octal string (default virtio_fs_default_mode); same rules as owner.", "$ref": "#/$defs/octal_mode" }, "options": { "description": "Mount options, comma-separated, no spaces (default virtio_fs_default_options). ro/rw is set from readonly and must not contradict it.", "$ref": "#/$defs/mount_options" }, "state": { "description": "mounted: in fstab and mounted; present: in fstab only; unmounted: unmounted, fstab line kept; absent: unmounted, fstab line and empty mount point removed.", "type": "string", "enum": ["mounted", "present", "unmounted", "absent"], "default": "mounted" }, "cache": { "description": "virtiofsd cache mode. Unset or auto: virtiofsd's default, nothing is emitted (the default chosen from the io benchmark, README Performance). always emits <cache mode='always'/>: guest caches are kept, so host-side changes may stay invisible; for read-only data the host does not change. never emits <cache mode='none'/>: direct I/O, fastest for large files streamed once, slowest for metadata.", "type": "string", "enum": ["auto", "always", "never"] }, "queue_size": { "description": "virtqueue size of the virtio-fs device (libvirt <driver queue>), a power of two up to 1024.", "type": "integer", "enum": [16, 32, 64, 128, 256, 512, 1024], "default": 1024 }, "thread_pool_size": { "description": "virtiofsd worker thread pool size (<thread_pool size>, libvirt >= 8.5); 0 disables the pool. Unset: virtiofsd's default.", "type": "integer", "minimum": 0, "maximum": 1024 }, "xattr": { "description": "Enable extended attributes in virtiofsd (<binary xattr='on'>). false or unset: nothing is written, virtiofsd's default (off).", "type": "boolean" }, "binary_path": { "description": "virtiofsd binary libvirt runs for this share (<binary path>), e.g. a newer Rust virtiofsd or a wrapper. Unset: libvirt's default.", "$ref": "#/$defs/absolute_path" } } };
+    var pattern4 = new RegExp("^[^-]", "u");
+    var pattern5 = new RegExp("^[A-Za-z0-9._-]+$", "u");
+    var pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
+    var pattern8 = new RegExp("^[a-z_][a-z0-9_-]{0,30}\\$?$", "u");
+    var pattern10 = new RegExp("^0?[0-7]{3,4}$", "u");
+    var pattern11 = new RegExp("^[^\\s#,]+(,[^\\s#,]+)*$", "u");
     function validate21(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
       let vErrors = null;
       let errors = 0;
@@ -124,8 +125,8 @@ var require_validate = __commonJS({
         if (data.tag !== void 0) {
           let data0 = data.tag;
           if (typeof data0 === "string") {
-            if (func2(data0) > 36) {
-              const err3 = { instancePath: instancePath + "/tag", schemaPath: "#/properties/tag/maxLength", keyword: "maxLength", params: { limit: 36 }, message: "must NOT have more than 36 characters", schema: 36, parentSchema: schema32.properties.tag, data: data0 };
+            if (!pattern4.test(data0)) {
+              const err3 = { instancePath: instancePath + "/tag", schemaPath: "#/properties/tag/allOf/0/pattern", keyword: "pattern", params: { pattern: "^[^-]" }, message: 'must match pattern "^[^-]"', schema: "^[^-]", parentSchema: schema32.properties.tag.allOf[0], data: data0 };
               if (vErrors === null) {
                 vErrors = [err3];
               } else {
@@ -133,8 +134,10 @@ var require_validate = __commonJS({
               }
               errors++;
             }
-            if (func2(data0) < 1) {
-              const err4 = { instancePath: instancePath + "/tag", schemaPath: "#/properties/tag/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.tag, data: data0 };
+          }
+          if (typeof data0 === "string") {
+            if (func2(data0) > 36) {
+              const err4 = { instancePath: instancePath + "/tag", schemaPath: "#/properties/tag/maxLength", keyword: "maxLength", params: { limit: 36 }, message: "must NOT have more than 36 characters", schema: 36, parentSchema: schema32.properties.tag, data: data0 };
               if (vErrors === null) {
                 vErrors = [err4];
               } else {
@@ -142,8 +145,8 @@ var require_validate = __commonJS({
               }
               errors++;
             }
-            if (!pattern4.test(data0)) {
-              const err5 = { instancePath: instancePath + "/tag", schemaPath: "#/properties/tag/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9._-]+$", parentSchema: schema32.properties.tag, data: data0 };
+            if (func2(data0) < 1) {
+              const err5 = { instancePath: instancePath + "/tag", schemaPath: "#/properties/tag/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema32.properties.tag, data: data0 };
               if (vErrors === null) {
                 vErrors = [err5];
               } else {
@@ -151,12 +154,21 @@ var require_validate = __commonJS({
               }
               errors++;
             }
+            if (!pattern5.test(data0)) {
+              const err6 = { instancePath: instancePath + "/tag", schemaPath: "#/properties/tag/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9._-]+$" }, message: 'must match pattern "^[A-Za-z0-9._-]+$"', schema: "^[A-Za-z0-9._-]+$", parentSchema: schema32.properties.tag, data: data0 };
+              if (vErrors === null) {
+                vErrors = [err6];
+              } else {
+                vErrors.push(err6);
+              }
+              errors++;
+            }
           } else {
-            const err6 = { instancePath: instancePath + "/tag", schemaPath: "#/properties/tag/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.tag.type, parentSchema: schema32.properties.tag, data: data0 };
+            const err7 = { instancePath: instancePath + "/tag", schemaPath: "#/properties/tag/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.tag.type, parentSchema: schema32.properties.tag, data: data0 };
             if (vErrors === null) {
-              vErrors = [err6];
+              vErrors = [err7];
             } else {
-              vErrors.push(err6);
+              vErrors.push(err7);
             }
             errors++;
           }
@@ -165,16 +177,7 @@ var require_validate = __commonJS({
           let data1 = data.host_path;
           if (typeof data1 === "string") {
             if (func2(data1) > 4095) {
-              const err7 = { instancePath: instancePath + "/host_path", schemaPath: "#/$defs/absolute_path/maxLength", keyword: "maxLength", params: { limit: 4095 }, message: "must NOT have more than 4095 characters", schema: 4095, parentSchema: schema33, data: data1 };
-              if (vErrors === null) {
-                vErrors = [err7];
-              } else {
-                vErrors.push(err7);
-              }
-              errors++;
-            }
-            if (func2(data1) < 1) {
-              const err8 = { instancePath: instancePath + "/host_path", schemaPath: "#/$defs/absolute_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema33, data: data1 };
+              const err8 = { instancePath: instancePath + "/host_path", schemaPath: "#/$defs/absolute_path/maxLength", keyword: "maxLength", params: { limit: 4095 }, message: "must NOT have more than 4095 characters", schema: 4095, parentSchema: schema33, data: data1 };
               if (vErrors === null) {
                 vErrors = [err8];
               } else {
@@ -182,8 +185,8 @@ var require_validate = __commonJS({
               }
               errors++;
             }
-            if (!pattern5.test(data1)) {
-              const err9 = { instancePath: instancePath + "/host_path", schemaPath: "#/$defs/absolute_path/pattern", keyword: "pattern", params: { pattern: "^/[^\\u0000-\\u001f]*$" }, message: 'must match pattern "^/[^\\u0000-\\u001f]*$"', schema: "^/[^\\u0000-\\u001f]*$", parentSchema: schema33, data: data1 };
+            if (func2(data1) < 1) {
+              const err9 = { instancePath: instancePath + "/host_path", schemaPath: "#/$defs/absolute_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema33, data: data1 };
               if (vErrors === null) {
                 vErrors = [err9];
               } else {
@@ -191,12 +194,21 @@ var require_validate = __commonJS({
               }
               errors++;
             }
+            if (!pattern6.test(data1)) {
+              const err10 = { instancePath: instancePath + "/host_path", schemaPath: "#/$defs/absolute_path/pattern", keyword: "pattern", params: { pattern: "^/[^\\u0000-\\u001f]*$" }, message: 'must match pattern "^/[^\\u0000-\\u001f]*$"', schema: "^/[^\\u0000-\\u001f]*$", parentSchema: schema33, data: data1 };
+              if (vErrors === null) {
+                vErrors = [err10];
+              } else {
+                vErrors.push(err10);
+              }
+              errors++;
+            }
           } else {
-            const err10 = { instancePath: instancePath + "/host_path", schemaPath: "#/$defs/absolute_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema33.type, parentSchema: schema33, data: data1 };
+            const err11 = { instancePath: instancePath + "/host_path", schemaPath: "#/$defs/absolute_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema33.type, parentSchema: schema33, data: data1 };
             if (vErrors === null) {
-              vErrors = [err10];
+              vErrors = [err11];
             } else {
-              vErrors.push(err10);
+              vErrors.push(err11);
             }
             errors++;
           }
@@ -205,16 +217,7 @@ var require_validate = __commonJS({
           let data2 = data.mount_point;
           if (typeof data2 === "string") {
             if (func2(data2) > 4095) {
-              const err11 = { instancePath: instancePath + "/mount_point", schemaPath: "#/$defs/absolute_path/maxLength", keyword: "maxLength", params: { limit: 4095 }, message: "must NOT have more than 4095 characters", schema: 4095, parentSchema: schema33, data: data2 };
-              if (vErrors === null) {
-                vErrors = [err11];
-              } else {
-                vErrors.push(err11);
-              }
-              errors++;
-            }
-            if (func2(data2) < 1) {
-              const err12 = { instancePath: instancePath + "/mount_point", schemaPath: "#/$defs/absolute_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema33, data: data2 };
+              const err12 = { instancePath: instancePath + "/mount_point", schemaPath: "#/$defs/absolute_path/maxLength", keyword: "maxLength", params: { limit: 4095 }, message: "must NOT have more than 4095 characters", schema: 4095, parentSchema: schema33, data: data2 };
               if (vErrors === null) {
                 vErrors = [err12];
               } else {
@@ -222,8 +225,8 @@ var require_validate = __commonJS({
               }
               errors++;
             }
-            if (!pattern5.test(data2)) {
-              const err13 = { instancePath: instancePath + "/mount_point", schemaPath: "#/$defs/absolute_path/pattern", keyword: "pattern", params: { pattern: "^/[^\\u0000-\\u001f]*$" }, message: 'must match pattern "^/[^\\u0000-\\u001f]*$"', schema: "^/[^\\u0000-\\u001f]*$", parentSchema: schema33, data: data2 };
+            if (func2(data2) < 1) {
+              const err13 = { instancePath: instancePath + "/mount_point", schemaPath: "#/$defs/absolute_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema33, data: data2 };
               if (vErrors === null) {
                 vErrors = [err13];
               } else {
@@ -231,44 +234,53 @@ var require_validate = __commonJS({
               }
               errors++;
             }
+            if (!pattern6.test(data2)) {
+              const err14 = { instancePath: instancePath + "/mount_point", schemaPath: "#/$defs/absolute_path/pattern", keyword: "pattern", params: { pattern: "^/[^\\u0000-\\u001f]*$" }, message: 'must match pattern "^/[^\\u0000-\\u001f]*$"', schema: "^/[^\\u0000-\\u001f]*$", parentSchema: schema33, data: data2 };
+              if (vErrors === null) {
+                vErrors = [err14];
+              } else {
+                vErrors.push(err14);
+              }
+              errors++;
+            }
           } else {
-            const err14 = { instancePath: instancePath + "/mount_point", schemaPath: "#/$defs/absolute_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema33.type, parentSchema: schema33, data: data2 };
+            const err15 = { instancePath: instancePath + "/mount_point", schemaPath: "#/$defs/absolute_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema33.type, parentSchema: schema33, data: data2 };
             if (vErrors === null) {
-              vErrors = [err14];
+              vErrors = [err15];
             } else {
-              vErrors.push(err14);
+              vErrors.push(err15);
             }
             errors++;
           }
         }
         let data3 = data.readonly;
         if (typeof data3 !== "boolean") {
-          const err15 = { instancePath: instancePath + "/readonly", schemaPath: "#/properties/readonly/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema32.properties.readonly.type, parentSchema: schema32.properties.readonly, data: data3 };
+          const err16 = { instancePath: instancePath + "/readonly", schemaPath: "#/properties/readonly/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema32.properties.readonly.type, parentSchema: schema32.properties.readonly, data: data3 };
           if (vErrors === null) {
-            vErrors = [err15];
+            vErrors = [err16];
           } else {
-            vErrors.push(err15);
+            vErrors.push(err16);
           }
           errors++;
         }
         if (data.owner !== void 0) {
           let data4 = data.owner;
           if (typeof data4 === "string") {
-            if (!pattern7.test(data4)) {
-              const err16 = { instancePath: instancePath + "/owner", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$" }, message: 'must match pattern "^[a-z_][a-z0-9_-]{0,30}\\$?$"', schema: "^[a-z_][a-z0-9_-]{0,30}\\$?$", parentSchema: schema35, data: data4 };
+            if (!pattern8.test(data4)) {
+              const err17 = { instancePath: instancePath + "/owner", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$" }, message: 'must match pattern "^[a-z_][a-z0-9_-]{0,30}\\$?$"', schema: "^[a-z_][a-z0-9_-]{0,30}\\$?$", parentSchema: schema35, data: data4 };
               if (vErrors === null) {
-                vErrors = [err16];
+                vErrors = [err17];
               } else {
-                vErrors.push(err16);
+                vErrors.push(err17);
               }
               errors++;
             }
           } else {
-            const err17 = { instancePath: instancePath + "/owner", schemaPath: "#/$defs/account_name/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema35.type, parentSchema: schema35, data: data4 };
+            const err18 = { instancePath: instancePath + "/owner", schemaPath: "#/$defs/account_name/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema35.type, parentSchema: schema35, data: data4 };
             if (vErrors === null) {
-              vErrors = [err17];
+              vErrors = [err18];
             } else {
-              vErrors.push(err17);
+              vErrors.push(err18);
             }
             errors++;
           }
@@ -276,21 +288,21 @@ var require_validate = __commonJS({
         if (data.group !== void 0) {
           let data5 = data.group;
           if (typeof data5 === "string") {
-            if (!pattern7.test(data5)) {
-              const err18 = { instancePath: instancePath + "/group", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$" }, message: 'must match pattern "^[a-z_][a-z0-9_-]{0,30}\\$?$"', schema: "^[a-z_][a-z0-9_-]{0,30}\\$?$", parentSchema: schema35, data: data5 };
+            if (!pattern8.test(data5)) {
+              const err19 = { instancePath: instancePath + "/group", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$" }, message: 'must match pattern "^[a-z_][a-z0-9_-]{0,30}\\$?$"', schema: "^[a-z_][a-z0-9_-]{0,30}\\$?$", parentSchema: schema35, data: data5 };
               if (vErrors === null) {
-                vErrors = [err18];
+                vErrors = [err19];
               } else {
-                vErrors.push(err18);
+                vErrors.push(err19);
               }
               errors++;
             }
           } else {
-            const err19 = { instancePath: instancePath + "/group", schemaPath: "#/$defs/account_name/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema35.type, parentSchema: schema35, data: data5 };
+            const err20 = { instancePath: instancePath + "/group", schemaPath: "#/$defs/account_name/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema35.type, parentSchema: schema35, data: data5 };
             if (vErrors === null) {
-              vErrors = [err19];
+              vErrors = [err20];
             } else {
-              vErrors.push(err19);
+              vErrors.push(err20);
             }
             errors++;
           }
@@ -298,21 +310,21 @@ var require_validate = __commonJS({
         if (data.mode !== void 0) {
           let data6 = data.mode;
           if (typeof data6 === "string") {
-            if (!pattern9.test(data6)) {
-              const err20 = { instancePath: instancePath + "/mode", schemaPath: "#/$defs/octal_mode/pattern", keyword: "pattern", params: { pattern: "^0?[0-7]{3,4}$" }, message: 'must match pattern "^0?[0-7]{3,4}$"', schema: "^0?[0-7]{3,4}$", parentSchema: schema37, data: data6 };
+            if (!pattern10.test(data6)) {
+              const err21 = { instancePath: instancePath + "/mode", schemaPath: "#/$defs/octal_mode/pattern", keyword: "pattern", params: { pattern: "^0?[0-7]{3,4}$" }, message: 'must match pattern "^0?[0-7]{3,4}$"', schema: "^0?[0-7]{3,4}$", parentSchema: schema37, data: data6 };
               if (vErrors === null) {
-                vErrors = [err20];
+                vErrors = [err21];
               } else {
-                vErrors.push(err20);
+                vErrors.push(err21);
               }
               errors++;
             }
           } else {
-            const err21 = { instancePath: instancePath + "/mode", schemaPath: "#/$defs/octal_mode/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema37.type, parentSchema: schema37, data: data6 };
+            const err22 = { instancePath: instancePath + "/mode", schemaPath: "#/$defs/octal_mode/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema37.type, parentSchema: schema37, data: data6 };
             if (vErrors === null) {
-              vErrors = [err21];
+              vErrors = [err22];
             } else {
-              vErrors.push(err21);
+              vErrors.push(err22);
             }
             errors++;
           }
@@ -321,16 +333,7 @@ var require_validate = __commonJS({
           let data7 = data.options;
           if (typeof data7 === "string") {
             if (func2(data7) < 1) {
-              const err22 = { instancePath: instancePath + "/options", schemaPath: "#/$defs/mount_options/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema38, data: data7 };
-              if (vErrors === null) {
-                vErrors = [err22];
-              } else {
-                vErrors.push(err22);
-              }
-              errors++;
-            }
-            if (!pattern10.test(data7)) {
-              const err23 = { instancePath: instancePath + "/options", schemaPath: "#/$defs/mount_options/pattern", keyword: "pattern", params: { pattern: "^[^\\s#,]+(,[^\\s#,]+)*$" }, message: 'must match pattern "^[^\\s#,]+(,[^\\s#,]+)*$"', schema: "^[^\\s#,]+(,[^\\s#,]+)*$", parentSchema: schema38, data: data7 };
+              const err23 = { instancePath: instancePath + "/options", schemaPath: "#/$defs/mount_options/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema38, data: data7 };
               if (vErrors === null) {
                 vErrors = [err23];
               } else {
@@ -338,28 +341,28 @@ var require_validate = __commonJS({
               }
               errors++;
             }
+            if (!pattern11.test(data7)) {
+              const err24 = { instancePath: instancePath + "/options", schemaPath: "#/$defs/mount_options/pattern", keyword: "pattern", params: { pattern: "^[^\\s#,]+(,[^\\s#,]+)*$" }, message: 'must match pattern "^[^\\s#,]+(,[^\\s#,]+)*$"', schema: "^[^\\s#,]+(,[^\\s#,]+)*$", parentSchema: schema38, data: data7 };
+              if (vErrors === null) {
+                vErrors = [err24];
+              } else {
+                vErrors.push(err24);
+              }
+              errors++;
+            }
           } else {
-            const err24 = { instancePath: instancePath + "/options", schemaPath: "#/$defs/mount_options/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema38.type, parentSchema: schema38, data: data7 };
+            const err25 = { instancePath: instancePath + "/options", schemaPath: "#/$defs/mount_options/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema38.type, parentSchema: schema38, data: data7 };
             if (vErrors === null) {
-              vErrors = [err24];
+              vErrors = [err25];
             } else {
-              vErrors.push(err24);
+              vErrors.push(err25);
             }
             errors++;
           }
         }
         let data8 = data.state;
         if (typeof data8 !== "string") {
-          const err25 = { instancePath: instancePath + "/state", schemaPath: "#/properties/state/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.state.type, parentSchema: schema32.properties.state, data: data8 };
-          if (vErrors === null) {
-            vErrors = [err25];
-          } else {
-            vErrors.push(err25);
-          }
-          errors++;
-        }
-        if (!(data8 === "mounted" || data8 === "present" || data8 === "unmounted" || data8 === "absent")) {
-          const err26 = { instancePath: instancePath + "/state", schemaPath: "#/properties/state/enum", keyword: "enum", params: { allowedValues: schema32.properties.state.enum }, message: "must be equal to one of the allowed values", schema: schema32.properties.state.enum, parentSchema: schema32.properties.state, data: data8 };
+          const err26 = { instancePath: instancePath + "/state", schemaPath: "#/properties/state/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.state.type, parentSchema: schema32.properties.state, data: data8 };
           if (vErrors === null) {
             vErrors = [err26];
           } else {
@@ -367,19 +370,19 @@ var require_validate = __commonJS({
           }
           errors++;
         }
+        if (!(data8 === "mounted" || data8 === "present" || data8 === "unmounted" || data8 === "absent")) {
+          const err27 = { instancePath: instancePath + "/state", schemaPath: "#/properties/state/enum", keyword: "enum", params: { allowedValues: schema32.properties.state.enum }, message: "must be equal to one of the allowed values", schema: schema32.properties.state.enum, parentSchema: schema32.properties.state, data: data8 };
+          if (vErrors === null) {
+            vErrors = [err27];
+          } else {
+            vErrors.push(err27);
+          }
+          errors++;
+        }
         if (data.cache !== void 0) {
           let data9 = data.cache;
           if (typeof data9 !== "string") {
-            const err27 = { instancePath: instancePath + "/cache", schemaPath: "#/properties/cache/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.cache.type, parentSchema: schema32.properties.cache, data: data9 };
-            if (vErrors === null) {
-              vErrors = [err27];
-            } else {
-              vErrors.push(err27);
-            }
-            errors++;
-          }
-          if (!(data9 === "auto" || data9 === "always" || data9 === "never")) {
-            const err28 = { instancePath: instancePath + "/cache", schemaPath: "#/properties/cache/enum", keyword: "enum", params: { allowedValues: schema32.properties.cache.enum }, message: "must be equal to one of the allowed values", schema: schema32.properties.cache.enum, parentSchema: schema32.properties.cache, data: data9 };
+            const err28 = { instancePath: instancePath + "/cache", schemaPath: "#/properties/cache/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema32.properties.cache.type, parentSchema: schema32.properties.cache, data: data9 };
             if (vErrors === null) {
               vErrors = [err28];
             } else {
@@ -387,19 +390,19 @@ var require_validate = __commonJS({
             }
             errors++;
           }
+          if (!(data9 === "auto" || data9 === "always" || data9 === "never")) {
+            const err29 = { instancePath: instancePath + "/cache", schemaPath: "#/properties/cache/enum", keyword: "enum", params: { allowedValues: schema32.properties.cache.enum }, message: "must be equal to one of the allowed values", schema: schema32.properties.cache.enum, parentSchema: schema32.properties.cache, data: data9 };
+            if (vErrors === null) {
+              vErrors = [err29];
+            } else {
+              vErrors.push(err29);
+            }
+            errors++;
+          }
         }
         let data10 = data.queue_size;
         if (!(typeof data10 == "number" && (!(data10 % 1) && !isNaN(data10)) && isFinite(data10))) {
-          const err29 = { instancePath: instancePath + "/queue_size", schemaPath: "#/properties/queue_size/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema32.properties.queue_size.type, parentSchema: schema32.properties.queue_size, data: data10 };
-          if (vErrors === null) {
-            vErrors = [err29];
-          } else {
-            vErrors.push(err29);
-          }
-          errors++;
-        }
-        if (!(data10 === 16 || data10 === 32 || data10 === 64 || data10 === 128 || data10 === 256 || data10 === 512 || data10 === 1024)) {
-          const err30 = { instancePath: instancePath + "/queue_size", schemaPath: "#/properties/queue_size/enum", keyword: "enum", params: { allowedValues: schema32.properties.queue_size.enum }, message: "must be equal to one of the allowed values", schema: schema32.properties.queue_size.enum, parentSchema: schema32.properties.queue_size, data: data10 };
+          const err30 = { instancePath: instancePath + "/queue_size", schemaPath: "#/properties/queue_size/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema32.properties.queue_size.type, parentSchema: schema32.properties.queue_size, data: data10 };
           if (vErrors === null) {
             vErrors = [err30];
           } else {
@@ -407,33 +410,42 @@ var require_validate = __commonJS({
           }
           errors++;
         }
+        if (!(data10 === 16 || data10 === 32 || data10 === 64 || data10 === 128 || data10 === 256 || data10 === 512 || data10 === 1024)) {
+          const err31 = { instancePath: instancePath + "/queue_size", schemaPath: "#/properties/queue_size/enum", keyword: "enum", params: { allowedValues: schema32.properties.queue_size.enum }, message: "must be equal to one of the allowed values", schema: schema32.properties.queue_size.enum, parentSchema: schema32.properties.queue_size, data: data10 };
+          if (vErrors === null) {
+            vErrors = [err31];
+          } else {
+            vErrors.push(err31);
+          }
+          errors++;
+        }
         if (data.thread_pool_size !== void 0) {
           let data11 = data.thread_pool_size;
           if (!(typeof data11 == "number" && (!(data11 % 1) && !isNaN(data11)) && isFinite(data11))) {
-            const err31 = { instancePath: instancePath + "/thread_pool_size", schemaPath: "#/properties/thread_pool_size/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema32.properties.thread_pool_size.type, parentSchema: schema32.properties.thread_pool_size, data: data11 };
+            const err32 = { instancePath: instancePath + "/thread_pool_size", schemaPath: "#/properties/thread_pool_size/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema32.properties.thread_pool_size.type, parentSchema: schema32.properties.thread_pool_size, data: data11 };
             if (vErrors === null) {
-              vErrors = [err31];
+              vErrors = [err32];
             } else {
-              vErrors.push(err31);
+              vErrors.push(err32);
             }
             errors++;
           }
           if (typeof data11 == "number" && isFinite(data11)) {
             if (data11 > 1024 || isNaN(data11)) {
-              const err32 = { instancePath: instancePath + "/thread_pool_size", schemaPath: "#/properties/thread_pool_size/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1024 }, message: "must be <= 1024", schema: 1024, parentSchema: schema32.properties.thread_pool_size, data: data11 };
-              if (vErrors === null) {
-                vErrors = [err32];
-              } else {
-                vErrors.push(err32);
-              }
-              errors++;
-            }
-            if (data11 < 0 || isNaN(data11)) {
-              const err33 = { instancePath: instancePath + "/thread_pool_size", schemaPath: "#/properties/thread_pool_size/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema32.properties.thread_pool_size, data: data11 };
+              const err33 = { instancePath: instancePath + "/thread_pool_size", schemaPath: "#/properties/thread_pool_size/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1024 }, message: "must be <= 1024", schema: 1024, parentSchema: schema32.properties.thread_pool_size, data: data11 };
               if (vErrors === null) {
                 vErrors = [err33];
               } else {
                 vErrors.push(err33);
+              }
+              errors++;
+            }
+            if (data11 < 0 || isNaN(data11)) {
+              const err34 = { instancePath: instancePath + "/thread_pool_size", schemaPath: "#/properties/thread_pool_size/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0", schema: 0, parentSchema: schema32.properties.thread_pool_size, data: data11 };
+              if (vErrors === null) {
+                vErrors = [err34];
+              } else {
+                vErrors.push(err34);
               }
               errors++;
             }
@@ -442,11 +454,11 @@ var require_validate = __commonJS({
         if (data.xattr !== void 0) {
           let data12 = data.xattr;
           if (typeof data12 !== "boolean") {
-            const err34 = { instancePath: instancePath + "/xattr", schemaPath: "#/properties/xattr/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema32.properties.xattr.type, parentSchema: schema32.properties.xattr, data: data12 };
+            const err35 = { instancePath: instancePath + "/xattr", schemaPath: "#/properties/xattr/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema32.properties.xattr.type, parentSchema: schema32.properties.xattr, data: data12 };
             if (vErrors === null) {
-              vErrors = [err34];
+              vErrors = [err35];
             } else {
-              vErrors.push(err34);
+              vErrors.push(err35);
             }
             errors++;
           }
@@ -455,16 +467,7 @@ var require_validate = __commonJS({
           let data13 = data.binary_path;
           if (typeof data13 === "string") {
             if (func2(data13) > 4095) {
-              const err35 = { instancePath: instancePath + "/binary_path", schemaPath: "#/$defs/absolute_path/maxLength", keyword: "maxLength", params: { limit: 4095 }, message: "must NOT have more than 4095 characters", schema: 4095, parentSchema: schema33, data: data13 };
-              if (vErrors === null) {
-                vErrors = [err35];
-              } else {
-                vErrors.push(err35);
-              }
-              errors++;
-            }
-            if (func2(data13) < 1) {
-              const err36 = { instancePath: instancePath + "/binary_path", schemaPath: "#/$defs/absolute_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema33, data: data13 };
+              const err36 = { instancePath: instancePath + "/binary_path", schemaPath: "#/$defs/absolute_path/maxLength", keyword: "maxLength", params: { limit: 4095 }, message: "must NOT have more than 4095 characters", schema: 4095, parentSchema: schema33, data: data13 };
               if (vErrors === null) {
                 vErrors = [err36];
               } else {
@@ -472,8 +475,8 @@ var require_validate = __commonJS({
               }
               errors++;
             }
-            if (!pattern5.test(data13)) {
-              const err37 = { instancePath: instancePath + "/binary_path", schemaPath: "#/$defs/absolute_path/pattern", keyword: "pattern", params: { pattern: "^/[^\\u0000-\\u001f]*$" }, message: 'must match pattern "^/[^\\u0000-\\u001f]*$"', schema: "^/[^\\u0000-\\u001f]*$", parentSchema: schema33, data: data13 };
+            if (func2(data13) < 1) {
+              const err37 = { instancePath: instancePath + "/binary_path", schemaPath: "#/$defs/absolute_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema33, data: data13 };
               if (vErrors === null) {
                 vErrors = [err37];
               } else {
@@ -481,22 +484,31 @@ var require_validate = __commonJS({
               }
               errors++;
             }
+            if (!pattern6.test(data13)) {
+              const err38 = { instancePath: instancePath + "/binary_path", schemaPath: "#/$defs/absolute_path/pattern", keyword: "pattern", params: { pattern: "^/[^\\u0000-\\u001f]*$" }, message: 'must match pattern "^/[^\\u0000-\\u001f]*$"', schema: "^/[^\\u0000-\\u001f]*$", parentSchema: schema33, data: data13 };
+              if (vErrors === null) {
+                vErrors = [err38];
+              } else {
+                vErrors.push(err38);
+              }
+              errors++;
+            }
           } else {
-            const err38 = { instancePath: instancePath + "/binary_path", schemaPath: "#/$defs/absolute_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema33.type, parentSchema: schema33, data: data13 };
+            const err39 = { instancePath: instancePath + "/binary_path", schemaPath: "#/$defs/absolute_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema33.type, parentSchema: schema33, data: data13 };
             if (vErrors === null) {
-              vErrors = [err38];
+              vErrors = [err39];
             } else {
-              vErrors.push(err38);
+              vErrors.push(err39);
             }
             errors++;
           }
         }
       } else {
-        const err39 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data };
+        const err40 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema32.type, parentSchema: schema32, data };
         if (vErrors === null) {
-          vErrors = [err39];
+          vErrors = [err40];
         } else {
-          vErrors.push(err39);
+          vErrors.push(err40);
         }
         errors++;
       }
@@ -549,7 +561,7 @@ var require_validate = __commonJS({
           data.backup = false;
         }
         if (data.mounts === void 0) {
-          const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "mounts" }, message: "must have required property 'mounts'", schema: schema48.required, parentSchema: schema48, data };
+          const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "mounts" }, message: "must have required property 'mounts'", schema: schema49.required, parentSchema: schema49, data };
           if (vErrors === null) {
             vErrors = [err0];
           } else {
@@ -558,8 +570,8 @@ var require_validate = __commonJS({
           errors++;
         }
         for (const key0 in data) {
-          if (!func1.call(schema48.properties, key0)) {
-            const err1 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema48, data };
+          if (!func1.call(schema49.properties, key0)) {
+            const err1 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema49, data };
             if (vErrors === null) {
               vErrors = [err1];
             } else {
@@ -579,7 +591,7 @@ var require_validate = __commonJS({
               }
             }
           } else {
-            const err2 = { instancePath: instancePath + "/mounts", schemaPath: "#/properties/mounts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema48.properties.mounts.type, parentSchema: schema48.properties.mounts, data: data0 };
+            const err2 = { instancePath: instancePath + "/mounts", schemaPath: "#/properties/mounts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema49.properties.mounts.type, parentSchema: schema49.properties.mounts, data: data0 };
             if (vErrors === null) {
               vErrors = [err2];
             } else {
@@ -590,7 +602,7 @@ var require_validate = __commonJS({
         }
         let data2 = data.default_owner;
         if (typeof data2 === "string") {
-          if (!pattern7.test(data2)) {
+          if (!pattern8.test(data2)) {
             const err3 = { instancePath: instancePath + "/default_owner", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$" }, message: 'must match pattern "^[a-z_][a-z0-9_-]{0,30}\\$?$"', schema: "^[a-z_][a-z0-9_-]{0,30}\\$?$", parentSchema: schema35, data: data2 };
             if (vErrors === null) {
               vErrors = [err3];
@@ -610,7 +622,7 @@ var require_validate = __commonJS({
         }
         let data3 = data.default_group;
         if (typeof data3 === "string") {
-          if (!pattern7.test(data3)) {
+          if (!pattern8.test(data3)) {
             const err5 = { instancePath: instancePath + "/default_group", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$" }, message: 'must match pattern "^[a-z_][a-z0-9_-]{0,30}\\$?$"', schema: "^[a-z_][a-z0-9_-]{0,30}\\$?$", parentSchema: schema35, data: data3 };
             if (vErrors === null) {
               vErrors = [err5];
@@ -630,7 +642,7 @@ var require_validate = __commonJS({
         }
         let data4 = data.default_mode;
         if (typeof data4 === "string") {
-          if (!pattern9.test(data4)) {
+          if (!pattern10.test(data4)) {
             const err7 = { instancePath: instancePath + "/default_mode", schemaPath: "#/$defs/octal_mode/pattern", keyword: "pattern", params: { pattern: "^0?[0-7]{3,4}$" }, message: 'must match pattern "^0?[0-7]{3,4}$"', schema: "^0?[0-7]{3,4}$", parentSchema: schema37, data: data4 };
             if (vErrors === null) {
               vErrors = [err7];
@@ -659,7 +671,7 @@ var require_validate = __commonJS({
             }
             errors++;
           }
-          if (!pattern10.test(data5)) {
+          if (!pattern11.test(data5)) {
             const err10 = { instancePath: instancePath + "/default_options", schemaPath: "#/$defs/mount_options/pattern", keyword: "pattern", params: { pattern: "^[^\\s#,]+(,[^\\s#,]+)*$" }, message: 'must match pattern "^[^\\s#,]+(,[^\\s#,]+)*$"', schema: "^[^\\s#,]+(,[^\\s#,]+)*$", parentSchema: schema38, data: data5 };
             if (vErrors === null) {
               vErrors = [err10];
@@ -679,7 +691,7 @@ var require_validate = __commonJS({
         }
         let data6 = data.create_mount_dirs;
         if (typeof data6 !== "boolean") {
-          const err12 = { instancePath: instancePath + "/create_mount_dirs", schemaPath: "#/properties/create_mount_dirs/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema48.properties.create_mount_dirs.type, parentSchema: schema48.properties.create_mount_dirs, data: data6 };
+          const err12 = { instancePath: instancePath + "/create_mount_dirs", schemaPath: "#/properties/create_mount_dirs/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema49.properties.create_mount_dirs.type, parentSchema: schema49.properties.create_mount_dirs, data: data6 };
           if (vErrors === null) {
             vErrors = [err12];
           } else {
@@ -689,7 +701,7 @@ var require_validate = __commonJS({
         }
         let data7 = data.persist;
         if (typeof data7 !== "boolean") {
-          const err13 = { instancePath: instancePath + "/persist", schemaPath: "#/properties/persist/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema48.properties.persist.type, parentSchema: schema48.properties.persist, data: data7 };
+          const err13 = { instancePath: instancePath + "/persist", schemaPath: "#/properties/persist/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema49.properties.persist.type, parentSchema: schema49.properties.persist, data: data7 };
           if (vErrors === null) {
             vErrors = [err13];
           } else {
@@ -699,7 +711,7 @@ var require_validate = __commonJS({
         }
         let data8 = data.perform_mounts;
         if (typeof data8 !== "boolean") {
-          const err14 = { instancePath: instancePath + "/perform_mounts", schemaPath: "#/properties/perform_mounts/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema48.properties.perform_mounts.type, parentSchema: schema48.properties.perform_mounts, data: data8 };
+          const err14 = { instancePath: instancePath + "/perform_mounts", schemaPath: "#/properties/perform_mounts/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema49.properties.perform_mounts.type, parentSchema: schema49.properties.perform_mounts, data: data8 };
           if (vErrors === null) {
             vErrors = [err14];
           } else {
@@ -709,7 +721,7 @@ var require_validate = __commonJS({
         }
         let data9 = data.load_module;
         if (typeof data9 !== "boolean") {
-          const err15 = { instancePath: instancePath + "/load_module", schemaPath: "#/properties/load_module/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema48.properties.load_module.type, parentSchema: schema48.properties.load_module, data: data9 };
+          const err15 = { instancePath: instancePath + "/load_module", schemaPath: "#/properties/load_module/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema49.properties.load_module.type, parentSchema: schema49.properties.load_module, data: data9 };
           if (vErrors === null) {
             vErrors = [err15];
           } else {
@@ -719,7 +731,7 @@ var require_validate = __commonJS({
         }
         let data10 = data.prune;
         if (typeof data10 !== "boolean") {
-          const err16 = { instancePath: instancePath + "/prune", schemaPath: "#/properties/prune/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema48.properties.prune.type, parentSchema: schema48.properties.prune, data: data10 };
+          const err16 = { instancePath: instancePath + "/prune", schemaPath: "#/properties/prune/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema49.properties.prune.type, parentSchema: schema49.properties.prune, data: data10 };
           if (vErrors === null) {
             vErrors = [err16];
           } else {
@@ -747,7 +759,7 @@ var require_validate = __commonJS({
             }
             errors++;
           }
-          if (!pattern5.test(data11)) {
+          if (!pattern6.test(data11)) {
             const err19 = { instancePath: instancePath + "/fstab", schemaPath: "#/$defs/absolute_path/pattern", keyword: "pattern", params: { pattern: "^/[^\\u0000-\\u001f]*$" }, message: 'must match pattern "^/[^\\u0000-\\u001f]*$"', schema: "^/[^\\u0000-\\u001f]*$", parentSchema: schema33, data: data11 };
             if (vErrors === null) {
               vErrors = [err19];
@@ -767,7 +779,7 @@ var require_validate = __commonJS({
         }
         let data12 = data.backup;
         if (typeof data12 !== "boolean") {
-          const err21 = { instancePath: instancePath + "/backup", schemaPath: "#/properties/backup/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema48.properties.backup.type, parentSchema: schema48.properties.backup, data: data12 };
+          const err21 = { instancePath: instancePath + "/backup", schemaPath: "#/properties/backup/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema49.properties.backup.type, parentSchema: schema49.properties.backup, data: data12 };
           if (vErrors === null) {
             vErrors = [err21];
           } else {
@@ -776,7 +788,7 @@ var require_validate = __commonJS({
           errors++;
         }
       } else {
-        const err22 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema48.type, parentSchema: schema48, data };
+        const err22 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema49.type, parentSchema: schema49, data };
         if (vErrors === null) {
           vErrors = [err22];
         } else {
@@ -1460,6 +1472,13 @@ var Messages = {
   VFS025: "host_path is required here: this configuration produces host-side artifacts (domain XML)",
   VFS026: 'options contain "{option}" but readonly is {readonly}: set readonly instead of ro/rw',
   VFS027: 'host_path "{path}" is not normalised: {why}',
+  VFS028: "{what} name {name} is not valid: expected {expected}",
+  VFS029: "{what} name {name} is not valid: expected at most {max} characters, got {length}",
+  VFS030: 'VM full name "{name}" (<cluster>-<vm>: the libvirt domain, disk image and inventory host name) has {length} characters: at most {max}',
+  VFS031: 'VM full name "{name}" (<cluster>-<vm>) is also the full name of {other}: libvirt domains, disk images and inventory hosts would collide',
+  VFS032: 'cluster name {name} becomes the inventory group "{group}", as does the cluster at {other}: rename one of them',
+  VFS033: 'cluster name {name} becomes the inventory group "{group}", which Ansible reserves for itself',
+  VFS034: "duplicate domain name {name}: already used by {other}",
   VFS040: "schema: {detail}",
   VFS050: "stale generated file: {detail}",
   VFS060: "usage: {detail}",
