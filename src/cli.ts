@@ -139,7 +139,20 @@ function usage(detail: string): number {
   return 2;
 }
 
+/** `vfsgen render x | head`: a reader that stops early is not an error, and never a stack trace. */
+let pipeGuarded = false;
+function quietOnClosedPipe(): void {
+  if (pipeGuarded) return;
+  pipeGuarded = true;
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    process.stderr.write(`vfsgen: cannot write output: ${e.message}\n`);
+    process.exit(1);
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe();
   try {
     await program().parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;

@@ -9,7 +9,7 @@ export const Messages = {
   VFS004: "not UTF-8 text: byte 0x{byte} at byte offset {offset} is not valid UTF-8 (save the file as UTF-8)",
   VFS005: "character {char} is not allowed{where}: YAML (PyYAML, so Ansible) and XML refuse control characters other than tab, LF and CR, U+FFFE, U+FFFF and lone surrogates",
   VFS006: "nested deeper than {limit} levels: a configuration needs a handful; deeper nesting is refused before it can exhaust the stack",
-  VFS007: "file is larger than {limit} bytes, the most vfsgen reads from one configuration",
+  VFS007: "file is larger than {limit}, the most vfsgen reads from one configuration (a device or a FIFO is read up to that size too)",
   VFS010: "{detail}",
   VFS011: "{detail}",
   VFS012: "{detail}",

@@ -5,7 +5,7 @@ export type ReadResult =
   | { text: string }
   | { problem: "read"; detail: string }
   | { problem: "size" }
-  | { problem: "utf8"; byte: number; offset: number; line: number; col: number };
+  | { problem: "utf8"; byte: number; offset: number; line: number; col: number; lossyText: string; lossyOffset: number };
 
 const FILE_TYPES: [keyof fs.Stats, string][] = [
   ["isCharacterDevice", "a character device"],
@@ -102,7 +102,8 @@ export function readConfigFile(file: string): ReadResult {
   if (bad >= 0) {
     const before = bytes.subarray(0, bad).toString("utf8");
     const lineStart = before.lastIndexOf("\n") + 1;
-    return { problem: "utf8", byte: bytes[bad], offset: bad, line: before.split("\n").length, col: before.length - lineStart + 1 };
+    const lossyText = bytes.toString("utf8");
+    return { problem: "utf8", byte: bytes[bad], offset: bad, line: before.split("\n").length, col: before.length - lineStart + 1, lossyText, lossyOffset: before.length };
   }
   return { text: bytes.toString("utf8") };
 }

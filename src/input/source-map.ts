@@ -93,8 +93,19 @@ function linePos(text: string, offset: number): { line: number; col: number } {
   return { line, col: offset - (before.lastIndexOf("\n") + 1) + 1 };
 }
 
-/** The innermost value whose source contains an offset ("" when none can be told). */
-function pointerAt(text: string, offset: number): string {
+/** A pointer with the characters PyYAML refuses written as \\uXXXX escapes. */
+function printablePointer(pointer: string): string {
+  let out = pointer;
+  for (let bad = firstNonPrintable(out); bad; bad = firstNonPrintable(out)) {
+    const c = String.fromCodePoint(out.codePointAt(bad.offset)!);
+    out = out.slice(0, bad.offset) + [...c].map((u) => `\\u${u.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`).join("") + out.slice(bad.offset + c.length);
+  }
+  return out;
+}
+
+/** The innermost value whose source contains an offset ("" when none can be told, or the text is too deep to parse safely). */
+export function pointerAt(text: string, offset: number): string {
+  if (tooDeep(text)) return "";
   try {
     let best = { pointer: "", start: -1 };
     for (const [pointer, pos] of indexPositions(parseWithPositions(text).doc)) {
@@ -118,7 +129,8 @@ function dataDiagnostics(doc: SourceDocument, problems: DataProblem[]): Diagnost
       : p.kind === "expansion" ? diagnostic("VFS001", p.pointer, { detail: `aliases expand the document to more than ${MAX_EXPANDED_VALUES} values (an alias bomb?); reuse anchors without nesting them so deeply` })
       : p.kind === "depth" ? diagnostic("VFS006", p.pointer, { limit: MAX_NESTING_DEPTH })
       : diagnostic("VFS005", p.pointer, { char: p.char, where: p.inKey ? " in a key (written as an escape)" : " in a value (written as an escape)" });
-    return located(doc.file, d, doc.locate(p.pointer, p.kind === "character" && p.inKey));
+    // the pointer itself may hold the character: the message must stay printable
+    return { ...located(doc.file, d, doc.locate(p.pointer, p.kind === "character" && p.inKey)), pointer: printablePointer(p.pointer) };
   });
 }
 
@@ -131,7 +143,7 @@ function dataDiagnostics(doc: SourceDocument, problems: DataProblem[]): Diagnost
 export function parseSource(file: string, text: string): { doc?: SourceDocument; diagnostics: Diagnostic[] } {
   const bad = firstNonPrintable(text);
   if (bad) {
-    const pointer = tooDeep(text) ? "" : pointerAt(text, bad.offset);
+    const pointer = printablePointer(pointerAt(text, bad.offset));
     return { diagnostics: [located(file, diagnostic("VFS005", pointer, { char: bad.char, where: "" }), linePos(text, bad.offset))] };
   }
   const deep = tooDeep(text);

@@ -3,7 +3,7 @@ import { diagnostic, pointerJoin, type Diagnostic, type MessageCode } from "../e
 import { formatAjvErrors } from "../errors/ajv-format";
 import { configValidators, type ConfigValidators } from "../schema/config-validators";
 import type { Ir } from "../ir/types";
-import { parseSource, type SourceDocument } from "./source-map";
+import { parseSource, pointerAt, type SourceDocument } from "./source-map";
 import { checkShares, type ShareInput } from "./check-shares";
 import { readConfigFile } from "./read-config";
 import { MAX_CONFIG_BYTES } from "./limits";
@@ -190,9 +190,11 @@ export function validateFile(file: string, ir: Ir): ValidatedConfig {
   const read = readConfigFile(file);
   if ("text" in read) return validateText(file, read.text, ir);
   const d =
-    read.problem === "size" ? diagnostic("VFS007", "", { limit: MAX_CONFIG_BYTES })
+    read.problem === "size" ? diagnostic("VFS007", "", { limit: `${MAX_CONFIG_BYTES} bytes (${MAX_CONFIG_BYTES / 1024 / 1024} MiB)` })
     : read.problem === "utf8" ? diagnostic("VFS004", "", { byte: read.byte.toString(16).toUpperCase().padStart(2, "0"), offset: read.offset })
     : diagnostic("VFS002", "", { detail: read.detail });
-  const pos = read.problem === "utf8" ? { line: read.line, col: read.col } : { line: 1, col: 1 };
-  return { file, kind: "unknown", vms: [], diagnostics: [{ ...d, file, ...pos }] };
+  if (read.problem !== "utf8") return { file, kind: "unknown", vms: [], diagnostics: [{ ...d, file, line: 1, col: 1 }] };
+  // where the bad byte sits in the document, read with the byte replaced
+  const pointer = pointerAt(read.lossyText, read.lossyOffset);
+  return { file, kind: "unknown", vms: [], diagnostics: [{ ...d, pointer, file, line: read.line, col: read.col }] };
 }

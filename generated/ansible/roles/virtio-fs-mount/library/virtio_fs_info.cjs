@@ -146,8 +146,29 @@ var require_validate = __commonJS({
 var fs = __toESM(require("fs"));
 
 // src/errors/ajv-format.ts
+function numericRange(s) {
+  if (!s || s.type !== "integer" && s.type !== "number") return void 0;
+  const what = s.type === "integer" ? "an integer" : "a number";
+  const low = s.minimum !== void 0 ? { n: s.minimum, open: false } : s.exclusiveMinimum !== void 0 ? { n: s.exclusiveMinimum, open: true } : void 0;
+  const high = s.maximum !== void 0 ? { n: s.maximum, open: false } : s.exclusiveMaximum !== void 0 ? { n: s.exclusiveMaximum, open: true } : void 0;
+  if (low && high && !low.open && !high.open) return `${what} from ${low.n} to ${high.n}`;
+  const parts = [
+    low ? low.open ? `greater than ${low.n}` : `of at least ${low.n}` : void 0,
+    high ? high.open ? `less than ${high.n}` : `at most ${high.n}` : void 0
+  ].filter(Boolean);
+  return parts.length ? `${what} ${parts.join(" and ")}` : void 0;
+}
+function showValue(v) {
+  if (typeof v === "number") return Number.isNaN(v) ? ".nan" : v === Infinity ? ".inf" : v === -Infinity ? "-.inf" : String(v);
+  if (typeof v === "string") return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  return typeName(v);
+}
 function describe(e) {
   const p = e.params;
+  const parent = e.parentSchema;
+  const range = numericRange(parent);
+  if (parent?.enum && e.keyword === "type") return `expected one of ${parent.enum.map((v) => JSON.stringify(v)).join(", ")}, got ${showValue(e.data)}`;
+  if (range && ["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].includes(e.keyword)) return `expected ${range}, got ${showValue(e.data)}`;
   switch (e.keyword) {
     case "required":
       return `missing required property "${p.missingProperty}"`;
@@ -156,7 +177,7 @@ function describe(e) {
     case "type":
       return `expected ${p.type}, got ${typeName(e.data)}`;
     case "enum":
-      return `expected one of ${p.allowedValues.map((v) => JSON.stringify(v)).join(", ")}, got ${JSON.stringify(e.data)}`;
+      return `expected one of ${p.allowedValues.map((v) => JSON.stringify(v)).join(", ")}, got ${showValue(e.data)}`;
     case "const":
       return `expected ${JSON.stringify(p.allowedValue)}`;
     case "pattern":
@@ -169,7 +190,7 @@ function describe(e) {
     case "maximum":
     case "exclusiveMinimum":
     case "exclusiveMaximum":
-      return `expected a number ${p.comparison} ${p.limit}, got ${JSON.stringify(e.data)}`;
+      return `expected a number ${p.comparison} ${p.limit}, got ${showValue(e.data)}`;
     case "oneOf":
       return "expected exactly one of the alternatives (see the documentation of this object)";
     default:
@@ -183,13 +204,15 @@ function expected(e) {
 function typeName(v) {
   if (v === null) return "null";
   if (Array.isArray(v)) return "array";
-  return typeof v === "number" && Number.isInteger(v) ? "integer" : typeof v;
+  if (v instanceof Date) return "timestamp";
+  if (typeof v === "number") return Number.isNaN(v) ? ".nan" : !Number.isFinite(v) ? v > 0 ? ".inf" : "-.inf" : Number.isInteger(v) ? "integer" : "number";
+  return typeof v;
 }
 function formatAjvErrors(errors) {
   if (!errors) return [];
   const hidden = /* @__PURE__ */ new Map();
   for (const e of errors) {
-    const moot = e.keyword === "type" ? ["enum", "pattern", "minLength", "maxLength", "minimum", "maximum"] : e.keyword === "minLength" || e.keyword === "maxLength" ? ["pattern"] : [];
+    const moot = e.keyword === "type" ? ["enum", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"] : e.keyword === "minLength" || e.keyword === "maxLength" ? ["pattern"] : [];
     if (!hidden.has(e.instancePath)) hidden.set(e.instancePath, /* @__PURE__ */ new Set());
     moot.forEach((k) => hidden.get(e.instancePath).add(k));
   }
