@@ -210,6 +210,24 @@ if (a[0] === "dumpxml") {
 `,
 };
 
+/**
+ * getent passwd|group [--] KEY... answering from the fake root's etc/passwd and etc/group, by name or
+ * numeric id; exit 2 when a key is not found. A query, so it is not logged in calls.log.
+ */
+const FAKE_GETENT = `
+const fs = require("fs"), path = require("path");
+const args = process.argv.slice(2).filter((a) => a !== "--");
+const [db, ...keys] = args;
+if (db !== "passwd" && db !== "group") { process.stderr.write("Unknown database: " + db + "\\n"); process.exit(1); }
+const rows = fs.readFileSync(path.join(process.env.VIRTIO_FS_ROOT, "etc", db), "utf8").split("\\n").filter((l) => l && !l.startsWith("#"));
+let rc = 0;
+for (const k of keys) {
+  const row = rows.find((l) => l.split(":")[0] === k) || (/^\\d+$/.test(k) ? rows.find((l) => l.split(":")[2] === k) : undefined);
+  if (row) process.stdout.write(row + "\\n"); else rc = 2;
+}
+process.exit(rc);
+`;
+
 export const BASE_MOUNTINFO = [
   "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw,errors=remount-ro",
   "23 22 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw",
@@ -289,6 +307,7 @@ export function makeWorld(opts: WorldOptions = {}): World {
   for (const [name, body] of Object.entries(FAKES)) {
     fs.writeFileSync(path.join(bin, name), `#!${process.execPath}\n${FAKE_COMMON}\n${body}\n`, { mode: 0o755 });
   }
+  fs.writeFileSync(path.join(bin, "getent"), `#!${process.execPath}\n${FAKE_GETENT}\n`, { mode: 0o755 });
   fs.writeFileSync(path.join(bin, "fake.json"), "{}");
 
   const world: World = {

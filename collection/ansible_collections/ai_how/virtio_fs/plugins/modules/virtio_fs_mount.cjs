@@ -1168,7 +1168,7 @@ var os = __toESM(require("os"));
 var path5 = __toESM(require("path"));
 
 // src/runtime/accounts.ts
-var fs2 = __toESM(require("fs"));
+var fs3 = __toESM(require("fs"));
 
 // src/runtime/env-hooks.ts
 var path = __toESM(require("path"));
@@ -1182,101 +1182,10 @@ function binDir() {
   return dir ? dir : void 0;
 }
 
-// src/runtime/accounts.ts
-function readTable(file) {
-  let text;
-  try {
-    text = fs2.readFileSync(systemPath(file), "utf8");
-  } catch {
-    return [];
-  }
-  return text.split("\n").filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.split(":"));
-}
-function lookupUid(name) {
-  const row = readTable("/etc/passwd").find((r) => r[0] === name && r.length >= 4);
-  return row ? Number(row[2]) : void 0;
-}
-function lookupGid(name) {
-  const row = readTable("/etc/group").find((r) => r[0] === name && r.length >= 3);
-  return row ? Number(row[2]) : void 0;
-}
-function userName(uid) {
-  const row = readTable("/etc/passwd").find((r) => Number(r[2]) === uid && r.length >= 4);
-  return row ? row[0] : String(uid);
-}
-function groupName(gid) {
-  const row = readTable("/etc/group").find((r) => Number(r[2]) === gid && r.length >= 3);
-  return row ? row[0] : String(gid);
-}
-
-// src/runtime/atomic-write.ts
-var fs3 = __toESM(require("fs"));
-var path2 = __toESM(require("path"));
-function writeFileAtomic(file, content, defaultMode = 420) {
-  let target = file;
-  try {
-    target = fs3.realpathSync(file);
-  } catch {
-    target = file;
-  }
-  let mode = defaultMode;
-  let owner;
-  try {
-    const st = fs3.statSync(target);
-    mode = st.mode & 4095;
-    owner = { uid: st.uid, gid: st.gid };
-  } catch {
-    owner = void 0;
-  }
-  const dir = path2.dirname(target);
-  const tmp = path2.join(dir, `.${path2.basename(target)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs3.openSync(tmp, "wx", 384);
-  try {
-    fs3.writeSync(fd, content);
-    if (owner && (owner.uid !== process.getuid?.() || owner.gid !== process.getgid?.())) {
-      try {
-        fs3.fchownSync(fd, owner.uid, owner.gid);
-      } catch {
-      }
-    }
-    fs3.fchmodSync(fd, mode);
-    fs3.fsyncSync(fd);
-  } catch (e2) {
-    fs3.closeSync(fd);
-    fs3.rmSync(tmp, { force: true });
-    throw e2;
-  }
-  fs3.closeSync(fd);
-  try {
-    fs3.renameSync(tmp, target);
-  } catch (e2) {
-    fs3.rmSync(tmp, { force: true });
-    throw e2;
-  }
-  try {
-    const dfd = fs3.openSync(dir, "r");
-    try {
-      fs3.fsyncSync(dfd);
-    } finally {
-      fs3.closeSync(dfd);
-    }
-  } catch {
-  }
-}
-function backupFile(file, now = /* @__PURE__ */ new Date()) {
-  const p = (n) => String(n).padStart(2, "0");
-  const stamp = `${now.getFullYear()}-${p(now.getMonth() + 1)}-${p(now.getDate())}@${p(now.getHours())}:${p(now.getMinutes())}:${p(now.getSeconds())}~`;
-  const dest = `${file}.${process.pid}.${stamp}`;
-  fs3.copyFileSync(file, dest, fs3.constants.COPYFILE_EXCL);
-  const st = fs3.statSync(file);
-  fs3.chmodSync(dest, st.mode & 4095);
-  return dest;
-}
-
 // src/runtime/exec.ts
 var import_child_process = require("child_process");
-var fs4 = __toESM(require("fs"));
-var path3 = __toESM(require("path"));
+var fs2 = __toESM(require("fs"));
+var path2 = __toESM(require("path"));
 var EXTRA_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 function searchPath() {
   const parts = (process.env.PATH ?? "").split(":").filter((p) => p !== "");
@@ -1285,12 +1194,12 @@ function searchPath() {
 }
 function programPath(name) {
   const dir = binDir();
-  return dir ? path3.join(dir, name) : name;
+  return dir ? path2.join(dir, name) : name;
 }
 function run(program, args, opts = {}) {
   const file = programPath(program);
   const argv = [program, ...args];
-  if (binDir() && !fs4.existsSync(file)) {
+  if (binDir() && !fs2.existsSync(file)) {
     return { argv, rc: 127, stdout: "", stderr: `${program}: not found in VIRTIO_FS_BIN_DIR`, spawnError: "ENOENT" };
   }
   const r = (0, import_child_process.spawnSync)(file, args, {
@@ -1310,6 +1219,116 @@ function describeFailure(r) {
   if (r.spawnError) return `${r.argv[0]} could not be run (${r.spawnError})`;
   const out = (r.stderr.trim() || r.stdout.trim()).split("\n").filter((l) => l.trim() !== "").join(" / ");
   return `\`${r.argv.join(" ")}\` exited ${r.rc}${out ? `: ${out}` : ""}`;
+}
+
+// src/runtime/accounts.ts
+var FILES = { passwd: "/etc/passwd", group: "/etc/group" };
+var cache = /* @__PURE__ */ new Map();
+function parseRow(line) {
+  const f = line.split(":");
+  if (f.length < 3 || f[0] === "" || !/^\d+$/.test(f[2])) return void 0;
+  return { name: f[0], id: Number(f[2]) };
+}
+function fromFile(db, key) {
+  let text;
+  try {
+    text = fs3.readFileSync(systemPath(FILES[db]), "utf8");
+  } catch {
+    return void 0;
+  }
+  const rows = text.split("\n").filter((l) => l !== "" && !l.startsWith("#")).map(parseRow);
+  const numeric = /^\d+$/.test(key);
+  return rows.find((r) => r && r.name === key) ?? (numeric ? rows.find((r) => r && r.id === Number(key)) : void 0);
+}
+function lookup(db, key) {
+  const id = `${db}\0${key}`;
+  if (cache.has(id)) return cache.get(id);
+  let found;
+  const r = run("getent", [db, "--", key], { timeoutMs: 3e4 });
+  if (r.rc === 0 && !r.spawnError) found = parseRow(r.stdout.split("\n")[0] ?? "");
+  else if (r.rc === 2 && !r.spawnError) found = void 0;
+  else found = fromFile(db, key);
+  cache.set(id, found);
+  return found;
+}
+function asId(value) {
+  return /^\d+$/.test(value) ? Number(value) : void 0;
+}
+function lookupUid(name) {
+  return asId(name) ?? lookup("passwd", name)?.id;
+}
+function lookupGid(name) {
+  return asId(name) ?? lookup("group", name)?.id;
+}
+function userName(uid) {
+  return lookup("passwd", String(uid))?.name ?? String(uid);
+}
+function groupName(gid) {
+  return lookup("group", String(gid))?.name ?? String(gid);
+}
+
+// src/runtime/atomic-write.ts
+var fs4 = __toESM(require("fs"));
+var path3 = __toESM(require("path"));
+function writeFileAtomic(file, content, defaultMode = 420) {
+  let target = file;
+  try {
+    target = fs4.realpathSync(file);
+  } catch {
+    target = file;
+  }
+  let mode = defaultMode;
+  let owner;
+  try {
+    const st = fs4.statSync(target);
+    mode = st.mode & 4095;
+    owner = { uid: st.uid, gid: st.gid };
+  } catch {
+    owner = void 0;
+  }
+  const dir = path3.dirname(target);
+  const tmp = path3.join(dir, `.${path3.basename(target)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = fs4.openSync(tmp, "wx", 384);
+  try {
+    fs4.writeSync(fd, content);
+    if (owner && (owner.uid !== process.getuid?.() || owner.gid !== process.getgid?.())) {
+      try {
+        fs4.fchownSync(fd, owner.uid, owner.gid);
+      } catch {
+      }
+    }
+    fs4.fchmodSync(fd, mode);
+    fs4.fsyncSync(fd);
+  } catch (e2) {
+    fs4.closeSync(fd);
+    fs4.rmSync(tmp, { force: true });
+    throw e2;
+  }
+  fs4.closeSync(fd);
+  try {
+    fs4.renameSync(tmp, target);
+  } catch (e2) {
+    fs4.rmSync(tmp, { force: true });
+    throw e2;
+  }
+  try {
+    const dfd = fs4.openSync(dir, "r");
+    try {
+      fs4.fsyncSync(dfd);
+    } finally {
+      fs4.closeSync(dfd);
+    }
+  } catch {
+  }
+}
+function backupFile(file, now = /* @__PURE__ */ new Date()) {
+  const p = (n) => String(n).padStart(2, "0");
+  const stamp = `${now.getFullYear()}-${p(now.getMonth() + 1)}-${p(now.getDate())}@${p(now.getHours())}:${p(now.getMinutes())}:${p(now.getSeconds())}~`;
+  const dest = `${file}.${process.pid}.${stamp}`;
+  fs4.copyFileSync(file, dest, fs4.constants.COPYFILE_EXCL);
+  const st = fs4.statSync(file);
+  fs4.chmodSync(dest, st.mode & 4095);
+  return dest;
 }
 
 // src/runtime/fstab.ts
