@@ -88,6 +88,8 @@ export interface FakeConfig {
   domstate?: string;
   libvirtVersion?: string;
   defineFail?: string;
+  /** How the fake mount(8) applies atime options: "mount2" (util-linux < 2.39, default) or "setattr". */
+  mountApi?: "mount2" | "setattr";
 }
 
 const FAKE_COMMON = `
@@ -102,12 +104,38 @@ const esc = (s) => s.replace(/[ \\t\\n\\\\]/g, (c) => "\\\\" + c.charCodeAt(0).t
 const unesc = (s) => s.replace(/\\\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
 const readMi = () => fs.readFileSync(MI, "utf8").split("\\n").filter((l) => l.trim() !== "");
 const writeMi = (lines) => fs.writeFileSync(MI, lines.map((l) => l + "\\n").join(""));
+// Per-mount flags as root's mount(8) and the kernel make them (util-linux optmap.c, context_mount.c,
+// fs/namespace.c): a later option wins per flag; user/users imply noexec,nosuid,nodev and owner/group
+// nosuid,nodev, right after the first option of their kind; atime: mount(2) bits (strictatime beats
+// noatime beats relatime) or, with cfg.mountApi "setattr" (util-linux >= 2.39), the last one set.
 const vfs = (opts) => {
-  const o = opts.split(",");
-  const out = [o.includes("ro") ? "ro" : "rw"];
-  for (const f of ["nosuid", "nodev", "noexec", "nodiratime"]) if (o.includes(f)) out.push(f);
-  out.push(o.includes("noatime") ? "noatime" : o.includes("strictatime") ? "" : "relatime");
-  return out.filter((x) => x).join(",");
+  const o = opts.split(",").filter((x) => x);
+  const name = (x) => x.split("=")[0];
+  for (const [k, off, implied] of [["owner", "noowner", "nosuid,nodev"], ["group", "nogroup", "nosuid,nodev"], ["user", "nouser", "noexec,nosuid,nodev"], ["users", "nousers", "noexec,nosuid,nodev"]]) {
+    const at = o.map((x, i) => [name(x), i]).filter(([n]) => n === k || n === off);
+    if (at.length === 0 || at[at.length - 1][0] !== k || (k === "user" && o[at[0][1]].includes("="))) continue;
+    o.splice(at[0][1] + 1, 0, ...implied.split(","));
+  }
+  const BITS = { ro: ["ro", 1], rw: ["ro", 0], nosuid: ["nosuid", 1], suid: ["nosuid", 0], nodev: ["nodev", 1], dev: ["nodev", 0],
+    noexec: ["noexec", 1], exec: ["noexec", 0], nodiratime: ["nodiratime", 1], diratime: ["nodiratime", 0], nosymfollow: ["nosymfollow", 1],
+    symfollow: ["nosymfollow", 0], noatime: ["noatime", 1], atime: ["noatime", 0], relatime: ["relatime", 1], norelatime: ["relatime", 0],
+    strictatime: ["strictatime", 1], nostrictatime: ["strictatime", 0] };
+  const bit = {};
+  let last = "relatime";
+  for (const x of o) {
+    const b = BITS[name(x)];
+    if (!b) continue;
+    bit[b[0]] = b[1];
+    if (b[1] && ["noatime", "relatime", "strictatime"].includes(b[0])) last = b[0];
+  }
+  const atime = cfg.mountApi === "setattr" ? last : bit.strictatime ? "strictatime" : bit.noatime ? "noatime" : "relatime";
+  const out = [bit.ro ? "ro" : "rw"];
+  for (const f of ["nosuid", "nodev", "noexec"]) if (bit[f]) out.push(f);
+  if (atime === "noatime") out.push("noatime");
+  if (bit.nodiratime) out.push("nodiratime");
+  if (atime === "relatime") out.push("relatime");
+  if (bit.nosymfollow) out.push("nosymfollow");
+  return out.join(",");
 };
 const fail = (msg, rc) => { process.stderr.write(msg + "\\n"); process.exit(rc); };
 `;
@@ -181,6 +209,24 @@ if (a[0] === "dumpxml") {
 } else fail("virsh: unknown command " + a[0], 1);
 `,
 };
+
+/**
+ * getent passwd|group [--] KEY... answering from the fake root's etc/passwd and etc/group, by name or
+ * numeric id; exit 2 when a key is not found. A query, so it is not logged in calls.log.
+ */
+const FAKE_GETENT = `
+const fs = require("fs"), path = require("path");
+const args = process.argv.slice(2).filter((a) => a !== "--");
+const [db, ...keys] = args;
+if (db !== "passwd" && db !== "group") { process.stderr.write("Unknown database: " + db + "\\n"); process.exit(1); }
+const rows = fs.readFileSync(path.join(process.env.VIRTIO_FS_ROOT, "etc", db), "utf8").split("\\n").filter((l) => l && !l.startsWith("#"));
+let rc = 0;
+for (const k of keys) {
+  const row = rows.find((l) => l.split(":")[0] === k) || (/^\\d+$/.test(k) ? rows.find((l) => l.split(":")[2] === k) : undefined);
+  if (row) process.stdout.write(row + "\\n"); else rc = 2;
+}
+process.exit(rc);
+`;
 
 export const BASE_MOUNTINFO = [
   "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw,errors=remount-ro",
@@ -261,6 +307,7 @@ export function makeWorld(opts: WorldOptions = {}): World {
   for (const [name, body] of Object.entries(FAKES)) {
     fs.writeFileSync(path.join(bin, name), `#!${process.execPath}\n${FAKE_COMMON}\n${body}\n`, { mode: 0o755 });
   }
+  fs.writeFileSync(path.join(bin, "getent"), `#!${process.execPath}\n${FAKE_GETENT}\n`, { mode: 0o755 });
   fs.writeFileSync(path.join(bin, "fake.json"), "{}");
 
   const world: World = {

@@ -807,38 +807,38 @@ var require_validate = __commonJS({
 var fs = __toESM(require("fs"));
 
 // src/errors/ajv-format.ts
-function describe(e) {
-  const p = e.params;
-  switch (e.keyword) {
+function describe(e2) {
+  const p = e2.params;
+  switch (e2.keyword) {
     case "required":
       return `missing required property "${p.missingProperty}"`;
     case "additionalProperties":
       return `unknown property "${p.additionalProperty}"`;
     case "type":
-      return `expected ${p.type}, got ${typeName(e.data)}`;
+      return `expected ${p.type}, got ${typeName(e2.data)}`;
     case "enum":
-      return `expected one of ${p.allowedValues.map((v) => JSON.stringify(v)).join(", ")}, got ${JSON.stringify(e.data)}`;
+      return `expected one of ${p.allowedValues.map((v) => JSON.stringify(v)).join(", ")}, got ${JSON.stringify(e2.data)}`;
     case "const":
       return `expected ${JSON.stringify(p.allowedValue)}`;
     case "pattern":
-      return `expected ${expected(e) ?? `a value matching ${p.pattern}`}, got ${JSON.stringify(e.data)}`;
+      return `expected ${expected(e2) ?? `a value matching ${p.pattern}`}, got ${JSON.stringify(e2.data)}`;
     case "minLength":
-      return `expected at least ${p.limit} character${p.limit === 1 ? "" : "s"}, got ${String(e.data).length}`;
+      return `expected at least ${p.limit} character${p.limit === 1 ? "" : "s"}, got ${String(e2.data).length}`;
     case "maxLength":
-      return `expected at most ${p.limit} characters, got ${String(e.data).length}`;
+      return `expected at most ${p.limit} characters, got ${String(e2.data).length}`;
     case "minimum":
     case "maximum":
     case "exclusiveMinimum":
     case "exclusiveMaximum":
-      return `expected a number ${p.comparison} ${p.limit}, got ${JSON.stringify(e.data)}`;
+      return `expected a number ${p.comparison} ${p.limit}, got ${JSON.stringify(e2.data)}`;
     case "oneOf":
       return "expected exactly one of the alternatives (see the documentation of this object)";
     default:
-      return e.message ?? e.keyword;
+      return e2.message ?? e2.keyword;
   }
 }
-function expected(e) {
-  const parent = e.parentSchema;
+function expected(e2) {
+  const parent = e2.parentSchema;
   return typeof parent?.["x-expected"] === "string" ? parent["x-expected"] : void 0;
 }
 function typeName(v) {
@@ -849,18 +849,18 @@ function typeName(v) {
 function formatAjvErrors(errors) {
   if (!errors) return [];
   const hidden = /* @__PURE__ */ new Map();
-  for (const e of errors) {
-    const moot = e.keyword === "type" ? ["enum", "pattern", "minLength", "maxLength", "minimum", "maximum"] : e.keyword === "minLength" || e.keyword === "maxLength" ? ["pattern"] : [];
-    if (!hidden.has(e.instancePath)) hidden.set(e.instancePath, /* @__PURE__ */ new Set());
-    moot.forEach((k) => hidden.get(e.instancePath).add(k));
+  for (const e2 of errors) {
+    const moot = e2.keyword === "type" ? ["enum", "pattern", "minLength", "maxLength", "minimum", "maximum"] : e2.keyword === "minLength" || e2.keyword === "maxLength" ? ["pattern"] : [];
+    if (!hidden.has(e2.instancePath)) hidden.set(e2.instancePath, /* @__PURE__ */ new Set());
+    moot.forEach((k) => hidden.get(e2.instancePath).add(k));
   }
-  errors = errors.filter((e) => !hidden.get(e.instancePath)?.has(e.keyword));
+  errors = errors.filter((e2) => !hidden.get(e2.instancePath)?.has(e2.keyword));
   const out = [];
   const seen = /* @__PURE__ */ new Set();
-  for (const e of errors) {
-    if (e.keyword === "if") continue;
-    const pointer = e.keyword === "additionalProperties" ? `${e.instancePath}/${String(e.params.additionalProperty).replace(/~/g, "~0").replace(/\//g, "~1")}` : e.instancePath;
-    const v = { pointer, keyword: e.keyword, message: describe(e) };
+  for (const e2 of errors) {
+    if (e2.keyword === "if") continue;
+    const pointer = e2.keyword === "additionalProperties" ? `${e2.instancePath}/${String(e2.params.additionalProperty).replace(/~/g, "~0").replace(/\//g, "~1")}` : e2.instancePath;
+    const v = { pointer, keyword: e2.keyword, message: describe(e2) };
     const key = `${v.pointer}|${v.message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -868,6 +868,141 @@ function formatAjvErrors(errors) {
     }
   }
   return out;
+}
+
+// src/runtime/argument-conversion.ts
+var TRUE_STRINGS = ["y", "yes", "on", "1", "true", "t"];
+var FALSE_STRINGS = ["n", "no", "off", "0", "false", "f"];
+var VALID_BOOLEANS = "'y', 'yes', 'on', '1', 'true', 't', 1, 1.0, True, 'n', 'no', 'off', '0', 'false', 'f', 0, 0.0, False";
+function pyType(v) {
+  if (v === null || v === void 0) return "NoneType";
+  if (typeof v === "string") return "str";
+  if (typeof v === "boolean") return "bool";
+  if (typeof v === "number") return Number.isInteger(v) ? "int" : "float";
+  return Array.isArray(v) ? "list" : "dict";
+}
+function pyRepr(v) {
+  if (typeof v === "string") return `'${v.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+  if (typeof v === "boolean") return v ? "True" : "False";
+  if (v === null || v === void 0) return "None";
+  return typeof v === "number" ? String(v) : JSON.stringify(v);
+}
+var ConversionError = class extends Error {
+};
+function toBool(v, shown) {
+  if (typeof v === "boolean") return v;
+  if (typeof v === "number" && (v === 1 || v === 0)) return v === 1;
+  if (typeof v === "string") {
+    const s = v.trim().toLowerCase();
+    if (TRUE_STRINGS.includes(s)) return true;
+    if (FALSE_STRINGS.includes(s)) return false;
+  }
+  if (typeof v === "string" || typeof v === "number") {
+    throw new ConversionError(`The value ${shown(typeof v === "string" ? `'${v}'` : String(v))} is not a valid boolean. Valid booleans include: ${VALID_BOOLEANS}`);
+  }
+  throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a bool`);
+}
+var DECIMAL = /^[+-]?(?=\.?\d)(\d+(_\d+)*)?(\.(\d+(_\d+)*)?)?([eE][+-]?\d+(_\d+)*)?$/;
+function toInt(v, shown) {
+  if (typeof v === "boolean") return v;
+  const fail = () => new ConversionError(`"${shown(pyRepr(v))}" cannot be converted to an int`);
+  let n;
+  if (typeof v === "number") n = v;
+  else if (typeof v === "string" && DECIMAL.test(v.trim())) n = Number(v.trim().replace(/_/g, ""));
+  else throw fail();
+  if (!Number.isFinite(n) || !Number.isInteger(n)) throw fail();
+  return n;
+}
+function toFloat(v) {
+  if (typeof v === "number" || typeof v === "boolean") return typeof v === "boolean" ? Number(v) : v;
+  if (typeof v === "string") {
+    const s = v.trim().replace(/_/g, "");
+    if (DECIMAL.test(v.trim())) return Number(s);
+    if (/^[+-]?(inf|infinity|nan)$/i.test(s)) return Number(s.replace(/inf(inity)?/i, "Infinity").replace(/nan/i, "NaN"));
+  }
+  throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a float`);
+}
+function toStr(v) {
+  if (typeof v === "string") return v;
+  if (v === null) return "";
+  if (typeof v === "boolean") return v ? "True" : "False";
+  if (typeof v === "number") return String(v);
+  return v;
+}
+function toList(v) {
+  if (Array.isArray(v)) return v;
+  if (typeof v === "string") return v.split(",");
+  if (typeof v === "number") return [String(v)];
+  throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a list`);
+}
+function toDict(v) {
+  if (v && typeof v === "object" && !Array.isArray(v)) return v;
+  if (typeof v === "string" && v.trim().startsWith("{")) {
+    try {
+      return JSON.parse(v);
+    } catch {
+      throw new ConversionError("dictionary requested, could not parse JSON or key=value");
+    }
+  }
+  throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a dict`);
+}
+function convertScalar(type, v, shown) {
+  switch (type) {
+    case "bool":
+      return toBool(v, shown);
+    case "int":
+      return toInt(v, shown);
+    case "float":
+      return toFloat(v);
+    case "str":
+      return toStr(v);
+    case "list":
+      return toList(v);
+    case "dict":
+      return toDict(v);
+  }
+}
+function convertArguments(args, types, noLog) {
+  const errors = [];
+  const shown = (s) => noLog ? "********" : s;
+  const convertObject = (obj, spec, pointer, context) => {
+    const out = { ...obj };
+    for (const [name, t] of Object.entries(spec)) {
+      if (!Object.prototype.hasOwnProperty.call(obj, name)) continue;
+      const value = obj[name];
+      const at = `${pointer}/${name.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      if (value === null && !t.required && !t.hasDefault) {
+        delete out[name];
+        continue;
+      }
+      const where = context.length ? ` found in '${context.join(" -> ")}'.` : "";
+      let converted;
+      try {
+        converted = convertScalar(t.type, value, shown);
+      } catch (e2) {
+        if (!(e2 instanceof ConversionError)) throw e2;
+        errors.push(`${at}: argument '${name}' is of type ${pyType(value)}${where} and we were unable to convert to ${t.type}: ${e2.message}`);
+        continue;
+      }
+      if (Array.isArray(converted) && t.elements) {
+        converted = converted.map((item, i) => {
+          try {
+            const c = convertScalar(t.elements, item, shown);
+            return t.options && c && typeof c === "object" && !Array.isArray(c) ? convertObject(c, t.options, `${at}/${i}`, [...context, name]) : c;
+          } catch (e2) {
+            if (!(e2 instanceof ConversionError)) throw e2;
+            errors.push(`${at}/${i}: Elements value for option '${name}'${context.length ? ` found in '${context.join(" -> ")}'` : ""} is of type ${pyType(item)} and we were unable to convert to ${t.elements}: ${e2.message}`);
+            return item;
+          }
+        });
+      } else if (t.options && converted && typeof converted === "object" && !Array.isArray(converted)) {
+        converted = convertObject(converted, t.options, at, [...context, name]);
+      }
+      out[name] = converted;
+    }
+    return out;
+  };
+  return { args: convertObject(args, types, "", []), errors };
 }
 
 // src/runtime/ansible.ts
@@ -879,9 +1014,9 @@ var ModuleFailure = class extends Error {
   }
 };
 var MASK = "********";
-function describeWithoutValue(e) {
-  const p = e.params;
-  switch (e.keyword) {
+function describeWithoutValue(e2) {
+  const p = e2.params;
+  switch (e2.keyword) {
     case "type":
       return `expected ${String(p.type)}`;
     case "enum":
@@ -889,7 +1024,7 @@ function describeWithoutValue(e) {
     case "const":
       return `expected ${JSON.stringify(p.allowedValue)}`;
     case "pattern": {
-      const parent = e.parentSchema;
+      const parent = e2.parentSchema;
       const expected2 = typeof parent?.["x-expected"] === "string" ? parent["x-expected"] : `a value matching ${String(p.pattern)}`;
       return `expected ${String(expected2)}`;
     }
@@ -908,9 +1043,9 @@ function describeWithoutValue(e) {
 }
 function validationMessage(errors, noLog) {
   const lines = [];
-  for (const e of errors ?? []) {
-    for (const v of formatAjvErrors([e])) {
-      const masked = noLog ? describeWithoutValue(e) : "";
+  for (const e2 of errors ?? []) {
+    for (const v of formatAjvErrors([e2])) {
+      const masked = noLog ? describeWithoutValue(e2) : "";
       const line = `${v.pointer || "/"}: ${masked || v.message}`;
       if (!lines.includes(line)) lines.push(line);
     }
@@ -933,19 +1068,27 @@ function maskText(text, secrets) {
   for (const s of secrets) out = out.split(s).join(MASK);
   return out;
 }
+function maskResult(value, secrets) {
+  if (typeof value === "string") return maskText(value, secrets);
+  if (Array.isArray(value)) return value.map((v) => maskResult(v, secrets));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskResult(v, secrets)]));
+  }
+  return value;
+}
 function readArgs(file) {
   if (!file) throw new ModuleFailure("no arguments file given (expected the path of a JSON file as the first argument)");
   let text;
   try {
     text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new ModuleFailure(`cannot read the arguments file: ${e.message}`);
+  } catch (e2) {
+    throw new ModuleFailure(`cannot read the arguments file: ${e2.message}`);
   }
   let data;
   try {
     data = JSON.parse(text);
-  } catch (e) {
-    throw new ModuleFailure(`the arguments file is not JSON: ${e.message}`);
+  } catch (e2) {
+    throw new ModuleFailure(`the arguments file is not JSON: ${e2.message}`);
   }
   if (!data || typeof data !== "object" || Array.isArray(data)) throw new ModuleFailure("the arguments file must hold a JSON object");
   const obj = data;
@@ -987,44 +1130,47 @@ function emit(result) {
   let text;
   try {
     text = JSON.stringify(result);
-  } catch (e) {
-    text = JSON.stringify({ failed: true, changed: false, msg: `module result not serialisable: ${e.message}` });
+  } catch (e2) {
+    text = JSON.stringify({ failed: true, changed: false, msg: `module result not serialisable: ${e2.message}` });
   }
   process.stdout.write(text + "\n");
   process.exitCode = result.failed ? 1 : 0;
 }
-function runModule(name, validate2, main2) {
+function runModule(name, validate2, main2, argumentTypes) {
   let ctx = splitArgs({}, name).ctx;
   let secrets = [];
   const finish = (result) => {
     const out = { changed: false, ...result };
     if (ctx.warnings.length > 0) out.warnings = [...result.warnings ?? [], ...ctx.warnings];
-    if (ctx.noLog && secrets.length > 0) {
-      if (typeof out.msg === "string") out.msg = maskText(out.msg, secrets);
-      if (out.warnings) out.warnings = out.warnings.map((w) => maskText(w, secrets));
-    }
-    emit(out);
+    emit(ctx.noLog && secrets.length > 0 ? maskResult(out, secrets) : out);
   };
-  const fail = (e) => {
-    const failure = e instanceof ModuleFailure ? e : void 0;
-    const message2 = e instanceof Error ? e.message : String(e);
+  const fail = (e2) => {
+    const failure = e2 instanceof ModuleFailure ? e2 : void 0;
+    const message2 = e2 instanceof Error ? e2.message : String(e2);
     const result = { ...failure?.result ?? {}, failed: true, msg: failure ? message2 : `${name}: unexpected error: ${message2}` };
     if (result.changed === void 0) result.changed = false;
-    if (!failure && ctx.verbosity >= 3 && !ctx.noLog && e instanceof Error && e.stack) result.exception = e.stack;
+    if (!failure && ctx.verbosity >= 3 && !ctx.noLog && e2 instanceof Error && e2.stack) result.exception = e2.stack;
     finish(result);
   };
   try {
     const all = readArgs(process.argv[2]);
     const split = splitArgs(all, name);
     ctx = split.ctx;
-    if (ctx.noLog) secrets = [...argumentStrings(split.args, /* @__PURE__ */ new Set())].sort((a, b) => b.length - a.length);
-    if (!validate2(split.args)) {
+    let args = split.args;
+    const conversion = argumentTypes ? convertArguments(args, argumentTypes, ctx.noLog) : void 0;
+    if (conversion) args = conversion.args;
+    if (ctx.noLog) secrets = [...argumentStrings([split.args, args], /* @__PURE__ */ new Set())].sort((a, b) => b.length - a.length);
+    if (conversion && conversion.errors.length > 0) {
+      finish({ failed: true, changed: false, msg: `invalid arguments: ${conversion.errors.join("; ")}` });
+      return;
+    }
+    if (!validate2(args)) {
       finish({ failed: true, changed: false, msg: validationMessage(validate2.errors, ctx.noLog) });
       return;
     }
-    Promise.resolve().then(() => main2(split.args, ctx)).then((result) => finish(result ?? {}), fail);
-  } catch (e) {
-    fail(e);
+    Promise.resolve().then(() => main2(args, ctx)).then((result) => finish(result ?? {}), fail);
+  } catch (e2) {
+    fail(e2);
   }
 }
 
@@ -1034,7 +1180,7 @@ var os = __toESM(require("os"));
 var path5 = __toESM(require("path"));
 
 // src/runtime/accounts.ts
-var fs2 = __toESM(require("fs"));
+var fs3 = __toESM(require("fs"));
 
 // src/runtime/env-hooks.ts
 var path = __toESM(require("path"));
@@ -1048,101 +1194,10 @@ function binDir() {
   return dir ? dir : void 0;
 }
 
-// src/runtime/accounts.ts
-function readTable(file) {
-  let text;
-  try {
-    text = fs2.readFileSync(systemPath(file), "utf8");
-  } catch {
-    return [];
-  }
-  return text.split("\n").filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.split(":"));
-}
-function lookupUid(name) {
-  const row = readTable("/etc/passwd").find((r) => r[0] === name && r.length >= 4);
-  return row ? Number(row[2]) : void 0;
-}
-function lookupGid(name) {
-  const row = readTable("/etc/group").find((r) => r[0] === name && r.length >= 3);
-  return row ? Number(row[2]) : void 0;
-}
-function userName(uid) {
-  const row = readTable("/etc/passwd").find((r) => Number(r[2]) === uid && r.length >= 4);
-  return row ? row[0] : String(uid);
-}
-function groupName(gid) {
-  const row = readTable("/etc/group").find((r) => Number(r[2]) === gid && r.length >= 3);
-  return row ? row[0] : String(gid);
-}
-
-// src/runtime/atomic-write.ts
-var fs3 = __toESM(require("fs"));
-var path2 = __toESM(require("path"));
-function writeFileAtomic(file, content, defaultMode = 420) {
-  let target = file;
-  try {
-    target = fs3.realpathSync(file);
-  } catch {
-    target = file;
-  }
-  let mode = defaultMode;
-  let owner;
-  try {
-    const st = fs3.statSync(target);
-    mode = st.mode & 4095;
-    owner = { uid: st.uid, gid: st.gid };
-  } catch {
-    owner = void 0;
-  }
-  const dir = path2.dirname(target);
-  const tmp = path2.join(dir, `.${path2.basename(target)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs3.openSync(tmp, "wx", 384);
-  try {
-    fs3.writeSync(fd, content);
-    if (owner && (owner.uid !== process.getuid?.() || owner.gid !== process.getgid?.())) {
-      try {
-        fs3.fchownSync(fd, owner.uid, owner.gid);
-      } catch {
-      }
-    }
-    fs3.fchmodSync(fd, mode);
-    fs3.fsyncSync(fd);
-  } catch (e) {
-    fs3.closeSync(fd);
-    fs3.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fs3.closeSync(fd);
-  try {
-    fs3.renameSync(tmp, target);
-  } catch (e) {
-    fs3.rmSync(tmp, { force: true });
-    throw e;
-  }
-  try {
-    const dfd = fs3.openSync(dir, "r");
-    try {
-      fs3.fsyncSync(dfd);
-    } finally {
-      fs3.closeSync(dfd);
-    }
-  } catch {
-  }
-}
-function backupFile(file, now = /* @__PURE__ */ new Date()) {
-  const p = (n) => String(n).padStart(2, "0");
-  const stamp = `${now.getFullYear()}-${p(now.getMonth() + 1)}-${p(now.getDate())}@${p(now.getHours())}:${p(now.getMinutes())}:${p(now.getSeconds())}~`;
-  const dest = `${file}.${process.pid}.${stamp}`;
-  fs3.copyFileSync(file, dest, fs3.constants.COPYFILE_EXCL);
-  const st = fs3.statSync(file);
-  fs3.chmodSync(dest, st.mode & 4095);
-  return dest;
-}
-
 // src/runtime/exec.ts
 var import_child_process = require("child_process");
-var fs4 = __toESM(require("fs"));
-var path3 = __toESM(require("path"));
+var fs2 = __toESM(require("fs"));
+var path2 = __toESM(require("path"));
 var EXTRA_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 function searchPath() {
   const parts = (process.env.PATH ?? "").split(":").filter((p) => p !== "");
@@ -1151,12 +1206,12 @@ function searchPath() {
 }
 function programPath(name) {
   const dir = binDir();
-  return dir ? path3.join(dir, name) : name;
+  return dir ? path2.join(dir, name) : name;
 }
 function run(program, args, opts = {}) {
   const file = programPath(program);
   const argv = [program, ...args];
-  if (binDir() && !fs4.existsSync(file)) {
+  if (binDir() && !fs2.existsSync(file)) {
     return { argv, rc: 127, stdout: "", stderr: `${program}: not found in VIRTIO_FS_BIN_DIR`, spawnError: "ENOENT" };
   }
   const r = (0, import_child_process.spawnSync)(file, args, {
@@ -1176,6 +1231,116 @@ function describeFailure(r) {
   if (r.spawnError) return `${r.argv[0]} could not be run (${r.spawnError})`;
   const out = (r.stderr.trim() || r.stdout.trim()).split("\n").filter((l) => l.trim() !== "").join(" / ");
   return `\`${r.argv.join(" ")}\` exited ${r.rc}${out ? `: ${out}` : ""}`;
+}
+
+// src/runtime/accounts.ts
+var FILES = { passwd: "/etc/passwd", group: "/etc/group" };
+var cache = /* @__PURE__ */ new Map();
+function parseRow(line) {
+  const f = line.split(":");
+  if (f.length < 3 || f[0] === "" || !/^\d+$/.test(f[2])) return void 0;
+  return { name: f[0], id: Number(f[2]) };
+}
+function fromFile(db, key) {
+  let text;
+  try {
+    text = fs3.readFileSync(systemPath(FILES[db]), "utf8");
+  } catch {
+    return void 0;
+  }
+  const rows = text.split("\n").filter((l) => l !== "" && !l.startsWith("#")).map(parseRow);
+  const numeric = /^\d+$/.test(key);
+  return rows.find((r) => r && r.name === key) ?? (numeric ? rows.find((r) => r && r.id === Number(key)) : void 0);
+}
+function lookup(db, key) {
+  const id = `${db}\0${key}`;
+  if (cache.has(id)) return cache.get(id);
+  let found;
+  const r = run("getent", [db, "--", key], { timeoutMs: 3e4 });
+  if (r.rc === 0 && !r.spawnError) found = parseRow(r.stdout.split("\n")[0] ?? "");
+  else if (r.rc === 2 && !r.spawnError) found = void 0;
+  else found = fromFile(db, key);
+  cache.set(id, found);
+  return found;
+}
+function asId(value) {
+  return /^\d+$/.test(value) ? Number(value) : void 0;
+}
+function lookupUid(name) {
+  return asId(name) ?? lookup("passwd", name)?.id;
+}
+function lookupGid(name) {
+  return asId(name) ?? lookup("group", name)?.id;
+}
+function userName(uid) {
+  return lookup("passwd", String(uid))?.name ?? String(uid);
+}
+function groupName(gid) {
+  return lookup("group", String(gid))?.name ?? String(gid);
+}
+
+// src/runtime/atomic-write.ts
+var fs4 = __toESM(require("fs"));
+var path3 = __toESM(require("path"));
+function writeFileAtomic(file, content, defaultMode = 420) {
+  let target = file;
+  try {
+    target = fs4.realpathSync(file);
+  } catch {
+    target = file;
+  }
+  let mode = defaultMode;
+  let owner;
+  try {
+    const st = fs4.statSync(target);
+    mode = st.mode & 4095;
+    owner = { uid: st.uid, gid: st.gid };
+  } catch {
+    owner = void 0;
+  }
+  const dir = path3.dirname(target);
+  const tmp = path3.join(dir, `.${path3.basename(target)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = fs4.openSync(tmp, "wx", 384);
+  try {
+    fs4.writeSync(fd, content);
+    if (owner && (owner.uid !== process.getuid?.() || owner.gid !== process.getgid?.())) {
+      try {
+        fs4.fchownSync(fd, owner.uid, owner.gid);
+      } catch {
+      }
+    }
+    fs4.fchmodSync(fd, mode);
+    fs4.fsyncSync(fd);
+  } catch (e2) {
+    fs4.closeSync(fd);
+    fs4.rmSync(tmp, { force: true });
+    throw e2;
+  }
+  fs4.closeSync(fd);
+  try {
+    fs4.renameSync(tmp, target);
+  } catch (e2) {
+    fs4.rmSync(tmp, { force: true });
+    throw e2;
+  }
+  try {
+    const dfd = fs4.openSync(dir, "r");
+    try {
+      fs4.fsyncSync(dfd);
+    } finally {
+      fs4.closeSync(dfd);
+    }
+  } catch {
+  }
+}
+function backupFile(file, now = /* @__PURE__ */ new Date()) {
+  const p = (n) => String(n).padStart(2, "0");
+  const stamp = `${now.getFullYear()}-${p(now.getMonth() + 1)}-${p(now.getDate())}@${p(now.getHours())}:${p(now.getMinutes())}:${p(now.getSeconds())}~`;
+  const dest = `${file}.${process.pid}.${stamp}`;
+  fs4.copyFileSync(file, dest, fs4.constants.COPYFILE_EXCL);
+  const st = fs4.statSync(file);
+  fs4.chmodSync(dest, st.mode & 4095);
+  return dest;
 }
 
 // src/runtime/fstab.ts
@@ -1249,134 +1414,162 @@ function serialiseFstab(fstab) {
   if (fstab.lines.length === 0) return "";
   return fstab.lines.map((l) => l.raw).join("\n") + (fstab.trailingNewline ? "\n" : "");
 }
-function formatFstabEntry(e) {
-  return [encodeFstabField(e.spec), encodeFstabField(e.file), e.vfstype, e.mntops, e.freq, e.passno].join(" ");
+function formatFstabEntry(e2) {
+  return [encodeFstabField(e2.spec), encodeFstabField(e2.file), e2.vfstype, e2.mntops, e2.freq, e2.passno].join(" ");
 }
 function sameFstabEntry(a, b) {
   return a.spec === b.spec && a.file === b.file && a.vfstype === b.vfstype && a.mntops === b.mntops && Number(a.freq) === Number(b.freq) && Number(a.passno) === Number(b.passno);
 }
-function appendFstabEntry(fstab, e) {
-  fstab.lines.push({ raw: formatFstabEntry(e), entry: { ...e } });
+function appendFstabEntry(fstab, e2) {
+  fstab.lines.push({ raw: formatFstabEntry(e2), entry: { ...e2 } });
   fstab.trailingNewline = true;
 }
-function replaceFstabLine(fstab, i, e) {
+function replaceFstabLine(fstab, i, e2) {
   const cr = fstab.lines[i].raw.endsWith("\r") ? "\r" : "";
-  fstab.lines[i] = { raw: formatFstabEntry(e) + cr, entry: { ...e } };
+  fstab.lines[i] = { raw: formatFstabEntry(e2) + cr, entry: { ...e2 } };
+}
+
+// src/runtime/util-linux-optmap.ts
+var e = (name, flag, kind, extra = {}) => ({ name, flag, kind, ...extra });
+var inv = { invert: true };
+var LINUX_FLAGS_MAP = [
+  e("ro", "MS_RDONLY", "vfs"),
+  e("rw", "MS_RDONLY", "vfs", inv),
+  e("exec", "MS_NOEXEC", "vfs", inv),
+  e("noexec", "MS_NOEXEC", "vfs"),
+  e("suid", "MS_NOSUID", "vfs", inv),
+  e("nosuid", "MS_NOSUID", "vfs"),
+  e("dev", "MS_NODEV", "vfs", inv),
+  e("nodev", "MS_NODEV", "vfs"),
+  e("sync", "MS_SYNCHRONOUS", "superblock"),
+  e("async", "MS_SYNCHRONOUS", "superblock", inv),
+  e("dirsync", "MS_DIRSYNC", "superblock"),
+  e("remount", "MS_REMOUNT", "operation"),
+  e("bind", "MS_BIND", "operation"),
+  e("rbind", "MS_BIND|MS_REC", "operation"),
+  e("sub", "MS_NOSUB", "operation", inv),
+  e("nosub", "MS_NOSUB", "operation"),
+  e("silent", "MS_SILENT", "operation"),
+  e("loud", "MS_SILENT", "operation", inv),
+  e("mand", "MS_MANDLOCK", "superblock"),
+  e("nomand", "MS_MANDLOCK", "superblock", inv),
+  e("atime", "MS_NOATIME", "vfs", inv),
+  e("noatime", "MS_NOATIME", "vfs"),
+  e("iversion", "MS_I_VERSION", "superblock"),
+  e("noiversion", "MS_I_VERSION", "superblock", inv),
+  e("diratime", "MS_NODIRATIME", "vfs", inv),
+  e("nodiratime", "MS_NODIRATIME", "vfs"),
+  e("relatime", "MS_RELATIME", "vfs"),
+  e("norelatime", "MS_RELATIME", "vfs", inv),
+  e("strictatime", "MS_STRICTATIME", "vfs"),
+  e("nostrictatime", "MS_STRICTATIME", "vfs", inv),
+  e("lazytime", "MS_LAZYTIME", "superblock"),
+  e("nolazytime", "MS_LAZYTIME", "superblock", inv),
+  e("unbindable", "MS_UNBINDABLE", "operation"),
+  e("runbindable", "MS_UNBINDABLE|MS_REC", "operation"),
+  e("private", "MS_PRIVATE", "operation"),
+  e("rprivate", "MS_PRIVATE|MS_REC", "operation"),
+  e("slave", "MS_SLAVE", "operation"),
+  e("rslave", "MS_SLAVE|MS_REC", "operation"),
+  e("shared", "MS_SHARED", "operation"),
+  e("rshared", "MS_SHARED|MS_REC", "operation"),
+  e("symfollow", "MS_NOSYMFOLLOW", "vfs", inv),
+  e("nosymfollow", "MS_NOSYMFOLLOW", "vfs"),
+  e("move", "MS_MOVE", "operation")
+];
+var USERSPACE_OPTS_MAP = [
+  e("defaults", "", "userspace"),
+  e("auto", "MNT_MS_NOAUTO", "userspace", inv),
+  e("noauto", "MNT_MS_NOAUTO", "userspace"),
+  e("user", "MNT_MS_USER", "userspace", { value: "optional" }),
+  e("nouser", "MNT_MS_USER", "userspace", inv),
+  e("users", "MNT_MS_USERS", "userspace"),
+  e("nousers", "MNT_MS_USERS", "userspace", inv),
+  e("owner", "MNT_MS_OWNER", "userspace"),
+  e("noowner", "MNT_MS_OWNER", "userspace", inv),
+  e("group", "MNT_MS_GROUP", "userspace"),
+  e("nogroup", "MNT_MS_GROUP", "userspace", inv),
+  e("_netdev", "MNT_MS_NETDEV", "userspace"),
+  e("comment", "MNT_MS_COMMENT", "userspace", { value: "required" }),
+  e("x-", "MNT_MS_XCOMMENT", "userspace", { prefix: true }),
+  e("X-", "MNT_MS_XFSTABCOMM", "userspace", { prefix: true }),
+  e("loop", "MNT_MS_LOOP", "operation", { value: "optional" }),
+  e("offset", "MNT_MS_OFFSET", "operation", { value: "required" }),
+  e("sizelimit", "MNT_MS_SIZELIMIT", "operation", { value: "required" }),
+  e("encryption", "MNT_MS_ENCRYPTION", "operation", { value: "required" }),
+  e("nofail", "MNT_MS_NOFAIL", "userspace"),
+  e("uhelper", "MNT_MS_UHELPER", "userspace", { value: "required" }),
+  e("helper", "MNT_MS_HELPER", "operation", { value: "required" }),
+  e("verity.hashdevice", "MNT_MS_HASH_DEVICE", "operation", { value: "required" }),
+  e("verity.roothash", "MNT_MS_ROOT_HASH", "operation", { value: "required" }),
+  e("verity.hashoffset", "MNT_MS_HASH_OFFSET", "operation", { value: "required" }),
+  e("verity.roothashfile", "MNT_MS_ROOT_HASH_FILE", "operation", { value: "required" }),
+  e("verity.fecdevice", "MNT_MS_FEC_DEVICE", "operation", { value: "required" }),
+  e("verity.fecoffset", "MNT_MS_FEC_OFFSET", "operation", { value: "required" }),
+  e("verity.fecroots", "MNT_MS_FEC_ROOTS", "operation", { value: "required" }),
+  e("verity.roothashsig", "MNT_MS_ROOT_HASH_SIG", "operation", { value: "required" }),
+  e("verity.oncorruption", "MNT_MS_VERITY_ON_CORRUPTION", "operation", { value: "required" })
+];
+var IMPLIED_BY_USER_OPTIONS = {
+  MNT_MS_USER: ["MS_NOEXEC", "MS_NOSUID", "MS_NODEV"],
+  MNT_MS_USERS: ["MS_NOEXEC", "MS_NOSUID", "MS_NODEV"],
+  MNT_MS_OWNER: ["MS_NOSUID", "MS_NODEV"],
+  MNT_MS_GROUP: ["MS_NOSUID", "MS_NODEV"]
+};
+function optmapEntry(option) {
+  const eq = option.indexOf("=");
+  const name = eq < 0 ? option : option.slice(0, eq);
+  for (const ent of [...LINUX_FLAGS_MAP, ...USERSPACE_OPTS_MAP]) {
+    if (ent.prefix) {
+      if (option.startsWith(ent.name)) return ent;
+      continue;
+    }
+    if (ent.name === name) return ent;
+  }
+  return void 0;
 }
 
 // src/runtime/mount-options.ts
-function isUserspaceOnly(o) {
-  const name = o.split("=")[0];
-  return [
-    "defaults",
-    "auto",
-    "noauto",
-    "nofail",
-    "user",
-    "nouser",
-    "users",
-    "owner",
-    "group",
-    "_netdev",
-    "comment",
-    "async",
-    "loop",
-    "helper"
-  ].includes(name) || name.startsWith("x-");
+var FLAG_BITS = {
+  MS_RDONLY: "ro",
+  MS_NOSUID: "nosuid",
+  MS_NODEV: "nodev",
+  MS_NOEXEC: "noexec",
+  MS_NOSYMFOLLOW: "nosymfollow",
+  MS_NODIRATIME: "nodiratime"
+};
+var ATIME_FLAGS = { MS_RELATIME: "relatime", MS_NOATIME: "noatime", MS_STRICTATIME: "strictatime" };
+function withImpliedFlags(options) {
+  const list = options.map((option) => ({ option, entry: optmapEntry(option) }));
+  const out = [...list];
+  for (const userFlag of Object.keys(IMPLIED_BY_USER_OPTIONS)) {
+    const carriers = list.filter((p) => p.entry?.flag === userFlag);
+    if (carriers.length === 0 || carriers[carriers.length - 1].entry.invert) continue;
+    const first = carriers[0];
+    if (userFlag === "MNT_MS_USER" && first.option.includes("=")) continue;
+    const implied = IMPLIED_BY_USER_OPTIONS[userFlag].map((flag) => ({ option: `(${first.option})`, entry: { name: "", flag, kind: "vfs" } }));
+    out.splice(out.indexOf(first) + 1, 0, ...implied);
+  }
+  return out;
 }
-var VFS_OPTION_NAMES = /* @__PURE__ */ new Set([
-  "ro",
-  "rw",
-  "suid",
-  "nosuid",
-  "dev",
-  "nodev",
-  "exec",
-  "noexec",
-  "symfollow",
-  "nosymfollow",
-  "diratime",
-  "nodiratime",
-  "atime",
-  "noatime",
-  "relatime",
-  "norelatime",
-  "strictatime",
-  "nostrictatime"
-]);
 function requestedVfsFlags(options) {
   const f = { ro: false, nosuid: false, nodev: false, noexec: false, nosymfollow: false, nodiratime: false, atime: "relatime" };
-  for (const o of options) {
-    switch (o) {
-      case "ro":
-        f.ro = true;
-        break;
-      case "rw":
-        f.ro = false;
-        break;
-      case "defaults":
-        f.ro = false;
-        f.nosuid = false;
-        f.nodev = false;
-        f.noexec = false;
-        break;
-      case "suid":
-        f.nosuid = false;
-        break;
-      case "nosuid":
-        f.nosuid = true;
-        break;
-      case "dev":
-        f.nodev = false;
-        break;
-      case "nodev":
-        f.nodev = true;
-        break;
-      case "exec":
-        f.noexec = false;
-        break;
-      case "noexec":
-        f.noexec = true;
-        break;
-      case "user":
-      case "users":
-        f.noexec = true;
-        f.nosuid = true;
-        f.nodev = true;
-        break;
-      case "owner":
-      case "group":
-        f.nosuid = true;
-        f.nodev = true;
-        break;
-      case "symfollow":
-        f.nosymfollow = false;
-        break;
-      case "nosymfollow":
-        f.nosymfollow = true;
-        break;
-      case "diratime":
-        f.nodiratime = false;
-        break;
-      case "nodiratime":
-        f.nodiratime = true;
-        break;
-      case "noatime":
-        f.atime = "noatime";
-        break;
-      case "atime":
-      case "relatime":
-      case "norelatime":
-      case "nostrictatime":
-        f.atime = "relatime";
-        break;
-      case "strictatime":
-        f.atime = "strictatime";
-        break;
-      default:
-        break;
+  const atimeBits = {};
+  let lastAtime;
+  for (const { entry } of withImpliedFlags(options)) {
+    if (!entry || entry.kind !== "vfs") continue;
+    const bit = FLAG_BITS[entry.flag];
+    if (bit) f[bit] = !entry.invert;
+    const atime = ATIME_FLAGS[entry.flag];
+    if (atime) {
+      atimeBits[entry.flag] = !entry.invert;
+      if (!entry.invert) lastAtime = atime;
     }
   }
+  const classic = atimeBits.MS_STRICTATIME ? "strictatime" : atimeBits.MS_NOATIME ? "noatime" : "relatime";
+  const setattr = lastAtime ?? "relatime";
+  f.atime = setattr;
+  if (classic !== setattr) f.atimeAlt = classic;
   return f;
 }
 function mountedVfsFlags(mountOptions) {
@@ -1392,17 +1585,35 @@ function mountedVfsFlags(mountOptions) {
   };
 }
 function vfsFlagDifferences(want, have) {
-  return Object.keys(want).filter((k) => want[k] !== have[k]);
+  const keys = Object.keys(want).filter((k) => k !== "atimeAlt");
+  return keys.filter((k) => {
+    if (k !== "atime") return want[k] !== have[k];
+    return have.atime !== want.atime && have.atime !== want.atimeAlt;
+  });
 }
 function fsSpecificOptions(options) {
-  return [...new Set(options.filter((o) => o !== "" && !VFS_OPTION_NAMES.has(o) && !isUserspaceOnly(o)))].sort();
+  const byKey = /* @__PURE__ */ new Map();
+  const superblock = /* @__PURE__ */ new Map();
+  for (const option of options) {
+    if (option === "") continue;
+    const entry = optmapEntry(option);
+    if (!entry) byKey.set(option.split("=")[0], option);
+    else if (entry.kind === "superblock") superblock.set(entry.flag, entry);
+  }
+  const setFlags = [...superblock.values()].filter((e2) => !e2.invert).map((e2) => e2.name);
+  return [.../* @__PURE__ */ new Set([...byKey.values(), ...setFlags])].sort();
 }
 function splitOptions(options) {
   return options.split(",").filter((o) => o !== "");
 }
+function sameMeaning(a, b) {
+  return JSON.stringify(requestedVfsFlags(a)) === JSON.stringify(requestedVfsFlags(b)) && fsSpecificOptions(a).join(",") === fsSpecificOptions(b).join(",");
+}
 function effectiveOptions(shareOptions, defaultOptions, readonly) {
-  const rest = splitOptions(shareOptions ?? defaultOptions).filter((o) => o !== "rw" && o !== "ro");
-  return [readonly ? "ro" : "rw", ...new Set(rest)];
+  const rest = splitOptions(shareOptions ?? defaultOptions).filter((o) => optmapEntry(o)?.flag !== "MS_RDONLY");
+  const full = [readonly ? "ro" : "rw", ...rest];
+  const deduped = [...new Set(full)];
+  return sameMeaning(full, deduped) ? deduped : full;
 }
 
 // src/runtime/mountinfo.ts
@@ -1438,8 +1649,8 @@ function parseMountInfo(text) {
   const out = [];
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
-    const e = parseMountInfoLine(line);
-    if (e) out.push(e);
+    const e2 = parseMountInfoLine(line);
+    if (e2) out.push(e2);
   }
   return out;
 }
@@ -1448,7 +1659,7 @@ function readMountInfo() {
 }
 function topMountAt(entries, mountPoint) {
   let found;
-  for (const e of entries) if (e.mountPoint === mountPoint) found = e;
+  for (const e2 of entries) if (e2.mountPoint === mountPoint) found = e2;
   return found;
 }
 
@@ -1689,8 +1900,8 @@ var MountRun = class {
     if (uid === void 0 && gid === void 0) return;
     try {
       fs7.chownSync(share.mount_point, uid ?? -1, gid ?? -1);
-    } catch (e) {
-      const msg = `cannot chown mount point ${share.mount_point}: ${e.message}`;
+    } catch (e2) {
+      const msg = `cannot chown mount point ${share.mount_point}: ${e2.message}`;
       if (!share.readonly) throw new ShareFailure(msg);
       this.ctx.warn(`${msg} (read-only share ${share.tag}: ignored)`);
     }
@@ -1760,9 +1971,9 @@ var MountRun = class {
   /** Fails when a non-virtiofs fstab line or mount already owns the mount point. */
   checkConflicts(share, top) {
     for (const i of this.fstabLinesAt(share.mount_point)) {
-      const e = this.fstab.lines[i].entry;
-      if (e.vfstype !== "virtiofs") {
-        throw new ShareFailure(`${share.mount_point} already has a ${e.vfstype} line in fstab (line ${i + 1}: ${this.fstab.lines[i].raw.trim()}); remove that line or choose another mount_point for ${share.tag}`);
+      const e2 = this.fstab.lines[i].entry;
+      if (e2.vfstype !== "virtiofs") {
+        throw new ShareFailure(`${share.mount_point} already has a ${e2.vfstype} line in fstab (line ${i + 1}: ${this.fstab.lines[i].raw.trim()}); remove that line or choose another mount_point for ${share.tag}`);
       }
     }
     if (top && top.fstype !== "virtiofs" && (share.state ?? "mounted") === "mounted" && this.args.perform_mounts) {
@@ -1840,10 +2051,10 @@ var MountRun = class {
       if (!this.check) {
         try {
           this.mount(share, options);
-        } catch (e) {
+        } catch (e2) {
           const removed = removeEmptyDirs(created);
           if (removed.length) actions.push({ action: "rmdir", why: `the mount failed; removed what this run created: ${removed.join(", ")}` });
-          throw e;
+          throw e2;
         }
       }
     } else {
@@ -1902,8 +2113,8 @@ var MountRun = class {
     let predictedUnmount = false;
     if (this.args.perform_mounts) predictedUnmount = this.unmountAll(mp, tag, why, actions) && this.check;
     if (this.args.persist) this.removeFstabLines(mp, actions);
-    const ours = (e) => e.fstype === "virtiofs" && (tag === void 0 || e.source === tag);
-    const remaining = this.mountinfo.filter((e) => e.mountPoint === mp && !(predictedUnmount && ours(e)));
+    const ours = (e2) => e2.fstype === "virtiofs" && (tag === void 0 || e2.source === tag);
+    const remaining = this.mountinfo.filter((e2) => e2.mountPoint === mp && !(predictedUnmount && ours(e2)));
     if (remaining.length > 0) return;
     if (predictedUnmount) {
       actions.push({ action: "rmdir", why: "the mount point will be removed if it is empty once unmounted" });
@@ -1981,15 +2192,15 @@ async function main(input, ctx) {
   let fstabExists = true;
   try {
     fstabText = fs7.readFileSync(args.fstab, "utf8");
-  } catch (e) {
-    if (e.code !== "ENOENT") throw new ModuleFailure(`cannot read ${args.fstab}: ${e.message}`);
+  } catch (e2) {
+    if (e2.code !== "ENOENT") throw new ModuleFailure(`cannot read ${args.fstab}: ${e2.message}`);
     fstabExists = false;
   }
   let runner;
   try {
     runner = new MountRun(args, ctx, fstabText);
-  } catch (e) {
-    throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${e.message}`);
+  } catch (e2) {
+    throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${e2.message}`);
   }
   const jobs = args.mounts.map((share) => {
     const requested = share.state ?? "mounted";
@@ -2028,11 +2239,11 @@ async function main(input, ctx) {
       else if (r.state === "present") runner.applyPresent(job.share, job.options, r.actions);
       else if (r.state === "unmounted") runner.applyUnmounted(job.share, r.actions);
       else runner.applyAbsent(r.mount_point, job.share.tag, "state is absent", r.actions);
-    } catch (e) {
-      if (!(e instanceof ShareFailure)) throw e;
+    } catch (e2) {
+      if (!(e2 instanceof ShareFailure)) throw e2;
       r.failed = true;
-      r.msg = e.message;
-      failures.push(`${r.tag} (${r.mount_point}): ${e.message}`);
+      r.msg = e2.message;
+      failures.push(`${r.tag} (${r.mount_point}): ${e2.message}`);
     }
     r.changed = r.actions.length > 0;
   }
@@ -2083,4 +2294,104 @@ function summary(results, fstabChanged) {
 
 // generated/modules/virtio_fs_mount/main.ts
 var import_validate = __toESM(require_validate());
-runModule("virtio_fs_mount", import_validate.default, main);
+var ARGUMENT_TYPES = {
+  "mounts": {
+    "type": "list",
+    "elements": "dict",
+    "options": {
+      "tag": {
+        "type": "str",
+        "required": true
+      },
+      "host_path": {
+        "type": "str"
+      },
+      "mount_point": {
+        "type": "str",
+        "required": true
+      },
+      "readonly": {
+        "type": "bool",
+        "hasDefault": true
+      },
+      "owner": {
+        "type": "str"
+      },
+      "group": {
+        "type": "str"
+      },
+      "mode": {
+        "type": "str"
+      },
+      "options": {
+        "type": "str"
+      },
+      "state": {
+        "type": "str",
+        "hasDefault": true
+      },
+      "cache": {
+        "type": "str"
+      },
+      "queue_size": {
+        "type": "int",
+        "hasDefault": true
+      },
+      "thread_pool_size": {
+        "type": "int"
+      },
+      "xattr": {
+        "type": "bool"
+      },
+      "binary_path": {
+        "type": "str"
+      }
+    },
+    "required": true
+  },
+  "default_owner": {
+    "type": "str",
+    "hasDefault": true
+  },
+  "default_group": {
+    "type": "str",
+    "hasDefault": true
+  },
+  "default_mode": {
+    "type": "str",
+    "hasDefault": true
+  },
+  "default_options": {
+    "type": "str",
+    "hasDefault": true
+  },
+  "create_mount_dirs": {
+    "type": "bool",
+    "hasDefault": true
+  },
+  "persist": {
+    "type": "bool",
+    "hasDefault": true
+  },
+  "perform_mounts": {
+    "type": "bool",
+    "hasDefault": true
+  },
+  "load_module": {
+    "type": "bool",
+    "hasDefault": true
+  },
+  "prune": {
+    "type": "bool",
+    "hasDefault": true
+  },
+  "fstab": {
+    "type": "str",
+    "hasDefault": true
+  },
+  "backup": {
+    "type": "bool",
+    "hasDefault": true
+  }
+};
+runModule("virtio_fs_mount", import_validate.default, main, ARGUMENT_TYPES);
