@@ -155,9 +155,10 @@ function asBool(v: unknown): boolean {
 export function splitArgs(all: Record<string, unknown>, moduleName: string): { args: Record<string, unknown>; ctx: ModuleContext } {
   const args: Record<string, unknown> = {};
   const internal: Record<string, unknown> = {};
+  // defineProperty, not assignment: a "__proto__" argument must stay an own key (which the schema
+  // then refuses as unknown) instead of replacing the prototype of the arguments object.
   for (const [k, v] of Object.entries(all)) {
-    if (k.startsWith("_ansible_")) internal[k] = v;
-    else args[k] = v;
+    Object.defineProperty(k.startsWith("_ansible_") ? internal : args, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   const warnings: string[] = [];
   const verbosity = Number(internal._ansible_verbosity ?? 0);

@@ -60,7 +60,7 @@ var require_validate = __commonJS({
     module2.exports = validate26;
     module2.exports.default = validate26;
     var schema49 = { "description": "Arguments of the virtio_fs_mount module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "x-ansible-module": { "short_description": "Mount, persist, remount and remove virtio-fs shares in a guest in one call", "description": ["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.", "fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.", "Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point."], "examples": "- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n", "return": { "mounts": { "description": "One result per share: tag, mount_point, state, changed and the list of actions taken (with why).", "returned": "always", "type": "list", "elements": "dict" }, "fstab_changed": { "description": "Whether the fstab file was rewritten (or would be, in check mode).", "returned": "always", "type": "bool" }, "backup_file": { "description": "Path of the fstab backup, when one was made.", "returned": "changed and backup is true", "type": "str" } } }, "properties": { "mounts": { "description": "The shares to apply, as in virtio_fs_mounts.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "default_owner": { "description": "Owner of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "default": "admin" }, "default_group": { "description": "Group of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "default": "admin" }, "default_mode": { "description": "Mode of a mount point whose share sets none.", "$ref": "#/$defs/octal_mode", "default": "0755" }, "default_options": { "description": "Mount options of a share that sets none.", "$ref": "#/$defs/mount_options", "default": "rw,relatime,nofail" }, "create_mount_dirs": { "description": "Create missing mount points with owner, group and mode.", "type": "boolean", "default": true }, "persist": { "description": "Manage the fstab line of each share.", "type": "boolean", "default": true }, "perform_mounts": { "description": "Mount and unmount now; when false only fstab and mount points are managed.", "type": "boolean", "default": true }, "load_module": { "description": "Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.", "type": "boolean", "default": true }, "prune": { "description": "Also unmount and remove virtiofs fstab lines of shares that are not in mounts.", "type": "boolean", "default": false }, "fstab": { "description": "fstab file to manage.", "$ref": "#/$defs/absolute_path", "default": "/etc/fstab" }, "backup": { "description": "Keep a timestamped copy of fstab before changing it.", "type": "boolean", "default": false } } };
-    var schema35 = { "type": "string", "pattern": "^[a-z_][a-z0-9_-]{0,30}\\$?$", "x-expected": "a user or group name (lowercase letters, digits, _ and -, starting with a letter or _)" };
+    var schema35 = { "type": "string", "pattern": "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "x-expected": "a user or group name as NSS knows it (letters, digits, _ . @ and -, starting with a letter or _, an optional trailing $) or a numeric id" };
     var schema37 = { "type": "string", "pattern": "^0?[0-7]{3,4}$", "x-expected": 'an octal mode string such as "0755"' };
     var schema38 = { "type": "string", "minLength": 1, "pattern": "^[^\\s#,]+(,[^\\s#,]+)*$", "x-expected": "comma-separated mount options without spaces, newlines, # or empty items" };
     var schema33 = { "type": "string", "minLength": 1, "maxLength": 4095, "pattern": "^/[^\\u0000-\\u001f]*$", "x-expected": "an absolute path (starting with /) without control characters" };
@@ -70,7 +70,7 @@ var require_validate = __commonJS({
     var pattern4 = new RegExp("^[^-]", "u");
     var pattern5 = new RegExp("^[A-Za-z0-9._-]+$", "u");
     var pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
-    var pattern8 = new RegExp("^[a-z_][a-z0-9_-]{0,30}\\$?$", "u");
+    var pattern8 = new RegExp("^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "u");
     var pattern10 = new RegExp("^0?[0-7]{3,4}$", "u");
     var pattern11 = new RegExp("^[^\\s#,]+(,[^\\s#,]+)*$", "u");
     function validate21(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
@@ -267,7 +267,7 @@ var require_validate = __commonJS({
           let data4 = data.owner;
           if (typeof data4 === "string") {
             if (!pattern8.test(data4)) {
-              const err17 = { instancePath: instancePath + "/owner", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$" }, message: 'must match pattern "^[a-z_][a-z0-9_-]{0,30}\\$?$"', schema: "^[a-z_][a-z0-9_-]{0,30}\\$?$", parentSchema: schema35, data: data4 };
+              const err17 = { instancePath: instancePath + "/owner", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$" }, message: 'must match pattern "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"', schema: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", parentSchema: schema35, data: data4 };
               if (vErrors === null) {
                 vErrors = [err17];
               } else {
@@ -289,7 +289,7 @@ var require_validate = __commonJS({
           let data5 = data.group;
           if (typeof data5 === "string") {
             if (!pattern8.test(data5)) {
-              const err19 = { instancePath: instancePath + "/group", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$" }, message: 'must match pattern "^[a-z_][a-z0-9_-]{0,30}\\$?$"', schema: "^[a-z_][a-z0-9_-]{0,30}\\$?$", parentSchema: schema35, data: data5 };
+              const err19 = { instancePath: instancePath + "/group", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$" }, message: 'must match pattern "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"', schema: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", parentSchema: schema35, data: data5 };
               if (vErrors === null) {
                 vErrors = [err19];
               } else {
@@ -603,7 +603,7 @@ var require_validate = __commonJS({
         let data2 = data.default_owner;
         if (typeof data2 === "string") {
           if (!pattern8.test(data2)) {
-            const err3 = { instancePath: instancePath + "/default_owner", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$" }, message: 'must match pattern "^[a-z_][a-z0-9_-]{0,30}\\$?$"', schema: "^[a-z_][a-z0-9_-]{0,30}\\$?$", parentSchema: schema35, data: data2 };
+            const err3 = { instancePath: instancePath + "/default_owner", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$" }, message: 'must match pattern "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"', schema: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", parentSchema: schema35, data: data2 };
             if (vErrors === null) {
               vErrors = [err3];
             } else {
@@ -623,7 +623,7 @@ var require_validate = __commonJS({
         let data3 = data.default_group;
         if (typeof data3 === "string") {
           if (!pattern8.test(data3)) {
-            const err5 = { instancePath: instancePath + "/default_group", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$" }, message: 'must match pattern "^[a-z_][a-z0-9_-]{0,30}\\$?$"', schema: "^[a-z_][a-z0-9_-]{0,30}\\$?$", parentSchema: schema35, data: data3 };
+            const err5 = { instancePath: instancePath + "/default_group", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$" }, message: 'must match pattern "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"', schema: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", parentSchema: schema35, data: data3 };
             if (vErrors === null) {
               vErrors = [err5];
             } else {
@@ -1108,8 +1108,7 @@ function splitArgs(all, moduleName) {
   const args = {};
   const internal = {};
   for (const [k, v] of Object.entries(all)) {
-    if (k.startsWith("_ansible_")) internal[k] = v;
-    else args[k] = v;
+    Object.defineProperty(k.startsWith("_ansible_") ? internal : args, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   const warnings = [];
   const verbosity = Number(internal._ansible_verbosity ?? 0);
