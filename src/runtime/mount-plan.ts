@@ -148,12 +148,17 @@ function refuseConflicts(d: Desired, o: Observed, top: MountInfoEntry | undefine
   }
 }
 
+/** A path that can never be a mount point directory (checked before the tag: it is the more basic fault). */
+function refuseUnusablePath(d: Desired, o: Observed): void {
+  if (o.point.kind === "other") refuse(`mount point ${d.mountPoint} exists and is not a directory`);
+  if (o.point.blocked) refuse(`mount point ${d.mountPoint} cannot be created: ${o.point.blocked}`);
+}
+
 /** Steps that create or correct the (unmounted) mount point directory. */
 function planDir(d: Desired, o: Observed, s: Settings, plan: Plan): void {
   const p = o.point;
   const mp = d.mountPoint;
-  if (p.kind === "other") refuse(`mount point ${mp} exists and is not a directory`);
-  if (p.blocked) refuse(`mount point ${mp} cannot be created: ${p.blocked}`);
+  refuseUnusablePath(d, o);
   if (!s.create_mount_dirs) {
     if (p.kind === "missing") refuse(`mount point ${mp} does not exist and create_mount_dirs is false; create it or set create_mount_dirs: true`);
     return;
@@ -228,6 +233,7 @@ function planMounted(d: Desired, o: Observed, s: Settings, plan: Plan): void {
   refuseConflicts(d, o, top, s);
   const ours = top !== undefined && top.fstype === "virtiofs" && top.source === d.tag;
   if (!ours) {
+    if (!top) refuseUnusablePath(d, o);
     if (o.tags !== null && !o.tags.includes(d.tag!)) throw new Refused({ kind: "tag_not_offered" });
     if (top && top.fstype === "virtiofs") plan.steps.push({ action: "umount", why: `${d.mountPoint} has virtio-fs tag ${top.source} mounted, wanted ${d.tag}` });
     planDir(d, o, s, plan);

@@ -339,3 +339,14 @@ describe("nothing from the arguments reaches a command line as an option", () =>
     expect(r.stderr).toContain("unrecognized option '--bind'");
   });
 });
+
+test("a path through a file is reported as such even when the kernel lists the offered tags (Linux >= 6.9)", () => {
+  w = makeWorld({ tagsDir: ["good"] });
+  const file = path.join(w.mnt, "f");
+  fs.writeFileSync(file, "");
+  const a = args(w, [{ tag: "good", mount_point: path.join(w.mnt, "good") }, { tag: "ghost", mount_point: path.join(file, "ghost") }]);
+  const r = w.run("virtio_fs_mount", a).result;
+  expect(byTag(r, "ghost").msg).toBe(`mount point ${path.join(file, "ghost")} cannot be created: ${file} is a file, not a directory`);
+  expect(byTag(r, "good").changed).toBe(true);
+  expect(w.run("virtio_fs_mount", a).result.changed).toBe(false);
+});

@@ -1496,11 +1496,14 @@ function refuseConflicts(d, o, top, s) {
     refuse(`${d.mountPoint} is already the mount point of a ${top.fstype} file system (${top.source}); unmount it or choose another mount_point for ${d.tag}`);
   }
 }
+function refuseUnusablePath(d, o) {
+  if (o.point.kind === "other") refuse(`mount point ${d.mountPoint} exists and is not a directory`);
+  if (o.point.blocked) refuse(`mount point ${d.mountPoint} cannot be created: ${o.point.blocked}`);
+}
 function planDir(d, o, s, plan) {
   const p = o.point;
   const mp = d.mountPoint;
-  if (p.kind === "other") refuse(`mount point ${mp} exists and is not a directory`);
-  if (p.blocked) refuse(`mount point ${mp} cannot be created: ${p.blocked}`);
+  refuseUnusablePath(d, o);
   if (!s.create_mount_dirs) {
     if (p.kind === "missing") refuse(`mount point ${mp} does not exist and create_mount_dirs is false; create it or set create_mount_dirs: true`);
     return;
@@ -1563,6 +1566,7 @@ function planMounted(d, o, s, plan) {
   refuseConflicts(d, o, top, s);
   const ours = top !== void 0 && top.fstype === "virtiofs" && top.source === d.tag;
   if (!ours) {
+    if (!top) refuseUnusablePath(d, o);
     if (o.tags !== null && !o.tags.includes(d.tag)) throw new Refused({ kind: "tag_not_offered" });
     if (top && top.fstype === "virtiofs") plan.steps.push({ action: "umount", why: `${d.mountPoint} has virtio-fs tag ${top.source} mounted, wanted ${d.tag}` });
     planDir(d, o, s, plan);
