@@ -85,11 +85,7 @@ export function observePath(p: string): PathObservation {
     obs.uid = st.uid;
     obs.gid = st.gid;
     obs.mode = st.mode & 0o7777;
-    try {
-      obs.empty = fs.readdirSync(p).length === 0;
-    } catch {
-      obs.empty = false;
-    }
+    obs.empty = hasNoEntries(p);
     return obs;
   } else {
     obs.kind = "other";
@@ -133,9 +129,18 @@ export function setDirOwnerMode(dir: string, uid: number | undefined, gid: numbe
 /** Is the path (not following a last symlink) an empty directory? */
 export function isEmptyDir(p: string): boolean {
   const st = lstatOrError(p);
-  if (st instanceof Error || !st.isDirectory()) return false;
+  return !(st instanceof Error) && st.isDirectory() && hasNoEntries(p);
+}
+
+/** Reads at most one entry (a mounted share root may hold millions). */
+function hasNoEntries(dir: string): boolean {
   try {
-    return fs.readdirSync(p).length === 0;
+    const d = fs.opendirSync(dir);
+    try {
+      return d.readSync() === null;
+    } finally {
+      d.closeSync();
+    }
   } catch {
     return false;
   }

@@ -1666,11 +1666,7 @@ function observePath(p) {
     obs.uid = st.uid;
     obs.gid = st.gid;
     obs.mode = st.mode & 4095;
-    try {
-      obs.empty = fs6.readdirSync(p).length === 0;
-    } catch {
-      obs.empty = false;
-    }
+    obs.empty = hasNoEntries(p);
     return obs;
   } else {
     obs.kind = "other";
@@ -1709,9 +1705,16 @@ function setDirOwnerMode(dir, uid, gid, mode) {
 }
 function isEmptyDir(p) {
   const st = lstatOrError(p);
-  if (st instanceof Error || !st.isDirectory()) return false;
+  return !(st instanceof Error) && st.isDirectory() && hasNoEntries(p);
+}
+function hasNoEntries(dir) {
   try {
-    return fs6.readdirSync(p).length === 0;
+    const d = fs6.opendirSync(dir);
+    try {
+      return d.readSync() === null;
+    } finally {
+      d.closeSync();
+    }
   } catch {
     return false;
   }
