@@ -67,6 +67,52 @@ runModule("${name}", validate, main as any);`;
   return out.outputFiles[0].text;
 }
 
+/**
+ * Faults injected into the module process's own file system calls (root ignores permissions, so a
+ * read-only directory cannot be made with chmod in a test): see faultBundle.
+ */
+export interface FsFaults {
+  /** Creating a file (open with the "x" flag, as atomic-write's temp file) in these directories fails with this errno. */
+  createIn?: Record<string, string>;
+  /** mkdir of these paths fails with this errno. */
+  mkdir?: Record<string, string>;
+}
+
+const faultBundles = new Map<string, string>();
+
+/**
+ * The module with a stub validator (like bundleRuntimeOnly) whose fs calls fail as VIRTIO_FS_TEST_FAULTS
+ * (JSON FsFaults) says. The bundled modules read fs through esbuild's lazy getters, so patching the
+ * fs module object before main runs reaches every call.
+ */
+export function faultBundle(name: ModuleName): string {
+  const cached = faultBundles.get(name);
+  if (cached && fs.existsSync(cached)) return cached;
+  const file = bundleSource(`${name}-faults`, `import { runModule } from "./src/runtime/ansible";
+import { main } from "./src/runtime/modules/${name}";
+const realFs = require("fs");
+const nodePath = require("path");
+const faults = JSON.parse(process.env.VIRTIO_FS_TEST_FAULTS || "{}");
+const injected = (code: string, syscall: string, p: string) =>
+  Object.assign(new Error(code + ": injected fault, " + syscall + " '" + p + "'"), { code, syscall, path: p });
+const openSync = realFs.openSync;
+realFs.openSync = (p: any, flags: any, ...rest: any[]) => {
+  const code = faults.createIn?.[nodePath.dirname(String(p))];
+  if (code && typeof flags === "string" && flags.includes("x")) throw injected(code, "open", String(p));
+  return openSync(p, flags, ...rest);
+};
+const mkdirSync = realFs.mkdirSync;
+realFs.mkdirSync = (p: any, ...rest: any[]) => {
+  const code = faults.mkdir?.[String(p)];
+  if (code) throw injected(code, "mkdir", String(p));
+  return mkdirSync(p, ...rest);
+};
+runModule("${name}", (() => true) as any, main as any);
+`);
+  faultBundles.set(name, file);
+  return file;
+}
+
 export interface FakeConfig {
   /** Tags the fake VM offers to mount; undefined: any tag mounts. */
   offered?: string[];
@@ -76,6 +122,8 @@ export interface FakeConfig {
   noModule?: boolean;
   /** Mount points umount reports busy. */
   busy?: string[];
+  /** Mount points (canonical) whose mount fails with "permission denied". */
+  mountFail?: string[];
   /** mount -o remount fails. */
   remountFail?: boolean;
   /** mount -o remount succeeds without changing anything. */
@@ -142,12 +190,20 @@ const fail = (msg, rc) => { process.stderr.write(msg + "\\n"); process.exit(rc);
 
 const FAKES: Record<string, string> = {
   mount: `
-let type, opts = "", pos = [];
+// Like util-linux: options until "--", positional arguments after it; an unknown option is an error,
+// so a tag such as --bind that is not behind "--" fails loudly. The target is canonicalised (realpath)
+// as mount(8) does, so mountinfo lists the resolved path.
+let type, opts = "", pos = [], dashdash = false;
 for (let i = 0; i < argv.length; i++) {
-  if (argv[i] === "-t") type = argv[++i]; else if (argv[i] === "-o") opts = argv[++i]; else pos.push(argv[i]);
+  if (dashdash || !argv[i].startsWith("-")) pos.push(argv[i]);
+  else if (argv[i] === "--") dashdash = true;
+  else if (argv[i] === "-t") type = argv[++i];
+  else if (argv[i] === "-o") opts = argv[++i];
+  else fail("mount: unrecognized option '" + argv[i] + "'", 1);
 }
+const canon = (p) => { try { return fs.realpathSync(p); } catch { return p; } };
 if (opts.startsWith("remount")) {
-  const mp = pos[0];
+  const mp = canon(pos[0]);
   if (cfg.remountFail) fail("mount: " + mp + ": mount point not mounted or bad option.", 32);
   const lines = readMi();
   let idx = -1;
@@ -156,27 +212,39 @@ if (opts.startsWith("remount")) {
   if (!cfg.remountNoop) { const f = lines[idx].split(" "); f[5] = vfs(opts.slice("remount,".length)); lines[idx] = f.join(" "); writeMi(lines); }
   process.exit(0);
 }
-const [tag, mp] = pos;
+if (pos.length !== 2) fail("mount: expected a source and a target, got " + JSON.stringify(pos), 1);
+const [tag, given] = pos;
 if (process.env.FAKE_FSTAB) {
   const seen = fs.existsSync(process.env.FAKE_FSTAB) ? fs.readFileSync(process.env.FAKE_FSTAB, "utf8") : null;
   fs.appendFileSync(path.join(BIN, "fstab-at-mount.log"), JSON.stringify(seen) + "\\n");
 }
 if (type !== "virtiofs") fail("mount: unexpected type " + type, 32);
-if (cfg.unknownFs) fail("mount: " + mp + ": unknown filesystem type 'virtiofs'.", 32);
-if (cfg.offered && !cfg.offered.includes(tag)) fail("mount: " + mp + ": wrong fs type, bad option, bad superblock on " + tag + ", missing codepage or helper program, or other error.", 32);
-if (!fs.existsSync(mp) || !fs.statSync(mp).isDirectory()) fail("mount: " + mp + ": mount point does not exist.", 32);
+if (cfg.unknownFs) fail("mount: " + given + ": unknown filesystem type 'virtiofs'.", 32);
+if (cfg.offered && !cfg.offered.includes(tag)) fail("mount: " + given + ": wrong fs type, bad option, bad superblock on " + tag + ", missing codepage or helper program, or other error.", 32);
+if (!fs.existsSync(given) || !fs.statSync(given).isDirectory()) fail("mount: " + given + ": mount point does not exist.", 32);
+const mp = canon(given);
+if ((cfg.mountFail || []).includes(mp)) fail("mount: " + given + ": permission denied.", 32);
 const lines = readMi();
 const id = 100 + lines.length;
 lines.push(id + " 1 0:" + id + " / " + esc(mp) + " " + vfs(opts) + " shared:" + id + " - virtiofs " + esc(tag) + " rw");
 writeMi(lines);
 `,
   umount: `
-const mp = argv[argv.length - 1];
-if ((cfg.busy || []).includes(mp)) fail("umount: " + mp + ": target is busy.", 32);
+const pos = [];
+let dashdash = false;
+for (const a of argv) {
+  if (dashdash || !a.startsWith("-")) pos.push(a);
+  else if (a === "--") dashdash = true;
+  else fail("umount: unrecognized option '" + a + "'", 1);
+}
+if (pos.length !== 1) fail("umount: expected one target, got " + JSON.stringify(pos), 1);
+let mp = pos[0];
+try { mp = fs.realpathSync(mp); } catch {}
+if ((cfg.busy || []).includes(mp) || (cfg.busy || []).includes(pos[0])) fail("umount: " + pos[0] + ": target is busy.", 32);
 const lines = readMi();
 let idx = -1;
 lines.forEach((l, i) => { if (unesc(l.split(" ")[4]) === mp) idx = i; });
-if (idx < 0) fail("umount: " + mp + ": not mounted.", 32);
+if (idx < 0) fail("umount: " + pos[0] + ": not mounted.", 32);
 lines.splice(idx, 1);
 writeMi(lines);
 `,
@@ -252,6 +320,8 @@ export interface World {
   readFstab(): string;
   /** Runs a module with args (plus _ansible_* keys) and returns its parsed stdout. */
   run(name: ModuleName, args: Record<string, unknown>, extraEnv?: Record<string, string>): ModuleOutput;
+  /** Runs the module without schema validation and with file system faults injected (faultBundle). */
+  runWithFaults(name: ModuleName, args: Record<string, unknown>, faults?: FsFaults): ModuleOutput;
   cleanup(): void;
 }
 
@@ -329,6 +399,8 @@ export function makeWorld(opts: WorldOptions = {}): World {
     readFstab: () => fs.readFileSync(fstab, "utf8"),
     run: (name, args, extraEnv = {}) =>
       runBundle(bundle(name), JSON.stringify(args), { VIRTIO_FS_ROOT: root, VIRTIO_FS_BIN_DIR: bin, ...extraEnv }),
+    runWithFaults: (name, args, faults = {}) =>
+      runBundle(faultBundle(name), JSON.stringify(args), { VIRTIO_FS_ROOT: root, VIRTIO_FS_BIN_DIR: bin, VIRTIO_FS_TEST_FAULTS: JSON.stringify(faults) }),
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
   return world;

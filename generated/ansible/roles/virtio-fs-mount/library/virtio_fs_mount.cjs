@@ -1174,9 +1174,9 @@ function runModule(name, validate2, main2, argumentTypes) {
 }
 
 // src/runtime/modules/virtio_fs_mount.ts
-var fs7 = __toESM(require("fs"));
+var fs8 = __toESM(require("fs"));
 var os = __toESM(require("os"));
-var path5 = __toESM(require("path"));
+var path7 = __toESM(require("path"));
 
 // src/runtime/accounts.ts
 var fs3 = __toESM(require("fs"));
@@ -1343,6 +1343,7 @@ function backupFile(file, now = /* @__PURE__ */ new Date()) {
 }
 
 // src/runtime/fstab.ts
+var path4 = __toESM(require("path"));
 function decodeFstabField(field) {
   let out = "";
   for (let i = 0; i < field.length; i++) {
@@ -1426,6 +1427,11 @@ function appendFstabEntry(fstab, e2) {
 function replaceFstabLine(fstab, i, e2) {
   const cr = fstab.lines[i].raw.endsWith("\r") ? "\r" : "";
   fstab.lines[i] = { raw: formatFstabEntry(e2) + cr, entry: { ...e2 } };
+}
+function normaliseMountPath(file) {
+  if (!file.startsWith("/")) return file;
+  const n = path4.posix.normalize(file);
+  return n.length > 1 && n.endsWith("/") ? n.slice(0, -1) : n;
 }
 
 // src/runtime/util-linux-optmap.ts
@@ -1662,6 +1668,280 @@ function topMountAt(entries, mountPoint) {
   return found;
 }
 
+// src/runtime/mount-plan.ts
+var Refused = class extends Error {
+  constructor(failure) {
+    super(failure.kind === "message" ? failure.msg : failure.kind);
+    this.failure = failure;
+  }
+};
+var refuse = (msg) => {
+  throw new Refused({ kind: "message", msg });
+};
+function octal(mode) {
+  return "0" + mode.toString(8).padStart(3, "0");
+}
+function fstabLinesAt(o) {
+  return o.fstab.lines.filter((l) => l.entry !== void 0 && o.fstabKey(l) === o.point.kernelPath);
+}
+function fstabEntryFor(d) {
+  return { spec: d.tag ?? "", file: d.mountPoint, vfstype: "virtiofs", mntops: d.options.join(","), freq: "0", passno: "0" };
+}
+function mountedOwnerWarning(d, st, ownerLabel) {
+  if (d.readonly || d.uid === void 0 || d.gid === void 0 || st.uid === void 0 || st.gid === void 0) return void 0;
+  if (st.uid === d.uid && st.gid === d.gid) return void 0;
+  return `share ${d.tag} is mounted on ${d.mountPoint} as ${ownerLabel(st.uid, st.gid)} (the host directory's owner, which virtio-fs passes through), not ${d.owner}:${d.group}; the module does not chown a mounted share, change the host directory instead`;
+}
+function planShare(d, o, s) {
+  const plan = { steps: [], warnings: [] };
+  try {
+    if (d.state === "mounted") planMounted(d, o, s, plan);
+    else if (d.state === "present") planPresent(d, o, s, plan);
+    else if (d.state === "unmounted") planUnmount(d, o, s, "state is unmounted", plan);
+    else planAbsent(d, o, s, plan);
+  } catch (e2) {
+    if (!(e2 instanceof Refused)) throw e2;
+    plan.failure = e2.failure;
+  }
+  return plan;
+}
+function refuseSymlink(d, o) {
+  if (o.point.kind !== "symlink") return;
+  refuse(`mount point ${d.mountPoint} is a symbolic link (to ${o.point.linkTarget}); the module does not mount on, chown or chmod the target of a link: set mount_point to the real directory (${o.point.kernelPath}) or remove the link`);
+}
+function refuseConflicts(d, o, top, s) {
+  for (const l of fstabLinesAt(o)) {
+    if (l.entry.vfstype === "virtiofs") continue;
+    refuse(`${d.mountPoint} already has a ${l.entry.vfstype} line in fstab (line ${o.lineNumber(l)}: ${l.raw.trim()}); remove that line or choose another mount_point for ${d.tag}`);
+  }
+  if (top && top.fstype !== "virtiofs" && d.state === "mounted" && s.perform_mounts) {
+    refuse(`${d.mountPoint} is already the mount point of a ${top.fstype} file system (${top.source}); unmount it or choose another mount_point for ${d.tag}`);
+  }
+}
+function refuseUnusablePath(d, o) {
+  if (o.point.kind === "other") refuse(`mount point ${d.mountPoint} exists and is not a directory`);
+  if (o.point.blocked) refuse(`mount point ${d.mountPoint} cannot be created: ${o.point.blocked}`);
+}
+function planDir(d, o, s, plan) {
+  const p = o.point;
+  const mp = d.mountPoint;
+  refuseUnusablePath(d, o);
+  if (!s.create_mount_dirs) {
+    if (p.kind === "missing") refuse(`mount point ${mp} does not exist and create_mount_dirs is false; create it or set create_mount_dirs: true`);
+    return;
+  }
+  const problems = [];
+  if (d.uid === void 0) problems.push(`user "${d.owner}" does not exist in /etc/passwd (set owner/default_owner to an existing user or create it first)`);
+  if (d.gid === void 0) problems.push(`group "${d.group}" does not exist in /etc/group (set group/default_group to an existing group or create it first)`);
+  if (problems.length > 0) {
+    const msg = `mount point ${mp}: ${problems.join("; ")}`;
+    if (!d.readonly) refuse(msg);
+    plan.warnings.push(`${msg}; read-only share ${d.tag}: its mount point keeps its current owner`);
+  }
+  const label = `${d.uid === void 0 ? "(unchanged)" : d.owner}:${d.gid === void 0 ? "(unchanged)" : d.group}`;
+  if (p.kind === "missing") {
+    for (const parent of p.missingParents) {
+      plan.steps.push({ action: "create_parent_dir", why: `${parent} is missing; created root-owned with mode 0755`, path: parent });
+    }
+    plan.steps.push({ action: "create_dir", why: `mount point is missing; created as ${label} ${octal(d.mode)}`, uid: d.uid, gid: d.gid, mode: d.mode, tolerant: d.readonly });
+    return;
+  }
+  const uidWrong = d.uid !== void 0 && p.uid !== d.uid;
+  const gidWrong = d.gid !== void 0 && p.gid !== d.gid;
+  if (uidWrong || gidWrong) {
+    plan.steps.push({ action: "chown", why: `mount point is ${o.ownerLabel(p.uid, p.gid)}, wanted ${label}`, uid: d.uid, gid: d.gid, tolerant: d.readonly });
+  }
+  if (p.mode !== d.mode) plan.steps.push({ action: "chmod", why: `mount point mode is ${octal(p.mode)}, wanted ${octal(d.mode)}`, mode: d.mode });
+}
+function planFstabLine(d, o, plan) {
+  const want = fstabEntryFor(d);
+  const lines = fstabLinesAt(o);
+  if (lines.length === 0) {
+    plan.steps.push({ action: "fstab_add", why: `no fstab line for ${d.mountPoint}`, entry: want });
+    return;
+  }
+  const [first, ...dups] = lines;
+  const have = first.entry;
+  if (!sameFstabEntry(have, want)) {
+    const what = have.spec !== want.spec ? `tag ${have.spec}` : have.file !== want.file ? `mount point spelled ${have.file}` : have.mntops !== want.mntops ? `options ${have.mntops}` : "dump/pass fields";
+    plan.steps.push({ action: "fstab_update", why: `fstab line had ${what}, wanted ${want.spec} with ${want.mntops}`, line: first, entry: want });
+  }
+  for (const line of dups) {
+    plan.steps.push({ action: "fstab_remove", why: `duplicate fstab line for ${d.mountPoint} (line ${o.lineNumber(line)})`, line });
+  }
+}
+function remountReason(d, o, s, top) {
+  const diffs = vfsFlagDifferences(requestedVfsFlags(d.options), mountedVfsFlags(top.mountOptions));
+  if (diffs.length > 0) {
+    return `mounted with ${top.mountOptions.join(",")}, wanted ${d.options.join(",")} (differs in ${diffs.join(", ")})`;
+  }
+  if (!s.persist) return void 0;
+  const line = fstabLinesAt(o).find((l) => l.entry.vfstype === "virtiofs" && l.entry.spec === d.tag);
+  if (!line) return void 0;
+  const a = fsSpecificOptions(splitOptions(line.entry.mntops)).join(",");
+  const b = fsSpecificOptions(d.options).join(",");
+  return a !== b ? `file-system options changed from "${a}" to "${b}"` : void 0;
+}
+function planMounted(d, o, s, plan) {
+  refuseSymlink(d, o);
+  const top = topMountAt(o.mountinfo, o.point.kernelPath);
+  refuseConflicts(d, o, top, s);
+  const ours = top !== void 0 && top.fstype === "virtiofs" && top.source === d.tag;
+  if (!ours) {
+    if (!top) refuseUnusablePath(d, o);
+    if (o.tags !== null && !o.tags.includes(d.tag)) throw new Refused({ kind: "tag_not_offered" });
+    if (top && top.fstype === "virtiofs") plan.steps.push({ action: "umount", why: `${d.mountPoint} has virtio-fs tag ${top.source} mounted, wanted ${d.tag}` });
+    planDir(d, o, s, plan);
+    plan.steps.push({ action: "mount", why: `not mounted; mounting with ${d.options.join(",")}`, options: d.options });
+  } else {
+    const reason = remountReason(d, o, s, top);
+    if (reason) plan.steps.push({ action: "remount", why: reason, options: d.options });
+    else {
+      const w = mountedOwnerWarning(d, o.point, o.ownerLabel);
+      if (w) plan.warnings.push(w);
+    }
+  }
+  if (s.persist) planFstabLine(d, o, plan);
+}
+function planPresent(d, o, s, plan) {
+  refuseSymlink(d, o);
+  const top = topMountAt(o.mountinfo, o.point.kernelPath);
+  refuseConflicts(d, o, top, s);
+  if (!top) planDir(d, o, s, plan);
+  else if (top.fstype === "virtiofs" && top.source === d.tag) {
+    const w = mountedOwnerWarning(d, o.point, o.ownerLabel);
+    if (w) plan.warnings.push(w);
+  }
+  if (s.persist) planFstabLine(d, o, plan);
+}
+function stackedMounts(d, o) {
+  const here = o.mountinfo.filter((e2) => e2.mountPoint === o.point.kernelPath);
+  let ours = 0;
+  for (let i = here.length - 1; i >= 0; i--) {
+    const e2 = here[i];
+    if (e2.fstype !== "virtiofs" || d.tag !== void 0 && e2.source !== d.tag) break;
+    ours++;
+  }
+  return { ours, all: here.length };
+}
+function planUnmount(d, o, s, why, plan) {
+  if (!s.perform_mounts) return 0;
+  const { ours } = stackedMounts(d, o);
+  for (let i = 0; i < ours; i++) plan.steps.push({ action: "umount", why });
+  return ours;
+}
+function planAbsent(d, o, s, plan) {
+  const unmounts = planUnmount(d, o, s, d.absentWhy, plan);
+  if (s.persist) {
+    for (const line of fstabLinesAt(o)) {
+      if (line.entry.vfstype === "virtiofs") plan.steps.push({ action: "fstab_remove", why: "share is absent", line });
+    }
+  }
+  if (stackedMounts(d, o).all - unmounts > 0) return;
+  if (unmounts > 0) plan.steps.push({ action: "rmdir", why: "the mount point will be removed if it is empty once unmounted" });
+  else if (o.point.kind === "directory" && o.point.empty) plan.steps.push({ action: "rmdir", why: "empty mount point of an absent share" });
+}
+
+// src/runtime/mount-point.ts
+var fs6 = __toESM(require("fs"));
+var path5 = __toESM(require("path"));
+function lstatOrError(p) {
+  try {
+    return fs6.lstatSync(p);
+  } catch (e2) {
+    return e2;
+  }
+}
+var isMissing = (e2) => e2.code === "ENOENT" || e2.code === "ENOTDIR";
+function kernelPathOf(p) {
+  const norm = normaliseMountPath(p);
+  if (!norm.startsWith("/")) return norm;
+  const rest = [];
+  for (let cur = norm; ; cur = path5.dirname(cur)) {
+    try {
+      const real = fs6.realpathSync(cur);
+      return rest.length === 0 ? real : path5.join(real, ...rest.reverse());
+    } catch {
+      if (cur === "/") return norm;
+      rest.push(path5.basename(cur));
+    }
+  }
+}
+function observePath(p) {
+  const obs = { path: p, kernelPath: kernelPathOf(p), kind: "missing", missingParents: [] };
+  const st = lstatOrError(p);
+  if (st instanceof Error) {
+    if (!isMissing(st)) {
+      obs.blocked = st.message;
+      return obs;
+    }
+  } else if (st.isSymbolicLink()) {
+    obs.kind = "symlink";
+    try {
+      obs.linkTarget = fs6.readlinkSync(p);
+    } catch {
+      obs.linkTarget = "?";
+    }
+    return obs;
+  } else if (st.isDirectory()) {
+    obs.kind = "directory";
+    obs.uid = st.uid;
+    obs.gid = st.gid;
+    obs.mode = st.mode & 4095;
+    obs.empty = hasNoEntries(p);
+    return obs;
+  } else {
+    obs.kind = "other";
+    return obs;
+  }
+  for (let parent = path5.dirname(p); ; parent = path5.dirname(parent)) {
+    const pst = lstatOrError(parent);
+    if (pst instanceof Error) {
+      if (!isMissing(pst)) {
+        obs.blocked = pst.message;
+        return obs;
+      }
+      obs.missingParents.unshift(parent);
+      if (parent === "/") return obs;
+      continue;
+    }
+    let target;
+    try {
+      target = pst.isSymbolicLink() ? fs6.statSync(parent) : pst;
+    } catch {
+      obs.blocked = `${parent} is a symbolic link to a missing target`;
+      return obs;
+    }
+    if (!target.isDirectory()) obs.blocked = `${parent} is ${pst.isSymbolicLink() ? "a symbolic link to " : ""}a file, not a directory`;
+    return obs;
+  }
+}
+function setDirOwnerMode(dir, uid, gid, mode) {
+  const fd = fs6.openSync(dir, fs6.constants.O_RDONLY | fs6.constants.O_DIRECTORY | fs6.constants.O_NOFOLLOW);
+  try {
+    if (uid !== void 0 || gid !== void 0) fs6.fchownSync(fd, uid ?? -1, gid ?? -1);
+    if (mode !== void 0) fs6.fchmodSync(fd, mode);
+  } finally {
+    fs6.closeSync(fd);
+  }
+}
+function isEmptyDir(p) {
+  const st = lstatOrError(p);
+  return !(st instanceof Error) && st.isDirectory() && hasNoEntries(p);
+}
+function hasNoEntries(dir) {
+  try {
+    const d = fs6.opendirSync(dir);
+    try {
+      return d.readSync() === null;
+    } finally {
+      d.closeSync();
+    }
+  } catch {
+    return false;
+  }
+}
+
 // src/errors/messages.ts
 var Messages = {
   VFS001: "YAML syntax error: {detail}",
@@ -1708,10 +1988,10 @@ function pointerJoin(base, ...segments) {
 }
 
 // src/input/check-shares.ts
-function pathProblem(path6) {
-  if (path6.length > 1 && path6.endsWith("/")) return "it ends with /";
-  if (path6.includes("//")) return "it contains an empty component (//)";
-  const parts = path6.split("/");
+function pathProblem(path8) {
+  if (path8.length > 1 && path8.endsWith("/")) return "it ends with /";
+  if (path8.includes("//")) return "it contains an empty component (//)";
+  const parts = path8.split("/");
   if (parts.includes("..")) return "it contains a .. component";
   if (parts.includes(".")) return "it contains a . component";
   return void 0;
@@ -1768,11 +2048,11 @@ function shareProblems(shares, base, hostSide) {
 }
 
 // src/runtime/virtiofs-kernel.ts
-var fs6 = __toESM(require("fs"));
-var path4 = __toESM(require("path"));
+var fs7 = __toESM(require("fs"));
+var path6 = __toESM(require("path"));
 function readText(file) {
   try {
-    return fs6.readFileSync(systemPath(file), "utf8");
+    return fs7.readFileSync(systemPath(file), "utf8");
   } catch {
     return void 0;
   }
@@ -1782,20 +2062,20 @@ function filesystemsListVirtiofs() {
   return text.split("\n").some((l) => l.trim().split(/\s+/).pop() === "virtiofs");
 }
 function virtiofsLoaded() {
-  return fs6.existsSync(systemPath("/sys/module/virtiofs")) || filesystemsListVirtiofs();
+  return fs7.existsSync(systemPath("/sys/module/virtiofs")) || filesystemsListVirtiofs();
 }
 function offeredTags() {
   const dir = systemPath("/sys/fs/virtiofs");
   let names;
   try {
-    names = fs6.readdirSync(dir);
+    names = fs7.readdirSync(dir);
   } catch {
     return null;
   }
   const tags = [];
   for (const n of names.sort()) {
     try {
-      tags.push(fs6.readFileSync(path4.join(dir, n, "tag"), "utf8").trim());
+      tags.push(fs7.readFileSync(path6.join(dir, n, "tag"), "utf8").trim());
     } catch {
     }
   }
@@ -1818,16 +2098,10 @@ var MODULES_LOAD_FILE = "/etc/modules-load.d/virtiofs.conf";
 function parseMode(mode) {
   return parseInt(mode, 8) & 4095;
 }
-function octal(mode) {
-  return "0" + mode.toString(8).padStart(3, "0");
+function errorText(e2) {
+  return e2 instanceof Error ? e2.message : String(e2);
 }
-function statOrUndefined(p) {
-  try {
-    return fs7.statSync(p);
-  } catch {
-    return void 0;
-  }
-}
+var isFstabStep = (s) => s.action === "fstab_add" || s.action === "fstab_update" || s.action === "fstab_remove";
 var MountRun = class {
   constructor(args, ctx, fstabText) {
     this.args = args;
@@ -1835,19 +2109,37 @@ var MountRun = class {
     this.check = ctx.checkMode;
     this.mountinfo = readMountInfo();
     this.fstab = parseFstab(fstabText);
+    this.fstab.lines.forEach((l, i) => this.lineNumbers.set(l, i + 1));
     this.tags = offeredTags();
   }
   check;
-  results = [];
   mountinfo;
   fstab;
   tags;
+  keys = /* @__PURE__ */ new Map();
+  lineNumbers = /* @__PURE__ */ new Map();
   refreshMountInfo() {
     if (!this.check) this.mountinfo = readMountInfo();
   }
+  fstabKey(line) {
+    if (!line.entry) return void 0;
+    if (!this.keys.has(line)) this.keys.set(line, kernelPathOf(normaliseMountPath(line.entry.file)));
+    return this.keys.get(line);
+  }
+  observe(job) {
+    return {
+      mountinfo: this.mountinfo,
+      fstab: this.fstab,
+      fstabKey: (l) => this.fstabKey(l),
+      lineNumber: (l) => this.lineNumbers.get(l) ?? this.fstab.lines.indexOf(l) + 1,
+      tags: this.tags,
+      point: observePath(job.desired.mountPoint),
+      ownerLabel: (uid, gid) => `${userName(uid)}:${groupName(gid)}`
+    };
+  }
   // ---- external programs -------------------------------------------------------------------------
   mount(share, options) {
-    const r = run("mount", ["-t", "virtiofs", "-o", options.join(","), share.tag, share.mount_point]);
+    const r = run("mount", ["-t", "virtiofs", "-o", options.join(","), "--", share.tag, share.mount_point]);
     if (r.rc !== 0) throw new ShareFailure(this.mountFailure(share, describeFailure(r), r.stderr + r.stdout));
   }
   mountFailure(share, what, output) {
@@ -1865,272 +2157,174 @@ var MountRun = class {
     const offered = this.tags === null ? "" : ` The VM offers: ${this.tags.length ? this.tags.join(", ") : "no virtio-fs tags at all"}.`;
     return `virtio-fs tag "${share.tag}" is not offered by this VM${what ? ` (${what})` : ""}.${dmesg ? ` dmesg: ${dmesg}.` : ""}${offered} The libvirt domain XML is missing a <filesystem type='mount'> device with <driver type='virtiofs'/> and <target dir='${share.tag}'/> (add it with the virtio_fs_domain module or the host role, with shared memoryBacking) and restart the VM.`;
   }
-  umount(mp) {
-    const r = run("umount", [mp]);
+  /** Unmounts the top mount at a kernel path; shown as the configured path. */
+  umount(kernelPath, shown) {
+    const r = run("umount", ["--", kernelPath]);
+    this.refreshMountInfo();
     if (r.rc === 0) return;
     const out = r.stderr + r.stdout;
     if (/busy/i.test(out)) {
-      throw new ShareFailure(`cannot unmount ${mp}: the mount point is busy (${describeFailure(r)}). Find the processes using it with \`fuser -vm ${mp}\` (or \`lsof +f -- ${mp}\`), stop them and retry.`);
+      throw new ShareFailure(`cannot unmount ${shown}: the mount point is busy (${describeFailure(r)}). Find the processes using it with \`fuser -vm ${shown}\` (or \`lsof +f -- ${shown}\`), stop them and retry.`);
     }
-    throw new ShareFailure(`cannot unmount ${mp}: ${describeFailure(r)}`);
+    throw new ShareFailure(`cannot unmount ${shown}: ${describeFailure(r)}`);
   }
-  // ---- mount point directory ---------------------------------------------------------------------
-  /**
-   * uid/gid/mode a mount point should have. An unknown user or group fails a rw share; for a
-   * read-only share it is a warning and the ids are left out (never fail a ro share over ownership).
-   */
-  wantedOwnership(share) {
-    const owner = share.owner ?? this.args.default_owner;
-    const group = share.group ?? this.args.default_group;
-    const mode = parseMode(share.mode ?? this.args.default_mode);
-    const uid = lookupUid(owner);
-    const gid = lookupGid(group);
-    const problems = [];
-    if (uid === void 0) problems.push(`user "${owner}" does not exist in /etc/passwd (set owner/default_owner to an existing user or create it first)`);
-    if (gid === void 0) problems.push(`group "${group}" does not exist in /etc/group (set group/default_group to an existing group or create it first)`);
-    if (problems.length > 0) {
-      const msg = `mount point ${share.mount_point}: ${problems.join("; ")}`;
-      if (!share.readonly) throw new ShareFailure(msg);
-      this.ctx.warn(`${msg}; read-only share ${share.tag}: its mount point keeps its current owner`);
-    }
-    return { uid, gid, mode, label: `${uid === void 0 ? "(unchanged)" : owner}:${gid === void 0 ? "(unchanged)" : group} ${octal(mode)}` };
-  }
-  chownDir(share, uid, gid) {
-    if (uid === void 0 && gid === void 0) return;
-    try {
-      fs7.chownSync(share.mount_point, uid ?? -1, gid ?? -1);
-    } catch (e2) {
-      const msg = `cannot chown mount point ${share.mount_point}: ${e2.message}`;
-      if (!share.readonly) throw new ShareFailure(msg);
-      this.ctx.warn(`${msg} (read-only share ${share.tag}: ignored)`);
-    }
-  }
-  /** Creates or corrects the (unmounted) mount point directory; returns the directories it created. */
-  ensureDir(share, actions) {
+  remount(job, options) {
+    const share = job.share;
     const mp = share.mount_point;
-    const st = statOrUndefined(mp);
-    if (st && !st.isDirectory()) throw new ShareFailure(`mount point ${mp} exists and is not a directory`);
-    if (!this.args.create_mount_dirs) {
-      if (!st) throw new ShareFailure(`mount point ${mp} does not exist and create_mount_dirs is false; create it or set create_mount_dirs: true`);
-      return [];
-    }
-    const want = this.wantedOwnership(share);
-    if (!st) {
-      const missing = [];
-      for (let p = path5.dirname(mp); !statOrUndefined(p); p = path5.dirname(p)) missing.unshift(p);
-      for (const parent of missing) {
-        actions.push({ action: "create_parent_dir", why: `${parent} is missing; created root-owned with mode 0755` });
-        if (!this.check) {
-          fs7.mkdirSync(parent, 493);
-          fs7.chmodSync(parent, 493);
-          if (process.getuid?.() === 0) fs7.chownSync(parent, 0, 0);
-        }
-      }
-      actions.push({ action: "create_dir", why: `mount point is missing; created as ${want.label}` });
-      if (!this.check) {
-        fs7.mkdirSync(mp, want.mode);
-        this.chownDir(share, want.uid, want.gid);
-        fs7.chmodSync(mp, want.mode);
-      }
-      return [...missing, mp];
-    }
-    const uidWrong = want.uid !== void 0 && st.uid !== want.uid;
-    const gidWrong = want.gid !== void 0 && st.gid !== want.gid;
-    if (uidWrong || gidWrong) {
-      actions.push({ action: "chown", why: `mount point is ${userName(st.uid)}:${groupName(st.gid)}, wanted ${want.label.split(" ")[0]}` });
-      if (!this.check) this.chownDir(share, want.uid, want.gid);
-    }
-    if ((st.mode & 4095) !== want.mode) {
-      actions.push({ action: "chmod", why: `mount point mode is ${octal(st.mode & 4095)}, wanted ${octal(want.mode)}` });
-      if (!this.check) fs7.chmodSync(mp, want.mode);
-    }
-    return [];
-  }
-  /** Warns when a mounted rw share root is not owned as configured (never changes it). */
-  warnOwnership(share) {
-    if (share.readonly || this.check) return;
-    const owner = share.owner ?? this.args.default_owner;
-    const group = share.group ?? this.args.default_group;
-    const uid = lookupUid(owner);
-    const gid = lookupGid(group);
-    const st = statOrUndefined(share.mount_point);
-    if (!st || uid === void 0 || gid === void 0) return;
-    if (st.uid !== uid || st.gid !== gid) {
-      this.ctx.warn(`share ${share.tag} is mounted on ${share.mount_point} as ${userName(st.uid)}:${groupName(st.gid)} (the host directory's owner, which virtio-fs passes through), not ${owner}:${group}; the module does not chown a mounted share, change the host directory instead`);
-    }
-  }
-  // ---- fstab ------------------------------------------------------------------------------------
-  fstabLinesAt(mp) {
-    const out = [];
-    this.fstab.lines.forEach((l, i) => {
-      if (l.entry && l.entry.file === mp) out.push(i);
-    });
-    return out;
-  }
-  /** Fails when a non-virtiofs fstab line or mount already owns the mount point. */
-  checkConflicts(share, top) {
-    for (const i of this.fstabLinesAt(share.mount_point)) {
-      const e2 = this.fstab.lines[i].entry;
-      if (e2.vfstype !== "virtiofs") {
-        throw new ShareFailure(`${share.mount_point} already has a ${e2.vfstype} line in fstab (line ${i + 1}: ${this.fstab.lines[i].raw.trim()}); remove that line or choose another mount_point for ${share.tag}`);
-      }
-    }
-    if (top && top.fstype !== "virtiofs" && (share.state ?? "mounted") === "mounted" && this.args.perform_mounts) {
-      throw new ShareFailure(`${share.mount_point} is already the mount point of a ${top.fstype} file system (${top.source}); unmount it or choose another mount_point for ${share.tag}`);
-    }
-  }
-  ensureFstabLine(share, options, actions) {
-    const want = { spec: share.tag, file: share.mount_point, vfstype: "virtiofs", mntops: options.join(","), freq: "0", passno: "0" };
-    const lines = this.fstabLinesAt(share.mount_point);
-    if (lines.length === 0) {
-      appendFstabEntry(this.fstab, want);
-      actions.push({ action: "fstab_add", why: `no fstab line for ${share.mount_point}` });
-      return;
-    }
-    const [first, ...dups] = lines;
-    const have = this.fstab.lines[first].entry;
-    if (!sameFstabEntry(have, want)) {
-      const what = have.spec !== want.spec ? `tag ${have.spec}` : have.mntops !== want.mntops ? `options ${have.mntops}` : "dump/pass fields";
-      replaceFstabLine(this.fstab, first, want);
-      actions.push({ action: "fstab_update", why: `fstab line had ${what}, wanted ${want.spec} with ${want.mntops}` });
-    }
-    for (const i of dups.reverse()) {
-      this.fstab.lines.splice(i, 1);
-      actions.push({ action: "fstab_remove", why: `duplicate fstab line for ${share.mount_point}` });
-    }
-  }
-  removeFstabLines(mp, actions) {
-    for (const i of this.fstabLinesAt(mp).reverse()) {
-      if (this.fstab.lines[i].entry.vfstype !== "virtiofs") continue;
-      this.fstab.lines.splice(i, 1);
-      actions.push({ action: "fstab_remove", why: "share is absent" });
-    }
-  }
-  // ---- states -----------------------------------------------------------------------------------
-  /** Options the existing fstab line asked for, the reference for file-system specific options. */
-  fstabOptionsFor(share) {
-    const i = this.fstabLinesAt(share.mount_point).find((n) => this.fstab.lines[n].entry.vfstype === "virtiofs" && this.fstab.lines[n].entry.spec === share.tag);
-    return i === void 0 ? void 0 : splitOptions(this.fstab.lines[i].entry.mntops);
-  }
-  /**
-   * Why the mounted share must be remounted, or undefined when it already has the options. VFS flags
-   * (ro/rw, nosuid, nodev, noexec, atime, ...) are compared with mountinfo. File-system specific
-   * options are not reliably shown by the kernel, so they are compared with the share's existing fstab
-   * line (the options it was last mounted with); without persist or a line they are not compared.
-   */
-  remountReason(share, options, top) {
-    const diffs = vfsFlagDifferences(requestedVfsFlags(options), mountedVfsFlags(top.mountOptions));
-    if (diffs.length > 0) {
-      return `mounted with ${top.mountOptions.join(",")}, wanted ${options.join(",")} (differs in ${diffs.join(", ")})`;
-    }
-    if (this.args.persist) {
-      const before = this.fstabOptionsFor(share);
-      if (before) {
-        const a = fsSpecificOptions(before).join(",");
-        const b = fsSpecificOptions(options).join(",");
-        if (a !== b) return `file-system options changed from "${a}" to "${b}"`;
-      }
-    }
-    return void 0;
-  }
-  applyMounted(share, options, actions) {
-    const mp = share.mount_point;
-    const top = topMountAt(this.mountinfo, mp);
-    this.checkConflicts(share, top);
-    const ours = top && top.fstype === "virtiofs" && top.source === share.tag;
-    if (!ours) {
-      if (this.tags !== null && !this.tags.includes(share.tag)) throw new ShareFailure(this.tagNotOffered(share));
-      if (top && top.fstype === "virtiofs") {
-        actions.push({ action: "umount", why: `${mp} has virtio-fs tag ${top.source} mounted, wanted ${share.tag}` });
-        if (!this.check) this.umount(mp);
-        this.refreshMountInfo();
-      }
-      const created = this.ensureDir(share, actions);
-      actions.push({ action: "mount", why: `not mounted; mounting with ${options.join(",")}` });
-      if (!this.check) {
-        try {
-          this.mount(share, options);
-        } catch (e2) {
-          const removed = removeEmptyDirs(created);
-          if (removed.length) actions.push({ action: "rmdir", why: `the mount failed; removed what this run created: ${removed.join(", ")}` });
-          throw e2;
-        }
-      }
-    } else {
-      const reason = this.remountReason(share, options, top);
-      if (reason) {
-        actions.push({ action: "remount", why: reason });
-        if (!this.check) this.remount(share, options, actions);
-      }
-    }
-    this.refreshMountInfo();
-    this.warnOwnership(share);
-    if (this.args.persist) this.ensureFstabLine(share, options, actions);
-  }
-  remount(share, options, actions) {
-    const mp = share.mount_point;
-    const r = run("mount", ["-o", ["remount", ...options].join(","), mp]);
+    const r = run("mount", ["-o", ["remount", ...options].join(","), "--", mp]);
     let why;
     if (r.rc !== 0) why = `the kernel refused the remount (${describeFailure(r)})`;
     else {
       this.refreshMountInfo();
-      const top = topMountAt(this.mountinfo, mp);
+      const top = topMountAt(this.mountinfo, job.kernelPath);
       const diffs = top ? vfsFlagDifferences(requestedVfsFlags(options), mountedVfsFlags(top.mountOptions)) : ["not mounted"];
       if (diffs.length > 0) why = `the remount did not apply ${diffs.join(", ")}`;
     }
     if (!why) return;
-    actions.push({ action: "umount", why: `${why}; unmounting to mount again` });
-    this.umount(mp);
-    actions.push({ action: "mount", why: `mounting again with ${options.join(",")}` });
-    this.mount(share, options);
+    this.record(job, { action: "umount", why: `${why}; unmounting to mount again` }, () => this.umount(job.kernelPath, mp));
+    this.record(job, { action: "mount", why: `mounting again with ${options.join(",")}` }, () => this.mount(share, options));
   }
-  applyPresent(share, options, actions) {
-    const top = topMountAt(this.mountinfo, share.mount_point);
-    this.checkConflicts(share, top);
-    if (!top) this.ensureDir(share, actions);
-    else if (top.fstype === "virtiofs" && top.source === share.tag) this.warnOwnership(share);
-    if (this.args.persist) this.ensureFstabLine(share, options, actions);
-  }
-  /** Unmounts every virtio-fs mount of the tag (any tag when tag is undefined) stacked on mp. */
-  unmountAll(mp, tag, why, actions) {
-    let did = false;
-    for (let guard = 0; guard < 16; guard++) {
-      const top = topMountAt(this.mountinfo, mp);
-      if (!top || top.fstype !== "virtiofs" || tag !== void 0 && top.source !== tag) break;
-      actions.push({ action: "umount", why });
-      did = true;
-      if (this.check) break;
-      this.umount(mp);
-      this.refreshMountInfo();
+  /** Adds an action to the share's result and runs it; a throwing action is marked failed. */
+  record(job, act, body) {
+    job.result.actions.push(act);
+    try {
+      body();
+    } catch (e2) {
+      act.failed = true;
+      throw e2;
     }
-    return did;
   }
-  applyUnmounted(share, actions) {
-    if (this.args.perform_mounts) this.unmountAll(share.mount_point, share.tag, "state is unmounted", actions);
+  // ---- applying ----------------------------------------------------------------------------------
+  chown(job, dir, uid, gid, tolerant) {
+    if (uid === void 0 && gid === void 0) return;
+    try {
+      setDirOwnerMode(dir, uid, gid, void 0);
+    } catch (e2) {
+      const msg = `cannot chown mount point ${dir}: ${errorText(e2)}`;
+      if (!tolerant) throw new ShareFailure(msg);
+      this.ctx.warn(`${msg} (read-only share ${job.desired.tag}: ignored)`);
+    }
   }
-  applyAbsent(mp, tag, why, actions) {
-    let predictedUnmount = false;
-    if (this.args.perform_mounts) predictedUnmount = this.unmountAll(mp, tag, why, actions) && this.check;
-    if (this.args.persist) this.removeFstabLines(mp, actions);
-    const ours = (e2) => e2.fstype === "virtiofs" && (tag === void 0 || e2.source === tag);
-    const remaining = this.mountinfo.filter((e2) => e2.mountPoint === mp && !(predictedUnmount && ours(e2)));
-    if (remaining.length > 0) return;
-    if (predictedUnmount) {
-      actions.push({ action: "rmdir", why: "the mount point will be removed if it is empty once unmounted" });
-      return;
+  /** Runs one step; false when a conditional step (rmdir) turned out not to apply. */
+  execute(job, step) {
+    const mp = job.desired.mountPoint;
+    switch (step.action) {
+      case "umount":
+        this.umount(job.kernelPath, mp);
+        return true;
+      case "create_parent_dir":
+        fs8.mkdirSync(step.path, 493);
+        job.created.push(step.path);
+        setDirOwnerMode(step.path, process.getuid?.() === 0 ? 0 : void 0, process.getuid?.() === 0 ? 0 : void 0, 493);
+        return true;
+      case "create_dir":
+        fs8.mkdirSync(mp, step.mode);
+        job.created.push(mp);
+        this.chown(job, mp, step.uid, step.gid, step.tolerant);
+        setDirOwnerMode(mp, void 0, void 0, step.mode);
+        return true;
+      case "chown":
+        this.chown(job, mp, step.uid, step.gid, step.tolerant);
+        return true;
+      case "chmod":
+        setDirOwnerMode(mp, void 0, void 0, step.mode);
+        return true;
+      case "mount":
+        this.mount(job.share, step.options);
+        job.mountedHere = true;
+        this.afterMount(job);
+        return true;
+      case "remount":
+        this.remount(job, step.options);
+        this.afterMount(job);
+        return true;
+      case "fstab_add":
+        appendFstabEntry(this.fstab, step.entry);
+        this.keys.set(this.fstab.lines[this.fstab.lines.length - 1], job.kernelPath);
+        job.fstabEdited = true;
+        return true;
+      case "fstab_update": {
+        const i = this.fstab.lines.indexOf(step.line);
+        replaceFstabLine(this.fstab, i, step.entry);
+        this.keys.set(this.fstab.lines[i], job.kernelPath);
+        this.lineNumbers.set(this.fstab.lines[i], this.lineNumbers.get(step.line) ?? i + 1);
+        job.fstabEdited = true;
+        return true;
+      }
+      case "fstab_remove":
+        this.fstab.lines.splice(this.fstab.lines.indexOf(step.line), 1);
+        job.fstabEdited = true;
+        return true;
+      case "rmdir":
+        this.refreshMountInfo();
+        if (topMountAt(this.mountinfo, job.kernelPath) || !isEmptyDir(mp)) return false;
+        fs8.rmdirSync(mp);
+        return true;
     }
-    const st = statOrUndefined(mp);
-    if (st && st.isDirectory() && fs7.readdirSync(mp).length === 0) {
-      actions.push({ action: "rmdir", why: "empty mount point of an absent share" });
-      if (!this.check) fs7.rmdirSync(mp);
+  }
+  afterMount(job) {
+    this.refreshMountInfo();
+    const w = mountedOwnerWarning(job.desired, observePath(job.desired.mountPoint), (u, g) => `${userName(u)}:${groupName(g)}`);
+    if (w) this.ctx.warn(w);
+  }
+  failureText(job, failure) {
+    return failure.kind === "tag_not_offered" ? this.tagNotOffered(job.share) : failure.msg;
+  }
+  /**
+   * Plans the share, then runs the plan. An unmount can reveal another directory (the one under the
+   * mount), so the share is planned again after each one; check mode runs nothing but the in-memory
+   * fstab edits, so its result is the plan.
+   */
+  apply(job) {
+    for (let round = 0; round <= 16; round++) {
+      const plan = planShare(job.desired, this.observe(job), this.args);
+      for (const w of plan.warnings) this.ctx.warn(w);
+      if (plan.failure) throw new ShareFailure(this.failureText(job, plan.failure));
+      let replan = false;
+      for (const step of plan.steps) {
+        const act = { action: step.action, why: step.why };
+        if (this.check && !isFstabStep(step)) {
+          job.result.actions.push(act);
+          continue;
+        }
+        let done = true;
+        this.record(job, act, () => {
+          done = this.execute(job, step);
+        });
+        if (!done) job.result.actions.pop();
+        if (step.action === "umount" && !this.check) {
+          replan = true;
+          break;
+        }
+      }
+      if (!replan) return;
     }
+    throw new ShareFailure(`${job.desired.mountPoint} is still mounted after 16 unmounts`);
+  }
+  /**
+   * Undoes what this run did to a share: unmounts it if this run mounted it, then removes the
+   * (empty) directories this run created. Returns the umount error when the share stays mounted.
+   */
+  undo(job, reason) {
+    if (job.mountedHere) {
+      try {
+        this.record(job, { action: "umount", why: `${reason}; unmounting what this run mounted` }, () => this.umount(job.kernelPath, job.desired.mountPoint));
+        job.mountedHere = false;
+      } catch (e2) {
+        return errorText(e2);
+      }
+    }
+    const removed = removeEmptyDirs(job.created);
+    job.created = [];
+    if (removed.length) job.result.actions.push({ action: "rmdir", why: `${reason}; removed what this run created: ${removed.join(", ")}` });
+    return void 0;
   }
 };
 function removeEmptyDirs(created) {
   const removed = [];
   for (const dir of [...created].reverse()) {
     try {
-      fs7.rmdirSync(dir);
+      fs8.rmdirSync(dir);
       removed.push(dir);
     } catch {
       break;
@@ -2144,7 +2338,7 @@ function ensureKernelModule(args, ctx) {
   if (!virtiofsLoaded()) {
     actions.push({ action: "modprobe", why: "the virtiofs kernel module is not loaded" });
     if (!ctx.checkMode) {
-      const r = run("modprobe", ["virtiofs"]);
+      const r = run("modprobe", ["--", "virtiofs"]);
       if (r.rc !== 0) {
         const msg = `the virtiofs kernel module is missing on this guest (${describeFailure(r)}). Install the kernel package that provides it for the running kernel ${os.release()} (Debian: linux-image-${os.release()}; it is in fs/fuse/virtiofs.ko) or boot a kernel built with CONFIG_VIRTIO_FS.`;
         if (args.perform_mounts) throw new ModuleFailure(msg, { changed: false, kernel_module: { changed: false, actions } });
@@ -2156,15 +2350,19 @@ function ensureKernelModule(args, ctx) {
   const conf = systemPath(MODULES_LOAD_FILE);
   let current;
   try {
-    current = fs7.readFileSync(conf, "utf8");
+    current = fs8.readFileSync(conf, "utf8");
   } catch {
     current = void 0;
   }
   if (current !== "virtiofs\n") {
     actions.push({ action: "modules_load", why: `${MODULES_LOAD_FILE} ${current === void 0 ? "is missing" : "does not contain exactly virtiofs"}; written so the module loads at boot` });
     if (!ctx.checkMode) {
-      fs7.mkdirSync(path5.dirname(conf), { recursive: true, mode: 493 });
-      writeFileAtomic(conf, "virtiofs\n", 420);
+      try {
+        fs8.mkdirSync(path7.dirname(conf), { recursive: true, mode: 493 });
+        writeFileAtomic(conf, "virtiofs\n", 420);
+      } catch (e2) {
+        throw new ModuleFailure(`cannot write ${MODULES_LOAD_FILE}: ${errorText(e2)}`, { changed: actions.length > 1, kernel_module: { changed: actions.length > 1, actions: actions.slice(0, -1) } });
+      }
     }
   }
   return actions;
@@ -2190,37 +2388,68 @@ async function main(input, ctx) {
   let fstabText = "";
   let fstabExists = true;
   try {
-    fstabText = fs7.readFileSync(args.fstab, "utf8");
+    fstabText = fs8.readFileSync(args.fstab, "utf8");
   } catch (e2) {
-    if (e2.code !== "ENOENT") throw new ModuleFailure(`cannot read ${args.fstab}: ${e2.message}`);
+    if (e2.code !== "ENOENT") throw new ModuleFailure(`cannot read ${args.fstab}: ${errorText(e2)}`);
     fstabExists = false;
   }
   let runner;
   try {
     runner = new MountRun(args, ctx, fstabText);
   } catch (e2) {
-    throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${e2.message}`);
+    throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${errorText(e2)}`);
   }
+  const job = (share, desired, pruned) => ({
+    share,
+    desired,
+    kernelPath: kernelPathOf(desired.mountPoint),
+    mountedHere: false,
+    created: [],
+    fstabEdited: false,
+    result: { tag: desired.tag ?? "", mount_point: desired.mountPoint, state: desired.state, changed: false, actions: [], ...pruned ? { pruned: true } : {} }
+  });
   const jobs = args.mounts.map((share) => {
     const requested = share.state ?? "mounted";
-    const state = requested === "mounted" && !args.perform_mounts ? "present" : requested;
-    return {
-      share,
+    const owner = share.owner ?? args.default_owner;
+    const group = share.group ?? args.default_group;
+    return job(share, {
+      tag: share.tag,
+      mountPoint: share.mount_point,
+      state: requested === "mounted" && !args.perform_mounts ? "present" : requested,
       options: effectiveOptions(share.options, args.default_options, share.readonly ?? false),
-      result: { tag: share.tag, mount_point: share.mount_point, state, changed: false, actions: [] }
-    };
+      readonly: share.readonly ?? false,
+      owner,
+      group,
+      uid: lookupUid(owner),
+      gid: lookupGid(group),
+      mode: parseMode(share.mode ?? args.default_mode),
+      absentWhy: "state is absent"
+    }, false);
   });
   if (args.prune) {
-    const wanted = new Set(args.mounts.map((s) => s.mount_point));
+    const wanted = new Set(jobs.map((j) => j.kernelPath));
     const extra = /* @__PURE__ */ new Map();
     for (const l of runner.fstab.lines) {
-      if (l.entry && l.entry.vfstype === "virtiofs" && !wanted.has(l.entry.file)) extra.set(l.entry.file, l.entry.spec);
+      const key = runner.fstabKey(l);
+      if (l.entry && l.entry.vfstype === "virtiofs" && key !== void 0 && !wanted.has(key) && !extra.has(key)) extra.set(key, { mp: l.entry.file, tag: l.entry.spec });
     }
     for (const m of runner.mountinfo) {
-      if (m.fstype === "virtiofs" && m.mountPoint !== "/" && !wanted.has(m.mountPoint) && !extra.has(m.mountPoint)) extra.set(m.mountPoint, m.source);
+      if (m.fstype === "virtiofs" && m.mountPoint !== "/" && !wanted.has(m.mountPoint) && !extra.has(m.mountPoint)) extra.set(m.mountPoint, { mp: m.mountPoint, tag: m.source });
     }
-    for (const [mp, tag] of extra) {
-      jobs.push({ options: [], result: { tag, mount_point: mp, state: "absent", changed: false, actions: [], pruned: true } });
+    for (const { mp, tag } of extra.values()) {
+      const j = job(void 0, {
+        tag: void 0,
+        mountPoint: mp,
+        state: "absent",
+        options: [],
+        readonly: false,
+        owner: "",
+        group: "",
+        mode: 0,
+        absentWhy: "not in mounts and prune is true"
+      }, true);
+      j.result.tag = tag;
+      jobs.push(j);
     }
   }
   const removing = (j) => j.result.state === "absent" || j.result.state === "unmounted";
@@ -2230,41 +2459,66 @@ async function main(input, ctx) {
     ...jobs.filter((j) => !removing(j)).sort((a, b) => depth(a) - depth(b))
   ];
   const failures = [];
-  for (const job of order) {
-    const r = job.result;
+  const unpersisted = [];
+  for (const j of order) {
+    const r = j.result;
     try {
-      if (job.share === void 0) runner.applyAbsent(r.mount_point, void 0, "not in mounts and prune is true", r.actions);
-      else if (r.state === "mounted") runner.applyMounted(job.share, job.options, r.actions);
-      else if (r.state === "present") runner.applyPresent(job.share, job.options, r.actions);
-      else if (r.state === "unmounted") runner.applyUnmounted(job.share, r.actions);
-      else runner.applyAbsent(r.mount_point, job.share.tag, "state is absent", r.actions);
+      runner.apply(j);
     } catch (e2) {
-      if (!(e2 instanceof ShareFailure)) throw e2;
       r.failed = true;
-      r.msg = e2.message;
-      failures.push(`${r.tag} (${r.mount_point}): ${e2.message}`);
+      r.msg = e2 instanceof ShareFailure ? e2.message : `${r.actions.at(-1)?.failed ? `${r.actions.at(-1).action} failed: ` : ""}${errorText(e2)}`;
+      const lastFailed = r.actions.at(-1);
+      const reason = lastFailed?.failed && lastFailed.action === "mount" ? "the mount failed" : "the share failed";
+      const stuck = runner.undo(j, reason);
+      if (stuck) unpersisted.push(`${r.tag} (${r.mount_point}): ${stuck}`);
+      failures.push(`${r.tag} (${r.mount_point}): ${r.msg}`);
     }
-    r.changed = r.actions.length > 0;
   }
-  for (const s of args.mounts) {
-    if (args.prune || !args.persist) break;
-    const elsewhere = runner.fstab.lines.find((l) => l.entry && l.entry.vfstype === "virtiofs" && l.entry.spec === s.tag && l.entry.file !== s.mount_point);
-    if (elsewhere) ctx.warn(`fstab also mounts tag ${s.tag} on ${elsewhere.entry.file}; remove that line or use prune: true`);
+  if (!args.prune && args.persist) {
+    for (const j of jobs) {
+      if (!j.share) continue;
+      const elsewhere = runner.fstab.lines.find((l) => l.entry && l.entry.vfstype === "virtiofs" && l.entry.spec === j.share.tag && runner.fstabKey(l) !== j.kernelPath);
+      if (elsewhere) ctx.warn(`fstab also mounts tag ${j.share.tag} on ${elsewhere.entry.file}; remove that line or use prune: true`);
+    }
   }
   const after = serialiseFstab(runner.fstab);
-  const fstabChanged = after !== fstabText;
+  let fstabChanged = after !== fstabText;
   let backup;
   let daemonReloaded = false;
+  let fstabError;
   if (fstabChanged && !ctx.checkMode) {
-    if (args.backup && fstabExists) backup = backupFile(args.fstab);
-    writeFileAtomic(args.fstab, after, 420);
-    if (systemdIsPid1()) {
+    try {
+      if (args.backup && fstabExists) backup = backupFile(args.fstab);
+      writeFileAtomic(args.fstab, after, 420);
+    } catch (e2) {
+      fstabError = `cannot write ${args.fstab}: ${errorText(e2)}`;
+      fstabChanged = false;
+    }
+    if (fstabChanged && systemdIsPid1()) {
       const r = run("systemctl", ["daemon-reload"]);
       if (r.rc === 0) daemonReloaded = true;
       else ctx.warn(`fstab changed but systemctl daemon-reload failed: ${describeFailure(r)}; run it by hand before the next reboot`);
     }
   }
+  let fstabFailure;
+  if (fstabError) {
+    const rolledBack = [];
+    const lost = [];
+    for (const j of jobs.filter((x) => x.fstabEdited)) {
+      const r = j.result;
+      const label = `${r.tag} (${r.mount_point})`;
+      const wasMounted = j.mountedHere;
+      const stuck = wasMounted ? runner.undo(j, `${args.fstab} could not be written`) : void 0;
+      if (stuck) unpersisted.push(`${label}: ${stuck}`);
+      else if (wasMounted) rolledBack.push(label);
+      else lost.push(label);
+      r.failed = true;
+      r.msg = `${fstabError}; the fstab change for this share was not saved${wasMounted ? stuck ? ` and it stays mounted (unmounting failed: ${stuck})` : ", so the mount this run made was undone" : ""}`;
+    }
+    fstabFailure = fstabError + (rolledBack.length ? `; unmounted again because their fstab line could not be saved: ${rolledBack.join(", ")}` : "") + (lost.length ? `; fstab changes not saved for: ${lost.join(", ")}` : "");
+  }
   const results = jobs.map((j) => j.result);
+  for (const r of results) r.changed = r.actions.some((a) => !a.failed);
   const changed = fstabChanged || moduleActions.length > 0 || results.some((r) => r.changed);
   const result = {
     changed,
@@ -2275,11 +2529,16 @@ async function main(input, ctx) {
   };
   if (backup) result.backup_file = backup;
   if (ctx.diff) {
-    result.diff = { before: fstabText, after, before_header: `${args.fstab} (before)`, after_header: `${args.fstab} (after)` };
+    const written = ctx.checkMode || fstabChanged ? after : fstabText;
+    result.diff = { before: fstabText, after: written, before_header: `${args.fstab} (before)`, after_header: `${args.fstab} (after)` };
   }
-  if (failures.length > 0) {
-    throw new ModuleFailure(failures.length === 1 ? failures[0] : `${failures.length} shares failed: ${failures.join(" | ")}`, result);
+  const parts = [];
+  if (unpersisted.length) {
+    parts.push(`MOUNTED BUT NOT IN ${args.fstab} (gone after the next reboot; unmount them or add their fstab lines by hand): ${unpersisted.join(" | ")}`);
   }
+  if (fstabFailure) parts.push(fstabFailure);
+  if (failures.length) parts.push(failures.length === 1 && parts.length === 0 ? failures[0] : `${failures.length} shares failed: ${failures.join(" | ")}`);
+  if (parts.length > 0) throw new ModuleFailure(parts.join(". "), result);
   result.msg = changed ? summary(results, fstabChanged) : "all virtio-fs shares are as configured";
   return result;
 }

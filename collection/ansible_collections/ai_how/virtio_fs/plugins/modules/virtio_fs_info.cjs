@@ -692,7 +692,7 @@ function virtiofsBuiltin(kernel = os.release()) {
 }
 function virtiofsAvailable(kernel = os.release()) {
   if (virtiofsLoaded() || virtiofsBuiltin(kernel)) return true;
-  return run("modinfo", ["virtiofs"]).rc === 0;
+  return run("modinfo", ["--", "virtiofs"]).rc === 0;
 }
 function offeredTags() {
   const dir = systemPath("/sys/fs/virtiofs");
