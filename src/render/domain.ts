@@ -58,13 +58,13 @@ export function renderHeaderComment(ir: Ir): string {
   return `<!-- ${xmlCommentText(text)} -->\n`;
 }
 
+/** The share fields the template writes as text (the others are numbers, booleans or enums). */
+const WRITTEN_SHARE_FIELDS = ["tag", "host_path", "binary_path"];
+
 /**
  * Values the template would write that XML 1.0 cannot carry (control characters, U+FFFE, U+FFFF,
  * lone surrogates): escaping cannot help, so they are refused, each with the pointer it came from.
  */
-/** The share fields the template writes as text (the others are numbers, booleans or enums). */
-const WRITTEN_SHARE_FIELDS = ["tag", "host_path", "binary_path"];
-
 function unwritable(vm: VmConfig, opts: RenderOptions): Diagnostic[] {
   const out: Diagnostic[] = [];
   const check = (value: unknown, pointer: string, field: string) => {

@@ -3,6 +3,8 @@
  * <filesystem> devices and the shared <memoryBacking>. Nodes that are not edited keep their order,
  * whitespace and comments; the serialiser writes libvirt's style (single-quoted attributes,
  * <empty/> elements) so an unchanged libvirt XML serialises back byte for byte.
+ * What cannot be written back well-formed is refused when read (parseXml), and refusals the operator
+ * can act on are DomainXmlError.
  */
 import { DOMParser } from "@xmldom/xmldom";
 import type { Share } from "../../generated/modules/types";
