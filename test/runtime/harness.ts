@@ -138,6 +138,8 @@ export interface FakeConfig {
   defineFail?: string;
   /** How the fake mount(8) applies atime options: "mount2" (util-linux < 2.39, default) or "setattr". */
   mountApi?: "mount2" | "setattr";
+  /** virsh: domain ids (a number virsh reads as an id before a name) mapped to domain names. */
+  ids?: Record<string, string>;
 }
 
 const FAKE_COMMON = `
@@ -257,18 +259,32 @@ fs.mkdirSync(path.join(ROOT, "sys/module/virtiofs"), { recursive: true });
   modinfo: `if (!cfg.modinfo) fail("modinfo: ERROR: Module virtiofs not found.", 1); process.stdout.write("filename: /lib/modules/x/kernel/fs/fuse/virtiofs.ko\\n");`,
   virsh: `
 const STATE = path.join(BIN, "domains");
-const a = argv.slice(2);
+// the module passes every value as --option=value (first "=" splits), like vsh.c parses it
+if (!argv[0].startsWith("--connect=")) fail("error: expected --connect=URI first, got " + argv[0], 1);
+const a = argv.slice(1);
+const opt = (n) => { const t = a.find((x) => x.startsWith("--" + n + "=")); return t === undefined ? undefined : t.slice(n.length + 3); };
+// virsh looks a domain up by id, then UUID, then name: cfg.ids maps fake ids to names
+const lookup = (d) => {
+  if (cfg.ids && cfg.ids[d]) return cfg.ids[d];
+  for (const f of fs.readdirSync(STATE)) if (fs.readFileSync(path.join(STATE, f), "utf8").includes("<uuid>" + d + "</uuid>")) return f.slice(0, -4);
+  return d;
+};
 if (a[0] === "dumpxml") {
-  const f = path.join(STATE, a[a.length - 1] + ".xml");
-  if (!fs.existsSync(f)) fail("error: failed to get domain '" + a[a.length - 1] + "'", 1);
+  const d = opt("domain");
+  const f = path.join(STATE, lookup(d) + ".xml");
+  if (d === undefined || !fs.existsSync(f)) fail("error: failed to get domain '" + d + "'", 1);
   process.stdout.write(fs.readFileSync(f, "utf8"));
 } else if (a[0] === "define") {
   if (cfg.defineFail) fail(cfg.defineFail, 1);
-  const xml = fs.readFileSync(a[1], "utf8");
+  const file = opt("file");
+  const st = fs.statSync(file);
+  fs.appendFileSync(path.join(BIN, "defined.log"), JSON.stringify({ file, mode: st.mode & 0o777, dirMode: fs.statSync(path.dirname(file)).mode & 0o777 }) + "\\n");
+  const xml = fs.readFileSync(file, "utf8");
   const name = xml.split("<name>")[1].split("</name>")[0];
   fs.writeFileSync(path.join(STATE, name + ".xml"), xml);
-  process.stdout.write("Domain '" + name + "' defined from " + a[1] + "\\n");
+  process.stdout.write("Domain '" + name + "' defined from " + file + "\\n");
 } else if (a[0] === "domstate") {
+  if (!fs.existsSync(path.join(STATE, lookup(opt("domain")) + ".xml"))) fail("error: failed to get domain '" + opt("domain") + "'", 1);
   process.stdout.write((cfg.domstate || "shut off") + "\\n\\n");
 } else if (a[0] === "version") {
   if (!cfg.libvirtVersion) fail("error: failed to connect to the hypervisor", 1);

@@ -1972,7 +1972,8 @@ var Messages = {
   VFS040: "schema: {detail}",
   VFS050: "stale generated file: {detail}",
   VFS060: "usage: {detail}",
-  VFS061: 'no VM named "{name}" in this cluster configuration (VMs: {names})'
+  VFS061: 'no VM named "{name}" in this cluster configuration (VMs: {names})',
+  VFS070: "{field} {problem}: the domain XML cannot carry it"
 };
 function message(code, params = {}) {
   return Messages[code].replace(/\{(\w+)\}/g, (_, k) => k in params ? String(params[k]) : `{${k}}`);

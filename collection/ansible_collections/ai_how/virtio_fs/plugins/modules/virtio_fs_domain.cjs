@@ -7655,7 +7655,8 @@ var Messages = {
   VFS040: "schema: {detail}",
   VFS050: "stale generated file: {detail}",
   VFS060: "usage: {detail}",
-  VFS061: 'no VM named "{name}" in this cluster configuration (VMs: {names})'
+  VFS061: 'no VM named "{name}" in this cluster configuration (VMs: {names})',
+  VFS070: "{field} {problem}: the domain XML cannot carry it"
 };
 function message(code, params = {}) {
   return Messages[code].replace(/\{(\w+)\}/g, (_, k) => k in params ? String(params[k]) : `{${k}}`);
@@ -7787,6 +7788,31 @@ function writeFileAtomic(file, content, defaultMode = 420) {
 
 // src/runtime/domain-xml.ts
 var import_xmldom = __toESM(require_lib());
+
+// src/runtime/xml-chars.ts
+function isXmlChar(cp) {
+  return cp === 9 || cp === 10 || cp === 13 || cp >= 32 && cp <= 55295 || cp >= 57344 && cp <= 65533 || cp >= 65536 && cp <= 1114111;
+}
+function firstIllegalXmlChar(s) {
+  let index = 0;
+  for (const c of s) {
+    const cp = c.codePointAt(0);
+    if (!isXmlChar(cp)) return { index, codePoint: cp };
+    index += c.length;
+  }
+  return void 0;
+}
+function describeCodePoint(cp) {
+  const hex = `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`;
+  const kind = cp < 32 ? "a control character" : cp >= 55296 && cp <= 57343 ? "a lone surrogate" : "a noncharacter";
+  return `${hex} (${kind})`;
+}
+function xmlCharProblem(s) {
+  const bad = firstIllegalXmlChar(s);
+  return bad && `contains ${describeCodePoint(bad.codePoint)} at character ${bad.index + 1}, which XML 1.0 cannot represent`;
+}
+
+// src/runtime/domain-xml.ts
 var ELEMENT = 1;
 var TEXT = 3;
 var CDATA = 4;
@@ -7794,21 +7820,88 @@ var PI = 7;
 var COMMENT = 8;
 var DOCUMENT = 9;
 var DOCTYPE = 10;
+var DomainXmlError = class extends Error {
+};
+var BOM = "\uFEFF";
+function hasBom(text) {
+  return text.startsWith(BOM);
+}
+function prologHasDoctype(text) {
+  let i = 0;
+  for (; ; ) {
+    while (i < text.length && " 	\r\n".includes(text[i])) i++;
+    const [open, close] = text.startsWith("<?", i) ? ["<?", "?>"] : text.startsWith("<!--", i) ? ["<!--", "-->"] : ["", ""];
+    if (open === "") return text.startsWith("<!DOCTYPE", i);
+    const end = text.indexOf(close, i + open.length);
+    if (end < 0) return false;
+    i = end + close.length;
+  }
+}
+var MAX_PARSE_PROBLEMS = 3;
 function parseXml(text) {
+  const body = hasBom(text) ? text.slice(BOM.length) : text;
+  if (prologHasDoctype(body)) {
+    throw new DomainXmlError("the XML has a <!DOCTYPE> declaration, which libvirt domain XML never has; it is refused so that no entity it declares is expanded (remove the DOCTYPE, then run again)");
+  }
   const problems = [];
   let doc;
   try {
     doc = new import_xmldom.DOMParser({
       onError: (level, message2) => {
-        if (level !== "warning") problems.push(message2.trim());
+        if (level !== "warning") problems.push(describeParseProblem(message2));
       }
-    }).parseFromString(text, "text/xml");
+    }).parseFromString(body, "text/xml");
   } catch (e) {
-    throw new Error(`not well-formed XML: ${problems[0] ?? e.message}`);
+    throw new DomainXmlError(`not well-formed XML: ${problems[0] ?? describeParseProblem(e.message)}`);
   }
-  if (problems.length > 0) throw new Error(`not well-formed XML: ${problems.join("; ")}`);
-  if (!doc.documentElement) throw new Error("not well-formed XML: no root element");
+  if (problems.length > 0) {
+    const more = problems.length > MAX_PARSE_PROBLEMS ? `; and ${problems.length - MAX_PARSE_PROBLEMS} more` : "";
+    throw new DomainXmlError(`not well-formed XML: ${problems.slice(0, MAX_PARSE_PROBLEMS).join("; ")}${more}`);
+  }
+  if (!doc.documentElement) throw new DomainXmlError("not well-formed XML: no root element");
+  const bad = firstUnwritable(doc);
+  if (bad) throw new DomainXmlError(`the XML cannot be written back well-formed: ${bad}`);
   return doc;
+}
+function describeParseProblem(message2) {
+  const first = message2.trim().split("\n")[0];
+  const entity = /^entity not found:\s*(&[^;]*;?)/.exec(first);
+  if (entity) return `undefined entity ${entity[1]} (only &lt; &gt; &amp; &apos; &quot; and character references are allowed)`;
+  return first;
+}
+function firstUnwritable(n) {
+  const where = (el) => el && el.nodeType === ELEMENT ? `<${el.tagName}>` : "the document";
+  switch (n.nodeType) {
+    case ELEMENT: {
+      const el = n;
+      const tagProblem = xmlCharProblem(el.tagName);
+      if (tagProblem) return `an element name ${tagProblem}`;
+      for (let i = 0; i < el.attributes.length; i++) {
+        const a = el.attributes[i];
+        const p = xmlCharProblem(a.name) ?? xmlCharProblem(a.value);
+        if (p) return `attribute ${JSON.stringify(a.name)} of <${el.tagName}> ${p}`;
+      }
+      break;
+    }
+    case TEXT:
+    case CDATA:
+    case COMMENT:
+    case PI: {
+      const p = xmlCharProblem(n.nodeValue ?? "") ?? xmlCharProblem(n.nodeName);
+      const kind = n.nodeType === COMMENT ? "a comment" : n.nodeType === PI ? "a processing instruction" : "the text";
+      if (p) return `${kind} in ${where(n.parentNode)} ${p}`;
+      break;
+    }
+    case DOCTYPE:
+      return "it has a <!DOCTYPE> declaration";
+    default:
+      break;
+  }
+  for (let c = n.firstChild; c; c = c.nextSibling) {
+    const p = firstUnwritable(c);
+    if (p) return p;
+  }
+  return void 0;
 }
 function escapeText(s) {
   let out = "";
@@ -7859,9 +7952,6 @@ function serializeNode(n, quote, out) {
       return;
     case PI:
       out.push("<?", n.nodeName, n.nodeValue ? " " + n.nodeValue : "", "?>");
-      return;
-    case DOCTYPE:
-      out.push(String(n));
       return;
     case DOCUMENT:
       for (let c = n.firstChild; c; c = c.nextSibling) serializeNode(c, quote, out);
@@ -8038,7 +8128,7 @@ function filesystemTag(el) {
 }
 function domainDevices(doc, created = { value: false }) {
   const root = doc.documentElement;
-  if (root.tagName !== "domain") throw new Error(`the root element is <${root.tagName}>, not a libvirt <domain>`);
+  if (root.tagName !== "domain") throw new DomainXmlError(`the root element is <${root.tagName}>, not a libvirt <domain>`);
   return ensureChild(root, "devices", DOMAIN_ORDER, created);
 }
 function syncFilesystem(fsEl, spec) {
@@ -8090,14 +8180,31 @@ function addFilesystem(devices, spec, after) {
   syncFilesystem(fsEl, spec);
   return fsEl;
 }
+var SHARED_MEMORY_REFUSED = `virtio-fs needs the guest memory shared, and libvirt refuses the domain otherwise ("'virtiofs' requires shared memory")`;
 function ensureSharedMemory(doc) {
   const root = doc.documentElement;
+  const numa = firstChild(root, "cpu") && firstChild(firstChild(root, "cpu"), "numa");
+  const cells = numa ? elementChildren(numa, "cell") : [];
+  for (const [i, cell] of cells.entries()) {
+    const access2 = cell.getAttribute("memAccess");
+    if (cell.hasAttribute("memAccess") && access2 !== "shared") {
+      throw new DomainXmlError(`NUMA cell ${cell.getAttribute("id") ?? i} (<cpu><numa><cell>) has memAccess='${access2}', which overrides <memoryBacking><access> for that cell; ${SHARED_MEMORY_REFUSED}: set memAccess='shared' or remove it, then run again`);
+    }
+  }
+  const mb = firstChild(root, "memoryBacking");
+  const access = mb && firstChild(mb, "access");
+  const mode = access?.getAttribute("mode");
+  if (mode === "shared" || cells.length > 0 && cells.every((c) => c.getAttribute("memAccess") === "shared")) return false;
+  if (access && access.hasAttribute("mode")) {
+    throw new DomainXmlError(`<memoryBacking><access mode='${mode}'/> is set; ${SHARED_MEMORY_REFUSED}: change it to <access mode='shared'/> or remove it, then run again`);
+  }
   const created = { value: false };
-  const mb = ensureChild(root, "memoryBacking", DOMAIN_ORDER, created);
-  let changed = created.value;
-  changed = setAttr(ensureChild(mb, "source", MEMORY_BACKING_ORDER, created), "type", "memfd") || changed;
-  changed = setAttr(ensureChild(mb, "access", MEMORY_BACKING_ORDER, created), "mode", "shared") || changed;
-  return changed || created.value;
+  const backing = ensureChild(root, "memoryBacking", DOMAIN_ORDER, created);
+  if (!firstChild(backing, "source") && !firstChild(backing, "hugepages")) {
+    ensureChild(backing, "source", MEMORY_BACKING_ORDER, created).setAttribute("type", "memfd");
+  }
+  ensureChild(backing, "access", MEMORY_BACKING_ORDER, created).setAttribute("mode", "shared");
+  return true;
 }
 
 // src/runtime/exec.ts
@@ -8149,14 +8256,34 @@ function describeFailure(r) {
 
 // src/runtime/modules/virtio_fs_domain.ts
 var DEFAULT_LIBVIRT_VERSION = "9.0.0";
+var XML_FIELDS = ["tag", "host_path", "binary_path"];
+var MAX_XML_BYTES = 16 * 1024 * 1024;
 function checkDomainShares(args) {
-  return shareProblems(args.mounts, "/mounts", true);
+  const problems = shareProblems(args.mounts, "/mounts", true);
+  args.mounts.forEach((share, i) => {
+    for (const field of XML_FIELDS) {
+      const value = share[field];
+      const p = typeof value === "string" ? xmlCharProblem(value) : void 0;
+      if (p) problems.push(`/mounts/${i}/${field}: ${p} (it is written into the domain XML)`);
+    }
+  });
+  if (args.name !== void 0) {
+    const p = xmlCharProblem(args.name);
+    if (p) problems.push(`/name: ${p}`);
+  }
+  return problems;
 }
 function editDomainXml(before, args, libvirtVersion) {
   const version = parseVersion(libvirtVersion) ?? parseVersion(DEFAULT_LIBVIRT_VERSION);
   const readonlyAllowed = versionAtLeast(version, 11, 0);
   const doc = parseXml(before);
   const devices = domainDevices(doc);
+  for (const share of args.mounts) {
+    for (const field of XML_FIELDS) {
+      const value = share[field];
+      if (typeof value === "string" && xmlCharProblem(value)) throw new DomainXmlError(`${field} of share ${JSON.stringify(share.tag)} ${xmlCharProblem(value)}`);
+    }
+  }
   const wanted = args.mounts.filter((s) => (s.state ?? "mounted") !== "absent");
   const wantedTags = new Set(wanted.map((s) => s.tag));
   for (const fsEl of elementChildren(devices, "filesystem")) {
@@ -8195,14 +8322,36 @@ function editDomainXml(before, args, libvirtVersion) {
   }
   const memoryBackingChanged = wanted.length > 0 ? ensureSharedMemory(doc) : false;
   const changed = added.length + updated.length + removed.length > 0 || memoryBackingChanged;
-  const xml = changed ? serializeXml(doc, { trailingNewline: before.endsWith("\n") }) : before;
+  const xml = changed ? (hasBom(before) ? "\uFEFF" : "") + serializeXml(doc, { trailingNewline: before.endsWith("\n") }) : before;
+  if (changed) parseXml(xml);
   return { xml, added, updated, removed, memoryBackingChanged };
 }
 function lastFilesystem(devices) {
   return elementChildren(devices, "filesystem").pop();
 }
-function virsh(uri, args) {
-  return run("virsh", ["-c", uri, ...args]);
+function virsh(uri, command, args) {
+  return run("virsh", [`--connect=${uri}`, command, ...args]);
+}
+function domainIdentity(doc) {
+  const root = doc.documentElement;
+  const text = (el) => el ? el.firstChild?.nodeValue ?? "" : void 0;
+  return { name: text(firstChild(root, "name")), uuid: text(firstChild(root, "uuid")) };
+}
+function readXmlFile(file) {
+  let data;
+  try {
+    const st = fs4.statSync(file);
+    if (!st.isFile()) throw new Error("not a regular file");
+    if (st.size > MAX_XML_BYTES) throw new Error(`${st.size} bytes, more than the ${MAX_XML_BYTES} a domain XML may have`);
+    data = fs4.readFileSync(file);
+  } catch (e) {
+    throw new ModuleFailure(`cannot read ${file}: ${e.message}`);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(data);
+  } catch {
+    throw new ModuleFailure(`cannot read ${file}: it is not valid UTF-8 (libvirt domain XML is UTF-8)`);
+  }
 }
 function parseVirshVersion(text) {
   for (const prefix of ["Running against daemon:", "Using library: libvirt"]) {
@@ -8224,28 +8373,34 @@ function main(args, ctx) {
   let running = false;
   let domState;
   if (args.name !== void 0) {
-    const dump = virsh(uri, ["dumpxml", "--inactive", args.name]);
+    const dump = virsh(uri, "dumpxml", ["--inactive", `--domain=${args.name}`]);
     if (dump.rc !== 0) {
       throw new ModuleFailure(`cannot read the definition of domain ${args.name} (${describeFailure(dump)}); check that it exists (\`virsh -c ${uri} list --all\`) and that this user may manage ${uri}`);
     }
     before = dump.stdout;
+    let dumped;
+    try {
+      dumped = domainIdentity(parseXml(before));
+    } catch (e) {
+      throw new ModuleFailure(`cannot edit the domain XML of ${args.name}: ${e.message}`);
+    }
+    if (dumped.name !== args.name) {
+      throw new ModuleFailure(`virsh returned the definition of domain ${JSON.stringify(dumped.name ?? "")} when asked for ${JSON.stringify(args.name)} (virsh reads a number as a domain id and a UUID as a domain UUID before it tries names); nothing was changed`);
+    }
+    const domain = `--domain=${dumped.uuid || args.name}`;
     if (version === void 0) {
-      const v = virsh(uri, ["version", "--daemon"]);
+      const v = virsh(uri, "version", ["--daemon"]);
       version = v.rc === 0 ? parseVirshVersion(v.stdout) : void 0;
       if (version === void 0) {
         ctx.warn(`could not tell the libvirt version (${v.rc === 0 ? "unrecognised virsh version output" : describeFailure(v)}); assuming ${DEFAULT_LIBVIRT_VERSION}, so no <readonly/> is written`);
         version = DEFAULT_LIBVIRT_VERSION;
       }
     }
-    const st = virsh(uri, ["domstate", args.name]);
+    const st = virsh(uri, "domstate", [domain]);
     domState = st.rc === 0 ? st.stdout.trim().split("\n")[0].trim() : void 0;
     running = domState !== void 0 && !["shut off", "crashed"].includes(domState);
   } else {
-    try {
-      before = fs4.readFileSync(args.xml_path, "utf8");
-    } catch (e) {
-      throw new ModuleFailure(`cannot read ${args.xml_path}: ${e.message}`);
-    }
+    before = readXmlFile(args.xml_path);
     version = version ?? DEFAULT_LIBVIRT_VERSION;
   }
   let edit;
@@ -8259,10 +8414,10 @@ function main(args, ctx) {
   if (changed && !ctx.checkMode) {
     if (args.name !== void 0) {
       const dir = fs4.mkdtempSync(path3.join(os.tmpdir(), "virtio-fs-domain-"));
-      const file = path3.join(dir, `${args.name}.xml`);
       try {
-        fs4.writeFileSync(file, edit.xml, { mode: 384 });
-        const def = virsh(uri, ["define", file]);
+        const file = path3.join(dir, "domain.xml");
+        fs4.writeFileSync(file, edit.xml, { mode: 384, flag: "wx" });
+        const def = virsh(uri, "define", [`--file=${file}`]);
         if (def.rc !== 0) {
           throw new ModuleFailure(
             `libvirt refused the new definition of ${args.name} (${describeFailure(def)}); nothing was changed. libvirt 9.0 accepts cache modes none/always only and no <readonly/>; virtio-fs needs shared memory`,
@@ -8294,7 +8449,7 @@ function main(args, ctx) {
     edit.added.length ? `added ${edit.added.join(", ")}` : "",
     edit.updated.length ? `updated ${edit.updated.join(", ")}` : "",
     edit.removed.length ? `removed ${edit.removed.join(", ")}` : "",
-    edit.memoryBackingChanged ? "shared memfd memoryBacking set" : ""
+    edit.memoryBackingChanged ? "guest memory made shared (<memoryBacking>)" : ""
   ].filter((s) => s).join("; ")}${changed && running ? "; restart the domain to apply" : ""}` : "the domain's virtio-fs shares are as configured";
   return result;
 }
