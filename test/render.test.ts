@@ -47,8 +47,12 @@ describe("libvirt domain template", () => {
 
   const read = (c: string) => fs.readFileSync(path.join(out, c.replace(/\.yml$/, ".nunjucks.xml")), "utf8");
 
-  it("adds shared memfd memory exactly when there are shares", () => {
+  it("adds shared memfd memory exactly when a share is not absent", () => {
     expect(read("01-no-shares.yml")).not.toContain("memoryBacking");
+    expect(read("07-all-shares-absent.yml")).not.toContain("memoryBacking");
+    expect(read("07-all-shares-absent.yml")).not.toContain("<filesystem");
+    expect(read("08-mixed-states.yml")).toContain("<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>");
+    expect(read("08-mixed-states.yml").match(/<filesystem /g)).toHaveLength(2);
     expect(read("02-seed-controller.yml")).toContain("<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>");
   });
 
@@ -76,6 +80,11 @@ describe("libvirt domain template", () => {
     expect(x).toContain("<name>odd &amp; &lt;name&gt;</name>");
     expect(x).toContain("<source dir='/srv/data &lt;raw&gt; &amp; &apos;quoted&apos; &quot;double&quot;'/>");
     expect(x).toContain("<source file='/srv/it&apos;s &quot;quoted&quot;/disk &amp; more.qcow2'/>");
+    // markup meant to close a comment or declare entities arrives as text, in Jinja2 as in nunjucks
+    const h = read("09-hostile-values.yml");
+    expect(h).toContain("<name>x --&gt;&lt;!DOCTYPE y [&lt;!ENTITY z &apos;a&apos;&gt;]&gt;&lt;!-- &amp;amp; ]]&gt;</name>");
+    expect(h).toContain("<source dir='/srv/a ]]&gt; b &apos;c&apos; &quot;d&quot; &lt;e&gt; &amp; f &amp;amp; --&gt; &lt;!-- x'/>");
+    expect(h).not.toMatch(/<!DOCTYPE|<!ENTITY|<!--/);
   });
 
   it("sizes the TCG translation cache only for emulated domains", () => {

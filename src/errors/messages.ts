@@ -37,6 +37,7 @@ export const Messages = {
   VFS050: "stale generated file: {detail}",
   VFS060: "usage: {detail}",
   VFS061: "no VM named \"{name}\" in this cluster configuration (VMs: {names})",
+  VFS070: "{field} {problem}: the domain XML cannot carry it",
 } as const;
 
 export type MessageCode = keyof typeof Messages;

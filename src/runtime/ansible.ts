@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import type { ErrorObject } from "ajv";
 import { formatAjvErrors } from "../errors/ajv-format";
+import { convertArguments, type ArgumentTypes } from "./argument-conversion";
 
 /** What a compiled ajv validator (standalone or not) looks like to us. */
 export interface ValidateFunctionLike {
@@ -88,7 +89,7 @@ export function validationMessage(errors: readonly ErrorObject[] | null | undefi
   return `invalid arguments: ${lines.join("; ")}`;
 }
 
-/** Every string value (and object key) of the arguments, longest first, for masking. */
+/** Every string value of the arguments (of 3 characters or more), for masking. */
 function argumentStrings(value: unknown, out: Set<string>): Set<string> {
   if (typeof value === "string") {
     if (value.length >= 3) out.add(value);
@@ -104,6 +105,20 @@ function maskText(text: string, secrets: string[]): string {
   let out = text;
   for (const s of secrets) out = out.split(s).join(MASK);
   return out;
+}
+
+/**
+ * The result with every argument string masked wherever it appears in a value, at any depth
+ * (per-share msg, tag, mount_point, actions' why, diff, warnings, ...). Keys are the module's own
+ * vocabulary (changed, mounts, warnings, ...) and stay readable: masking them would break the result.
+ */
+export function maskResult<T>(value: T, secrets: string[]): T {
+  if (typeof value === "string") return maskText(value, secrets) as unknown as T;
+  if (Array.isArray(value)) return value.map((v) => maskResult(v, secrets)) as unknown as T;
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskResult(v, secrets)])) as T;
+  }
+  return value;
 }
 
 function readArgs(file: string | undefined): Record<string, unknown> {
@@ -140,9 +155,10 @@ function asBool(v: unknown): boolean {
 export function splitArgs(all: Record<string, unknown>, moduleName: string): { args: Record<string, unknown>; ctx: ModuleContext } {
   const args: Record<string, unknown> = {};
   const internal: Record<string, unknown> = {};
+  // defineProperty, not assignment: a "__proto__" argument must stay an own key (which the schema
+  // then refuses as unknown) instead of replacing the prototype of the arguments object.
   for (const [k, v] of Object.entries(all)) {
-    if (k.startsWith("_ansible_")) internal[k] = v;
-    else args[k] = v;
+    Object.defineProperty(k.startsWith("_ansible_") ? internal : args, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   const warnings: string[] = [];
   const verbosity = Number(internal._ansible_verbosity ?? 0);
@@ -173,12 +189,14 @@ function emit(result: ModuleResult): void {
 
 /**
  * Runs a module and prints its result. Never throws and never prints anything but the one result
- * object (a stack trace only with verbosity >= 3, and never with no_log).
+ * object (a stack trace only with verbosity >= 3, and never with no_log). With argumentTypes the
+ * arguments are first converted as Ansible converts them for Python modules ("no" -> false, "8" -> 8).
  */
 export function runModule<A>(
   name: string,
   validate: ValidateFunctionLike,
   main: (args: A, ctx: ModuleContext) => ModuleResult | Promise<ModuleResult>,
+  argumentTypes?: ArgumentTypes,
 ): void {
   let ctx: ModuleContext = splitArgs({}, name).ctx;
   let secrets: string[] = [];
@@ -186,11 +204,7 @@ export function runModule<A>(
   const finish = (result: ModuleResult) => {
     const out: ModuleResult = { changed: false, ...result };
     if (ctx.warnings.length > 0) out.warnings = [...(result.warnings ?? []), ...ctx.warnings];
-    if (ctx.noLog && secrets.length > 0) {
-      if (typeof out.msg === "string") out.msg = maskText(out.msg, secrets);
-      if (out.warnings) out.warnings = out.warnings.map((w) => maskText(w, secrets));
-    }
-    emit(out);
+    emit(ctx.noLog && secrets.length > 0 ? maskResult(out, secrets) : out);
   };
 
   const fail = (e: unknown) => {
@@ -206,13 +220,20 @@ export function runModule<A>(
     const all = readArgs(process.argv[2]);
     const split = splitArgs(all, name);
     ctx = split.ctx;
-    if (ctx.noLog) secrets = [...argumentStrings(split.args, new Set())].sort((a, b) => b.length - a.length);
-    if (!validate(split.args)) {
+    let args = split.args;
+    const conversion = argumentTypes ? convertArguments(args, argumentTypes, ctx.noLog) : undefined;
+    if (conversion) args = conversion.args;
+    if (ctx.noLog) secrets = [...argumentStrings([split.args, args], new Set())].sort((a, b) => b.length - a.length);
+    if (conversion && conversion.errors.length > 0) {
+      finish({ failed: true, changed: false, msg: `invalid arguments: ${conversion.errors.join("; ")}` });
+      return;
+    }
+    if (!validate(args)) {
       finish({ failed: true, changed: false, msg: validationMessage(validate.errors, ctx.noLog) });
       return;
     }
     Promise.resolve()
-      .then(() => main(split.args as unknown as A, ctx))
+      .then(() => main(args as unknown as A, ctx))
       .then((result) => finish(result ?? {}), fail);
   } catch (e) {
     fail(e);

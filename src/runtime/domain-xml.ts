@@ -3,9 +3,12 @@
  * <filesystem> devices and the shared <memoryBacking>. Nodes that are not edited keep their order,
  * whitespace and comments; the serialiser writes libvirt's style (single-quoted attributes,
  * <empty/> elements) so an unchanged libvirt XML serialises back byte for byte.
+ * What cannot be written back well-formed is refused when read (parseXml), and refusals the operator
+ * can act on are DomainXmlError.
  */
 import { DOMParser } from "@xmldom/xmldom";
 import type { Share } from "../../generated/modules/types";
+import { xmlCharProblem } from "./xml-chars";
 
 /* Minimal structural view of the DOM nodes used here (xmldom's own typings vary between versions). */
 export interface XNode {
@@ -39,21 +42,105 @@ export interface XDocument extends XNode {
 
 const ELEMENT = 1, TEXT = 3, CDATA = 4, PI = 7, COMMENT = 8, DOCUMENT = 9, DOCTYPE = 10;
 
+/** A domain XML the module refuses to read or to change, with the reason an operator can act on. */
+export class DomainXmlError extends Error {}
+
+const BOM = "\uFEFF";
+
+/** True when text starts with a UTF-8 byte order mark (decoded: U+FEFF), which parseXml skips. */
+export function hasBom(text: string): boolean {
+  return text.startsWith(BOM);
+}
+
+/**
+ * Whether the prolog (before the root element) holds a document type declaration. A DOCTYPE can
+ * only stand there, and comments and processing instructions are the only other things allowed
+ * there, so skipping those finds it without parsing the document.
+ */
+function prologHasDoctype(text: string): boolean {
+  let i = 0;
+  for (;;) {
+    while (i < text.length && " \t\r\n".includes(text[i])) i++;
+    const [open, close] = text.startsWith("<?", i) ? ["<?", "?>"] : text.startsWith("<!--", i) ? ["<!--", "-->"] : ["", ""];
+    if (open === "") return text.startsWith("<!DOCTYPE", i);
+    const end = text.indexOf(close, i + open.length);
+    if (end < 0) return false; // unterminated: the parser reports it
+    i = end + close.length;
+  }
+}
+
+const MAX_PARSE_PROBLEMS = 3;
+
+/**
+ * Parses a libvirt domain XML. A leading byte order mark is skipped. A DOCTYPE is refused: libvirt
+ * never writes one, and its internal subset could declare entities (an expansion bomb, an external
+ * file): nothing is ever expanded, and an entity other than the five XML predefines is refused.
+ * Characters XML 1.0 cannot carry are refused even when written as character references, so what
+ * was read can always be written back well-formed.
+ */
 export function parseXml(text: string): XDocument {
+  const body = hasBom(text) ? text.slice(BOM.length) : text;
+  if (prologHasDoctype(body)) {
+    throw new DomainXmlError("the XML has a <!DOCTYPE> declaration, which libvirt domain XML never has; "
+      + "it is refused so that no entity it declares is expanded (remove the DOCTYPE, then run again)");
+  }
   const problems: string[] = [];
   let doc: XDocument;
   try {
     doc = new DOMParser({
       onError: (level: string, message: string) => {
-        if (level !== "warning") problems.push(message.trim());
+        if (level !== "warning") problems.push(describeParseProblem(message));
       },
-    }).parseFromString(text, "text/xml") as unknown as XDocument;
+    }).parseFromString(body, "text/xml") as unknown as XDocument;
   } catch (e) {
-    throw new Error(`not well-formed XML: ${problems[0] ?? (e as Error).message}`);
+    throw new DomainXmlError(`not well-formed XML: ${problems[0] ?? describeParseProblem((e as Error).message)}`);
   }
-  if (problems.length > 0) throw new Error(`not well-formed XML: ${problems.join("; ")}`);
-  if (!doc.documentElement) throw new Error("not well-formed XML: no root element");
+  if (problems.length > 0) {
+    const more = problems.length > MAX_PARSE_PROBLEMS ? `; and ${problems.length - MAX_PARSE_PROBLEMS} more` : "";
+    throw new DomainXmlError(`not well-formed XML: ${problems.slice(0, MAX_PARSE_PROBLEMS).join("; ")}${more}`);
+  }
+  if (!doc.documentElement) throw new DomainXmlError("not well-formed XML: no root element");
+  const bad = firstUnwritable(doc);
+  if (bad) throw new DomainXmlError(`the XML cannot be written back well-formed: ${bad}`);
   return doc;
+}
+
+function describeParseProblem(message: string): string {
+  const first = message.trim().split("\n")[0];
+  const entity = /^entity not found:\s*(&[^;]*;?)/.exec(first);
+  if (entity) return `undefined entity ${entity[1]} (only &lt; &gt; &amp; &apos; &quot; and character references are allowed)`;
+  return first;
+}
+
+/** The first node or attribute holding a character XML 1.0 cannot carry, described; or undefined. */
+function firstUnwritable(n: XNode): string | undefined {
+  const where = (el: XNode | null) => (el && el.nodeType === ELEMENT ? `<${(el as XElement).tagName}>` : "the document");
+  switch (n.nodeType) {
+    case ELEMENT: {
+      const el = n as XElement;
+      const tagProblem = xmlCharProblem(el.tagName);
+      if (tagProblem) return `an element name ${tagProblem}`;
+      for (let i = 0; i < el.attributes.length; i++) {
+        const a = el.attributes[i];
+        const p = xmlCharProblem(a.name) ?? xmlCharProblem(a.value);
+        if (p) return `attribute ${JSON.stringify(a.name)} of <${el.tagName}> ${p}`;
+      }
+      break;
+    }
+    case TEXT: case CDATA: case COMMENT: case PI: {
+      const p = xmlCharProblem(n.nodeValue ?? "") ?? xmlCharProblem(n.nodeName);
+      const kind = n.nodeType === COMMENT ? "a comment" : n.nodeType === PI ? "a processing instruction" : "the text";
+      if (p) return `${kind} in ${where(n.parentNode)} ${p}`;
+      break;
+    }
+    case DOCTYPE: return "it has a <!DOCTYPE> declaration";
+    default: break;
+  }
+  for (let c = n.firstChild; c; c = c.nextSibling) {
+    const p = firstUnwritable(c);
+    if (p) return p;
+  }
+  return undefined;
 }
 
 function escapeText(s: string): string {
@@ -101,7 +188,6 @@ function serializeNode(n: XNode, quote: string, out: string[]): void {
     case CDATA: out.push("<![CDATA[", n.nodeValue ?? "", "]]>"); return;
     case COMMENT: out.push("<!--", n.nodeValue ?? "", "-->"); return;
     case PI: out.push("<?", n.nodeName, n.nodeValue ? " " + n.nodeValue : "", "?>"); return;
-    case DOCTYPE: out.push(String(n)); return;
     case DOCUMENT: for (let c = n.firstChild; c; c = c.nextSibling) serializeNode(c, quote, out); return;
     default: return;
   }
@@ -296,7 +382,7 @@ export function filesystemTag(el: XElement): string | undefined {
 
 export function domainDevices(doc: XDocument, created: { value: boolean } = { value: false }): XElement {
   const root = doc.documentElement!;
-  if (root.tagName !== "domain") throw new Error(`the root element is <${root.tagName}>, not a libvirt <domain>`);
+  if (root.tagName !== "domain") throw new DomainXmlError(`the root element is <${root.tagName}>, not a libvirt <domain>`);
   return ensureChild(root, "devices", DOMAIN_ORDER, created);
 }
 
@@ -355,13 +441,41 @@ export function addFilesystem(devices: XElement, spec: DeviceSpec, after?: XElem
   return fsEl;
 }
 
-/** Ensures <memoryBacking><source type='memfd'/><access mode='shared'/>, keeping its other children. */
+const SHARED_MEMORY_REFUSED = "virtio-fs needs the guest memory shared, and libvirt refuses the domain otherwise (\"'virtiofs' requires shared memory\")";
+
+/**
+ * Makes the guest memory shared the way libvirt checks it (qemuValidateDomainDefVhostUserRequireSharedMemory
+ * in src/qemu/qemu_validate.c): without NUMA cells, <memoryBacking><access mode='shared'/> is required;
+ * with cells, each cell needs memAccess='shared', or no memAccess and the domain-level shared access.
+ * The backing (<source> memfd, file or anonymous, <hugepages>) does not matter to that check, so an
+ * existing one is kept; <source type='memfd'/> is added only when the domain names no backing at all.
+ * An explicit private access (domain-level, or a cell's memAccess, which overrides it) is the
+ * operator's choice: it is refused with DomainXmlError, never silently changed. Returns true when changed.
+ */
 export function ensureSharedMemory(doc: XDocument): boolean {
   const root = doc.documentElement!;
+  const numa = firstChild(root, "cpu") && firstChild(firstChild(root, "cpu")!, "numa");
+  const cells = numa ? elementChildren(numa, "cell") : [];
+  for (const [i, cell] of cells.entries()) {
+    const access = cell.getAttribute("memAccess");
+    if (cell.hasAttribute("memAccess") && access !== "shared") {
+      throw new DomainXmlError(`NUMA cell ${cell.getAttribute("id") ?? i} (<cpu><numa><cell>) has memAccess='${access}', which overrides `
+        + `<memoryBacking><access> for that cell; ${SHARED_MEMORY_REFUSED}: set memAccess='shared' or remove it, then run again`);
+    }
+  }
+  const mb = firstChild(root, "memoryBacking");
+  const access = mb && firstChild(mb, "access");
+  const mode = access?.getAttribute("mode");
+  if (mode === "shared" || (cells.length > 0 && cells.every((c) => c.getAttribute("memAccess") === "shared"))) return false;
+  if (access && access.hasAttribute("mode")) {
+    throw new DomainXmlError(`<memoryBacking><access mode='${mode}'/> is set; ${SHARED_MEMORY_REFUSED}: `
+      + "change it to <access mode='shared'/> or remove it, then run again");
+  }
   const created = { value: false };
-  const mb = ensureChild(root, "memoryBacking", DOMAIN_ORDER, created);
-  let changed = created.value;
-  changed = setAttr(ensureChild(mb, "source", MEMORY_BACKING_ORDER, created), "type", "memfd") || changed;
-  changed = setAttr(ensureChild(mb, "access", MEMORY_BACKING_ORDER, created), "mode", "shared") || changed;
-  return changed || created.value;
+  const backing = ensureChild(root, "memoryBacking", DOMAIN_ORDER, created);
+  if (!firstChild(backing, "source") && !firstChild(backing, "hugepages")) {
+    ensureChild(backing, "source", MEMORY_BACKING_ORDER, created).setAttribute("type", "memfd");
+  }
+  ensureChild(backing, "access", MEMORY_BACKING_ORDER, created).setAttribute("mode", "shared");
+  return true;
 }

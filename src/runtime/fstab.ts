@@ -3,6 +3,7 @@
  * unparsable lines, CRLF and a missing trailing newline are kept. Only lines the caller replaces,
  * removes or appends are written in the canonical form `SPEC FILE TYPE OPTIONS DUMP PASS`.
  */
+import * as path from "path";
 
 /** Decodes the octal escapes getmntent(3) understands: \040 space, \011 tab, \012 newline, \134 backslash. */
 export function decodeFstabField(field: string): string {
@@ -131,4 +132,15 @@ export function appendFstabEntry(fstab: Fstab, e: FstabEntry): void {
 export function replaceFstabLine(fstab: Fstab, i: number, e: FstabEntry): void {
   const cr = fstab.lines[i].raw.endsWith("\r") ? "\r" : "";
   fstab.lines[i] = { raw: formatFstabEntry(e) + cr, entry: { ...e } };
+}
+
+/**
+ * The mount point a decoded fstab path names, spelled once: `//` and `.` components and a trailing
+ * slash removed, `..` folded lexically (as path.posix.normalize does). `/mnt/data/`, `/mnt//data` and
+ * `/mnt/./data` are all `/mnt/data`. Non-absolute fields (`none`, `swap`) are returned as they are.
+ */
+export function normaliseMountPath(file: string): string {
+  if (!file.startsWith("/")) return file;
+  const n = path.posix.normalize(file);
+  return n.length > 1 && n.endsWith("/") ? n.slice(0, -1) : n;
 }

@@ -1,14 +1,12 @@
 /**
- * Mount options: the effective option list of a share, and which of its options the kernel shows in
- * /proc/self/mountinfo (so that what is mounted can be compared with what is wanted).
+ * Mount options: the effective option list of a share, the per-mount flags mount(8) and the kernel
+ * make of it, and which of them /proc/self/mountinfo shows (so that what is mounted can be compared
+ * with what is wanted). The option semantics come from util-linux's option map, kept as data in
+ * util-linux-optmap.ts; nothing here knows an option by name except through that table.
  */
+import { IMPLIED_BY_USER_OPTIONS, optmapEntry, type OptmapEntry } from "./util-linux-optmap";
 
-/** Options only mount(8), systemd or fstab consumers read; the kernel never shows them. */
-function isUserspaceOnly(o: string): boolean {
-  const name = o.split("=")[0];
-  return ["defaults", "auto", "noauto", "nofail", "user", "nouser", "users", "owner", "group", "_netdev",
-    "comment", "async", "loop", "helper"].includes(name) || name.startsWith("x-");
-}
+export type Atime = "relatime" | "noatime" | "strictatime";
 
 /** Per-mount (VFS) flags: the part of the options the kernel shows in the per-mount options field. */
 export interface VfsFlags {
@@ -18,39 +16,66 @@ export interface VfsFlags {
   noexec: boolean;
   nosymfollow: boolean;
   nodiratime: boolean;
-  atime: "relatime" | "noatime" | "strictatime";
+  atime: Atime;
+  /**
+   * The atime the other mount API gives, when it differs. util-linux < 2.39 (Debian 12) passes MS_*
+   * bits to mount(2): strictatime beats noatime beats the relatime default, whatever the order.
+   * util-linux >= 2.39 (Debian 13) uses mount_setattr(2): the last of relatime/noatime/strictatime wins.
+   * Lists that mix them (`noatime,relatime`) differ; either result counts as applied.
+   */
+  atimeAlt?: Atime;
 }
 
-const VFS_OPTION_NAMES = new Set(["ro", "rw", "suid", "nosuid", "dev", "nodev", "exec", "noexec", "symfollow",
-  "nosymfollow", "diratime", "nodiratime", "atime", "noatime", "relatime", "norelatime", "strictatime",
-  "nostrictatime"]);
+/** Bits of VfsFlags, by the MS_* flag of util-linux's map. */
+const FLAG_BITS: Record<string, keyof Omit<VfsFlags, "atime" | "atimeAlt">> = {
+  MS_RDONLY: "ro", MS_NOSUID: "nosuid", MS_NODEV: "nodev", MS_NOEXEC: "noexec", MS_NOSYMFOLLOW: "nosymfollow", MS_NODIRATIME: "nodiratime",
+};
+const ATIME_FLAGS: Record<string, Atime> = { MS_RELATIME: "relatime", MS_NOATIME: "noatime", MS_STRICTATIME: "strictatime" };
+
+interface Parsed {
+  option: string;
+  entry: OptmapEntry | undefined;
+}
+
+/**
+ * The option list libmount hands to the kernel, as map entries: user/users/owner/group (as root)
+ * followed by the flags they imply, right after the first option carrying that userspace flag
+ * (context_mount.c); `user=NAME` implies nothing.
+ */
+function withImpliedFlags(options: string[]): Parsed[] {
+  const list: Parsed[] = options.map((option) => ({ option, entry: optmapEntry(option) }));
+  const out = [...list];
+  for (const userFlag of Object.keys(IMPLIED_BY_USER_OPTIONS)) {
+    const carriers = list.filter((p) => p.entry?.flag === userFlag);
+    if (carriers.length === 0 || carriers[carriers.length - 1].entry!.invert) continue;
+    const first = carriers[0];
+    if (userFlag === "MNT_MS_USER" && first.option.includes("=")) continue;
+    const implied = IMPLIED_BY_USER_OPTIONS[userFlag].map((flag): Parsed => ({ option: `(${first.option})`, entry: { name: "", flag, kind: "vfs" } }));
+    out.splice(out.indexOf(first) + 1, 0, ...implied);
+  }
+  return out;
+}
 
 /** Flags the kernel applies for an option list, in mount(8) order (a later option wins). */
 export function requestedVfsFlags(options: string[]): VfsFlags {
   const f: VfsFlags = { ro: false, nosuid: false, nodev: false, noexec: false, nosymfollow: false, nodiratime: false, atime: "relatime" };
-  for (const o of options) {
-    switch (o) {
-      case "ro": f.ro = true; break;
-      case "rw": f.ro = false; break;
-      case "defaults": f.ro = false; f.nosuid = false; f.nodev = false; f.noexec = false; break;
-      case "suid": f.nosuid = false; break;
-      case "nosuid": f.nosuid = true; break;
-      case "dev": f.nodev = false; break;
-      case "nodev": f.nodev = true; break;
-      case "exec": f.noexec = false; break;
-      case "noexec": f.noexec = true; break;
-      case "user": case "users": f.noexec = true; f.nosuid = true; f.nodev = true; break;
-      case "owner": case "group": f.nosuid = true; f.nodev = true; break;
-      case "symfollow": f.nosymfollow = false; break;
-      case "nosymfollow": f.nosymfollow = true; break;
-      case "diratime": f.nodiratime = false; break;
-      case "nodiratime": f.nodiratime = true; break;
-      case "noatime": f.atime = "noatime"; break;
-      case "atime": case "relatime": case "norelatime": case "nostrictatime": f.atime = "relatime"; break;
-      case "strictatime": f.atime = "strictatime"; break;
-      default: break;
+  const atimeBits: Record<string, boolean> = {};
+  let lastAtime: Atime | undefined;
+  for (const { entry } of withImpliedFlags(options)) {
+    if (!entry || entry.kind !== "vfs") continue;
+    const bit = FLAG_BITS[entry.flag];
+    if (bit) f[bit] = !entry.invert;
+    const atime = ATIME_FLAGS[entry.flag];
+    if (atime) {
+      atimeBits[entry.flag] = !entry.invert;
+      if (!entry.invert) lastAtime = atime; // mnt_optlist_get_attrs: an inverted one clears, never resets the last set
     }
   }
+  // fs/namespace.c path_mount: relatime unless MS_NOATIME; MS_STRICTATIME clears both.
+  const classic: Atime = atimeBits.MS_STRICTATIME ? "strictatime" : atimeBits.MS_NOATIME ? "noatime" : "relatime";
+  const setattr: Atime = lastAtime ?? "relatime";
+  f.atime = setattr;
+  if (classic !== setattr) f.atimeAlt = classic;
   return f;
 }
 
@@ -68,26 +93,62 @@ export function mountedVfsFlags(mountOptions: string[]): VfsFlags {
   };
 }
 
-/** Names of the flags that differ ("ro", "noexec", "atime", ...). */
+/** Names of the flags that differ ("ro", "noexec", "atime", ...); an atime either API gives is no difference. */
 export function vfsFlagDifferences(want: VfsFlags, have: VfsFlags): string[] {
-  return (Object.keys(want) as (keyof VfsFlags)[]).filter((k) => want[k] !== have[k]);
+  const keys = (Object.keys(want) as (keyof VfsFlags)[]).filter((k) => k !== "atimeAlt");
+  return keys.filter((k) => {
+    if (k !== "atime") return want[k] !== have[k];
+    return have.atime !== want.atime && have.atime !== want.atimeAlt;
+  });
 }
 
-/** File-system specific options (neither VFS flags nor userspace-only), sorted. */
+/**
+ * What of an option list only fstab remembers, canonical so that equal meaning compares equal:
+ * the file-system specific options (not in util-linux's map; for key=value the last value of a key
+ * wins, as the kernel parses them in order) and the superblock flags that end up set (sync, dirsync,
+ * lazytime, ...), sorted. The kernel does not show them reliably per mount, so the module compares
+ * them with the share's previous fstab line.
+ */
 export function fsSpecificOptions(options: string[]): string[] {
-  return [...new Set(options.filter((o) => o !== "" && !VFS_OPTION_NAMES.has(o) && !isUserspaceOnly(o)))].sort();
+  const byKey = new Map<string, string>();
+  const superblock = new Map<string, OptmapEntry>();
+  for (const option of options) {
+    if (option === "") continue;
+    const entry = optmapEntry(option);
+    if (!entry) byKey.set(option.split("=")[0], option);
+    else if (entry.kind === "superblock") superblock.set(entry.flag, entry);
+  }
+  const setFlags = [...superblock.values()].filter((e) => !e.invert).map((e) => e.name);
+  return [...new Set([...byKey.values(), ...setFlags])].sort();
+}
+
+/**
+ * Options that change what kind of mount(2) call mount(8) makes (bind, move, remount, propagation,
+ * loop devices, helper=, verity.*) or only silence kernel messages: none is a property of a virtio-fs
+ * share, and bind/move would mount something other than the tag.
+ */
+export function operationOptions(options: string[]): string[] {
+  return options.filter((o) => optmapEntry(o)?.kind === "operation");
 }
 
 export function splitOptions(options: string): string[] {
   return options.split(",").filter((o) => o !== "");
 }
 
-/**
- * The options a share is mounted with: its own options or the default ones, every rw/ro removed,
- * then ro or rw (from readonly) put first; duplicates dropped.
- */
-export function effectiveOptions(shareOptions: string | undefined, defaultOptions: string, readonly: boolean): string[] {
-  const rest = splitOptions(shareOptions ?? defaultOptions).filter((o) => o !== "rw" && o !== "ro");
-  return [readonly ? "ro" : "rw", ...new Set(rest)];
+function sameMeaning(a: string[], b: string[]): boolean {
+  return JSON.stringify(requestedVfsFlags(a)) === JSON.stringify(requestedVfsFlags(b))
+    && fsSpecificOptions(a).join(",") === fsSpecificOptions(b).join(",");
 }
 
+/**
+ * The options a share is mounted with: its own options or the default ones, every rw/ro (anything
+ * carrying MS_RDONLY) removed,
+ * then ro or rw (from readonly) put first. A repeated option is dropped when that keeps the meaning
+ * (`noatime,nofail,noatime`); when the repetition matters (`noexec,exec,noexec`) the list is kept.
+ */
+export function effectiveOptions(shareOptions: string | undefined, defaultOptions: string, readonly: boolean): string[] {
+  const rest = splitOptions(shareOptions ?? defaultOptions).filter((o) => optmapEntry(o)?.flag !== "MS_RDONLY");
+  const full = [readonly ? "ro" : "rw", ...rest];
+  const deduped = [...new Set(full)];
+  return sameMeaning(full, deduped) ? deduped : full;
+}

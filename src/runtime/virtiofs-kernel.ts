@@ -33,7 +33,7 @@ export function virtiofsBuiltin(kernel = os.release()): boolean {
 /** The module can be loaded: modinfo knows it, it is built in, or it is already loaded. */
 export function virtiofsAvailable(kernel = os.release()): boolean {
   if (virtiofsLoaded() || virtiofsBuiltin(kernel)) return true;
-  return run("modinfo", ["virtiofs"]).rc === 0;
+  return run("modinfo", ["--", "virtiofs"]).rc === 0;
 }
 
 /**

@@ -135,6 +135,14 @@ describe("schema validation through a generated-style validator", () => {
     expect(unknownInShare.msg).toContain("/mounts/0");
   });
 
+  test("a __proto__ argument is an unknown key, not a prototype that smuggles arguments past the schema", () => {
+    // JSON.parse keeps "__proto__" as an own key; copying it by assignment would set the prototype.
+    const text = '{"mounts": [], "fstab": "' + path.join(tmp, "fstab") + '", "__proto__": {"perform_mounts": "x", "bogus": 1}}';
+    const r = runBundle(bundle("virtio_fs_mount"), text, env).result;
+    expect(r.failed).toBe(true);
+    expect(r.msg).toContain('unknown property "__proto__"');
+  });
+
   test("a missing required argument is named", () => {
     const r = runBundle(bundle("virtio_fs_mount"), JSON.stringify({}), env).result;
     expect(r.failed).toBe(true);

@@ -1,6 +1,6 @@
 import {
-  appendFstabEntry, decodeFstabField, encodeFstabField, formatFstabEntry, parseFstab, parseFstabLine, replaceFstabLine,
-  sameFstabEntry, serialiseFstab,
+  appendFstabEntry, decodeFstabField, encodeFstabField, formatFstabEntry, normaliseMountPath, parseFstab, parseFstabLine,
+  replaceFstabLine, sameFstabEntry, serialiseFstab,
 } from "../../src/runtime/fstab";
 
 describe("fstab octal escapes", () => {
@@ -75,5 +75,20 @@ describe("parseFstab / serialiseFstab", () => {
     expect(sameFstabEntry(a, b)).toBe(true);
     expect(sameFstabEntry(a, parseFstabLine("t /m virtiofs ro 0 0")!)).toBe(false);
     expect(formatFstabEntry(a)).toBe("t /m virtiofs rw 0 0");
+  });
+});
+
+describe("normaliseMountPath", () => {
+  test("one spelling per mount point", () => {
+    for (const p of ["/mnt/data", "/mnt/data/", "/mnt//data", "/mnt/./data", "//mnt/data//", "/mnt/x/../data", "/mnt/data/."]) {
+      expect(normaliseMountPath(p)).toBe("/mnt/data");
+    }
+    expect(normaliseMountPath("/")).toBe("/");
+    expect(normaliseMountPath("//")).toBe("/");
+    expect(normaliseMountPath(decodeFstabField("/mnt/host\\040data/"))).toBe("/mnt/host data");
+  });
+  test("non-absolute fields (none, swap) are left as they are", () => {
+    expect(normaliseMountPath("none")).toBe("none");
+    expect(normaliseMountPath("swap")).toBe("swap");
   });
 });

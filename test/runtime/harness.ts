@@ -67,6 +67,52 @@ runModule("${name}", validate, main as any);`;
   return out.outputFiles[0].text;
 }
 
+/**
+ * Faults injected into the module process's own file system calls (root ignores permissions, so a
+ * read-only directory cannot be made with chmod in a test): see faultBundle.
+ */
+export interface FsFaults {
+  /** Creating a file (open with the "x" flag, as atomic-write's temp file) in these directories fails with this errno. */
+  createIn?: Record<string, string>;
+  /** mkdir of these paths fails with this errno. */
+  mkdir?: Record<string, string>;
+}
+
+const faultBundles = new Map<string, string>();
+
+/**
+ * The module with a stub validator (like bundleRuntimeOnly) whose fs calls fail as VIRTIO_FS_TEST_FAULTS
+ * (JSON FsFaults) says. The bundled modules read fs through esbuild's lazy getters, so patching the
+ * fs module object before main runs reaches every call.
+ */
+export function faultBundle(name: ModuleName): string {
+  const cached = faultBundles.get(name);
+  if (cached && fs.existsSync(cached)) return cached;
+  const file = bundleSource(`${name}-faults`, `import { runModule } from "./src/runtime/ansible";
+import { main } from "./src/runtime/modules/${name}";
+const realFs = require("fs");
+const nodePath = require("path");
+const faults = JSON.parse(process.env.VIRTIO_FS_TEST_FAULTS || "{}");
+const injected = (code: string, syscall: string, p: string) =>
+  Object.assign(new Error(code + ": injected fault, " + syscall + " '" + p + "'"), { code, syscall, path: p });
+const openSync = realFs.openSync;
+realFs.openSync = (p: any, flags: any, ...rest: any[]) => {
+  const code = faults.createIn?.[nodePath.dirname(String(p))];
+  if (code && typeof flags === "string" && flags.includes("x")) throw injected(code, "open", String(p));
+  return openSync(p, flags, ...rest);
+};
+const mkdirSync = realFs.mkdirSync;
+realFs.mkdirSync = (p: any, ...rest: any[]) => {
+  const code = faults.mkdir?.[String(p)];
+  if (code) throw injected(code, "mkdir", String(p));
+  return mkdirSync(p, ...rest);
+};
+runModule("${name}", (() => true) as any, main as any);
+`);
+  faultBundles.set(name, file);
+  return file;
+}
+
 export interface FakeConfig {
   /** Tags the fake VM offers to mount; undefined: any tag mounts. */
   offered?: string[];
@@ -76,6 +122,8 @@ export interface FakeConfig {
   noModule?: boolean;
   /** Mount points umount reports busy. */
   busy?: string[];
+  /** Mount points (canonical) whose mount fails with "permission denied". */
+  mountFail?: string[];
   /** mount -o remount fails. */
   remountFail?: boolean;
   /** mount -o remount succeeds without changing anything. */
@@ -88,6 +136,10 @@ export interface FakeConfig {
   domstate?: string;
   libvirtVersion?: string;
   defineFail?: string;
+  /** How the fake mount(8) applies atime options: "mount2" (util-linux < 2.39, default) or "setattr". */
+  mountApi?: "mount2" | "setattr";
+  /** virsh: domain ids (a number virsh reads as an id before a name) mapped to domain names. */
+  ids?: Record<string, string>;
 }
 
 const FAKE_COMMON = `
@@ -102,24 +154,58 @@ const esc = (s) => s.replace(/[ \\t\\n\\\\]/g, (c) => "\\\\" + c.charCodeAt(0).t
 const unesc = (s) => s.replace(/\\\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
 const readMi = () => fs.readFileSync(MI, "utf8").split("\\n").filter((l) => l.trim() !== "");
 const writeMi = (lines) => fs.writeFileSync(MI, lines.map((l) => l + "\\n").join(""));
+// Per-mount flags as root's mount(8) and the kernel make them (util-linux optmap.c, context_mount.c,
+// fs/namespace.c): a later option wins per flag; user/users imply noexec,nosuid,nodev and owner/group
+// nosuid,nodev, right after the first option of their kind; atime: mount(2) bits (strictatime beats
+// noatime beats relatime) or, with cfg.mountApi "setattr" (util-linux >= 2.39), the last one set.
 const vfs = (opts) => {
-  const o = opts.split(",");
-  const out = [o.includes("ro") ? "ro" : "rw"];
-  for (const f of ["nosuid", "nodev", "noexec", "nodiratime"]) if (o.includes(f)) out.push(f);
-  out.push(o.includes("noatime") ? "noatime" : o.includes("strictatime") ? "" : "relatime");
-  return out.filter((x) => x).join(",");
+  const o = opts.split(",").filter((x) => x);
+  const name = (x) => x.split("=")[0];
+  for (const [k, off, implied] of [["owner", "noowner", "nosuid,nodev"], ["group", "nogroup", "nosuid,nodev"], ["user", "nouser", "noexec,nosuid,nodev"], ["users", "nousers", "noexec,nosuid,nodev"]]) {
+    const at = o.map((x, i) => [name(x), i]).filter(([n]) => n === k || n === off);
+    if (at.length === 0 || at[at.length - 1][0] !== k || (k === "user" && o[at[0][1]].includes("="))) continue;
+    o.splice(at[0][1] + 1, 0, ...implied.split(","));
+  }
+  const BITS = { ro: ["ro", 1], rw: ["ro", 0], nosuid: ["nosuid", 1], suid: ["nosuid", 0], nodev: ["nodev", 1], dev: ["nodev", 0],
+    noexec: ["noexec", 1], exec: ["noexec", 0], nodiratime: ["nodiratime", 1], diratime: ["nodiratime", 0], nosymfollow: ["nosymfollow", 1],
+    symfollow: ["nosymfollow", 0], noatime: ["noatime", 1], atime: ["noatime", 0], relatime: ["relatime", 1], norelatime: ["relatime", 0],
+    strictatime: ["strictatime", 1], nostrictatime: ["strictatime", 0] };
+  const bit = {};
+  let last = "relatime";
+  for (const x of o) {
+    const b = BITS[name(x)];
+    if (!b) continue;
+    bit[b[0]] = b[1];
+    if (b[1] && ["noatime", "relatime", "strictatime"].includes(b[0])) last = b[0];
+  }
+  const atime = cfg.mountApi === "setattr" ? last : bit.strictatime ? "strictatime" : bit.noatime ? "noatime" : "relatime";
+  const out = [bit.ro ? "ro" : "rw"];
+  for (const f of ["nosuid", "nodev", "noexec"]) if (bit[f]) out.push(f);
+  if (atime === "noatime") out.push("noatime");
+  if (bit.nodiratime) out.push("nodiratime");
+  if (atime === "relatime") out.push("relatime");
+  if (bit.nosymfollow) out.push("nosymfollow");
+  return out.join(",");
 };
 const fail = (msg, rc) => { process.stderr.write(msg + "\\n"); process.exit(rc); };
 `;
 
 const FAKES: Record<string, string> = {
   mount: `
-let type, opts = "", pos = [];
+// Like util-linux: options until "--", positional arguments after it; an unknown option is an error,
+// so a tag such as --bind that is not behind "--" fails loudly. The target is canonicalised (realpath)
+// as mount(8) does, so mountinfo lists the resolved path.
+let type, opts = "", pos = [], dashdash = false;
 for (let i = 0; i < argv.length; i++) {
-  if (argv[i] === "-t") type = argv[++i]; else if (argv[i] === "-o") opts = argv[++i]; else pos.push(argv[i]);
+  if (dashdash || !argv[i].startsWith("-")) pos.push(argv[i]);
+  else if (argv[i] === "--") dashdash = true;
+  else if (argv[i] === "-t") type = argv[++i];
+  else if (argv[i] === "-o") opts = argv[++i];
+  else fail("mount: unrecognized option '" + argv[i] + "'", 1);
 }
+const canon = (p) => { try { return fs.realpathSync(p); } catch { return p; } };
 if (opts.startsWith("remount")) {
-  const mp = pos[0];
+  const mp = canon(pos[0]);
   if (cfg.remountFail) fail("mount: " + mp + ": mount point not mounted or bad option.", 32);
   const lines = readMi();
   let idx = -1;
@@ -128,27 +214,39 @@ if (opts.startsWith("remount")) {
   if (!cfg.remountNoop) { const f = lines[idx].split(" "); f[5] = vfs(opts.slice("remount,".length)); lines[idx] = f.join(" "); writeMi(lines); }
   process.exit(0);
 }
-const [tag, mp] = pos;
+if (pos.length !== 2) fail("mount: expected a source and a target, got " + JSON.stringify(pos), 1);
+const [tag, given] = pos;
 if (process.env.FAKE_FSTAB) {
   const seen = fs.existsSync(process.env.FAKE_FSTAB) ? fs.readFileSync(process.env.FAKE_FSTAB, "utf8") : null;
   fs.appendFileSync(path.join(BIN, "fstab-at-mount.log"), JSON.stringify(seen) + "\\n");
 }
 if (type !== "virtiofs") fail("mount: unexpected type " + type, 32);
-if (cfg.unknownFs) fail("mount: " + mp + ": unknown filesystem type 'virtiofs'.", 32);
-if (cfg.offered && !cfg.offered.includes(tag)) fail("mount: " + mp + ": wrong fs type, bad option, bad superblock on " + tag + ", missing codepage or helper program, or other error.", 32);
-if (!fs.existsSync(mp) || !fs.statSync(mp).isDirectory()) fail("mount: " + mp + ": mount point does not exist.", 32);
+if (cfg.unknownFs) fail("mount: " + given + ": unknown filesystem type 'virtiofs'.", 32);
+if (cfg.offered && !cfg.offered.includes(tag)) fail("mount: " + given + ": wrong fs type, bad option, bad superblock on " + tag + ", missing codepage or helper program, or other error.", 32);
+if (!fs.existsSync(given) || !fs.statSync(given).isDirectory()) fail("mount: " + given + ": mount point does not exist.", 32);
+const mp = canon(given);
+if ((cfg.mountFail || []).includes(mp)) fail("mount: " + given + ": permission denied.", 32);
 const lines = readMi();
 const id = 100 + lines.length;
 lines.push(id + " 1 0:" + id + " / " + esc(mp) + " " + vfs(opts) + " shared:" + id + " - virtiofs " + esc(tag) + " rw");
 writeMi(lines);
 `,
   umount: `
-const mp = argv[argv.length - 1];
-if ((cfg.busy || []).includes(mp)) fail("umount: " + mp + ": target is busy.", 32);
+const pos = [];
+let dashdash = false;
+for (const a of argv) {
+  if (dashdash || !a.startsWith("-")) pos.push(a);
+  else if (a === "--") dashdash = true;
+  else fail("umount: unrecognized option '" + a + "'", 1);
+}
+if (pos.length !== 1) fail("umount: expected one target, got " + JSON.stringify(pos), 1);
+let mp = pos[0];
+try { mp = fs.realpathSync(mp); } catch {}
+if ((cfg.busy || []).includes(mp) || (cfg.busy || []).includes(pos[0])) fail("umount: " + pos[0] + ": target is busy.", 32);
 const lines = readMi();
 let idx = -1;
 lines.forEach((l, i) => { if (unesc(l.split(" ")[4]) === mp) idx = i; });
-if (idx < 0) fail("umount: " + mp + ": not mounted.", 32);
+if (idx < 0) fail("umount: " + pos[0] + ": not mounted.", 32);
 lines.splice(idx, 1);
 writeMi(lines);
 `,
@@ -161,18 +259,32 @@ fs.mkdirSync(path.join(ROOT, "sys/module/virtiofs"), { recursive: true });
   modinfo: `if (!cfg.modinfo) fail("modinfo: ERROR: Module virtiofs not found.", 1); process.stdout.write("filename: /lib/modules/x/kernel/fs/fuse/virtiofs.ko\\n");`,
   virsh: `
 const STATE = path.join(BIN, "domains");
-const a = argv.slice(2);
+// the module passes every value as --option=value (first "=" splits), like vsh.c parses it
+if (!argv[0].startsWith("--connect=")) fail("error: expected --connect=URI first, got " + argv[0], 1);
+const a = argv.slice(1);
+const opt = (n) => { const t = a.find((x) => x.startsWith("--" + n + "=")); return t === undefined ? undefined : t.slice(n.length + 3); };
+// virsh looks a domain up by id, then UUID, then name: cfg.ids maps fake ids to names
+const lookup = (d) => {
+  if (cfg.ids && cfg.ids[d]) return cfg.ids[d];
+  for (const f of fs.readdirSync(STATE)) if (fs.readFileSync(path.join(STATE, f), "utf8").includes("<uuid>" + d + "</uuid>")) return f.slice(0, -4);
+  return d;
+};
 if (a[0] === "dumpxml") {
-  const f = path.join(STATE, a[a.length - 1] + ".xml");
-  if (!fs.existsSync(f)) fail("error: failed to get domain '" + a[a.length - 1] + "'", 1);
+  const d = opt("domain");
+  const f = path.join(STATE, lookup(d) + ".xml");
+  if (d === undefined || !fs.existsSync(f)) fail("error: failed to get domain '" + d + "'", 1);
   process.stdout.write(fs.readFileSync(f, "utf8"));
 } else if (a[0] === "define") {
   if (cfg.defineFail) fail(cfg.defineFail, 1);
-  const xml = fs.readFileSync(a[1], "utf8");
+  const file = opt("file");
+  const st = fs.statSync(file);
+  fs.appendFileSync(path.join(BIN, "defined.log"), JSON.stringify({ file, mode: st.mode & 0o777, dirMode: fs.statSync(path.dirname(file)).mode & 0o777 }) + "\\n");
+  const xml = fs.readFileSync(file, "utf8");
   const name = xml.split("<name>")[1].split("</name>")[0];
   fs.writeFileSync(path.join(STATE, name + ".xml"), xml);
-  process.stdout.write("Domain '" + name + "' defined from " + a[1] + "\\n");
+  process.stdout.write("Domain '" + name + "' defined from " + file + "\\n");
 } else if (a[0] === "domstate") {
+  if (!fs.existsSync(path.join(STATE, lookup(opt("domain")) + ".xml"))) fail("error: failed to get domain '" + opt("domain") + "'", 1);
   process.stdout.write((cfg.domstate || "shut off") + "\\n\\n");
 } else if (a[0] === "version") {
   if (!cfg.libvirtVersion) fail("error: failed to connect to the hypervisor", 1);
@@ -181,6 +293,24 @@ if (a[0] === "dumpxml") {
 } else fail("virsh: unknown command " + a[0], 1);
 `,
 };
+
+/**
+ * getent passwd|group [--] KEY... answering from the fake root's etc/passwd and etc/group, by name or
+ * numeric id; exit 2 when a key is not found. A query, so it is not logged in calls.log.
+ */
+const FAKE_GETENT = `
+const fs = require("fs"), path = require("path");
+const args = process.argv.slice(2).filter((a) => a !== "--");
+const [db, ...keys] = args;
+if (db !== "passwd" && db !== "group") { process.stderr.write("Unknown database: " + db + "\\n"); process.exit(1); }
+const rows = fs.readFileSync(path.join(process.env.VIRTIO_FS_ROOT, "etc", db), "utf8").split("\\n").filter((l) => l && !l.startsWith("#"));
+let rc = 0;
+for (const k of keys) {
+  const row = rows.find((l) => l.split(":")[0] === k) || (/^\\d+$/.test(k) ? rows.find((l) => l.split(":")[2] === k) : undefined);
+  if (row) process.stdout.write(row + "\\n"); else rc = 2;
+}
+process.exit(rc);
+`;
 
 export const BASE_MOUNTINFO = [
   "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw,errors=remount-ro",
@@ -206,6 +336,8 @@ export interface World {
   readFstab(): string;
   /** Runs a module with args (plus _ansible_* keys) and returns its parsed stdout. */
   run(name: ModuleName, args: Record<string, unknown>, extraEnv?: Record<string, string>): ModuleOutput;
+  /** Runs the module without schema validation and with file system faults injected (faultBundle). */
+  runWithFaults(name: ModuleName, args: Record<string, unknown>, faults?: FsFaults): ModuleOutput;
   cleanup(): void;
 }
 
@@ -261,6 +393,7 @@ export function makeWorld(opts: WorldOptions = {}): World {
   for (const [name, body] of Object.entries(FAKES)) {
     fs.writeFileSync(path.join(bin, name), `#!${process.execPath}\n${FAKE_COMMON}\n${body}\n`, { mode: 0o755 });
   }
+  fs.writeFileSync(path.join(bin, "getent"), `#!${process.execPath}\n${FAKE_GETENT}\n`, { mode: 0o755 });
   fs.writeFileSync(path.join(bin, "fake.json"), "{}");
 
   const world: World = {
@@ -282,6 +415,8 @@ export function makeWorld(opts: WorldOptions = {}): World {
     readFstab: () => fs.readFileSync(fstab, "utf8"),
     run: (name, args, extraEnv = {}) =>
       runBundle(bundle(name), JSON.stringify(args), { VIRTIO_FS_ROOT: root, VIRTIO_FS_BIN_DIR: bin, ...extraEnv }),
+    runWithFaults: (name, args, faults = {}) =>
+      runBundle(faultBundle(name), JSON.stringify(args), { VIRTIO_FS_ROOT: root, VIRTIO_FS_BIN_DIR: bin, VIRTIO_FS_TEST_FAULTS: JSON.stringify(faults) }),
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
   return world;

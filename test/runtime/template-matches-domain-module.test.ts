@@ -1,6 +1,7 @@
 // The two host-side paths to a domain — the generated controller.xml.j2 and the virtio_fs_domain
 // module — must write the same <filesystem> devices and the same <memoryBacking> for the same shares,
 // or a VM's devices would depend on which one the operator used.
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
@@ -14,6 +15,12 @@ const configs = fs.readdirSync(dir).filter((f) => f.endsWith(".yml")).sort();
 
 let w: World;
 afterEach(() => w?.cleanup());
+
+/** xmllint's verdict: "" when well-formed, else its complaint. */
+const notWellFormed = (xml: string): string => {
+  const r = spawnSync("xmllint", ["--noout", "--nonet", "-"], { input: xml, encoding: "utf8" });
+  return r.status === 0 ? "" : r.stderr;
+};
 
 const blocks = (xml: string, element: string): string[] => xml.match(new RegExp(`^ *<${element}[ >][\\s\\S]*?</${element}>$`, "gm")) ?? [];
 
@@ -37,5 +44,22 @@ describe("virtio_fs_domain writes what the domain template renders", () => {
     expect(blocks(fromModule, "filesystem")).toEqual(blocks(fromTemplate, "filesystem"));
     expect(blocks(fromModule, "memoryBacking")).toEqual(blocks(fromTemplate, "memoryBacking"));
     expect(result.changed).toBe(blocks(fromTemplate, "filesystem").length > 0);
+    expect(notWellFormed(fromTemplate)).toBe("");
+    expect(notWellFormed(fromModule)).toBe("");
+  });
+
+  // A share that is absent keeps no device, so it needs no shared memory: only present, unmounted
+  // and mounted shares count, in the template as in the module (decided in issue 9).
+  it("adds shared memory only when a share is not absent", () => {
+    const render = (states: string[]) => renderTemplate(TEMPLATE, {
+      vm_name: "s", vm_disk_path: "/d.qcow2",
+      virtio_fs_mounts: states.map((state, i) => ({ tag: `t${i}`, host_path: `/h${i}`, mount_point: `/m${i}`, state })),
+    });
+    expect(blocks(render(["absent"]), "memoryBacking")).toEqual([]);
+    expect(blocks(render(["absent", "absent"]), "memoryBacking")).toEqual([]);
+    for (const kept of ["mounted", "present", "unmounted"]) {
+      expect(blocks(render(["absent", kept]), "memoryBacking")).toHaveLength(1);
+      expect(blocks(render([kept, "absent"]), "filesystem")).toHaveLength(1);
+    }
   });
 });

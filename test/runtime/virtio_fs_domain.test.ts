@@ -185,7 +185,8 @@ describe("virtio_fs_domain with xml_path", () => {
       <address type='pci' domain='0x0000' bus='0x07' slot='0x00' function='0x0'/>
     </filesystem>
 `);
-    expect(after).toContain("  <memoryBacking>\n    <hugepages/>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>\n");
+    // the file-backed hugepages stay: only the shared access virtio-fs needs is added
+    expect(after).toContain("  <memoryBacking>\n    <hugepages/>\n    <source type='file'/>\n    <access mode='shared'/>\n  </memoryBacking>\n");
     expect(after.startsWith(HEAD)).toBe(true);
     expect(after.endsWith(TAIL_DEVICES)).toBe(true);
   });
@@ -257,16 +258,16 @@ describe("virtio_fs_domain with name (virsh)", () => {
     const r = w.run("virtio_fs_domain", { name: "ctl", uri: "qemu:///system", mounts: [ds] }).result;
     expect(r).toMatchObject({ changed: true, added: ["datasets"], restart_required: true, domain_state: "running", libvirt_version: "9.0.0" });
     const calls = callsOf(w, "virsh");
-    expect(calls[0]).toEqual(["-c", "qemu:///system", "dumpxml", "--inactive", "ctl"]);
-    expect(calls.some((c) => c[2] === "version" && c[3] === "--daemon")).toBe(true);
-    const def = calls.find((c) => c[2] === "define")!;
-    expect(def).toHaveLength(4);
-    expect(fs.existsSync(def[3])).toBe(false);
+    expect(calls[0]).toEqual(["--connect=qemu:///system", "dumpxml", "--inactive", "--domain=ctl"]);
+    expect(calls.some((c) => c[1] === "version" && c[2] === "--daemon")).toBe(true);
+    const def = calls.find((c) => c[1] === "define")!;
+    expect(def).toHaveLength(3);
+    expect(fs.existsSync(def[2].replace(/^--file=/, ""))).toBe(false);
     expect(stored(w)).toContain("<target dir='datasets'/>");
     w.clearCalls();
     const again = w.run("virtio_fs_domain", { name: "ctl", mounts: [ds] }).result;
     expect(again).toMatchObject({ changed: false, restart_required: false });
-    expect(callsOf(w, "virsh").some((c) => c[2] === "define")).toBe(false);
+    expect(callsOf(w, "virsh").some((c) => c[1] === "define")).toBe(false);
   });
 
   test("a shut off domain needs no restart", () => {
@@ -297,7 +298,7 @@ describe("virtio_fs_domain with name (virsh)", () => {
     w.setFake({ domstate: "running", libvirtVersion: "9.0.0" });
     const r = w.run("virtio_fs_domain", { name: "ctl", mounts: [ds], _ansible_check_mode: true }).result;
     expect(r).toMatchObject({ changed: true, restart_required: true });
-    expect(callsOf(w, "virsh").some((c) => c[2] === "define")).toBe(false);
+    expect(callsOf(w, "virsh").some((c) => c[1] === "define")).toBe(false);
     expect(stored(w)).toBe(PLAIN);
   });
 

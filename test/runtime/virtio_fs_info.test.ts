@@ -38,7 +38,7 @@ describe("virtio_fs_info", () => {
     w = makeWorld({ moduleLoaded: false });
     let f = w.run("virtio_fs_info", { fstab: w.fstab }).result.virtio_fs;
     expect(f.module).toEqual({ available: false, loaded: false });
-    expect(callsOf(w, "modinfo")).toEqual([["virtiofs"]]);
+    expect(callsOf(w, "modinfo")).toEqual([["--", "virtiofs"]]);
 
     w.setFake({ modinfo: true });
     f = w.run("virtio_fs_info", { fstab: w.fstab }).result.virtio_fs;

@@ -23,7 +23,7 @@ describe("virtio_fs_mount: mounting new shares", () => {
     expect(result.fstab_changed).toBe(true);
     // when mount ran, fstab did not have the line yet
     expect(fs.readFileSync(path.join(w.bin, "fstab-at-mount.log"), "utf8")).toBe(JSON.stringify("# static\nUUID=1 / ext4 defaults 0 1\n") + "\n");
-    expect(callsOf(w, "mount")).toEqual([["-t", "virtiofs", "-o", "rw,relatime,nofail", "datasets", mp]]);
+    expect(callsOf(w, "mount")).toEqual([["-t", "virtiofs", "-o", "rw,relatime,nofail", "--", "datasets", mp]]);
     expect(w.readFstab()).toBe(`# static\nUUID=1 / ext4 defaults 0 1\ndatasets ${mp} virtiofs rw,relatime,nofail 0 0\n`);
     expect(fs.statSync(mp).isDirectory()).toBe(true);
     expect(modeOf(mp)).toBe(0o750);
@@ -46,7 +46,7 @@ describe("virtio_fs_mount: mounting new shares", () => {
     const mp = path.join(w.mnt, "containers");
     const { result } = w.run("virtio_fs_mount", args(w, [{ tag: "containers", mount_point: mp, readonly: true, options: "noatime,nofail" }]));
     expect(result.changed).toBe(true);
-    expect(callsOf(w, "mount")[0]).toEqual(["-t", "virtiofs", "-o", "ro,noatime,nofail", "containers", mp]);
+    expect(callsOf(w, "mount")[0]).toEqual(["-t", "virtiofs", "-o", "ro,noatime,nofail", "--", "containers", mp]);
     expect(w.readFstab()).toBe(`containers ${mp} virtiofs ro,noatime,nofail 0 0\n`);
     expect(w.mountinfo()).toContain(" ro,noatime ");
   });
@@ -72,7 +72,7 @@ describe("virtio_fs_mount: mounting new shares", () => {
     const mp = path.join(w.mnt, "host datasets");
     const a = args(w, [{ tag: "datasets", mount_point: mp }]);
     w.run("virtio_fs_mount", a);
-    expect(callsOf(w, "mount")[0][5]).toBe(mp);
+    expect(callsOf(w, "mount")[0][6]).toBe(mp);
     expect(w.readFstab()).toBe(`datasets ${mp.replace(/ /g, "\\040")} virtiofs rw,relatime,nofail 0 0\n`);
     expect(w.mountinfo()).toContain("host\\040datasets");
     w.clearCalls();
@@ -109,7 +109,7 @@ describe("virtio_fs_mount: changes on mounted shares", () => {
     const a = args(w, [{ tag: "d", mount_point: mp, readonly: true }]);
     const { result } = w.run("virtio_fs_mount", a);
     expect(result.changed).toBe(true);
-    expect(callsOf(w, "mount")).toEqual([["-o", "remount,ro,relatime,nofail", mp]]);
+    expect(callsOf(w, "mount")).toEqual([["-o", "remount,ro,relatime,nofail", "--", mp]]);
     expect(callsOf(w, "umount")).toEqual([]);
     expect(w.readFstab()).toBe(`d ${mp} virtiofs ro,relatime,nofail 0 0\n`);
     expect(w.mountinfo()).toContain(" ro,relatime shared:");
@@ -126,7 +126,7 @@ describe("virtio_fs_mount: changes on mounted shares", () => {
     const { result } = w.run("virtio_fs_mount", args(w, [{ tag: "d", mount_point: mp }]));
     expect(result.changed).toBe(true);
     expect(result.fstab_changed).toBe(false);
-    expect(callsOf(w, "mount")).toEqual([["-o", "remount,rw,relatime,nofail", mp]]);
+    expect(callsOf(w, "mount")).toEqual([["-o", "remount,rw,relatime,nofail", "--", mp]]);
     expect(callsOf(w, "systemctl")).toEqual([]);
   });
 
@@ -135,7 +135,7 @@ describe("virtio_fs_mount: changes on mounted shares", () => {
     const mp = path.join(w.mnt, "d");
     mounted(w, "d", mp, "rw,relatime", "rw,relatime,nofail");
     const { result } = w.run("virtio_fs_mount", args(w, [{ tag: "d", mount_point: mp, options: "noexec,relatime,nofail" }]));
-    expect(callsOf(w, "mount")).toEqual([["-o", "remount,rw,noexec,relatime,nofail", mp]]);
+    expect(callsOf(w, "mount")).toEqual([["-o", "remount,rw,noexec,relatime,nofail", "--", mp]]);
     expect(result.mounts[0].actions[0].why).toContain("noexec");
   });
 
@@ -145,7 +145,7 @@ describe("virtio_fs_mount: changes on mounted shares", () => {
     mounted(w, "d", mp, "rw,relatime", "rw,relatime,nofail");
     const a = args(w, [{ tag: "d", mount_point: mp, options: "relatime,nofail,dax=inode" }]);
     w.run("virtio_fs_mount", a);
-    expect(callsOf(w, "mount")).toEqual([["-o", "remount,rw,relatime,nofail,dax=inode", mp]]);
+    expect(callsOf(w, "mount")).toEqual([["-o", "remount,rw,relatime,nofail,dax=inode", "--", mp]]);
     w.clearCalls();
     expect(w.run("virtio_fs_mount", a).result.changed).toBe(false);
   });
@@ -167,8 +167,8 @@ describe("virtio_fs_mount: changes on mounted shares", () => {
     mounted(w, "d", mp, "rw,relatime", "rw,relatime,nofail");
     const { result } = w.run("virtio_fs_mount", args(w, [{ tag: "d", mount_point: mp, readonly: true }]));
     expect(result.failed).toBeUndefined();
-    expect(callsOf(w, "mount")).toEqual([["-o", "remount,ro,relatime,nofail", mp], ["-t", "virtiofs", "-o", "ro,relatime,nofail", "d", mp]]);
-    expect(callsOf(w, "umount")).toEqual([[mp]]);
+    expect(callsOf(w, "mount")).toEqual([["-o", "remount,ro,relatime,nofail", "--", mp], ["-t", "virtiofs", "-o", "ro,relatime,nofail", "--", "d", mp]]);
+    expect(callsOf(w, "umount")).toEqual([["--", mp]]);
     expect(result.mounts[0].actions.map((x: { action: string }) => x.action)).toEqual(["remount", "umount", "mount", "fstab_update"]);
   });
 
@@ -178,7 +178,7 @@ describe("virtio_fs_mount: changes on mounted shares", () => {
     const mp = path.join(w.mnt, "d");
     mounted(w, "d", mp, "rw,relatime", "rw,relatime,nofail");
     w.run("virtio_fs_mount", args(w, [{ tag: "d", mount_point: mp, readonly: true }]));
-    expect(callsOf(w, "umount")).toEqual([[mp]]);
+    expect(callsOf(w, "umount")).toEqual([["--", mp]]);
     expect(w.mountinfo()).toContain(" ro,relatime shared:");
   });
 
@@ -189,8 +189,8 @@ describe("virtio_fs_mount: changes on mounted shares", () => {
     w.writeFstab(`old ${mp} virtiofs rw,relatime,nofail 0 0\n`);
     const { result } = w.run("virtio_fs_mount", args(w, [{ tag: "new", mount_point: mp }]));
     expect(result.changed).toBe(true);
-    expect(callsOf(w, "umount")).toEqual([[mp]]);
-    expect(callsOf(w, "mount")).toEqual([["-t", "virtiofs", "-o", "rw,relatime,nofail", "new", mp]]);
+    expect(callsOf(w, "umount")).toEqual([["--", mp]]);
+    expect(callsOf(w, "mount")).toEqual([["-t", "virtiofs", "-o", "rw,relatime,nofail", "--", "new", mp]]);
     expect(w.readFstab()).toBe(`new ${mp} virtiofs rw,relatime,nofail 0 0\n`);
   });
 });
@@ -222,7 +222,7 @@ describe("virtio_fs_mount: states", () => {
     const a = args(w, [{ tag: "u", mount_point: mp, state: "unmounted" }]);
     const { result } = w.run("virtio_fs_mount", a);
     expect(result.changed).toBe(true);
-    expect(callsOf(w, "umount")).toEqual([[mp]]);
+    expect(callsOf(w, "umount")).toEqual([["--", mp]]);
     expect(w.readFstab()).toBe(fstab);
     expect(w.mountinfo()).not.toContain("virtiofs");
     expect(fs.existsSync(mp)).toBe(true);
@@ -243,7 +243,7 @@ describe("virtio_fs_mount: states", () => {
     const a = args(w, [{ tag: "gone", mount_point: empty, state: "absent" }, { tag: "full", mount_point: full, state: "absent" }]);
     const { result } = w.run("virtio_fs_mount", a);
     expect(result.changed).toBe(true);
-    expect(callsOf(w, "umount")).toEqual([[empty]]);
+    expect(callsOf(w, "umount")).toEqual([["--", empty]]);
     expect(w.readFstab()).toBe("# keep me\nproc /proc proc defaults 0 0\n");
     expect(fs.existsSync(empty)).toBe(false);
     expect(fs.existsSync(full)).toBe(true);
@@ -276,7 +276,7 @@ describe("virtio_fs_mount: states", () => {
     const a = args(w, [{ tag: "keep", mount_point: keep }], { prune: true });
     const { result } = w.run("virtio_fs_mount", a);
     expect(result.changed).toBe(true);
-    expect(callsOf(w, "umount")).toEqual([[stale]]);
+    expect(callsOf(w, "umount")).toEqual([["--", stale]]);
     expect(w.readFstab()).toBe(`keep ${keep} virtiofs rw,relatime,nofail 0 0\ntmpfs /tmp tmpfs defaults 0 0\n`);
     const pruned = result.mounts.filter((m: { pruned?: boolean }) => m.pruned);
     expect(pruned.map((m: { tag: string }) => m.tag).sort()).toEqual(["old", "stale"]);
@@ -443,7 +443,7 @@ describe("virtio_fs_mount: kernel module", () => {
     const a = args(w, []);
     const r = w.run("virtio_fs_mount", a).result;
     expect(r.changed).toBe(true);
-    expect(callsOf(w, "modprobe")).toEqual([["virtiofs"]]);
+    expect(callsOf(w, "modprobe")).toEqual([["--", "virtiofs"]]);
     expect(fs.readFileSync(path.join(w.root, "etc/modules-load.d/virtiofs.conf"), "utf8")).toBe("virtiofs\n");
     w.clearCalls();
     const r2 = w.run("virtio_fs_mount", a).result;
@@ -549,7 +549,7 @@ describe("virtio_fs_mount: diagnostics", () => {
     const ro = w.run("virtio_fs_mount", args(w, [{ tag: "r", mount_point: path.join(w.mnt, "r"), readonly: true, group: "no_group" }])).result;
     expect(ro.failed).toBeUndefined();
     expect(ro.warnings.join(" ")).toContain('group "no_group" does not exist');
-    expect(callsOf(w, "mount").map((c) => c[4])).toEqual(["r"]);
+    expect(callsOf(w, "mount").map((c) => c[5])).toEqual(["r"]);
   });
 
   test("argument combinations the schema cannot check are refused with their pointers", () => {

@@ -11,13 +11,13 @@ const pattern17 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9._+-]*$", "u");
 const pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
 const pattern18 = new RegExp("^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "u");
 const schema32 = {"description":"One virtio-fs share: a host directory offered to the VM under a tag and mounted in the guest.","type":"object","required":["tag","mount_point"],"additionalProperties":false,"properties":{"tag":{"description":"Name under which the VM offers the share (libvirt <target dir>); what the guest mounts. Unique in a VM, 1 to 36 bytes of A-Z a-z 0-9 . _ -, not starting with - (mount(8) would read it as an option).","type":"string","minLength":1,"maxLength":36,"pattern":"^[A-Za-z0-9._-]+$","x-expected":"a tag of 1 to 36 characters from A-Z a-z 0-9 . _ -","allOf":[{"pattern":"^[^-]","x-expected":"a tag that does not start with - (mount(8) would read it as an option)"}]},"host_path":{"description":"Absolute path of the host directory to share. Required wherever a host-side artifact is produced (domain XML, host role); guest-side runtime variables may omit it.","$ref":"#/$defs/absolute_path"},"mount_point":{"description":"Absolute, normalised guest directory where the share is mounted (not /, no .. or trailing /, not inside another share). Spaces are allowed and written to fstab as \\040.","$ref":"#/$defs/absolute_path"},"readonly":{"description":"Mount the share read-only. The guest always mounts it ro; from libvirt 11.0 the domain XML also gets <readonly/> so the host enforces it.","type":"boolean","default":false},"owner":{"description":"Owner of the mount point directory (default virtio_fs_default_owner). Applied to the directory before mounting; once mounted, the share root shows the host directory's owner, which virtio-fs passes through, and is never changed through a read-only share.","$ref":"#/$defs/account_name"},"group":{"description":"Group of the mount point directory (default virtio_fs_default_group); same rules as owner.","$ref":"#/$defs/account_name"},"mode":{"description":"Mode of the mount point directory as a quoted octal string (default virtio_fs_default_mode); same rules as owner.","$ref":"#/$defs/octal_mode"},"options":{"description":"Mount options, comma-separated, no spaces (default virtio_fs_default_options). ro/rw is set from readonly and must not contradict it.","$ref":"#/$defs/mount_options"},"state":{"description":"mounted: in fstab and mounted; present: in fstab only; unmounted: unmounted, fstab line kept; absent: unmounted, fstab line and empty mount point removed.","type":"string","enum":["mounted","present","unmounted","absent"],"default":"mounted"},"cache":{"description":"virtiofsd cache mode. Unset or auto: virtiofsd's default, nothing is emitted (the default chosen from the io benchmark, README Performance). always emits <cache mode='always'/>: guest caches are kept, so host-side changes may stay invisible; for read-only data the host does not change. never emits <cache mode='none'/>: direct I/O, fastest for large files streamed once, slowest for metadata.","type":"string","enum":["auto","always","never"]},"queue_size":{"description":"virtqueue size of the virtio-fs device (libvirt <driver queue>), a power of two up to 1024.","type":"integer","enum":[16,32,64,128,256,512,1024],"default":1024},"thread_pool_size":{"description":"virtiofsd worker thread pool size (<thread_pool size>, libvirt >= 8.5); 0 disables the pool. Unset: virtiofsd's default.","type":"integer","minimum":0,"maximum":1024},"xattr":{"description":"Enable extended attributes in virtiofsd (<binary xattr='on'>). false or unset: nothing is written, virtiofsd's default (off).","type":"boolean"},"binary_path":{"description":"virtiofsd binary libvirt runs for this share (<binary path>), e.g. a newer Rust virtiofsd or a wrapper. Unset: libvirt's default.","$ref":"#/$defs/absolute_path"}}};
-const schema35 = {"type":"string","pattern":"^[a-z_][a-z0-9_-]{0,30}\\$?$","x-expected":"a user or group name (lowercase letters, digits, _ and -, starting with a letter or _)"};
+const schema35 = {"type":"string","pattern":"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$","x-expected":"a user or group name as NSS knows it (letters, digits, _ . @ and -, starting with a letter or _, an optional trailing $) or a numeric id"};
 const schema37 = {"type":"string","pattern":"^0?[0-7]{3,4}$","x-expected":"an octal mode string such as \"0755\""};
 const schema38 = {"type":"string","minLength":1,"pattern":"^[^\\s#,]+(,[^\\s#,]+)*$","x-expected":"comma-separated mount options without spaces, newlines, # or empty items"};
 const func1 = Object.prototype.hasOwnProperty;
 const pattern4 = new RegExp("^[^-]", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9._-]+$", "u");
-const pattern8 = new RegExp("^[a-z_][a-z0-9_-]{0,30}\\$?$", "u");
+const pattern8 = new RegExp("^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "u");
 const pattern10 = new RegExp("^0?[0-7]{3,4}$", "u");
 const pattern11 = new RegExp("^[^\\s#,]+(,[^\\s#,]+)*$", "u");
 
@@ -235,7 +235,7 @@ if(data.owner !== undefined){
 let data4 = data.owner;
 if(typeof data4 === "string"){
 if(!pattern8.test(data4)){
-const err17 = {instancePath:instancePath+"/owner",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$"},message:"must match pattern \""+"^[a-z_][a-z0-9_-]{0,30}\\$?$"+"\"",schema:"^[a-z_][a-z0-9_-]{0,30}\\$?$",parentSchema:schema35,data:data4};
+const err17 = {instancePath:instancePath+"/owner",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"},message:"must match pattern \""+"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"+"\"",schema:"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$",parentSchema:schema35,data:data4};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -260,7 +260,7 @@ if(data.group !== undefined){
 let data5 = data.group;
 if(typeof data5 === "string"){
 if(!pattern8.test(data5)){
-const err19 = {instancePath:instancePath+"/group",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$"},message:"must match pattern \""+"^[a-z_][a-z0-9_-]{0,30}\\$?$"+"\"",schema:"^[a-z_][a-z0-9_-]{0,30}\\$?$",parentSchema:schema35,data:data5};
+const err19 = {instancePath:instancePath+"/group",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"},message:"must match pattern \""+"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"+"\"",schema:"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$",parentSchema:schema35,data:data5};
 if(vErrors === null){
 vErrors = [err19];
 }

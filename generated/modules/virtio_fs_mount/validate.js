@@ -4,7 +4,7 @@
 module.exports = validate26;
 module.exports.default = validate26;
 const schema49 = {"description":"Arguments of the virtio_fs_mount module.","type":"object","required":["mounts"],"additionalProperties":false,"x-ansible-module":{"short_description":"Mount, persist, remount and remove virtio-fs shares in a guest in one call","description":["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.","fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.","Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point."],"examples":"- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n","return":{"mounts":{"description":"One result per share: tag, mount_point, state, changed and the list of actions taken (with why).","returned":"always","type":"list","elements":"dict"},"fstab_changed":{"description":"Whether the fstab file was rewritten (or would be, in check mode).","returned":"always","type":"bool"},"backup_file":{"description":"Path of the fstab backup, when one was made.","returned":"changed and backup is true","type":"str"}}},"properties":{"mounts":{"description":"The shares to apply, as in virtio_fs_mounts.","type":"array","items":{"$ref":"#/$defs/share"}},"default_owner":{"description":"Owner of a mount point whose share sets none.","$ref":"#/$defs/account_name","default":"admin"},"default_group":{"description":"Group of a mount point whose share sets none.","$ref":"#/$defs/account_name","default":"admin"},"default_mode":{"description":"Mode of a mount point whose share sets none.","$ref":"#/$defs/octal_mode","default":"0755"},"default_options":{"description":"Mount options of a share that sets none.","$ref":"#/$defs/mount_options","default":"rw,relatime,nofail"},"create_mount_dirs":{"description":"Create missing mount points with owner, group and mode.","type":"boolean","default":true},"persist":{"description":"Manage the fstab line of each share.","type":"boolean","default":true},"perform_mounts":{"description":"Mount and unmount now; when false only fstab and mount points are managed.","type":"boolean","default":true},"load_module":{"description":"Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.","type":"boolean","default":true},"prune":{"description":"Also unmount and remove virtiofs fstab lines of shares that are not in mounts.","type":"boolean","default":false},"fstab":{"description":"fstab file to manage.","$ref":"#/$defs/absolute_path","default":"/etc/fstab"},"backup":{"description":"Keep a timestamped copy of fstab before changing it.","type":"boolean","default":false}}};
-const schema35 = {"type":"string","pattern":"^[a-z_][a-z0-9_-]{0,30}\\$?$","x-expected":"a user or group name (lowercase letters, digits, _ and -, starting with a letter or _)"};
+const schema35 = {"type":"string","pattern":"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$","x-expected":"a user or group name as NSS knows it (letters, digits, _ . @ and -, starting with a letter or _, an optional trailing $) or a numeric id"};
 const schema37 = {"type":"string","pattern":"^0?[0-7]{3,4}$","x-expected":"an octal mode string such as \"0755\""};
 const schema38 = {"type":"string","minLength":1,"pattern":"^[^\\s#,]+(,[^\\s#,]+)*$","x-expected":"comma-separated mount options without spaces, newlines, # or empty items"};
 const schema33 = {"type":"string","minLength":1,"maxLength":4095,"pattern":"^/[^\\u0000-\\u001f]*$","x-expected":"an absolute path (starting with /) without control characters"};
@@ -14,7 +14,7 @@ const schema32 = {"description":"One virtio-fs share: a host directory offered t
 const pattern4 = new RegExp("^[^-]", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9._-]+$", "u");
 const pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
-const pattern8 = new RegExp("^[a-z_][a-z0-9_-]{0,30}\\$?$", "u");
+const pattern8 = new RegExp("^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "u");
 const pattern10 = new RegExp("^0?[0-7]{3,4}$", "u");
 const pattern11 = new RegExp("^[^\\s#,]+(,[^\\s#,]+)*$", "u");
 
@@ -232,7 +232,7 @@ if(data.owner !== undefined){
 let data4 = data.owner;
 if(typeof data4 === "string"){
 if(!pattern8.test(data4)){
-const err17 = {instancePath:instancePath+"/owner",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$"},message:"must match pattern \""+"^[a-z_][a-z0-9_-]{0,30}\\$?$"+"\"",schema:"^[a-z_][a-z0-9_-]{0,30}\\$?$",parentSchema:schema35,data:data4};
+const err17 = {instancePath:instancePath+"/owner",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"},message:"must match pattern \""+"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"+"\"",schema:"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$",parentSchema:schema35,data:data4};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -257,7 +257,7 @@ if(data.group !== undefined){
 let data5 = data.group;
 if(typeof data5 === "string"){
 if(!pattern8.test(data5)){
-const err19 = {instancePath:instancePath+"/group",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$"},message:"must match pattern \""+"^[a-z_][a-z0-9_-]{0,30}\\$?$"+"\"",schema:"^[a-z_][a-z0-9_-]{0,30}\\$?$",parentSchema:schema35,data:data5};
+const err19 = {instancePath:instancePath+"/group",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"},message:"must match pattern \""+"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"+"\"",schema:"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$",parentSchema:schema35,data:data5};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -604,7 +604,7 @@ errors++;
 let data2 = data.default_owner;
 if(typeof data2 === "string"){
 if(!pattern8.test(data2)){
-const err3 = {instancePath:instancePath+"/default_owner",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$"},message:"must match pattern \""+"^[a-z_][a-z0-9_-]{0,30}\\$?$"+"\"",schema:"^[a-z_][a-z0-9_-]{0,30}\\$?$",parentSchema:schema35,data:data2};
+const err3 = {instancePath:instancePath+"/default_owner",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"},message:"must match pattern \""+"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"+"\"",schema:"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$",parentSchema:schema35,data:data2};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -627,7 +627,7 @@ errors++;
 let data3 = data.default_group;
 if(typeof data3 === "string"){
 if(!pattern8.test(data3)){
-const err5 = {instancePath:instancePath+"/default_group",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$"},message:"must match pattern \""+"^[a-z_][a-z0-9_-]{0,30}\\$?$"+"\"",schema:"^[a-z_][a-z0-9_-]{0,30}\\$?$",parentSchema:schema35,data:data3};
+const err5 = {instancePath:instancePath+"/default_group",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"},message:"must match pattern \""+"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"+"\"",schema:"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$",parentSchema:schema35,data:data3};
 if(vErrors === null){
 vErrors = [err5];
 }

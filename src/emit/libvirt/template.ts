@@ -9,7 +9,10 @@ export const TEMPLATE_NAME = "controller.xml.j2";
  * (their own `escape` filters differ on quotes), so one .j2 renders the same bytes in both.
  */
 function x(expr: string): string {
-  return `{{ ${expr} | string | replace('&', '&amp;') | replace('<', '&lt;') | replace('>', '&gt;') | replace('"', '&quot;') | replace("'", '&apos;') }}`;
+  // TAB, LF and CR as character references: a parser turns them into spaces in an attribute value
+  // (XML 1.0 section 3.3.3), and the virtio_fs_domain module writes them so
+  return `{{ ${expr} | string | replace('&', '&amp;') | replace('<', '&lt;') | replace('>', '&gt;') | replace('"', '&quot;') | replace("'", '&apos;')`
+    + ` | replace('\\t', '&#9;') | replace('\\n', '&#10;') | replace('\\r', '&#13;') }}`;
 }
 
 function set(v: string): string {
@@ -27,12 +30,14 @@ export function domainTemplate(ir: Ir): string {
   const binaryNeeded = `mount.binary_path is defined or (mount.xattr is defined and mount.xattr) or ${binaryChildren}`;
   return `{# ${headerLine(ir)} -#}
 {# Shares need shared guest memory: without memfd + shared access QEMU refuses vhost-user-fs. -#}
+{# Only shares not absent count, as in the virtio_fs_domain module: one x per share, captured (empty: none). -#}
 {% set virtio_fs_libvirt_major = (virtio_fs_libvirt_version | default('9.0.0') | string).split('.') | first | int %}
+{% set virtio_fs_active_shares %}{% for mount in ${mounts} %}{% if mount.state | default('mounted') != 'absent' %}x{% endif %}{% endfor %}{% endset %}
 <domain type='${x("vm_domain_type | default('kvm')")}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>${x("vm_name")}</name>
   <memory unit='MiB'>{{ vm_memory_mb | default(2048) | int }}</memory>
   <vcpu placement='static'>{{ vm_cpu_cores | default(2) | int }}</vcpu>
-{% if ${mounts} | length > 0 %}
+{% if virtio_fs_active_shares %}
   <memoryBacking>
     <source type='memfd'/>
     <access mode='shared'/>

@@ -1,9 +1,22 @@
 /*
  * virtio_fs_domain (host side): makes a libvirt domain's virtiofs <filesystem> devices exactly the
- * shares in mounts (matched by <target dir> = tag; shares with state absent are removed) and ensures
- * <memoryBacking> (when a share is wanted) with <source type='memfd'/> and <access mode='shared'/>.
+ * shares in mounts (matched by <target dir> = tag; shares with state absent are removed) and, when at
+ * least one share is wanted, makes the guest memory shared as libvirt requires for virtio-fs.
  * Other filesystems (9p, ...) and everything else in the XML are left alone; devices are edited in
  * place so libvirt's <alias> and <address> children survive.
+ *
+ * Shared memory (the decision, in domain-xml.ts ensureSharedMemory): the module agrees with libvirt's
+ * own check (src/qemu/qemu_validate.c). A backing that is already shared (memfd, file, hugepages,
+ * anonymous with <access mode='shared'/>, or every NUMA cell memAccess='shared') is kept as it is.
+ * Missing access is added (<source type='memfd'/> too when the domain names no backing). An explicit
+ * private access, domain-level or a NUMA cell's memAccess (which overrides the domain-level one), is
+ * refused with a message: the module never reports "configured" for a domain libvirt would not start.
+ *
+ * What is read and written: a byte order mark is kept; a DOCTYPE (entities) is refused, nothing is
+ * expanded; invalid UTF-8 and characters XML 1.0 cannot carry are refused, in the file and in the
+ * values written (tag, host_path, binary_path); the result is parsed again before it is written.
+ * virsh gets options as --name=value tokens, so no name is read as an option, and the domain is
+ * checked to be the one named (virsh reads a numeric name as a domain id first).
  * Test hook (src/runtime/env-hooks.ts): VIRTIO_FS_BIN_DIR holds virsh.
  */
 import * as fs from "fs";
@@ -14,10 +27,12 @@ import type { VirtioFsDomainArgs } from "../../../generated/modules/types";
 import { ModuleFailure, type ModuleContext, type ModuleResult } from "../ansible";
 import { writeFileAtomic } from "../atomic-write";
 import {
-  addFilesystem, deviceSpec, domainDevices, elementChildren, ensureSharedMemory, filesystemTag, isVirtiofsFilesystem,
-  parseVersion, parseXml, removeFormatted, serializeXml, syncFilesystem, versionAtLeast, type XElement,
+  addFilesystem, deviceSpec, DomainXmlError, domainDevices, elementChildren, ensureSharedMemory, filesystemTag, firstChild,
+  hasBom, isVirtiofsFilesystem, parseVersion, parseXml, removeFormatted, serializeXml, syncFilesystem, versionAtLeast,
+  type XDocument, type XElement,
 } from "../domain-xml";
 import { describeFailure, run } from "../exec";
+import { xmlCharProblem } from "../xml-chars";
 
 const DEFAULT_LIBVIRT_VERSION = "9.0.0";
 
@@ -29,9 +44,27 @@ export interface DomainEdit {
   memoryBackingChanged: boolean;
 }
 
+/** The share fields the module writes into the domain XML. */
+const XML_FIELDS = ["tag", "host_path", "binary_path"] as const;
+
+/** A domain XML file larger than this is refused (libvirt's own are a few kilobytes). */
+const MAX_XML_BYTES = 16 * 1024 * 1024;
+
 /** Checks the schema cannot express (the rules `vfsgen validate` applies to host-side shares). */
 export function checkDomainShares(args: VirtioFsDomainArgs): string[] {
-  return shareProblems(args.mounts, "/mounts", true);
+  const problems = shareProblems(args.mounts, "/mounts", true);
+  args.mounts.forEach((share, i) => {
+    for (const field of XML_FIELDS) {
+      const value = share[field];
+      const p = typeof value === "string" ? xmlCharProblem(value) : undefined;
+      if (p) problems.push(`/mounts/${i}/${field}: ${p} (it is written into the domain XML)`);
+    }
+  });
+  if (args.name !== undefined) {
+    const p = xmlCharProblem(args.name);
+    if (p) problems.push(`/name: ${p}`);
+  }
+  return problems;
 }
 
 /** Applies the shares to a domain XML text. */
@@ -40,6 +73,13 @@ export function editDomainXml(before: string, args: VirtioFsDomainArgs, libvirtV
   const readonlyAllowed = versionAtLeast(version, 11, 0);
   const doc = parseXml(before);
   const devices = domainDevices(doc);
+  for (const share of args.mounts) {
+    for (const field of XML_FIELDS) {
+      const value = share[field];
+      // checkDomainShares refuses these first; this keeps editDomainXml safe on its own
+      if (typeof value === "string" && xmlCharProblem(value)) throw new DomainXmlError(`${field} of share ${JSON.stringify(share.tag)} ${xmlCharProblem(value)}`);
+    }
+  }
   const wanted = args.mounts.filter((s) => (s.state ?? "mounted") !== "absent");
   const wantedTags = new Set(wanted.map((s) => s.tag));
 
@@ -83,7 +123,9 @@ export function editDomainXml(before: string, args: VirtioFsDomainArgs, libvirtV
   // shared memory is what virtio-fs needs; a domain without shares is left as it is (never stripped)
   const memoryBackingChanged = wanted.length > 0 ? ensureSharedMemory(doc) : false;
   const changed = added.length + updated.length + removed.length > 0 || memoryBackingChanged;
-  const xml = changed ? serializeXml(doc, { trailingNewline: before.endsWith("\n") }) : before;
+  const xml = changed ? (hasBom(before) ? "\uFEFF" : "") + serializeXml(doc, { trailingNewline: before.endsWith("\n") }) : before;
+  // what is written must read back: never hand libvirt (or a file) XML that is not well-formed
+  if (changed) parseXml(xml);
   return { xml, added, updated, removed, memoryBackingChanged };
 }
 
@@ -91,8 +133,38 @@ function lastFilesystem(devices: XElement): XElement | undefined {
   return elementChildren(devices, "filesystem").pop();
 }
 
-function virsh(uri: string, args: string[]) {
-  return run("virsh", ["-c", uri, ...args]);
+/**
+ * Runs virsh. Every value travels inside its option token (--connect=URI, --domain=NAME,
+ * --file=PATH): virsh splits such a token at its first "=", so a value starting with "-" is never
+ * read as an option (vshCommandParse in tools/vsh.c).
+ */
+function virsh(uri: string, command: string, args: string[]) {
+  return run("virsh", [`--connect=${uri}`, command, ...args]);
+}
+
+/** The <name> and <uuid> of a domain definition. */
+function domainIdentity(doc: XDocument): { name?: string; uuid?: string } {
+  const root = doc.documentElement!;
+  const text = (el: XElement | undefined) => (el ? (el.firstChild?.nodeValue ?? "") : undefined);
+  return { name: text(firstChild(root, "name")), uuid: text(firstChild(root, "uuid")) };
+}
+
+/** Reads a domain XML file: a regular file of valid UTF-8 within MAX_XML_BYTES. */
+function readXmlFile(file: string): string {
+  let data: Buffer;
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile()) throw new Error("not a regular file");
+    if (st.size > MAX_XML_BYTES) throw new Error(`${st.size} bytes, more than the ${MAX_XML_BYTES} a domain XML may have`);
+    data = fs.readFileSync(file);
+  } catch (e) {
+    throw new ModuleFailure(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(data);
+  } catch {
+    throw new ModuleFailure(`cannot read ${file}: it is not valid UTF-8 (libvirt domain XML is UTF-8)`);
+  }
 }
 
 /** Version of the libvirt daemon from `virsh version --daemon`, or undefined. */
@@ -118,29 +190,37 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext): ModuleResult
   let running = false;
   let domState: string | undefined;
   if (args.name !== undefined) {
-    const dump = virsh(uri, ["dumpxml", "--inactive", args.name]);
+    const dump = virsh(uri, "dumpxml", ["--inactive", `--domain=${args.name}`]);
     if (dump.rc !== 0) {
       throw new ModuleFailure(`cannot read the definition of domain ${args.name} (${describeFailure(dump)}); `
         + `check that it exists (\`virsh -c ${uri} list --all\`) and that this user may manage ${uri}`);
     }
     before = dump.stdout;
+    let dumped: { name?: string; uuid?: string };
+    try {
+      dumped = domainIdentity(parseXml(before));
+    } catch (e) {
+      throw new ModuleFailure(`cannot edit the domain XML of ${args.name}: ${(e as Error).message}`);
+    }
+    if (dumped.name !== args.name) {
+      throw new ModuleFailure(`virsh returned the definition of domain ${JSON.stringify(dumped.name ?? "")} when asked for ${JSON.stringify(args.name)} `
+        + "(virsh reads a number as a domain id and a UUID as a domain UUID before it tries names); nothing was changed");
+    }
+    // the UUID names this very domain in the calls that follow, whatever its name looks like
+    const domain = `--domain=${dumped.uuid || args.name}`;
     if (version === undefined) {
-      const v = virsh(uri, ["version", "--daemon"]);
+      const v = virsh(uri, "version", ["--daemon"]);
       version = v.rc === 0 ? parseVirshVersion(v.stdout) : undefined;
       if (version === undefined) {
         ctx.warn(`could not tell the libvirt version (${v.rc === 0 ? "unrecognised virsh version output" : describeFailure(v)}); assuming ${DEFAULT_LIBVIRT_VERSION}, so no <readonly/> is written`);
         version = DEFAULT_LIBVIRT_VERSION;
       }
     }
-    const st = virsh(uri, ["domstate", args.name]);
+    const st = virsh(uri, "domstate", [domain]);
     domState = st.rc === 0 ? st.stdout.trim().split("\n")[0].trim() : undefined;
     running = domState !== undefined && !["shut off", "crashed"].includes(domState);
   } else {
-    try {
-      before = fs.readFileSync(args.xml_path!, "utf8");
-    } catch (e) {
-      throw new ModuleFailure(`cannot read ${args.xml_path}: ${(e as Error).message}`);
-    }
+    before = readXmlFile(args.xml_path!);
     version = version ?? DEFAULT_LIBVIRT_VERSION;
   }
 
@@ -155,11 +235,12 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext): ModuleResult
 
   if (changed && !ctx.checkMode) {
     if (args.name !== undefined) {
+      // a private directory (mkdtemp: 0700) and a fixed file name: the domain name never becomes a path
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "virtio-fs-domain-"));
-      const file = path.join(dir, `${args.name}.xml`);
       try {
-        fs.writeFileSync(file, edit.xml, { mode: 0o600 });
-        const def = virsh(uri, ["define", file]);
+        const file = path.join(dir, "domain.xml");
+        fs.writeFileSync(file, edit.xml, { mode: 0o600, flag: "wx" });
+        const def = virsh(uri, "define", [`--file=${file}`]);
         if (def.rc !== 0) {
           throw new ModuleFailure(`libvirt refused the new definition of ${args.name} (${describeFailure(def)}); `
             + "nothing was changed. libvirt 9.0 accepts cache modes none/always only and no <readonly/>; virtio-fs needs shared memory",
@@ -189,7 +270,7 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext): ModuleResult
   }
   result.msg = changed
     ? `${[edit.added.length ? `added ${edit.added.join(", ")}` : "", edit.updated.length ? `updated ${edit.updated.join(", ")}` : "",
-      edit.removed.length ? `removed ${edit.removed.join(", ")}` : "", edit.memoryBackingChanged ? "shared memfd memoryBacking set" : ""]
+      edit.removed.length ? `removed ${edit.removed.join(", ")}` : "", edit.memoryBackingChanged ? "guest memory made shared (<memoryBacking>)" : ""]
       .filter((s) => s).join("; ")}${changed && running ? "; restart the domain to apply" : ""}`
     : "the domain's virtio-fs shares are as configured";
   return result;

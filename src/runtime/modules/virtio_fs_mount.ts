@@ -15,6 +15,21 @@
  * /etc/group and /etc/modules-load.d (never the fstab argument); VIRTIO_FS_BIN_DIR holds the mount,
  * umount, modprobe, systemctl and dmesg programs.
  */
+/*
+ * Partial failure and paths (issue 9):
+ * - Every share is planned (src/runtime/mount-plan.ts, pure) and then applied; any error of one
+ *   share (a refused plan, a failing program, an fs exception) fails that share only. fstab is written
+ *   once at the end with the edits of every share whose steps all succeeded, and the per-share results
+ *   list each step taken (a failed one with failed: true), also in the failure result.
+ * - When fstab cannot be written (backup, temp file or rename fails), every share this run mounted
+ *   and whose fstab edit was lost is unmounted again (and the directories the run created removed);
+ *   the failure names each share that stays mounted but not in fstab if that unmount fails.
+ * - Mount points are compared with mountinfo by their kernel path (symlinked parents resolved once,
+ *   src/runtime/mount-point.ts); a mount point that is itself a symlink is refused for mounted and
+ *   present. fstab lines are matched by the kernel path of their normalised path, and fstab keeps
+ *   the configured spelling.
+ * - Every program gets `--` before its positional arguments: nothing from the arguments is an option.
+ */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -25,22 +40,18 @@ import { backupFile, writeFileAtomic } from "../atomic-write";
 import { systemPath } from "../env-hooks";
 import { describeFailure, run } from "../exec";
 import {
-  appendFstabEntry, parseFstab, replaceFstabLine, sameFstabEntry, serialiseFstab, type Fstab, type FstabEntry,
+  appendFstabEntry, normaliseMountPath, parseFstab, replaceFstabLine, serialiseFstab, type Fstab, type FstabLine,
 } from "../fstab";
+import { effectiveOptions, mountedVfsFlags, requestedVfsFlags, vfsFlagDifferences } from "../mount-options";
 import {
-  effectiveOptions, fsSpecificOptions, mountedVfsFlags, requestedVfsFlags, splitOptions,
-  vfsFlagDifferences,
-} from "../mount-options";
+  mountedOwnerWarning, planShare, type Action, type Desired, type Observed, type PlanFailure, type State, type Step,
+} from "../mount-plan";
+import { isEmptyDir, kernelPathOf, observePath, setDirOwnerMode } from "../mount-point";
 import { readMountInfo, topMountAt, type MountInfoEntry } from "../mountinfo";
 import { shareProblems } from "../../input/check-shares";
 import { dmesgTagNotFound, offeredTags, systemdIsPid1, virtiofsLoaded } from "../virtiofs-kernel";
 
-type State = "mounted" | "present" | "unmounted" | "absent";
-
-export interface Action {
-  action: string;
-  why: string;
-}
+export type { Action } from "../mount-plan";
 
 export interface ShareResult {
   tag: string;
@@ -53,7 +64,7 @@ export interface ShareResult {
   msg?: string;
 }
 
-/** A failure of one share; the others are still applied. */
+/** A failure of one share, with a message written for the operator; the others are still applied. */
 class ShareFailure extends Error {}
 
 const MODULES_LOAD_FILE = "/etc/modules-load.d/virtiofs.conf";
@@ -62,29 +73,40 @@ function parseMode(mode: string): number {
   return parseInt(mode, 8) & 0o7777;
 }
 
-function octal(mode: number): string {
-  return "0" + mode.toString(8).padStart(3, "0");
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
-function statOrUndefined(p: string): fs.Stats | undefined {
-  try {
-    return fs.statSync(p);
-  } catch {
-    return undefined;
-  }
+/** One share (or pruned mount point) and what this run did to it. */
+interface Job {
+  share?: Share;
+  desired: Desired;
+  result: ShareResult;
+  /** Kernel path of the mount point when first observed. */
+  kernelPath: string;
+  /** This run mounted it (it was not mounted before): what a lost fstab write rolls back. */
+  mountedHere: boolean;
+  /** Directories this run created for it, shallowest first. */
+  created: string[];
+  /** This run edited its fstab line(s) in memory. */
+  fstabEdited: boolean;
 }
+
+const isFstabStep = (s: Step) => s.action === "fstab_add" || s.action === "fstab_update" || s.action === "fstab_remove";
 
 class MountRun {
   readonly check: boolean;
-  readonly results: ShareResult[] = [];
   mountinfo: MountInfoEntry[];
   readonly fstab: Fstab;
   readonly tags: string[] | null;
+  private readonly keys = new Map<FstabLine, string | undefined>();
+  private readonly lineNumbers = new Map<FstabLine, number>();
 
   constructor(readonly args: Required<Omit<VirtioFsMountArgs, "mounts">> & { mounts: Share[] }, readonly ctx: ModuleContext, fstabText: string) {
     this.check = ctx.checkMode;
     this.mountinfo = readMountInfo();
     this.fstab = parseFstab(fstabText);
+    this.fstab.lines.forEach((l, i) => this.lineNumbers.set(l, i + 1));
     this.tags = offeredTags();
   }
 
@@ -92,10 +114,28 @@ class MountRun {
     if (!this.check) this.mountinfo = readMountInfo();
   }
 
+  fstabKey(line: FstabLine): string | undefined {
+    if (!line.entry) return undefined;
+    if (!this.keys.has(line)) this.keys.set(line, kernelPathOf(normaliseMountPath(line.entry.file)));
+    return this.keys.get(line);
+  }
+
+  observe(job: Job): Observed {
+    return {
+      mountinfo: this.mountinfo,
+      fstab: this.fstab,
+      fstabKey: (l) => this.fstabKey(l),
+      lineNumber: (l) => this.lineNumbers.get(l) ?? this.fstab.lines.indexOf(l) + 1,
+      tags: this.tags,
+      point: observePath(job.desired.mountPoint),
+      ownerLabel: (uid, gid) => `${userName(uid)}:${groupName(gid)}`,
+    };
+  }
+
   // ---- external programs -------------------------------------------------------------------------
 
   mount(share: Share, options: string[]): void {
-    const r = run("mount", ["-t", "virtiofs", "-o", options.join(","), share.tag, share.mount_point]);
+    const r = run("mount", ["-t", "virtiofs", "-o", options.join(","), "--", share.tag, share.mount_point]);
     if (r.rc !== 0) throw new ShareFailure(this.mountFailure(share, describeFailure(r), r.stderr + r.stdout));
   }
 
@@ -121,293 +161,183 @@ class MountRun {
       + `with shared memoryBacking) and restart the VM.`;
   }
 
-  umount(mp: string): void {
-    const r = run("umount", [mp]);
+  /** Unmounts the top mount at a kernel path; shown as the configured path. */
+  umount(kernelPath: string, shown: string): void {
+    const r = run("umount", ["--", kernelPath]);
+    this.refreshMountInfo();
     if (r.rc === 0) return;
     const out = r.stderr + r.stdout;
     if (/busy/i.test(out)) {
-      throw new ShareFailure(`cannot unmount ${mp}: the mount point is busy (${describeFailure(r)}). `
-        + `Find the processes using it with \`fuser -vm ${mp}\` (or \`lsof +f -- ${mp}\`), stop them and retry.`);
+      throw new ShareFailure(`cannot unmount ${shown}: the mount point is busy (${describeFailure(r)}). `
+        + `Find the processes using it with \`fuser -vm ${shown}\` (or \`lsof +f -- ${shown}\`), stop them and retry.`);
     }
-    throw new ShareFailure(`cannot unmount ${mp}: ${describeFailure(r)}`);
+    throw new ShareFailure(`cannot unmount ${shown}: ${describeFailure(r)}`);
   }
 
-  // ---- mount point directory ---------------------------------------------------------------------
-
-  /**
-   * uid/gid/mode a mount point should have. An unknown user or group fails a rw share; for a
-   * read-only share it is a warning and the ids are left out (never fail a ro share over ownership).
-   */
-  wantedOwnership(share: Share): { uid?: number; gid?: number; mode: number; label: string } {
-    const owner = share.owner ?? this.args.default_owner;
-    const group = share.group ?? this.args.default_group;
-    const mode = parseMode(share.mode ?? this.args.default_mode);
-    const uid = lookupUid(owner);
-    const gid = lookupGid(group);
-    const problems: string[] = [];
-    if (uid === undefined) problems.push(`user "${owner}" does not exist in /etc/passwd (set owner/default_owner to an existing user or create it first)`);
-    if (gid === undefined) problems.push(`group "${group}" does not exist in /etc/group (set group/default_group to an existing group or create it first)`);
-    if (problems.length > 0) {
-      const msg = `mount point ${share.mount_point}: ${problems.join("; ")}`;
-      if (!share.readonly) throw new ShareFailure(msg);
-      this.ctx.warn(`${msg}; read-only share ${share.tag}: its mount point keeps its current owner`);
-    }
-    return { uid, gid, mode, label: `${uid === undefined ? "(unchanged)" : owner}:${gid === undefined ? "(unchanged)" : group} ${octal(mode)}` };
-  }
-
-  chownDir(share: Share, uid: number | undefined, gid: number | undefined): void {
-    if (uid === undefined && gid === undefined) return;
-    try {
-      fs.chownSync(share.mount_point, uid ?? -1, gid ?? -1);
-    } catch (e) {
-      const msg = `cannot chown mount point ${share.mount_point}: ${(e as Error).message}`;
-      if (!share.readonly) throw new ShareFailure(msg);
-      this.ctx.warn(`${msg} (read-only share ${share.tag}: ignored)`);
-    }
-  }
-
-  /** Creates or corrects the (unmounted) mount point directory; returns the directories it created. */
-  ensureDir(share: Share, actions: Action[]): string[] {
+  remount(job: Job, options: string[]): void {
+    const share = job.share!;
     const mp = share.mount_point;
-    const st = statOrUndefined(mp);
-    if (st && !st.isDirectory()) throw new ShareFailure(`mount point ${mp} exists and is not a directory`);
-    if (!this.args.create_mount_dirs) {
-      if (!st) throw new ShareFailure(`mount point ${mp} does not exist and create_mount_dirs is false; create it or set create_mount_dirs: true`);
-      return [];
-    }
-    const want = this.wantedOwnership(share);
-    if (!st) {
-      const missing: string[] = [];
-      for (let p = path.dirname(mp); !statOrUndefined(p); p = path.dirname(p)) missing.unshift(p);
-      for (const parent of missing) {
-        actions.push({ action: "create_parent_dir", why: `${parent} is missing; created root-owned with mode 0755` });
-        if (!this.check) {
-          fs.mkdirSync(parent, 0o755);
-          fs.chmodSync(parent, 0o755);
-          if (process.getuid?.() === 0) fs.chownSync(parent, 0, 0);
-        }
-      }
-      actions.push({ action: "create_dir", why: `mount point is missing; created as ${want.label}` });
-      if (!this.check) {
-        fs.mkdirSync(mp, want.mode);
-        this.chownDir(share, want.uid, want.gid);
-        fs.chmodSync(mp, want.mode);
-      }
-      return [...missing, mp];
-    }
-    const uidWrong = want.uid !== undefined && st.uid !== want.uid;
-    const gidWrong = want.gid !== undefined && st.gid !== want.gid;
-    if (uidWrong || gidWrong) {
-      actions.push({ action: "chown", why: `mount point is ${userName(st.uid)}:${groupName(st.gid)}, wanted ${want.label.split(" ")[0]}` });
-      if (!this.check) this.chownDir(share, want.uid, want.gid);
-    }
-    if ((st.mode & 0o7777) !== want.mode) {
-      actions.push({ action: "chmod", why: `mount point mode is ${octal(st.mode & 0o7777)}, wanted ${octal(want.mode)}` });
-      if (!this.check) fs.chmodSync(mp, want.mode);
-    }
-    return [];
-  }
-
-  /** Warns when a mounted rw share root is not owned as configured (never changes it). */
-  warnOwnership(share: Share): void {
-    if (share.readonly || this.check) return;
-    const owner = share.owner ?? this.args.default_owner;
-    const group = share.group ?? this.args.default_group;
-    const uid = lookupUid(owner);
-    const gid = lookupGid(group);
-    const st = statOrUndefined(share.mount_point);
-    if (!st || uid === undefined || gid === undefined) return;
-    if (st.uid !== uid || st.gid !== gid) {
-      this.ctx.warn(`share ${share.tag} is mounted on ${share.mount_point} as ${userName(st.uid)}:${groupName(st.gid)} (the host directory's owner, `
-        + `which virtio-fs passes through), not ${owner}:${group}; the module does not chown a mounted share, change the host directory instead`);
-    }
-  }
-
-  // ---- fstab ------------------------------------------------------------------------------------
-
-  fstabLinesAt(mp: string): number[] {
-    const out: number[] = [];
-    this.fstab.lines.forEach((l, i) => {
-      if (l.entry && l.entry.file === mp) out.push(i);
-    });
-    return out;
-  }
-
-  /** Fails when a non-virtiofs fstab line or mount already owns the mount point. */
-  checkConflicts(share: Share, top: MountInfoEntry | undefined): void {
-    for (const i of this.fstabLinesAt(share.mount_point)) {
-      const e = this.fstab.lines[i].entry!;
-      if (e.vfstype !== "virtiofs") {
-        throw new ShareFailure(`${share.mount_point} already has a ${e.vfstype} line in fstab (line ${i + 1}: ${this.fstab.lines[i].raw.trim()}); `
-          + `remove that line or choose another mount_point for ${share.tag}`);
-      }
-    }
-    if (top && top.fstype !== "virtiofs" && (share.state ?? "mounted") === "mounted" && this.args.perform_mounts) {
-      throw new ShareFailure(`${share.mount_point} is already the mount point of a ${top.fstype} file system (${top.source}); unmount it or choose another mount_point for ${share.tag}`);
-    }
-  }
-
-  ensureFstabLine(share: Share, options: string[], actions: Action[]): void {
-    const want: FstabEntry = { spec: share.tag, file: share.mount_point, vfstype: "virtiofs", mntops: options.join(","), freq: "0", passno: "0" };
-    const lines = this.fstabLinesAt(share.mount_point);
-    if (lines.length === 0) {
-      appendFstabEntry(this.fstab, want);
-      actions.push({ action: "fstab_add", why: `no fstab line for ${share.mount_point}` });
-      return;
-    }
-    const [first, ...dups] = lines;
-    const have = this.fstab.lines[first].entry!;
-    if (!sameFstabEntry(have, want)) {
-      const what = have.spec !== want.spec ? `tag ${have.spec}` : have.mntops !== want.mntops ? `options ${have.mntops}` : "dump/pass fields";
-      replaceFstabLine(this.fstab, first, want);
-      actions.push({ action: "fstab_update", why: `fstab line had ${what}, wanted ${want.spec} with ${want.mntops}` });
-    }
-    for (const i of dups.reverse()) {
-      this.fstab.lines.splice(i, 1);
-      actions.push({ action: "fstab_remove", why: `duplicate fstab line for ${share.mount_point}` });
-    }
-  }
-
-  removeFstabLines(mp: string, actions: Action[]): void {
-    for (const i of this.fstabLinesAt(mp).reverse()) {
-      if (this.fstab.lines[i].entry!.vfstype !== "virtiofs") continue;
-      this.fstab.lines.splice(i, 1);
-      actions.push({ action: "fstab_remove", why: "share is absent" });
-    }
-  }
-
-  // ---- states -----------------------------------------------------------------------------------
-
-  /** Options the existing fstab line asked for, the reference for file-system specific options. */
-  fstabOptionsFor(share: Share): string[] | undefined {
-    const i = this.fstabLinesAt(share.mount_point).find((n) => this.fstab.lines[n].entry!.vfstype === "virtiofs" && this.fstab.lines[n].entry!.spec === share.tag);
-    return i === undefined ? undefined : splitOptions(this.fstab.lines[i].entry!.mntops);
-  }
-
-  /**
-   * Why the mounted share must be remounted, or undefined when it already has the options. VFS flags
-   * (ro/rw, nosuid, nodev, noexec, atime, ...) are compared with mountinfo. File-system specific
-   * options are not reliably shown by the kernel, so they are compared with the share's existing fstab
-   * line (the options it was last mounted with); without persist or a line they are not compared.
-   */
-  remountReason(share: Share, options: string[], top: MountInfoEntry): string | undefined {
-    const diffs = vfsFlagDifferences(requestedVfsFlags(options), mountedVfsFlags(top.mountOptions));
-    if (diffs.length > 0) {
-      return `mounted with ${top.mountOptions.join(",")}, wanted ${options.join(",")} (differs in ${diffs.join(", ")})`;
-    }
-    if (this.args.persist) {
-      const before = this.fstabOptionsFor(share);
-      if (before) {
-        const a = fsSpecificOptions(before).join(",");
-        const b = fsSpecificOptions(options).join(",");
-        if (a !== b) return `file-system options changed from "${a}" to "${b}"`;
-      }
-    }
-    return undefined;
-  }
-
-  applyMounted(share: Share, options: string[], actions: Action[]): void {
-    const mp = share.mount_point;
-    const top = topMountAt(this.mountinfo, mp);
-    this.checkConflicts(share, top);
-    const ours = top && top.fstype === "virtiofs" && top.source === share.tag;
-    if (!ours) {
-      if (this.tags !== null && !this.tags.includes(share.tag)) throw new ShareFailure(this.tagNotOffered(share));
-      if (top && top.fstype === "virtiofs") {
-        actions.push({ action: "umount", why: `${mp} has virtio-fs tag ${top.source} mounted, wanted ${share.tag}` });
-        if (!this.check) this.umount(mp);
-        this.refreshMountInfo();
-      }
-      const created = this.ensureDir(share, actions);
-      actions.push({ action: "mount", why: `not mounted; mounting with ${options.join(",")}` });
-      if (!this.check) {
-        try {
-          this.mount(share, options);
-        } catch (e) {
-          const removed = removeEmptyDirs(created);
-          if (removed.length) actions.push({ action: "rmdir", why: `the mount failed; removed what this run created: ${removed.join(", ")}` });
-          throw e;
-        }
-      }
-    } else {
-      const reason = this.remountReason(share, options, top);
-      if (reason) {
-        actions.push({ action: "remount", why: reason });
-        if (!this.check) this.remount(share, options, actions);
-      }
-    }
-    this.refreshMountInfo();
-    this.warnOwnership(share);
-    if (this.args.persist) this.ensureFstabLine(share, options, actions);
-  }
-
-  remount(share: Share, options: string[], actions: Action[]): void {
-    const mp = share.mount_point;
-    const r = run("mount", ["-o", ["remount", ...options].join(","), mp]);
+    const r = run("mount", ["-o", ["remount", ...options].join(","), "--", mp]);
     let why: string | undefined;
     if (r.rc !== 0) why = `the kernel refused the remount (${describeFailure(r)})`;
     else {
       this.refreshMountInfo();
-      const top = topMountAt(this.mountinfo, mp);
+      const top = topMountAt(this.mountinfo, job.kernelPath);
       const diffs = top ? vfsFlagDifferences(requestedVfsFlags(options), mountedVfsFlags(top.mountOptions)) : ["not mounted"];
       if (diffs.length > 0) why = `the remount did not apply ${diffs.join(", ")}`;
     }
     if (!why) return;
-    actions.push({ action: "umount", why: `${why}; unmounting to mount again` });
-    this.umount(mp);
-    actions.push({ action: "mount", why: `mounting again with ${options.join(",")}` });
-    this.mount(share, options);
+    this.record(job, { action: "umount", why: `${why}; unmounting to mount again` }, () => this.umount(job.kernelPath, mp));
+    this.record(job, { action: "mount", why: `mounting again with ${options.join(",")}` }, () => this.mount(share, options));
   }
 
-  applyPresent(share: Share, options: string[], actions: Action[]): void {
-    const top = topMountAt(this.mountinfo, share.mount_point);
-    this.checkConflicts(share, top);
-    if (!top) this.ensureDir(share, actions);
-    else if (top.fstype === "virtiofs" && top.source === share.tag) this.warnOwnership(share);
-    if (this.args.persist) this.ensureFstabLine(share, options, actions);
-  }
-
-  /** Unmounts every virtio-fs mount of the tag (any tag when tag is undefined) stacked on mp. */
-  unmountAll(mp: string, tag: string | undefined, why: string, actions: Action[]): boolean {
-    let did = false;
-    for (let guard = 0; guard < 16; guard++) {
-      const top = topMountAt(this.mountinfo, mp);
-      if (!top || top.fstype !== "virtiofs" || (tag !== undefined && top.source !== tag)) break;
-      actions.push({ action: "umount", why });
-      did = true;
-      if (this.check) break;
-      this.umount(mp);
-      this.refreshMountInfo();
+  /** Adds an action to the share's result and runs it; a throwing action is marked failed. */
+  record(job: Job, act: Action, body: () => void): void {
+    job.result.actions.push(act);
+    try {
+      body();
+    } catch (e) {
+      act.failed = true;
+      throw e;
     }
-    return did;
   }
 
-  applyUnmounted(share: Share, actions: Action[]): void {
-    if (this.args.perform_mounts) this.unmountAll(share.mount_point, share.tag, "state is unmounted", actions);
+  // ---- applying ----------------------------------------------------------------------------------
+
+  chown(job: Job, dir: string, uid: number | undefined, gid: number | undefined, tolerant: boolean): void {
+    if (uid === undefined && gid === undefined) return;
+    try {
+      setDirOwnerMode(dir, uid, gid, undefined);
+    } catch (e) {
+      const msg = `cannot chown mount point ${dir}: ${errorText(e)}`;
+      if (!tolerant) throw new ShareFailure(msg);
+      this.ctx.warn(`${msg} (read-only share ${job.desired.tag}: ignored)`);
+    }
   }
 
-  applyAbsent(mp: string, tag: string | undefined, why: string, actions: Action[]): void {
-    let predictedUnmount = false;
-    if (this.args.perform_mounts) predictedUnmount = this.unmountAll(mp, tag, why, actions) && this.check;
-    if (this.args.persist) this.removeFstabLines(mp, actions);
-    const ours = (e: MountInfoEntry) => e.fstype === "virtiofs" && (tag === undefined || e.source === tag);
-    const remaining = this.mountinfo.filter((e) => e.mountPoint === mp && !(predictedUnmount && ours(e)));
-    if (remaining.length > 0) return;
-    if (predictedUnmount) {
-      actions.push({ action: "rmdir", why: "the mount point will be removed if it is empty once unmounted" });
-      return;
+  /** Runs one step; false when a conditional step (rmdir) turned out not to apply. */
+  execute(job: Job, step: Step): boolean {
+    const mp = job.desired.mountPoint;
+    switch (step.action) {
+      case "umount":
+        this.umount(job.kernelPath, mp);
+        return true;
+      case "create_parent_dir":
+        fs.mkdirSync(step.path, 0o755);
+        job.created.push(step.path);
+        setDirOwnerMode(step.path, process.getuid?.() === 0 ? 0 : undefined, process.getuid?.() === 0 ? 0 : undefined, 0o755);
+        return true;
+      case "create_dir":
+        fs.mkdirSync(mp, step.mode);
+        job.created.push(mp);
+        this.chown(job, mp, step.uid, step.gid, step.tolerant);
+        setDirOwnerMode(mp, undefined, undefined, step.mode);
+        return true;
+      case "chown":
+        this.chown(job, mp, step.uid, step.gid, step.tolerant);
+        return true;
+      case "chmod":
+        setDirOwnerMode(mp, undefined, undefined, step.mode);
+        return true;
+      case "mount":
+        this.mount(job.share!, step.options);
+        job.mountedHere = true;
+        this.afterMount(job);
+        return true;
+      case "remount":
+        this.remount(job, step.options);
+        this.afterMount(job);
+        return true;
+      case "fstab_add":
+        appendFstabEntry(this.fstab, step.entry);
+        this.keys.set(this.fstab.lines[this.fstab.lines.length - 1], job.kernelPath);
+        job.fstabEdited = true;
+        return true;
+      case "fstab_update": {
+        const i = this.fstab.lines.indexOf(step.line);
+        replaceFstabLine(this.fstab, i, step.entry);
+        this.keys.set(this.fstab.lines[i], job.kernelPath);
+        this.lineNumbers.set(this.fstab.lines[i], this.lineNumbers.get(step.line) ?? i + 1);
+        job.fstabEdited = true;
+        return true;
+      }
+      case "fstab_remove":
+        this.fstab.lines.splice(this.fstab.lines.indexOf(step.line), 1);
+        job.fstabEdited = true;
+        return true;
+      case "rmdir":
+        this.refreshMountInfo();
+        if (topMountAt(this.mountinfo, job.kernelPath) || !isEmptyDir(mp)) return false;
+        fs.rmdirSync(mp);
+        return true;
     }
-    const st = statOrUndefined(mp);
-    if (st && st.isDirectory() && fs.readdirSync(mp).length === 0) {
-      actions.push({ action: "rmdir", why: "empty mount point of an absent share" });
-      if (!this.check) fs.rmdirSync(mp);
+  }
+
+  afterMount(job: Job): void {
+    this.refreshMountInfo();
+    const w = mountedOwnerWarning(job.desired, observePath(job.desired.mountPoint), (u, g) => `${userName(u)}:${groupName(g)}`);
+    if (w) this.ctx.warn(w);
+  }
+
+  failureText(job: Job, failure: PlanFailure): string {
+    return failure.kind === "tag_not_offered" ? this.tagNotOffered(job.share!) : failure.msg;
+  }
+
+  /**
+   * Plans the share, then runs the plan. An unmount can reveal another directory (the one under the
+   * mount), so the share is planned again after each one; check mode runs nothing but the in-memory
+   * fstab edits, so its result is the plan.
+   */
+  apply(job: Job): void {
+    for (let round = 0; round <= 16; round++) {
+      const plan = planShare(job.desired, this.observe(job), this.args);
+      for (const w of plan.warnings) this.ctx.warn(w);
+      if (plan.failure) throw new ShareFailure(this.failureText(job, plan.failure));
+      let replan = false;
+      for (const step of plan.steps) {
+        const act: Action = { action: step.action, why: step.why };
+        if (this.check && !isFstabStep(step)) {
+          job.result.actions.push(act);
+          continue;
+        }
+        let done = true;
+        this.record(job, act, () => {
+          done = this.execute(job, step);
+        });
+        if (!done) job.result.actions.pop();
+        if (step.action === "umount" && !this.check) {
+          replan = true;
+          break;
+        }
+      }
+      if (!replan) return;
     }
+    throw new ShareFailure(`${job.desired.mountPoint} is still mounted after 16 unmounts`);
+  }
+
+  /**
+   * Undoes what this run did to a share: unmounts it if this run mounted it, then removes the
+   * (empty) directories this run created. Returns the umount error when the share stays mounted.
+   */
+  undo(job: Job, reason: string): string | undefined {
+    if (job.mountedHere) {
+      try {
+        this.record(job, { action: "umount", why: `${reason}; unmounting what this run mounted` }, () => this.umount(job.kernelPath, job.desired.mountPoint));
+        job.mountedHere = false;
+      } catch (e) {
+        return errorText(e);
+      }
+    }
+    const removed = removeEmptyDirs(job.created);
+    job.created = [];
+    if (removed.length) job.result.actions.push({ action: "rmdir", why: `${reason}; removed what this run created: ${removed.join(", ")}` });
+    return undefined;
   }
 }
 
 /**
- * After a failed mount, removes the (still empty) directories this run created for the share, deepest
- * first, so a share that could not be mounted leaves nothing for the operator to clean up.
+ * Removes the (still empty) directories a run created for a share, deepest first, so a share that
+ * could not be mounted leaves nothing for the operator to clean up.
  */
 function removeEmptyDirs(created: string[]): string[] {
   const removed: string[] = [];
@@ -428,7 +358,7 @@ function ensureKernelModule(args: { load_module: boolean; perform_mounts: boolea
   if (!virtiofsLoaded()) {
     actions.push({ action: "modprobe", why: "the virtiofs kernel module is not loaded" });
     if (!ctx.checkMode) {
-      const r = run("modprobe", ["virtiofs"]);
+      const r = run("modprobe", ["--", "virtiofs"]);
       if (r.rc !== 0) {
         const msg = `the virtiofs kernel module is missing on this guest (${describeFailure(r)}). Install the kernel package that provides it for the `
           + `running kernel ${os.release()} (Debian: linux-image-${os.release()}; it is in fs/fuse/virtiofs.ko) or boot a kernel built with CONFIG_VIRTIO_FS.`;
@@ -448,8 +378,12 @@ function ensureKernelModule(args: { load_module: boolean; perform_mounts: boolea
   if (current !== "virtiofs\n") {
     actions.push({ action: "modules_load", why: `${MODULES_LOAD_FILE} ${current === undefined ? "is missing" : "does not contain exactly virtiofs"}; written so the module loads at boot` });
     if (!ctx.checkMode) {
-      fs.mkdirSync(path.dirname(conf), { recursive: true, mode: 0o755 });
-      writeFileAtomic(conf, "virtiofs\n", 0o644);
+      try {
+        fs.mkdirSync(path.dirname(conf), { recursive: true, mode: 0o755 });
+        writeFileAtomic(conf, "virtiofs\n", 0o644);
+      } catch (e) {
+        throw new ModuleFailure(`cannot write ${MODULES_LOAD_FILE}: ${errorText(e)}`, { changed: actions.length > 1, kernel_module: { changed: actions.length > 1, actions: actions.slice(0, -1) } });
+      }
     }
   }
   return actions;
@@ -471,38 +405,53 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
   try {
     fstabText = fs.readFileSync(args.fstab, "utf8");
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new ModuleFailure(`cannot read ${args.fstab}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new ModuleFailure(`cannot read ${args.fstab}: ${errorText(e)}`);
     fstabExists = false;
   }
   let runner: MountRun;
   try {
     runner = new MountRun(args, ctx, fstabText);
   } catch (e) {
-    throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${(e as Error).message}`);
+    throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${errorText(e)}`);
   }
 
-  type Job = { share?: Share; result: ShareResult; options: string[] };
+  const job = (share: Share | undefined, desired: Desired, pruned: boolean): Job => ({
+    share, desired, kernelPath: kernelPathOf(desired.mountPoint), mountedHere: false, created: [], fstabEdited: false,
+    result: { tag: desired.tag ?? "", mount_point: desired.mountPoint, state: desired.state, changed: false, actions: [], ...(pruned ? { pruned: true } : {}) },
+  });
   const jobs: Job[] = args.mounts.map((share) => {
     const requested = (share.state ?? "mounted") as State;
-    const state: State = requested === "mounted" && !args.perform_mounts ? "present" : requested;
-    return {
-      share,
+    const owner = share.owner ?? args.default_owner;
+    const group = share.group ?? args.default_group;
+    return job(share, {
+      tag: share.tag,
+      mountPoint: share.mount_point,
+      state: requested === "mounted" && !args.perform_mounts ? "present" : requested,
       options: effectiveOptions(share.options, args.default_options, share.readonly ?? false),
-      result: { tag: share.tag, mount_point: share.mount_point, state, changed: false, actions: [] },
-    };
+      readonly: share.readonly ?? false,
+      owner, group, uid: lookupUid(owner), gid: lookupGid(group),
+      mode: parseMode(share.mode ?? args.default_mode),
+      absentWhy: "state is absent",
+    }, false);
   });
 
   if (args.prune) {
-    const wanted = new Set(args.mounts.map((s) => s.mount_point));
-    const extra = new Map<string, string>();
+    const wanted = new Set(jobs.map((j) => j.kernelPath));
+    const extra = new Map<string, { mp: string; tag: string }>();
     for (const l of runner.fstab.lines) {
-      if (l.entry && l.entry.vfstype === "virtiofs" && !wanted.has(l.entry.file)) extra.set(l.entry.file, l.entry.spec);
+      const key = runner.fstabKey(l);
+      if (l.entry && l.entry.vfstype === "virtiofs" && key !== undefined && !wanted.has(key) && !extra.has(key)) extra.set(key, { mp: l.entry.file, tag: l.entry.spec });
     }
     for (const m of runner.mountinfo) {
-      if (m.fstype === "virtiofs" && m.mountPoint !== "/" && !wanted.has(m.mountPoint) && !extra.has(m.mountPoint)) extra.set(m.mountPoint, m.source);
+      if (m.fstype === "virtiofs" && m.mountPoint !== "/" && !wanted.has(m.mountPoint) && !extra.has(m.mountPoint)) extra.set(m.mountPoint, { mp: m.mountPoint, tag: m.source });
     }
-    for (const [mp, tag] of extra) {
-      jobs.push({ options: [], result: { tag, mount_point: mp, state: "absent", changed: false, actions: [], pruned: true } });
+    for (const { mp, tag } of extra.values()) {
+      const j = job(undefined, {
+        tag: undefined, mountPoint: mp, state: "absent", options: [], readonly: false, owner: "", group: "", mode: 0,
+        absentWhy: "not in mounts and prune is true",
+      }, true);
+      j.result.tag = tag;
+      jobs.push(j);
     }
   }
 
@@ -514,44 +463,72 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
     ...jobs.filter((j) => !removing(j)).sort((a, b) => depth(a) - depth(b)),
   ];
   const failures: string[] = [];
-  for (const job of order) {
-    const r = job.result;
+  const unpersisted: string[] = [];
+  for (const j of order) {
+    const r = j.result;
     try {
-      if (job.share === undefined) runner.applyAbsent(r.mount_point, undefined, "not in mounts and prune is true", r.actions);
-      else if (r.state === "mounted") runner.applyMounted(job.share, job.options, r.actions);
-      else if (r.state === "present") runner.applyPresent(job.share, job.options, r.actions);
-      else if (r.state === "unmounted") runner.applyUnmounted(job.share, r.actions);
-      else runner.applyAbsent(r.mount_point, job.share.tag, "state is absent", r.actions);
+      runner.apply(j);
     } catch (e) {
-      if (!(e instanceof ShareFailure)) throw e;
       r.failed = true;
-      r.msg = e.message;
-      failures.push(`${r.tag} (${r.mount_point}): ${e.message}`);
+      r.msg = e instanceof ShareFailure ? e.message : `${r.actions.at(-1)?.failed ? `${r.actions.at(-1)!.action} failed: ` : ""}${errorText(e)}`;
+      const lastFailed = r.actions.at(-1);
+      const reason = lastFailed?.failed && lastFailed.action === "mount" ? "the mount failed" : "the share failed";
+      const stuck = runner.undo(j, reason);
+      if (stuck) unpersisted.push(`${r.tag} (${r.mount_point}): ${stuck}`);
+      failures.push(`${r.tag} (${r.mount_point}): ${r.msg}`);
     }
-    r.changed = r.actions.length > 0;
   }
 
-  for (const s of args.mounts) {
-    if (args.prune || !args.persist) break;
-    const elsewhere = runner.fstab.lines.find((l) => l.entry && l.entry.vfstype === "virtiofs" && l.entry.spec === s.tag && l.entry.file !== s.mount_point);
-    if (elsewhere) ctx.warn(`fstab also mounts tag ${s.tag} on ${elsewhere.entry!.file}; remove that line or use prune: true`);
+  if (!args.prune && args.persist) {
+    for (const j of jobs) {
+      if (!j.share) continue;
+      const elsewhere = runner.fstab.lines.find((l) => l.entry && l.entry.vfstype === "virtiofs" && l.entry.spec === j.share!.tag && runner.fstabKey(l) !== j.kernelPath);
+      if (elsewhere) ctx.warn(`fstab also mounts tag ${j.share.tag} on ${elsewhere.entry!.file}; remove that line or use prune: true`);
+    }
   }
 
   const after = serialiseFstab(runner.fstab);
-  const fstabChanged = after !== fstabText;
+  let fstabChanged = after !== fstabText;
   let backup: string | undefined;
   let daemonReloaded = false;
+  let fstabError: string | undefined;
   if (fstabChanged && !ctx.checkMode) {
-    if (args.backup && fstabExists) backup = backupFile(args.fstab);
-    writeFileAtomic(args.fstab, after, 0o644);
-    if (systemdIsPid1()) {
+    try {
+      if (args.backup && fstabExists) backup = backupFile(args.fstab);
+      writeFileAtomic(args.fstab, after, 0o644);
+    } catch (e) {
+      fstabError = `cannot write ${args.fstab}: ${errorText(e)}`;
+      fstabChanged = false;
+    }
+    if (fstabChanged && systemdIsPid1()) {
       const r = run("systemctl", ["daemon-reload"]);
       if (r.rc === 0) daemonReloaded = true;
       else ctx.warn(`fstab changed but systemctl daemon-reload failed: ${describeFailure(r)}; run it by hand before the next reboot`);
     }
   }
 
+  let fstabFailure: string | undefined;
+  if (fstabError) {
+    const rolledBack: string[] = [];
+    const lost: string[] = [];
+    for (const j of jobs.filter((x) => x.fstabEdited)) {
+      const r = j.result;
+      const label = `${r.tag} (${r.mount_point})`;
+      const wasMounted = j.mountedHere;
+      const stuck = wasMounted ? runner.undo(j, `${args.fstab} could not be written`) : undefined;
+      if (stuck) unpersisted.push(`${label}: ${stuck}`);
+      else if (wasMounted) rolledBack.push(label);
+      else lost.push(label);
+      r.failed = true;
+      r.msg = `${fstabError}; the fstab change for this share was not saved${wasMounted ? stuck ? ` and it stays mounted (unmounting failed: ${stuck})` : ", so the mount this run made was undone" : ""}`;
+    }
+    fstabFailure = fstabError
+      + (rolledBack.length ? `; unmounted again because their fstab line could not be saved: ${rolledBack.join(", ")}` : "")
+      + (lost.length ? `; fstab changes not saved for: ${lost.join(", ")}` : "");
+  }
+
   const results = jobs.map((j) => j.result);
+  for (const r of results) r.changed = r.actions.some((a) => !a.failed);
   const changed = fstabChanged || moduleActions.length > 0 || results.some((r) => r.changed);
   const result: ModuleResult = {
     changed,
@@ -562,11 +539,16 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
   };
   if (backup) result.backup_file = backup;
   if (ctx.diff) {
-    result.diff = { before: fstabText, after, before_header: `${args.fstab} (before)`, after_header: `${args.fstab} (after)` };
+    const written = ctx.checkMode || fstabChanged ? after : fstabText;
+    result.diff = { before: fstabText, after: written, before_header: `${args.fstab} (before)`, after_header: `${args.fstab} (after)` };
   }
-  if (failures.length > 0) {
-    throw new ModuleFailure(failures.length === 1 ? failures[0] : `${failures.length} shares failed: ${failures.join(" | ")}`, result);
+  const parts: string[] = [];
+  if (unpersisted.length) {
+    parts.push(`MOUNTED BUT NOT IN ${args.fstab} (gone after the next reboot; unmount them or add their fstab lines by hand): ${unpersisted.join(" | ")}`);
   }
+  if (fstabFailure) parts.push(fstabFailure);
+  if (failures.length) parts.push(failures.length === 1 && parts.length === 0 ? failures[0] : `${failures.length} shares failed: ${failures.join(" | ")}`);
+  if (parts.length > 0) throw new ModuleFailure(parts.join(". "), result);
   result.msg = changed ? summary(results, fstabChanged) : "all virtio-fs shares are as configured";
   return result;
 }

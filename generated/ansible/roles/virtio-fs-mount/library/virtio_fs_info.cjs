@@ -232,6 +232,141 @@ function formatAjvErrors(errors) {
   return out;
 }
 
+// src/runtime/argument-conversion.ts
+var TRUE_STRINGS = ["y", "yes", "on", "1", "true", "t"];
+var FALSE_STRINGS = ["n", "no", "off", "0", "false", "f"];
+var VALID_BOOLEANS = "'y', 'yes', 'on', '1', 'true', 't', 1, 1.0, True, 'n', 'no', 'off', '0', 'false', 'f', 0, 0.0, False";
+function pyType(v) {
+  if (v === null || v === void 0) return "NoneType";
+  if (typeof v === "string") return "str";
+  if (typeof v === "boolean") return "bool";
+  if (typeof v === "number") return Number.isInteger(v) ? "int" : "float";
+  return Array.isArray(v) ? "list" : "dict";
+}
+function pyRepr(v) {
+  if (typeof v === "string") return `'${v.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+  if (typeof v === "boolean") return v ? "True" : "False";
+  if (v === null || v === void 0) return "None";
+  return typeof v === "number" ? String(v) : JSON.stringify(v);
+}
+var ConversionError = class extends Error {
+};
+function toBool(v, shown) {
+  if (typeof v === "boolean") return v;
+  if (typeof v === "number" && (v === 1 || v === 0)) return v === 1;
+  if (typeof v === "string") {
+    const s = v.trim().toLowerCase();
+    if (TRUE_STRINGS.includes(s)) return true;
+    if (FALSE_STRINGS.includes(s)) return false;
+  }
+  if (typeof v === "string" || typeof v === "number") {
+    throw new ConversionError(`The value ${shown(typeof v === "string" ? `'${v}'` : String(v))} is not a valid boolean. Valid booleans include: ${VALID_BOOLEANS}`);
+  }
+  throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a bool`);
+}
+var DECIMAL = /^[+-]?(?=\.?\d)(\d+(_\d+)*)?(\.(\d+(_\d+)*)?)?([eE][+-]?\d+(_\d+)*)?$/;
+function toInt(v, shown) {
+  if (typeof v === "boolean") return v;
+  const fail = () => new ConversionError(`"${shown(pyRepr(v))}" cannot be converted to an int`);
+  let n;
+  if (typeof v === "number") n = v;
+  else if (typeof v === "string" && DECIMAL.test(v.trim())) n = Number(v.trim().replace(/_/g, ""));
+  else throw fail();
+  if (!Number.isFinite(n) || !Number.isInteger(n)) throw fail();
+  return n;
+}
+function toFloat(v) {
+  if (typeof v === "number" || typeof v === "boolean") return typeof v === "boolean" ? Number(v) : v;
+  if (typeof v === "string") {
+    const s = v.trim().replace(/_/g, "");
+    if (DECIMAL.test(v.trim())) return Number(s);
+    if (/^[+-]?(inf|infinity|nan)$/i.test(s)) return Number(s.replace(/inf(inity)?/i, "Infinity").replace(/nan/i, "NaN"));
+  }
+  throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a float`);
+}
+function toStr(v) {
+  if (typeof v === "string") return v;
+  if (v === null) return "";
+  if (typeof v === "boolean") return v ? "True" : "False";
+  if (typeof v === "number") return String(v);
+  return v;
+}
+function toList(v) {
+  if (Array.isArray(v)) return v;
+  if (typeof v === "string") return v.split(",");
+  if (typeof v === "number") return [String(v)];
+  throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a list`);
+}
+function toDict(v) {
+  if (v && typeof v === "object" && !Array.isArray(v)) return v;
+  if (typeof v === "string" && v.trim().startsWith("{")) {
+    try {
+      return JSON.parse(v);
+    } catch {
+      throw new ConversionError("dictionary requested, could not parse JSON or key=value");
+    }
+  }
+  throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a dict`);
+}
+function convertScalar(type, v, shown) {
+  switch (type) {
+    case "bool":
+      return toBool(v, shown);
+    case "int":
+      return toInt(v, shown);
+    case "float":
+      return toFloat(v);
+    case "str":
+      return toStr(v);
+    case "list":
+      return toList(v);
+    case "dict":
+      return toDict(v);
+  }
+}
+function convertArguments(args, types, noLog) {
+  const errors = [];
+  const shown = (s) => noLog ? "********" : s;
+  const convertObject = (obj, spec, pointer, context) => {
+    const out = { ...obj };
+    for (const [name, t] of Object.entries(spec)) {
+      if (!Object.prototype.hasOwnProperty.call(obj, name)) continue;
+      const value = obj[name];
+      const at = `${pointer}/${name.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      if (value === null && !t.required && !t.hasDefault) {
+        delete out[name];
+        continue;
+      }
+      const where = context.length ? ` found in '${context.join(" -> ")}'.` : "";
+      let converted;
+      try {
+        converted = convertScalar(t.type, value, shown);
+      } catch (e) {
+        if (!(e instanceof ConversionError)) throw e;
+        errors.push(`${at}: argument '${name}' is of type ${pyType(value)}${where} and we were unable to convert to ${t.type}: ${e.message}`);
+        continue;
+      }
+      if (Array.isArray(converted) && t.elements) {
+        converted = converted.map((item, i) => {
+          try {
+            const c = convertScalar(t.elements, item, shown);
+            return t.options && c && typeof c === "object" && !Array.isArray(c) ? convertObject(c, t.options, `${at}/${i}`, [...context, name]) : c;
+          } catch (e) {
+            if (!(e instanceof ConversionError)) throw e;
+            errors.push(`${at}/${i}: Elements value for option '${name}'${context.length ? ` found in '${context.join(" -> ")}'` : ""} is of type ${pyType(item)} and we were unable to convert to ${t.elements}: ${e.message}`);
+            return item;
+          }
+        });
+      } else if (t.options && converted && typeof converted === "object" && !Array.isArray(converted)) {
+        converted = convertObject(converted, t.options, at, [...context, name]);
+      }
+      out[name] = converted;
+    }
+    return out;
+  };
+  return { args: convertObject(args, types, "", []), errors };
+}
+
 // src/runtime/ansible.ts
 var ModuleFailure = class extends Error {
   constructor(message, result = {}) {
@@ -295,6 +430,14 @@ function maskText(text, secrets) {
   for (const s of secrets) out = out.split(s).join(MASK);
   return out;
 }
+function maskResult(value, secrets) {
+  if (typeof value === "string") return maskText(value, secrets);
+  if (Array.isArray(value)) return value.map((v) => maskResult(v, secrets));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskResult(v, secrets)]));
+  }
+  return value;
+}
 function readArgs(file) {
   if (!file) throw new ModuleFailure("no arguments file given (expected the path of a JSON file as the first argument)");
   let text;
@@ -327,8 +470,7 @@ function splitArgs(all, moduleName) {
   const args = {};
   const internal = {};
   for (const [k, v] of Object.entries(all)) {
-    if (k.startsWith("_ansible_")) internal[k] = v;
-    else args[k] = v;
+    Object.defineProperty(k.startsWith("_ansible_") ? internal : args, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   const warnings = [];
   const verbosity = Number(internal._ansible_verbosity ?? 0);
@@ -355,17 +497,13 @@ function emit(result) {
   process.stdout.write(text + "\n");
   process.exitCode = result.failed ? 1 : 0;
 }
-function runModule(name, validate2, main2) {
+function runModule(name, validate2, main2, argumentTypes) {
   let ctx = splitArgs({}, name).ctx;
   let secrets = [];
   const finish = (result) => {
     const out = { changed: false, ...result };
     if (ctx.warnings.length > 0) out.warnings = [...result.warnings ?? [], ...ctx.warnings];
-    if (ctx.noLog && secrets.length > 0) {
-      if (typeof out.msg === "string") out.msg = maskText(out.msg, secrets);
-      if (out.warnings) out.warnings = out.warnings.map((w) => maskText(w, secrets));
-    }
-    emit(out);
+    emit(ctx.noLog && secrets.length > 0 ? maskResult(out, secrets) : out);
   };
   const fail = (e) => {
     const failure = e instanceof ModuleFailure ? e : void 0;
@@ -379,12 +517,19 @@ function runModule(name, validate2, main2) {
     const all = readArgs(process.argv[2]);
     const split = splitArgs(all, name);
     ctx = split.ctx;
-    if (ctx.noLog) secrets = [...argumentStrings(split.args, /* @__PURE__ */ new Set())].sort((a, b) => b.length - a.length);
-    if (!validate2(split.args)) {
+    let args = split.args;
+    const conversion = argumentTypes ? convertArguments(args, argumentTypes, ctx.noLog) : void 0;
+    if (conversion) args = conversion.args;
+    if (ctx.noLog) secrets = [...argumentStrings([split.args, args], /* @__PURE__ */ new Set())].sort((a, b) => b.length - a.length);
+    if (conversion && conversion.errors.length > 0) {
+      finish({ failed: true, changed: false, msg: `invalid arguments: ${conversion.errors.join("; ")}` });
+      return;
+    }
+    if (!validate2(args)) {
       finish({ failed: true, changed: false, msg: validationMessage(validate2.errors, ctx.noLog) });
       return;
     }
-    Promise.resolve().then(() => main2(split.args, ctx)).then((result) => finish(result ?? {}), fail);
+    Promise.resolve().then(() => main2(args, ctx)).then((result) => finish(result ?? {}), fail);
   } catch (e) {
     fail(e);
   }
@@ -570,7 +715,7 @@ function virtiofsBuiltin(kernel = os.release()) {
 }
 function virtiofsAvailable(kernel = os.release()) {
   if (virtiofsLoaded() || virtiofsBuiltin(kernel)) return true;
-  return run("modinfo", ["virtiofs"]).rc === 0;
+  return run("modinfo", ["--", "virtiofs"]).rc === 0;
 }
 function offeredTags() {
   const dir = systemPath("/sys/fs/virtiofs");
@@ -639,4 +784,10 @@ function main(args, _ctx) {
 
 // generated/modules/virtio_fs_info/main.ts
 var import_validate = __toESM(require_validate());
-runModule("virtio_fs_info", import_validate.default, main);
+var ARGUMENT_TYPES = {
+  "fstab": {
+    "type": "str",
+    "hasDefault": true
+  }
+};
+runModule("virtio_fs_info", import_validate.default, main, ARGUMENT_TYPES);

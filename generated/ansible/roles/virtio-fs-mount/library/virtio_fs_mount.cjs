@@ -60,7 +60,7 @@ var require_validate = __commonJS({
     module2.exports = validate26;
     module2.exports.default = validate26;
     var schema49 = { "description": "Arguments of the virtio_fs_mount module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "x-ansible-module": { "short_description": "Mount, persist, remount and remove virtio-fs shares in a guest in one call", "description": ["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.", "fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.", "Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point."], "examples": "- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n", "return": { "mounts": { "description": "One result per share: tag, mount_point, state, changed and the list of actions taken (with why).", "returned": "always", "type": "list", "elements": "dict" }, "fstab_changed": { "description": "Whether the fstab file was rewritten (or would be, in check mode).", "returned": "always", "type": "bool" }, "backup_file": { "description": "Path of the fstab backup, when one was made.", "returned": "changed and backup is true", "type": "str" } } }, "properties": { "mounts": { "description": "The shares to apply, as in virtio_fs_mounts.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "default_owner": { "description": "Owner of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "default": "admin" }, "default_group": { "description": "Group of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "default": "admin" }, "default_mode": { "description": "Mode of a mount point whose share sets none.", "$ref": "#/$defs/octal_mode", "default": "0755" }, "default_options": { "description": "Mount options of a share that sets none.", "$ref": "#/$defs/mount_options", "default": "rw,relatime,nofail" }, "create_mount_dirs": { "description": "Create missing mount points with owner, group and mode.", "type": "boolean", "default": true }, "persist": { "description": "Manage the fstab line of each share.", "type": "boolean", "default": true }, "perform_mounts": { "description": "Mount and unmount now; when false only fstab and mount points are managed.", "type": "boolean", "default": true }, "load_module": { "description": "Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.", "type": "boolean", "default": true }, "prune": { "description": "Also unmount and remove virtiofs fstab lines of shares that are not in mounts.", "type": "boolean", "default": false }, "fstab": { "description": "fstab file to manage.", "$ref": "#/$defs/absolute_path", "default": "/etc/fstab" }, "backup": { "description": "Keep a timestamped copy of fstab before changing it.", "type": "boolean", "default": false } } };
-    var schema35 = { "type": "string", "pattern": "^[a-z_][a-z0-9_-]{0,30}\\$?$", "x-expected": "a user or group name (lowercase letters, digits, _ and -, starting with a letter or _)" };
+    var schema35 = { "type": "string", "pattern": "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "x-expected": "a user or group name as NSS knows it (letters, digits, _ . @ and -, starting with a letter or _, an optional trailing $) or a numeric id" };
     var schema37 = { "type": "string", "pattern": "^0?[0-7]{3,4}$", "x-expected": 'an octal mode string such as "0755"' };
     var schema38 = { "type": "string", "minLength": 1, "pattern": "^[^\\s#,]+(,[^\\s#,]+)*$", "x-expected": "comma-separated mount options without spaces, newlines, # or empty items" };
     var schema33 = { "type": "string", "minLength": 1, "maxLength": 4095, "pattern": "^/[^\\u0000-\\u001f]*$", "x-expected": "an absolute path (starting with /) without control characters" };
@@ -70,7 +70,7 @@ var require_validate = __commonJS({
     var pattern4 = new RegExp("^[^-]", "u");
     var pattern5 = new RegExp("^[A-Za-z0-9._-]+$", "u");
     var pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
-    var pattern8 = new RegExp("^[a-z_][a-z0-9_-]{0,30}\\$?$", "u");
+    var pattern8 = new RegExp("^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "u");
     var pattern10 = new RegExp("^0?[0-7]{3,4}$", "u");
     var pattern11 = new RegExp("^[^\\s#,]+(,[^\\s#,]+)*$", "u");
     function validate21(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
@@ -267,7 +267,7 @@ var require_validate = __commonJS({
           let data4 = data.owner;
           if (typeof data4 === "string") {
             if (!pattern8.test(data4)) {
-              const err17 = { instancePath: instancePath + "/owner", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$" }, message: 'must match pattern "^[a-z_][a-z0-9_-]{0,30}\\$?$"', schema: "^[a-z_][a-z0-9_-]{0,30}\\$?$", parentSchema: schema35, data: data4 };
+              const err17 = { instancePath: instancePath + "/owner", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$" }, message: 'must match pattern "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"', schema: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", parentSchema: schema35, data: data4 };
               if (vErrors === null) {
                 vErrors = [err17];
               } else {
@@ -289,7 +289,7 @@ var require_validate = __commonJS({
           let data5 = data.group;
           if (typeof data5 === "string") {
             if (!pattern8.test(data5)) {
-              const err19 = { instancePath: instancePath + "/group", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$" }, message: 'must match pattern "^[a-z_][a-z0-9_-]{0,30}\\$?$"', schema: "^[a-z_][a-z0-9_-]{0,30}\\$?$", parentSchema: schema35, data: data5 };
+              const err19 = { instancePath: instancePath + "/group", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$" }, message: 'must match pattern "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"', schema: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", parentSchema: schema35, data: data5 };
               if (vErrors === null) {
                 vErrors = [err19];
               } else {
@@ -603,7 +603,7 @@ var require_validate = __commonJS({
         let data2 = data.default_owner;
         if (typeof data2 === "string") {
           if (!pattern8.test(data2)) {
-            const err3 = { instancePath: instancePath + "/default_owner", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$" }, message: 'must match pattern "^[a-z_][a-z0-9_-]{0,30}\\$?$"', schema: "^[a-z_][a-z0-9_-]{0,30}\\$?$", parentSchema: schema35, data: data2 };
+            const err3 = { instancePath: instancePath + "/default_owner", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$" }, message: 'must match pattern "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"', schema: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", parentSchema: schema35, data: data2 };
             if (vErrors === null) {
               vErrors = [err3];
             } else {
@@ -623,7 +623,7 @@ var require_validate = __commonJS({
         let data3 = data.default_group;
         if (typeof data3 === "string") {
           if (!pattern8.test(data3)) {
-            const err5 = { instancePath: instancePath + "/default_group", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$" }, message: 'must match pattern "^[a-z_][a-z0-9_-]{0,30}\\$?$"', schema: "^[a-z_][a-z0-9_-]{0,30}\\$?$", parentSchema: schema35, data: data3 };
+            const err5 = { instancePath: instancePath + "/default_group", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$" }, message: 'must match pattern "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"', schema: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", parentSchema: schema35, data: data3 };
             if (vErrors === null) {
               vErrors = [err5];
             } else {
@@ -824,42 +824,42 @@ function showValue(v) {
   if (typeof v === "string") return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
   return typeName(v);
 }
-function describe(e) {
-  const p = e.params;
-  const parent = e.parentSchema;
+function describe(e2) {
+  const p = e2.params;
+  const parent = e2.parentSchema;
   const range = numericRange(parent);
-  if (parent?.enum && e.keyword === "type") return `expected one of ${parent.enum.map((v) => JSON.stringify(v)).join(", ")}, got ${showValue(e.data)}`;
-  if (range && ["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].includes(e.keyword)) return `expected ${range}, got ${showValue(e.data)}`;
-  switch (e.keyword) {
+  if (parent?.enum && e2.keyword === "type") return `expected one of ${parent.enum.map((v) => JSON.stringify(v)).join(", ")}, got ${showValue(e2.data)}`;
+  if (range && ["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].includes(e2.keyword)) return `expected ${range}, got ${showValue(e2.data)}`;
+  switch (e2.keyword) {
     case "required":
       return `missing required property "${p.missingProperty}"`;
     case "additionalProperties":
       return `unknown property "${p.additionalProperty}"`;
     case "type":
-      return `expected ${p.type}, got ${typeName(e.data)}`;
+      return `expected ${p.type}, got ${typeName(e2.data)}`;
     case "enum":
-      return `expected one of ${p.allowedValues.map((v) => JSON.stringify(v)).join(", ")}, got ${showValue(e.data)}`;
+      return `expected one of ${p.allowedValues.map((v) => JSON.stringify(v)).join(", ")}, got ${showValue(e2.data)}`;
     case "const":
       return `expected ${JSON.stringify(p.allowedValue)}`;
     case "pattern":
-      return `expected ${expected(e) ?? `a value matching ${p.pattern}`}, got ${JSON.stringify(e.data)}`;
+      return `expected ${expected(e2) ?? `a value matching ${p.pattern}`}, got ${JSON.stringify(e2.data)}`;
     case "minLength":
-      return `expected at least ${p.limit} character${p.limit === 1 ? "" : "s"}, got ${String(e.data).length}`;
+      return `expected at least ${p.limit} character${p.limit === 1 ? "" : "s"}, got ${String(e2.data).length}`;
     case "maxLength":
-      return `expected at most ${p.limit} characters, got ${String(e.data).length}`;
+      return `expected at most ${p.limit} characters, got ${String(e2.data).length}`;
     case "minimum":
     case "maximum":
     case "exclusiveMinimum":
     case "exclusiveMaximum":
-      return `expected a number ${p.comparison} ${p.limit}, got ${showValue(e.data)}`;
+      return `expected a number ${p.comparison} ${p.limit}, got ${showValue(e2.data)}`;
     case "oneOf":
       return "expected exactly one of the alternatives (see the documentation of this object)";
     default:
-      return e.message ?? e.keyword;
+      return e2.message ?? e2.keyword;
   }
 }
-function expected(e) {
-  const parent = e.parentSchema;
+function expected(e2) {
+  const parent = e2.parentSchema;
   return typeof parent?.["x-expected"] === "string" ? parent["x-expected"] : void 0;
 }
 function typeName(v) {
@@ -872,18 +872,18 @@ function typeName(v) {
 function formatAjvErrors(errors) {
   if (!errors) return [];
   const hidden = /* @__PURE__ */ new Map();
-  for (const e of errors) {
-    const moot = e.keyword === "type" ? ["enum", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"] : e.keyword === "minLength" || e.keyword === "maxLength" ? ["pattern"] : [];
-    if (!hidden.has(e.instancePath)) hidden.set(e.instancePath, /* @__PURE__ */ new Set());
-    moot.forEach((k) => hidden.get(e.instancePath).add(k));
+  for (const e2 of errors) {
+    const moot = e2.keyword === "type" ? ["enum", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"] : e2.keyword === "minLength" || e2.keyword === "maxLength" ? ["pattern"] : [];
+    if (!hidden.has(e2.instancePath)) hidden.set(e2.instancePath, /* @__PURE__ */ new Set());
+    moot.forEach((k) => hidden.get(e2.instancePath).add(k));
   }
-  errors = errors.filter((e) => !hidden.get(e.instancePath)?.has(e.keyword));
+  errors = errors.filter((e2) => !hidden.get(e2.instancePath)?.has(e2.keyword));
   const out = [];
   const seen = /* @__PURE__ */ new Set();
-  for (const e of errors) {
-    if (e.keyword === "if") continue;
-    const pointer = e.keyword === "additionalProperties" ? `${e.instancePath}/${String(e.params.additionalProperty).replace(/~/g, "~0").replace(/\//g, "~1")}` : e.instancePath;
-    const v = { pointer, keyword: e.keyword, message: describe(e) };
+  for (const e2 of errors) {
+    if (e2.keyword === "if") continue;
+    const pointer = e2.keyword === "additionalProperties" ? `${e2.instancePath}/${String(e2.params.additionalProperty).replace(/~/g, "~0").replace(/\//g, "~1")}` : e2.instancePath;
+    const v = { pointer, keyword: e2.keyword, message: describe(e2) };
     const key = `${v.pointer}|${v.message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -891,6 +891,141 @@ function formatAjvErrors(errors) {
     }
   }
   return out;
+}
+
+// src/runtime/argument-conversion.ts
+var TRUE_STRINGS = ["y", "yes", "on", "1", "true", "t"];
+var FALSE_STRINGS = ["n", "no", "off", "0", "false", "f"];
+var VALID_BOOLEANS = "'y', 'yes', 'on', '1', 'true', 't', 1, 1.0, True, 'n', 'no', 'off', '0', 'false', 'f', 0, 0.0, False";
+function pyType(v) {
+  if (v === null || v === void 0) return "NoneType";
+  if (typeof v === "string") return "str";
+  if (typeof v === "boolean") return "bool";
+  if (typeof v === "number") return Number.isInteger(v) ? "int" : "float";
+  return Array.isArray(v) ? "list" : "dict";
+}
+function pyRepr(v) {
+  if (typeof v === "string") return `'${v.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+  if (typeof v === "boolean") return v ? "True" : "False";
+  if (v === null || v === void 0) return "None";
+  return typeof v === "number" ? String(v) : JSON.stringify(v);
+}
+var ConversionError = class extends Error {
+};
+function toBool(v, shown) {
+  if (typeof v === "boolean") return v;
+  if (typeof v === "number" && (v === 1 || v === 0)) return v === 1;
+  if (typeof v === "string") {
+    const s = v.trim().toLowerCase();
+    if (TRUE_STRINGS.includes(s)) return true;
+    if (FALSE_STRINGS.includes(s)) return false;
+  }
+  if (typeof v === "string" || typeof v === "number") {
+    throw new ConversionError(`The value ${shown(typeof v === "string" ? `'${v}'` : String(v))} is not a valid boolean. Valid booleans include: ${VALID_BOOLEANS}`);
+  }
+  throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a bool`);
+}
+var DECIMAL = /^[+-]?(?=\.?\d)(\d+(_\d+)*)?(\.(\d+(_\d+)*)?)?([eE][+-]?\d+(_\d+)*)?$/;
+function toInt(v, shown) {
+  if (typeof v === "boolean") return v;
+  const fail = () => new ConversionError(`"${shown(pyRepr(v))}" cannot be converted to an int`);
+  let n;
+  if (typeof v === "number") n = v;
+  else if (typeof v === "string" && DECIMAL.test(v.trim())) n = Number(v.trim().replace(/_/g, ""));
+  else throw fail();
+  if (!Number.isFinite(n) || !Number.isInteger(n)) throw fail();
+  return n;
+}
+function toFloat(v) {
+  if (typeof v === "number" || typeof v === "boolean") return typeof v === "boolean" ? Number(v) : v;
+  if (typeof v === "string") {
+    const s = v.trim().replace(/_/g, "");
+    if (DECIMAL.test(v.trim())) return Number(s);
+    if (/^[+-]?(inf|infinity|nan)$/i.test(s)) return Number(s.replace(/inf(inity)?/i, "Infinity").replace(/nan/i, "NaN"));
+  }
+  throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a float`);
+}
+function toStr(v) {
+  if (typeof v === "string") return v;
+  if (v === null) return "";
+  if (typeof v === "boolean") return v ? "True" : "False";
+  if (typeof v === "number") return String(v);
+  return v;
+}
+function toList(v) {
+  if (Array.isArray(v)) return v;
+  if (typeof v === "string") return v.split(",");
+  if (typeof v === "number") return [String(v)];
+  throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a list`);
+}
+function toDict(v) {
+  if (v && typeof v === "object" && !Array.isArray(v)) return v;
+  if (typeof v === "string" && v.trim().startsWith("{")) {
+    try {
+      return JSON.parse(v);
+    } catch {
+      throw new ConversionError("dictionary requested, could not parse JSON or key=value");
+    }
+  }
+  throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a dict`);
+}
+function convertScalar(type, v, shown) {
+  switch (type) {
+    case "bool":
+      return toBool(v, shown);
+    case "int":
+      return toInt(v, shown);
+    case "float":
+      return toFloat(v);
+    case "str":
+      return toStr(v);
+    case "list":
+      return toList(v);
+    case "dict":
+      return toDict(v);
+  }
+}
+function convertArguments(args, types, noLog) {
+  const errors = [];
+  const shown = (s) => noLog ? "********" : s;
+  const convertObject = (obj, spec, pointer, context) => {
+    const out = { ...obj };
+    for (const [name, t] of Object.entries(spec)) {
+      if (!Object.prototype.hasOwnProperty.call(obj, name)) continue;
+      const value = obj[name];
+      const at = `${pointer}/${name.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      if (value === null && !t.required && !t.hasDefault) {
+        delete out[name];
+        continue;
+      }
+      const where = context.length ? ` found in '${context.join(" -> ")}'.` : "";
+      let converted;
+      try {
+        converted = convertScalar(t.type, value, shown);
+      } catch (e2) {
+        if (!(e2 instanceof ConversionError)) throw e2;
+        errors.push(`${at}: argument '${name}' is of type ${pyType(value)}${where} and we were unable to convert to ${t.type}: ${e2.message}`);
+        continue;
+      }
+      if (Array.isArray(converted) && t.elements) {
+        converted = converted.map((item, i) => {
+          try {
+            const c = convertScalar(t.elements, item, shown);
+            return t.options && c && typeof c === "object" && !Array.isArray(c) ? convertObject(c, t.options, `${at}/${i}`, [...context, name]) : c;
+          } catch (e2) {
+            if (!(e2 instanceof ConversionError)) throw e2;
+            errors.push(`${at}/${i}: Elements value for option '${name}'${context.length ? ` found in '${context.join(" -> ")}'` : ""} is of type ${pyType(item)} and we were unable to convert to ${t.elements}: ${e2.message}`);
+            return item;
+          }
+        });
+      } else if (t.options && converted && typeof converted === "object" && !Array.isArray(converted)) {
+        converted = convertObject(converted, t.options, at, [...context, name]);
+      }
+      out[name] = converted;
+    }
+    return out;
+  };
+  return { args: convertObject(args, types, "", []), errors };
 }
 
 // src/runtime/ansible.ts
@@ -902,9 +1037,9 @@ var ModuleFailure = class extends Error {
   }
 };
 var MASK = "********";
-function describeWithoutValue(e) {
-  const p = e.params;
-  switch (e.keyword) {
+function describeWithoutValue(e2) {
+  const p = e2.params;
+  switch (e2.keyword) {
     case "type":
       return `expected ${String(p.type)}`;
     case "enum":
@@ -912,7 +1047,7 @@ function describeWithoutValue(e) {
     case "const":
       return `expected ${JSON.stringify(p.allowedValue)}`;
     case "pattern": {
-      const parent = e.parentSchema;
+      const parent = e2.parentSchema;
       const expected2 = typeof parent?.["x-expected"] === "string" ? parent["x-expected"] : `a value matching ${String(p.pattern)}`;
       return `expected ${String(expected2)}`;
     }
@@ -931,9 +1066,9 @@ function describeWithoutValue(e) {
 }
 function validationMessage(errors, noLog) {
   const lines = [];
-  for (const e of errors ?? []) {
-    for (const v of formatAjvErrors([e])) {
-      const masked = noLog ? describeWithoutValue(e) : "";
+  for (const e2 of errors ?? []) {
+    for (const v of formatAjvErrors([e2])) {
+      const masked = noLog ? describeWithoutValue(e2) : "";
       const line = `${v.pointer || "/"}: ${masked || v.message}`;
       if (!lines.includes(line)) lines.push(line);
     }
@@ -956,19 +1091,27 @@ function maskText(text, secrets) {
   for (const s of secrets) out = out.split(s).join(MASK);
   return out;
 }
+function maskResult(value, secrets) {
+  if (typeof value === "string") return maskText(value, secrets);
+  if (Array.isArray(value)) return value.map((v) => maskResult(v, secrets));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskResult(v, secrets)]));
+  }
+  return value;
+}
 function readArgs(file) {
   if (!file) throw new ModuleFailure("no arguments file given (expected the path of a JSON file as the first argument)");
   let text;
   try {
     text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new ModuleFailure(`cannot read the arguments file: ${e.message}`);
+  } catch (e2) {
+    throw new ModuleFailure(`cannot read the arguments file: ${e2.message}`);
   }
   let data;
   try {
     data = JSON.parse(text);
-  } catch (e) {
-    throw new ModuleFailure(`the arguments file is not JSON: ${e.message}`);
+  } catch (e2) {
+    throw new ModuleFailure(`the arguments file is not JSON: ${e2.message}`);
   }
   if (!data || typeof data !== "object" || Array.isArray(data)) throw new ModuleFailure("the arguments file must hold a JSON object");
   const obj = data;
@@ -988,8 +1131,7 @@ function splitArgs(all, moduleName) {
   const args = {};
   const internal = {};
   for (const [k, v] of Object.entries(all)) {
-    if (k.startsWith("_ansible_")) internal[k] = v;
-    else args[k] = v;
+    Object.defineProperty(k.startsWith("_ansible_") ? internal : args, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   const warnings = [];
   const verbosity = Number(internal._ansible_verbosity ?? 0);
@@ -1010,54 +1152,57 @@ function emit(result) {
   let text;
   try {
     text = JSON.stringify(result);
-  } catch (e) {
-    text = JSON.stringify({ failed: true, changed: false, msg: `module result not serialisable: ${e.message}` });
+  } catch (e2) {
+    text = JSON.stringify({ failed: true, changed: false, msg: `module result not serialisable: ${e2.message}` });
   }
   process.stdout.write(text + "\n");
   process.exitCode = result.failed ? 1 : 0;
 }
-function runModule(name, validate2, main2) {
+function runModule(name, validate2, main2, argumentTypes) {
   let ctx = splitArgs({}, name).ctx;
   let secrets = [];
   const finish = (result) => {
     const out = { changed: false, ...result };
     if (ctx.warnings.length > 0) out.warnings = [...result.warnings ?? [], ...ctx.warnings];
-    if (ctx.noLog && secrets.length > 0) {
-      if (typeof out.msg === "string") out.msg = maskText(out.msg, secrets);
-      if (out.warnings) out.warnings = out.warnings.map((w) => maskText(w, secrets));
-    }
-    emit(out);
+    emit(ctx.noLog && secrets.length > 0 ? maskResult(out, secrets) : out);
   };
-  const fail = (e) => {
-    const failure = e instanceof ModuleFailure ? e : void 0;
-    const message2 = e instanceof Error ? e.message : String(e);
+  const fail = (e2) => {
+    const failure = e2 instanceof ModuleFailure ? e2 : void 0;
+    const message2 = e2 instanceof Error ? e2.message : String(e2);
     const result = { ...failure?.result ?? {}, failed: true, msg: failure ? message2 : `${name}: unexpected error: ${message2}` };
     if (result.changed === void 0) result.changed = false;
-    if (!failure && ctx.verbosity >= 3 && !ctx.noLog && e instanceof Error && e.stack) result.exception = e.stack;
+    if (!failure && ctx.verbosity >= 3 && !ctx.noLog && e2 instanceof Error && e2.stack) result.exception = e2.stack;
     finish(result);
   };
   try {
     const all = readArgs(process.argv[2]);
     const split = splitArgs(all, name);
     ctx = split.ctx;
-    if (ctx.noLog) secrets = [...argumentStrings(split.args, /* @__PURE__ */ new Set())].sort((a, b) => b.length - a.length);
-    if (!validate2(split.args)) {
+    let args = split.args;
+    const conversion = argumentTypes ? convertArguments(args, argumentTypes, ctx.noLog) : void 0;
+    if (conversion) args = conversion.args;
+    if (ctx.noLog) secrets = [...argumentStrings([split.args, args], /* @__PURE__ */ new Set())].sort((a, b) => b.length - a.length);
+    if (conversion && conversion.errors.length > 0) {
+      finish({ failed: true, changed: false, msg: `invalid arguments: ${conversion.errors.join("; ")}` });
+      return;
+    }
+    if (!validate2(args)) {
       finish({ failed: true, changed: false, msg: validationMessage(validate2.errors, ctx.noLog) });
       return;
     }
-    Promise.resolve().then(() => main2(split.args, ctx)).then((result) => finish(result ?? {}), fail);
-  } catch (e) {
-    fail(e);
+    Promise.resolve().then(() => main2(args, ctx)).then((result) => finish(result ?? {}), fail);
+  } catch (e2) {
+    fail(e2);
   }
 }
 
 // src/runtime/modules/virtio_fs_mount.ts
-var fs7 = __toESM(require("fs"));
+var fs8 = __toESM(require("fs"));
 var os = __toESM(require("os"));
-var path5 = __toESM(require("path"));
+var path7 = __toESM(require("path"));
 
 // src/runtime/accounts.ts
-var fs2 = __toESM(require("fs"));
+var fs3 = __toESM(require("fs"));
 
 // src/runtime/env-hooks.ts
 var path = __toESM(require("path"));
@@ -1071,101 +1216,10 @@ function binDir() {
   return dir ? dir : void 0;
 }
 
-// src/runtime/accounts.ts
-function readTable(file) {
-  let text;
-  try {
-    text = fs2.readFileSync(systemPath(file), "utf8");
-  } catch {
-    return [];
-  }
-  return text.split("\n").filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.split(":"));
-}
-function lookupUid(name) {
-  const row = readTable("/etc/passwd").find((r) => r[0] === name && r.length >= 4);
-  return row ? Number(row[2]) : void 0;
-}
-function lookupGid(name) {
-  const row = readTable("/etc/group").find((r) => r[0] === name && r.length >= 3);
-  return row ? Number(row[2]) : void 0;
-}
-function userName(uid) {
-  const row = readTable("/etc/passwd").find((r) => Number(r[2]) === uid && r.length >= 4);
-  return row ? row[0] : String(uid);
-}
-function groupName(gid) {
-  const row = readTable("/etc/group").find((r) => Number(r[2]) === gid && r.length >= 3);
-  return row ? row[0] : String(gid);
-}
-
-// src/runtime/atomic-write.ts
-var fs3 = __toESM(require("fs"));
-var path2 = __toESM(require("path"));
-function writeFileAtomic(file, content, defaultMode = 420) {
-  let target = file;
-  try {
-    target = fs3.realpathSync(file);
-  } catch {
-    target = file;
-  }
-  let mode = defaultMode;
-  let owner;
-  try {
-    const st = fs3.statSync(target);
-    mode = st.mode & 4095;
-    owner = { uid: st.uid, gid: st.gid };
-  } catch {
-    owner = void 0;
-  }
-  const dir = path2.dirname(target);
-  const tmp = path2.join(dir, `.${path2.basename(target)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs3.openSync(tmp, "wx", 384);
-  try {
-    fs3.writeSync(fd, content);
-    if (owner && (owner.uid !== process.getuid?.() || owner.gid !== process.getgid?.())) {
-      try {
-        fs3.fchownSync(fd, owner.uid, owner.gid);
-      } catch {
-      }
-    }
-    fs3.fchmodSync(fd, mode);
-    fs3.fsyncSync(fd);
-  } catch (e) {
-    fs3.closeSync(fd);
-    fs3.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fs3.closeSync(fd);
-  try {
-    fs3.renameSync(tmp, target);
-  } catch (e) {
-    fs3.rmSync(tmp, { force: true });
-    throw e;
-  }
-  try {
-    const dfd = fs3.openSync(dir, "r");
-    try {
-      fs3.fsyncSync(dfd);
-    } finally {
-      fs3.closeSync(dfd);
-    }
-  } catch {
-  }
-}
-function backupFile(file, now = /* @__PURE__ */ new Date()) {
-  const p = (n) => String(n).padStart(2, "0");
-  const stamp = `${now.getFullYear()}-${p(now.getMonth() + 1)}-${p(now.getDate())}@${p(now.getHours())}:${p(now.getMinutes())}:${p(now.getSeconds())}~`;
-  const dest = `${file}.${process.pid}.${stamp}`;
-  fs3.copyFileSync(file, dest, fs3.constants.COPYFILE_EXCL);
-  const st = fs3.statSync(file);
-  fs3.chmodSync(dest, st.mode & 4095);
-  return dest;
-}
-
 // src/runtime/exec.ts
 var import_child_process = require("child_process");
-var fs4 = __toESM(require("fs"));
-var path3 = __toESM(require("path"));
+var fs2 = __toESM(require("fs"));
+var path2 = __toESM(require("path"));
 var EXTRA_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 function searchPath() {
   const parts = (process.env.PATH ?? "").split(":").filter((p) => p !== "");
@@ -1174,12 +1228,12 @@ function searchPath() {
 }
 function programPath(name) {
   const dir = binDir();
-  return dir ? path3.join(dir, name) : name;
+  return dir ? path2.join(dir, name) : name;
 }
 function run(program, args, opts = {}) {
   const file = programPath(program);
   const argv = [program, ...args];
-  if (binDir() && !fs4.existsSync(file)) {
+  if (binDir() && !fs2.existsSync(file)) {
     return { argv, rc: 127, stdout: "", stderr: `${program}: not found in VIRTIO_FS_BIN_DIR`, spawnError: "ENOENT" };
   }
   const r = (0, import_child_process.spawnSync)(file, args, {
@@ -1201,7 +1255,118 @@ function describeFailure(r) {
   return `\`${r.argv.join(" ")}\` exited ${r.rc}${out ? `: ${out}` : ""}`;
 }
 
+// src/runtime/accounts.ts
+var FILES = { passwd: "/etc/passwd", group: "/etc/group" };
+var cache = /* @__PURE__ */ new Map();
+function parseRow(line) {
+  const f = line.split(":");
+  if (f.length < 3 || f[0] === "" || !/^\d+$/.test(f[2])) return void 0;
+  return { name: f[0], id: Number(f[2]) };
+}
+function fromFile(db, key) {
+  let text;
+  try {
+    text = fs3.readFileSync(systemPath(FILES[db]), "utf8");
+  } catch {
+    return void 0;
+  }
+  const rows = text.split("\n").filter((l) => l !== "" && !l.startsWith("#")).map(parseRow);
+  const numeric = /^\d+$/.test(key);
+  return rows.find((r) => r && r.name === key) ?? (numeric ? rows.find((r) => r && r.id === Number(key)) : void 0);
+}
+function lookup(db, key) {
+  const id = `${db}\0${key}`;
+  if (cache.has(id)) return cache.get(id);
+  let found;
+  const r = run("getent", [db, "--", key], { timeoutMs: 3e4 });
+  if (r.rc === 0 && !r.spawnError) found = parseRow(r.stdout.split("\n")[0] ?? "");
+  else if (r.rc === 2 && !r.spawnError) found = void 0;
+  else found = fromFile(db, key);
+  cache.set(id, found);
+  return found;
+}
+function asId(value) {
+  return /^\d+$/.test(value) ? Number(value) : void 0;
+}
+function lookupUid(name) {
+  return asId(name) ?? lookup("passwd", name)?.id;
+}
+function lookupGid(name) {
+  return asId(name) ?? lookup("group", name)?.id;
+}
+function userName(uid) {
+  return lookup("passwd", String(uid))?.name ?? String(uid);
+}
+function groupName(gid) {
+  return lookup("group", String(gid))?.name ?? String(gid);
+}
+
+// src/runtime/atomic-write.ts
+var fs4 = __toESM(require("fs"));
+var path3 = __toESM(require("path"));
+function writeFileAtomic(file, content, defaultMode = 420) {
+  let target = file;
+  try {
+    target = fs4.realpathSync(file);
+  } catch {
+    target = file;
+  }
+  let mode = defaultMode;
+  let owner;
+  try {
+    const st = fs4.statSync(target);
+    mode = st.mode & 4095;
+    owner = { uid: st.uid, gid: st.gid };
+  } catch {
+    owner = void 0;
+  }
+  const dir = path3.dirname(target);
+  const tmp = path3.join(dir, `.${path3.basename(target)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = fs4.openSync(tmp, "wx", 384);
+  try {
+    fs4.writeSync(fd, content);
+    if (owner && (owner.uid !== process.getuid?.() || owner.gid !== process.getgid?.())) {
+      try {
+        fs4.fchownSync(fd, owner.uid, owner.gid);
+      } catch {
+      }
+    }
+    fs4.fchmodSync(fd, mode);
+    fs4.fsyncSync(fd);
+  } catch (e2) {
+    fs4.closeSync(fd);
+    fs4.rmSync(tmp, { force: true });
+    throw e2;
+  }
+  fs4.closeSync(fd);
+  try {
+    fs4.renameSync(tmp, target);
+  } catch (e2) {
+    fs4.rmSync(tmp, { force: true });
+    throw e2;
+  }
+  try {
+    const dfd = fs4.openSync(dir, "r");
+    try {
+      fs4.fsyncSync(dfd);
+    } finally {
+      fs4.closeSync(dfd);
+    }
+  } catch {
+  }
+}
+function backupFile(file, now = /* @__PURE__ */ new Date()) {
+  const p = (n) => String(n).padStart(2, "0");
+  const stamp = `${now.getFullYear()}-${p(now.getMonth() + 1)}-${p(now.getDate())}@${p(now.getHours())}:${p(now.getMinutes())}:${p(now.getSeconds())}~`;
+  const dest = `${file}.${process.pid}.${stamp}`;
+  fs4.copyFileSync(file, dest, fs4.constants.COPYFILE_EXCL);
+  const st = fs4.statSync(file);
+  fs4.chmodSync(dest, st.mode & 4095);
+  return dest;
+}
+
 // src/runtime/fstab.ts
+var path4 = __toESM(require("path"));
 function decodeFstabField(field) {
   let out = "";
   for (let i = 0; i < field.length; i++) {
@@ -1272,134 +1437,167 @@ function serialiseFstab(fstab) {
   if (fstab.lines.length === 0) return "";
   return fstab.lines.map((l) => l.raw).join("\n") + (fstab.trailingNewline ? "\n" : "");
 }
-function formatFstabEntry(e) {
-  return [encodeFstabField(e.spec), encodeFstabField(e.file), e.vfstype, e.mntops, e.freq, e.passno].join(" ");
+function formatFstabEntry(e2) {
+  return [encodeFstabField(e2.spec), encodeFstabField(e2.file), e2.vfstype, e2.mntops, e2.freq, e2.passno].join(" ");
 }
 function sameFstabEntry(a, b) {
   return a.spec === b.spec && a.file === b.file && a.vfstype === b.vfstype && a.mntops === b.mntops && Number(a.freq) === Number(b.freq) && Number(a.passno) === Number(b.passno);
 }
-function appendFstabEntry(fstab, e) {
-  fstab.lines.push({ raw: formatFstabEntry(e), entry: { ...e } });
+function appendFstabEntry(fstab, e2) {
+  fstab.lines.push({ raw: formatFstabEntry(e2), entry: { ...e2 } });
   fstab.trailingNewline = true;
 }
-function replaceFstabLine(fstab, i, e) {
+function replaceFstabLine(fstab, i, e2) {
   const cr = fstab.lines[i].raw.endsWith("\r") ? "\r" : "";
-  fstab.lines[i] = { raw: formatFstabEntry(e) + cr, entry: { ...e } };
+  fstab.lines[i] = { raw: formatFstabEntry(e2) + cr, entry: { ...e2 } };
+}
+function normaliseMountPath(file) {
+  if (!file.startsWith("/")) return file;
+  const n = path4.posix.normalize(file);
+  return n.length > 1 && n.endsWith("/") ? n.slice(0, -1) : n;
+}
+
+// src/runtime/util-linux-optmap.ts
+var e = (name, flag, kind, extra = {}) => ({ name, flag, kind, ...extra });
+var inv = { invert: true };
+var LINUX_FLAGS_MAP = [
+  e("ro", "MS_RDONLY", "vfs"),
+  e("rw", "MS_RDONLY", "vfs", inv),
+  e("exec", "MS_NOEXEC", "vfs", inv),
+  e("noexec", "MS_NOEXEC", "vfs"),
+  e("suid", "MS_NOSUID", "vfs", inv),
+  e("nosuid", "MS_NOSUID", "vfs"),
+  e("dev", "MS_NODEV", "vfs", inv),
+  e("nodev", "MS_NODEV", "vfs"),
+  e("sync", "MS_SYNCHRONOUS", "superblock"),
+  e("async", "MS_SYNCHRONOUS", "superblock", inv),
+  e("dirsync", "MS_DIRSYNC", "superblock"),
+  e("remount", "MS_REMOUNT", "operation"),
+  e("bind", "MS_BIND", "operation"),
+  e("rbind", "MS_BIND|MS_REC", "operation"),
+  e("sub", "MS_NOSUB", "operation", inv),
+  e("nosub", "MS_NOSUB", "operation"),
+  e("silent", "MS_SILENT", "operation"),
+  e("loud", "MS_SILENT", "operation", inv),
+  e("mand", "MS_MANDLOCK", "superblock"),
+  e("nomand", "MS_MANDLOCK", "superblock", inv),
+  e("atime", "MS_NOATIME", "vfs", inv),
+  e("noatime", "MS_NOATIME", "vfs"),
+  e("iversion", "MS_I_VERSION", "superblock"),
+  e("noiversion", "MS_I_VERSION", "superblock", inv),
+  e("diratime", "MS_NODIRATIME", "vfs", inv),
+  e("nodiratime", "MS_NODIRATIME", "vfs"),
+  e("relatime", "MS_RELATIME", "vfs"),
+  e("norelatime", "MS_RELATIME", "vfs", inv),
+  e("strictatime", "MS_STRICTATIME", "vfs"),
+  e("nostrictatime", "MS_STRICTATIME", "vfs", inv),
+  e("lazytime", "MS_LAZYTIME", "superblock"),
+  e("nolazytime", "MS_LAZYTIME", "superblock", inv),
+  e("unbindable", "MS_UNBINDABLE", "operation"),
+  e("runbindable", "MS_UNBINDABLE|MS_REC", "operation"),
+  e("private", "MS_PRIVATE", "operation"),
+  e("rprivate", "MS_PRIVATE|MS_REC", "operation"),
+  e("slave", "MS_SLAVE", "operation"),
+  e("rslave", "MS_SLAVE|MS_REC", "operation"),
+  e("shared", "MS_SHARED", "operation"),
+  e("rshared", "MS_SHARED|MS_REC", "operation"),
+  e("symfollow", "MS_NOSYMFOLLOW", "vfs", inv),
+  e("nosymfollow", "MS_NOSYMFOLLOW", "vfs"),
+  e("move", "MS_MOVE", "operation")
+];
+var USERSPACE_OPTS_MAP = [
+  e("defaults", "", "userspace"),
+  e("auto", "MNT_MS_NOAUTO", "userspace", inv),
+  e("noauto", "MNT_MS_NOAUTO", "userspace"),
+  e("user", "MNT_MS_USER", "userspace", { value: "optional" }),
+  e("nouser", "MNT_MS_USER", "userspace", inv),
+  e("users", "MNT_MS_USERS", "userspace"),
+  e("nousers", "MNT_MS_USERS", "userspace", inv),
+  e("owner", "MNT_MS_OWNER", "userspace"),
+  e("noowner", "MNT_MS_OWNER", "userspace", inv),
+  e("group", "MNT_MS_GROUP", "userspace"),
+  e("nogroup", "MNT_MS_GROUP", "userspace", inv),
+  e("_netdev", "MNT_MS_NETDEV", "userspace"),
+  e("comment", "MNT_MS_COMMENT", "userspace", { value: "required" }),
+  e("x-", "MNT_MS_XCOMMENT", "userspace", { prefix: true }),
+  e("X-", "MNT_MS_XFSTABCOMM", "userspace", { prefix: true }),
+  e("loop", "MNT_MS_LOOP", "operation", { value: "optional" }),
+  e("offset", "MNT_MS_OFFSET", "operation", { value: "required" }),
+  e("sizelimit", "MNT_MS_SIZELIMIT", "operation", { value: "required" }),
+  e("encryption", "MNT_MS_ENCRYPTION", "operation", { value: "required" }),
+  e("nofail", "MNT_MS_NOFAIL", "userspace"),
+  e("uhelper", "MNT_MS_UHELPER", "userspace", { value: "required" }),
+  e("helper", "MNT_MS_HELPER", "operation", { value: "required" }),
+  e("verity.hashdevice", "MNT_MS_HASH_DEVICE", "operation", { value: "required" }),
+  e("verity.roothash", "MNT_MS_ROOT_HASH", "operation", { value: "required" }),
+  e("verity.hashoffset", "MNT_MS_HASH_OFFSET", "operation", { value: "required" }),
+  e("verity.roothashfile", "MNT_MS_ROOT_HASH_FILE", "operation", { value: "required" }),
+  e("verity.fecdevice", "MNT_MS_FEC_DEVICE", "operation", { value: "required" }),
+  e("verity.fecoffset", "MNT_MS_FEC_OFFSET", "operation", { value: "required" }),
+  e("verity.fecroots", "MNT_MS_FEC_ROOTS", "operation", { value: "required" }),
+  e("verity.roothashsig", "MNT_MS_ROOT_HASH_SIG", "operation", { value: "required" }),
+  e("verity.oncorruption", "MNT_MS_VERITY_ON_CORRUPTION", "operation", { value: "required" })
+];
+var IMPLIED_BY_USER_OPTIONS = {
+  MNT_MS_USER: ["MS_NOEXEC", "MS_NOSUID", "MS_NODEV"],
+  MNT_MS_USERS: ["MS_NOEXEC", "MS_NOSUID", "MS_NODEV"],
+  MNT_MS_OWNER: ["MS_NOSUID", "MS_NODEV"],
+  MNT_MS_GROUP: ["MS_NOSUID", "MS_NODEV"]
+};
+function optmapEntry(option) {
+  const eq = option.indexOf("=");
+  const name = eq < 0 ? option : option.slice(0, eq);
+  for (const ent of [...LINUX_FLAGS_MAP, ...USERSPACE_OPTS_MAP]) {
+    if (ent.prefix) {
+      if (option.startsWith(ent.name)) return ent;
+      continue;
+    }
+    if (ent.name === name) return ent;
+  }
+  return void 0;
 }
 
 // src/runtime/mount-options.ts
-function isUserspaceOnly(o) {
-  const name = o.split("=")[0];
-  return [
-    "defaults",
-    "auto",
-    "noauto",
-    "nofail",
-    "user",
-    "nouser",
-    "users",
-    "owner",
-    "group",
-    "_netdev",
-    "comment",
-    "async",
-    "loop",
-    "helper"
-  ].includes(name) || name.startsWith("x-");
+var FLAG_BITS = {
+  MS_RDONLY: "ro",
+  MS_NOSUID: "nosuid",
+  MS_NODEV: "nodev",
+  MS_NOEXEC: "noexec",
+  MS_NOSYMFOLLOW: "nosymfollow",
+  MS_NODIRATIME: "nodiratime"
+};
+var ATIME_FLAGS = { MS_RELATIME: "relatime", MS_NOATIME: "noatime", MS_STRICTATIME: "strictatime" };
+function withImpliedFlags(options) {
+  const list = options.map((option) => ({ option, entry: optmapEntry(option) }));
+  const out = [...list];
+  for (const userFlag of Object.keys(IMPLIED_BY_USER_OPTIONS)) {
+    const carriers = list.filter((p) => p.entry?.flag === userFlag);
+    if (carriers.length === 0 || carriers[carriers.length - 1].entry.invert) continue;
+    const first = carriers[0];
+    if (userFlag === "MNT_MS_USER" && first.option.includes("=")) continue;
+    const implied = IMPLIED_BY_USER_OPTIONS[userFlag].map((flag) => ({ option: `(${first.option})`, entry: { name: "", flag, kind: "vfs" } }));
+    out.splice(out.indexOf(first) + 1, 0, ...implied);
+  }
+  return out;
 }
-var VFS_OPTION_NAMES = /* @__PURE__ */ new Set([
-  "ro",
-  "rw",
-  "suid",
-  "nosuid",
-  "dev",
-  "nodev",
-  "exec",
-  "noexec",
-  "symfollow",
-  "nosymfollow",
-  "diratime",
-  "nodiratime",
-  "atime",
-  "noatime",
-  "relatime",
-  "norelatime",
-  "strictatime",
-  "nostrictatime"
-]);
 function requestedVfsFlags(options) {
   const f = { ro: false, nosuid: false, nodev: false, noexec: false, nosymfollow: false, nodiratime: false, atime: "relatime" };
-  for (const o of options) {
-    switch (o) {
-      case "ro":
-        f.ro = true;
-        break;
-      case "rw":
-        f.ro = false;
-        break;
-      case "defaults":
-        f.ro = false;
-        f.nosuid = false;
-        f.nodev = false;
-        f.noexec = false;
-        break;
-      case "suid":
-        f.nosuid = false;
-        break;
-      case "nosuid":
-        f.nosuid = true;
-        break;
-      case "dev":
-        f.nodev = false;
-        break;
-      case "nodev":
-        f.nodev = true;
-        break;
-      case "exec":
-        f.noexec = false;
-        break;
-      case "noexec":
-        f.noexec = true;
-        break;
-      case "user":
-      case "users":
-        f.noexec = true;
-        f.nosuid = true;
-        f.nodev = true;
-        break;
-      case "owner":
-      case "group":
-        f.nosuid = true;
-        f.nodev = true;
-        break;
-      case "symfollow":
-        f.nosymfollow = false;
-        break;
-      case "nosymfollow":
-        f.nosymfollow = true;
-        break;
-      case "diratime":
-        f.nodiratime = false;
-        break;
-      case "nodiratime":
-        f.nodiratime = true;
-        break;
-      case "noatime":
-        f.atime = "noatime";
-        break;
-      case "atime":
-      case "relatime":
-      case "norelatime":
-      case "nostrictatime":
-        f.atime = "relatime";
-        break;
-      case "strictatime":
-        f.atime = "strictatime";
-        break;
-      default:
-        break;
+  const atimeBits = {};
+  let lastAtime;
+  for (const { entry } of withImpliedFlags(options)) {
+    if (!entry || entry.kind !== "vfs") continue;
+    const bit = FLAG_BITS[entry.flag];
+    if (bit) f[bit] = !entry.invert;
+    const atime = ATIME_FLAGS[entry.flag];
+    if (atime) {
+      atimeBits[entry.flag] = !entry.invert;
+      if (!entry.invert) lastAtime = atime;
     }
   }
+  const classic = atimeBits.MS_STRICTATIME ? "strictatime" : atimeBits.MS_NOATIME ? "noatime" : "relatime";
+  const setattr = lastAtime ?? "relatime";
+  f.atime = setattr;
+  if (classic !== setattr) f.atimeAlt = classic;
   return f;
 }
 function mountedVfsFlags(mountOptions) {
@@ -1415,17 +1613,35 @@ function mountedVfsFlags(mountOptions) {
   };
 }
 function vfsFlagDifferences(want, have) {
-  return Object.keys(want).filter((k) => want[k] !== have[k]);
+  const keys = Object.keys(want).filter((k) => k !== "atimeAlt");
+  return keys.filter((k) => {
+    if (k !== "atime") return want[k] !== have[k];
+    return have.atime !== want.atime && have.atime !== want.atimeAlt;
+  });
 }
 function fsSpecificOptions(options) {
-  return [...new Set(options.filter((o) => o !== "" && !VFS_OPTION_NAMES.has(o) && !isUserspaceOnly(o)))].sort();
+  const byKey = /* @__PURE__ */ new Map();
+  const superblock = /* @__PURE__ */ new Map();
+  for (const option of options) {
+    if (option === "") continue;
+    const entry = optmapEntry(option);
+    if (!entry) byKey.set(option.split("=")[0], option);
+    else if (entry.kind === "superblock") superblock.set(entry.flag, entry);
+  }
+  const setFlags = [...superblock.values()].filter((e2) => !e2.invert).map((e2) => e2.name);
+  return [.../* @__PURE__ */ new Set([...byKey.values(), ...setFlags])].sort();
 }
 function splitOptions(options) {
   return options.split(",").filter((o) => o !== "");
 }
+function sameMeaning(a, b) {
+  return JSON.stringify(requestedVfsFlags(a)) === JSON.stringify(requestedVfsFlags(b)) && fsSpecificOptions(a).join(",") === fsSpecificOptions(b).join(",");
+}
 function effectiveOptions(shareOptions, defaultOptions, readonly) {
-  const rest = splitOptions(shareOptions ?? defaultOptions).filter((o) => o !== "rw" && o !== "ro");
-  return [readonly ? "ro" : "rw", ...new Set(rest)];
+  const rest = splitOptions(shareOptions ?? defaultOptions).filter((o) => optmapEntry(o)?.flag !== "MS_RDONLY");
+  const full = [readonly ? "ro" : "rw", ...rest];
+  const deduped = [...new Set(full)];
+  return sameMeaning(full, deduped) ? deduped : full;
 }
 
 // src/runtime/mountinfo.ts
@@ -1461,8 +1677,8 @@ function parseMountInfo(text) {
   const out = [];
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
-    const e = parseMountInfoLine(line);
-    if (e) out.push(e);
+    const e2 = parseMountInfoLine(line);
+    if (e2) out.push(e2);
   }
   return out;
 }
@@ -1471,8 +1687,282 @@ function readMountInfo() {
 }
 function topMountAt(entries, mountPoint) {
   let found;
-  for (const e of entries) if (e.mountPoint === mountPoint) found = e;
+  for (const e2 of entries) if (e2.mountPoint === mountPoint) found = e2;
   return found;
+}
+
+// src/runtime/mount-plan.ts
+var Refused = class extends Error {
+  constructor(failure) {
+    super(failure.kind === "message" ? failure.msg : failure.kind);
+    this.failure = failure;
+  }
+};
+var refuse = (msg) => {
+  throw new Refused({ kind: "message", msg });
+};
+function octal(mode) {
+  return "0" + mode.toString(8).padStart(3, "0");
+}
+function fstabLinesAt(o) {
+  return o.fstab.lines.filter((l) => l.entry !== void 0 && o.fstabKey(l) === o.point.kernelPath);
+}
+function fstabEntryFor(d) {
+  return { spec: d.tag ?? "", file: d.mountPoint, vfstype: "virtiofs", mntops: d.options.join(","), freq: "0", passno: "0" };
+}
+function mountedOwnerWarning(d, st, ownerLabel) {
+  if (d.readonly || d.uid === void 0 || d.gid === void 0 || st.uid === void 0 || st.gid === void 0) return void 0;
+  if (st.uid === d.uid && st.gid === d.gid) return void 0;
+  return `share ${d.tag} is mounted on ${d.mountPoint} as ${ownerLabel(st.uid, st.gid)} (the host directory's owner, which virtio-fs passes through), not ${d.owner}:${d.group}; the module does not chown a mounted share, change the host directory instead`;
+}
+function planShare(d, o, s) {
+  const plan = { steps: [], warnings: [] };
+  try {
+    if (d.state === "mounted") planMounted(d, o, s, plan);
+    else if (d.state === "present") planPresent(d, o, s, plan);
+    else if (d.state === "unmounted") planUnmount(d, o, s, "state is unmounted", plan);
+    else planAbsent(d, o, s, plan);
+  } catch (e2) {
+    if (!(e2 instanceof Refused)) throw e2;
+    plan.failure = e2.failure;
+  }
+  return plan;
+}
+function refuseSymlink(d, o) {
+  if (o.point.kind !== "symlink") return;
+  refuse(`mount point ${d.mountPoint} is a symbolic link (to ${o.point.linkTarget}); the module does not mount on, chown or chmod the target of a link: set mount_point to the real directory (${o.point.kernelPath}) or remove the link`);
+}
+function refuseConflicts(d, o, top, s) {
+  for (const l of fstabLinesAt(o)) {
+    if (l.entry.vfstype === "virtiofs") continue;
+    refuse(`${d.mountPoint} already has a ${l.entry.vfstype} line in fstab (line ${o.lineNumber(l)}: ${l.raw.trim()}); remove that line or choose another mount_point for ${d.tag}`);
+  }
+  if (top && top.fstype !== "virtiofs" && d.state === "mounted" && s.perform_mounts) {
+    refuse(`${d.mountPoint} is already the mount point of a ${top.fstype} file system (${top.source}); unmount it or choose another mount_point for ${d.tag}`);
+  }
+}
+function refuseUnusablePath(d, o) {
+  if (o.point.kind === "other") refuse(`mount point ${d.mountPoint} exists and is not a directory`);
+  if (o.point.blocked) refuse(`mount point ${d.mountPoint} cannot be created: ${o.point.blocked}`);
+}
+function planDir(d, o, s, plan) {
+  const p = o.point;
+  const mp = d.mountPoint;
+  refuseUnusablePath(d, o);
+  if (!s.create_mount_dirs) {
+    if (p.kind === "missing") refuse(`mount point ${mp} does not exist and create_mount_dirs is false; create it or set create_mount_dirs: true`);
+    return;
+  }
+  const problems = [];
+  if (d.uid === void 0) problems.push(`user "${d.owner}" does not exist in /etc/passwd (set owner/default_owner to an existing user or create it first)`);
+  if (d.gid === void 0) problems.push(`group "${d.group}" does not exist in /etc/group (set group/default_group to an existing group or create it first)`);
+  if (problems.length > 0) {
+    const msg = `mount point ${mp}: ${problems.join("; ")}`;
+    if (!d.readonly) refuse(msg);
+    plan.warnings.push(`${msg}; read-only share ${d.tag}: its mount point keeps its current owner`);
+  }
+  const label = `${d.uid === void 0 ? "(unchanged)" : d.owner}:${d.gid === void 0 ? "(unchanged)" : d.group}`;
+  if (p.kind === "missing") {
+    for (const parent of p.missingParents) {
+      plan.steps.push({ action: "create_parent_dir", why: `${parent} is missing; created root-owned with mode 0755`, path: parent });
+    }
+    plan.steps.push({ action: "create_dir", why: `mount point is missing; created as ${label} ${octal(d.mode)}`, uid: d.uid, gid: d.gid, mode: d.mode, tolerant: d.readonly });
+    return;
+  }
+  const uidWrong = d.uid !== void 0 && p.uid !== d.uid;
+  const gidWrong = d.gid !== void 0 && p.gid !== d.gid;
+  if (uidWrong || gidWrong) {
+    plan.steps.push({ action: "chown", why: `mount point is ${o.ownerLabel(p.uid, p.gid)}, wanted ${label}`, uid: d.uid, gid: d.gid, tolerant: d.readonly });
+  }
+  if (p.mode !== d.mode) plan.steps.push({ action: "chmod", why: `mount point mode is ${octal(p.mode)}, wanted ${octal(d.mode)}`, mode: d.mode });
+}
+function planFstabLine(d, o, plan) {
+  const want = fstabEntryFor(d);
+  const lines = fstabLinesAt(o);
+  if (lines.length === 0) {
+    plan.steps.push({ action: "fstab_add", why: `no fstab line for ${d.mountPoint}`, entry: want });
+    return;
+  }
+  const [first, ...dups] = lines;
+  const have = first.entry;
+  if (!sameFstabEntry(have, want)) {
+    const what = have.spec !== want.spec ? `tag ${have.spec}` : have.file !== want.file ? `mount point spelled ${have.file}` : have.mntops !== want.mntops ? `options ${have.mntops}` : "dump/pass fields";
+    plan.steps.push({ action: "fstab_update", why: `fstab line had ${what}, wanted ${want.spec} with ${want.mntops}`, line: first, entry: want });
+  }
+  for (const line of dups) {
+    plan.steps.push({ action: "fstab_remove", why: `duplicate fstab line for ${d.mountPoint} (line ${o.lineNumber(line)})`, line });
+  }
+}
+function remountReason(d, o, s, top) {
+  const diffs = vfsFlagDifferences(requestedVfsFlags(d.options), mountedVfsFlags(top.mountOptions));
+  if (diffs.length > 0) {
+    return `mounted with ${top.mountOptions.join(",")}, wanted ${d.options.join(",")} (differs in ${diffs.join(", ")})`;
+  }
+  if (!s.persist) return void 0;
+  const line = fstabLinesAt(o).find((l) => l.entry.vfstype === "virtiofs" && l.entry.spec === d.tag);
+  if (!line) return void 0;
+  const a = fsSpecificOptions(splitOptions(line.entry.mntops)).join(",");
+  const b = fsSpecificOptions(d.options).join(",");
+  return a !== b ? `file-system options changed from "${a}" to "${b}"` : void 0;
+}
+function planMounted(d, o, s, plan) {
+  refuseSymlink(d, o);
+  const top = topMountAt(o.mountinfo, o.point.kernelPath);
+  refuseConflicts(d, o, top, s);
+  const ours = top !== void 0 && top.fstype === "virtiofs" && top.source === d.tag;
+  if (!ours) {
+    if (!top) refuseUnusablePath(d, o);
+    if (o.tags !== null && !o.tags.includes(d.tag)) throw new Refused({ kind: "tag_not_offered" });
+    if (top && top.fstype === "virtiofs") plan.steps.push({ action: "umount", why: `${d.mountPoint} has virtio-fs tag ${top.source} mounted, wanted ${d.tag}` });
+    planDir(d, o, s, plan);
+    plan.steps.push({ action: "mount", why: `not mounted; mounting with ${d.options.join(",")}`, options: d.options });
+  } else {
+    const reason = remountReason(d, o, s, top);
+    if (reason) plan.steps.push({ action: "remount", why: reason, options: d.options });
+    else {
+      const w = mountedOwnerWarning(d, o.point, o.ownerLabel);
+      if (w) plan.warnings.push(w);
+    }
+  }
+  if (s.persist) planFstabLine(d, o, plan);
+}
+function planPresent(d, o, s, plan) {
+  refuseSymlink(d, o);
+  const top = topMountAt(o.mountinfo, o.point.kernelPath);
+  refuseConflicts(d, o, top, s);
+  if (!top) planDir(d, o, s, plan);
+  else if (top.fstype === "virtiofs" && top.source === d.tag) {
+    const w = mountedOwnerWarning(d, o.point, o.ownerLabel);
+    if (w) plan.warnings.push(w);
+  }
+  if (s.persist) planFstabLine(d, o, plan);
+}
+function stackedMounts(d, o) {
+  const here = o.mountinfo.filter((e2) => e2.mountPoint === o.point.kernelPath);
+  let ours = 0;
+  for (let i = here.length - 1; i >= 0; i--) {
+    const e2 = here[i];
+    if (e2.fstype !== "virtiofs" || d.tag !== void 0 && e2.source !== d.tag) break;
+    ours++;
+  }
+  return { ours, all: here.length };
+}
+function planUnmount(d, o, s, why, plan) {
+  if (!s.perform_mounts) return 0;
+  const { ours } = stackedMounts(d, o);
+  for (let i = 0; i < ours; i++) plan.steps.push({ action: "umount", why });
+  return ours;
+}
+function planAbsent(d, o, s, plan) {
+  const unmounts = planUnmount(d, o, s, d.absentWhy, plan);
+  if (s.persist) {
+    for (const line of fstabLinesAt(o)) {
+      if (line.entry.vfstype === "virtiofs") plan.steps.push({ action: "fstab_remove", why: "share is absent", line });
+    }
+  }
+  if (stackedMounts(d, o).all - unmounts > 0) return;
+  if (unmounts > 0) plan.steps.push({ action: "rmdir", why: "the mount point will be removed if it is empty once unmounted" });
+  else if (o.point.kind === "directory" && o.point.empty) plan.steps.push({ action: "rmdir", why: "empty mount point of an absent share" });
+}
+
+// src/runtime/mount-point.ts
+var fs6 = __toESM(require("fs"));
+var path5 = __toESM(require("path"));
+function lstatOrError(p) {
+  try {
+    return fs6.lstatSync(p);
+  } catch (e2) {
+    return e2;
+  }
+}
+var isMissing = (e2) => e2.code === "ENOENT" || e2.code === "ENOTDIR";
+function kernelPathOf(p) {
+  const norm = normaliseMountPath(p);
+  if (!norm.startsWith("/")) return norm;
+  const rest = [];
+  for (let cur = norm; ; cur = path5.dirname(cur)) {
+    try {
+      const real = fs6.realpathSync(cur);
+      return rest.length === 0 ? real : path5.join(real, ...rest.reverse());
+    } catch {
+      if (cur === "/") return norm;
+      rest.push(path5.basename(cur));
+    }
+  }
+}
+function observePath(p) {
+  const obs = { path: p, kernelPath: kernelPathOf(p), kind: "missing", missingParents: [] };
+  const st = lstatOrError(p);
+  if (st instanceof Error) {
+    if (!isMissing(st)) {
+      obs.blocked = st.message;
+      return obs;
+    }
+  } else if (st.isSymbolicLink()) {
+    obs.kind = "symlink";
+    try {
+      obs.linkTarget = fs6.readlinkSync(p);
+    } catch {
+      obs.linkTarget = "?";
+    }
+    return obs;
+  } else if (st.isDirectory()) {
+    obs.kind = "directory";
+    obs.uid = st.uid;
+    obs.gid = st.gid;
+    obs.mode = st.mode & 4095;
+    obs.empty = hasNoEntries(p);
+    return obs;
+  } else {
+    obs.kind = "other";
+    return obs;
+  }
+  for (let parent = path5.dirname(p); ; parent = path5.dirname(parent)) {
+    const pst = lstatOrError(parent);
+    if (pst instanceof Error) {
+      if (!isMissing(pst)) {
+        obs.blocked = pst.message;
+        return obs;
+      }
+      obs.missingParents.unshift(parent);
+      if (parent === "/") return obs;
+      continue;
+    }
+    let target;
+    try {
+      target = pst.isSymbolicLink() ? fs6.statSync(parent) : pst;
+    } catch {
+      obs.blocked = `${parent} is a symbolic link to a missing target`;
+      return obs;
+    }
+    if (!target.isDirectory()) obs.blocked = `${parent} is ${pst.isSymbolicLink() ? "a symbolic link to " : ""}a file, not a directory`;
+    return obs;
+  }
+}
+function setDirOwnerMode(dir, uid, gid, mode) {
+  const fd = fs6.openSync(dir, fs6.constants.O_RDONLY | fs6.constants.O_DIRECTORY | fs6.constants.O_NOFOLLOW);
+  try {
+    if (uid !== void 0 || gid !== void 0) fs6.fchownSync(fd, uid ?? -1, gid ?? -1);
+    if (mode !== void 0) fs6.fchmodSync(fd, mode);
+  } finally {
+    fs6.closeSync(fd);
+  }
+}
+function isEmptyDir(p) {
+  const st = lstatOrError(p);
+  return !(st instanceof Error) && st.isDirectory() && hasNoEntries(p);
+}
+function hasNoEntries(dir) {
+  try {
+    const d = fs6.opendirSync(dir);
+    try {
+      return d.readSync() === null;
+    } finally {
+      d.closeSync();
+    }
+  } catch {
+    return false;
+  }
 }
 
 // src/errors/messages.ts
@@ -1510,7 +2000,8 @@ var Messages = {
   VFS040: "schema: {detail}",
   VFS050: "stale generated file: {detail}",
   VFS060: "usage: {detail}",
-  VFS061: 'no VM named "{name}" in this cluster configuration (VMs: {names})'
+  VFS061: 'no VM named "{name}" in this cluster configuration (VMs: {names})',
+  VFS070: "{field} {problem}: the domain XML cannot carry it"
 };
 function message(code, params = {}) {
   return Messages[code].replace(/\{(\w+)\}/g, (_, k) => k in params ? String(params[k]) : `{${k}}`);
@@ -1526,10 +2017,10 @@ function pointerJoin(base, ...segments) {
 }
 
 // src/input/check-shares.ts
-function pathProblem(path6) {
-  if (path6.length > 1 && path6.endsWith("/")) return "it ends with /";
-  if (path6.includes("//")) return "it contains an empty component (//)";
-  const parts = path6.split("/");
+function pathProblem(path8) {
+  if (path8.length > 1 && path8.endsWith("/")) return "it ends with /";
+  if (path8.includes("//")) return "it contains an empty component (//)";
+  const parts = path8.split("/");
   if (parts.includes("..")) return "it contains a .. component";
   if (parts.includes(".")) return "it contains a . component";
   return void 0;
@@ -1586,11 +2077,11 @@ function shareProblems(shares, base, hostSide) {
 }
 
 // src/runtime/virtiofs-kernel.ts
-var fs6 = __toESM(require("fs"));
-var path4 = __toESM(require("path"));
+var fs7 = __toESM(require("fs"));
+var path6 = __toESM(require("path"));
 function readText(file) {
   try {
-    return fs6.readFileSync(systemPath(file), "utf8");
+    return fs7.readFileSync(systemPath(file), "utf8");
   } catch {
     return void 0;
   }
@@ -1600,20 +2091,20 @@ function filesystemsListVirtiofs() {
   return text.split("\n").some((l) => l.trim().split(/\s+/).pop() === "virtiofs");
 }
 function virtiofsLoaded() {
-  return fs6.existsSync(systemPath("/sys/module/virtiofs")) || filesystemsListVirtiofs();
+  return fs7.existsSync(systemPath("/sys/module/virtiofs")) || filesystemsListVirtiofs();
 }
 function offeredTags() {
   const dir = systemPath("/sys/fs/virtiofs");
   let names;
   try {
-    names = fs6.readdirSync(dir);
+    names = fs7.readdirSync(dir);
   } catch {
     return null;
   }
   const tags = [];
   for (const n of names.sort()) {
     try {
-      tags.push(fs6.readFileSync(path4.join(dir, n, "tag"), "utf8").trim());
+      tags.push(fs7.readFileSync(path6.join(dir, n, "tag"), "utf8").trim());
     } catch {
     }
   }
@@ -1636,16 +2127,10 @@ var MODULES_LOAD_FILE = "/etc/modules-load.d/virtiofs.conf";
 function parseMode(mode) {
   return parseInt(mode, 8) & 4095;
 }
-function octal(mode) {
-  return "0" + mode.toString(8).padStart(3, "0");
+function errorText(e2) {
+  return e2 instanceof Error ? e2.message : String(e2);
 }
-function statOrUndefined(p) {
-  try {
-    return fs7.statSync(p);
-  } catch {
-    return void 0;
-  }
-}
+var isFstabStep = (s) => s.action === "fstab_add" || s.action === "fstab_update" || s.action === "fstab_remove";
 var MountRun = class {
   constructor(args, ctx, fstabText) {
     this.args = args;
@@ -1653,19 +2138,37 @@ var MountRun = class {
     this.check = ctx.checkMode;
     this.mountinfo = readMountInfo();
     this.fstab = parseFstab(fstabText);
+    this.fstab.lines.forEach((l, i) => this.lineNumbers.set(l, i + 1));
     this.tags = offeredTags();
   }
   check;
-  results = [];
   mountinfo;
   fstab;
   tags;
+  keys = /* @__PURE__ */ new Map();
+  lineNumbers = /* @__PURE__ */ new Map();
   refreshMountInfo() {
     if (!this.check) this.mountinfo = readMountInfo();
   }
+  fstabKey(line) {
+    if (!line.entry) return void 0;
+    if (!this.keys.has(line)) this.keys.set(line, kernelPathOf(normaliseMountPath(line.entry.file)));
+    return this.keys.get(line);
+  }
+  observe(job) {
+    return {
+      mountinfo: this.mountinfo,
+      fstab: this.fstab,
+      fstabKey: (l) => this.fstabKey(l),
+      lineNumber: (l) => this.lineNumbers.get(l) ?? this.fstab.lines.indexOf(l) + 1,
+      tags: this.tags,
+      point: observePath(job.desired.mountPoint),
+      ownerLabel: (uid, gid) => `${userName(uid)}:${groupName(gid)}`
+    };
+  }
   // ---- external programs -------------------------------------------------------------------------
   mount(share, options) {
-    const r = run("mount", ["-t", "virtiofs", "-o", options.join(","), share.tag, share.mount_point]);
+    const r = run("mount", ["-t", "virtiofs", "-o", options.join(","), "--", share.tag, share.mount_point]);
     if (r.rc !== 0) throw new ShareFailure(this.mountFailure(share, describeFailure(r), r.stderr + r.stdout));
   }
   mountFailure(share, what, output) {
@@ -1683,272 +2186,174 @@ var MountRun = class {
     const offered = this.tags === null ? "" : ` The VM offers: ${this.tags.length ? this.tags.join(", ") : "no virtio-fs tags at all"}.`;
     return `virtio-fs tag "${share.tag}" is not offered by this VM${what ? ` (${what})` : ""}.${dmesg ? ` dmesg: ${dmesg}.` : ""}${offered} The libvirt domain XML is missing a <filesystem type='mount'> device with <driver type='virtiofs'/> and <target dir='${share.tag}'/> (add it with the virtio_fs_domain module or the host role, with shared memoryBacking) and restart the VM.`;
   }
-  umount(mp) {
-    const r = run("umount", [mp]);
+  /** Unmounts the top mount at a kernel path; shown as the configured path. */
+  umount(kernelPath, shown) {
+    const r = run("umount", ["--", kernelPath]);
+    this.refreshMountInfo();
     if (r.rc === 0) return;
     const out = r.stderr + r.stdout;
     if (/busy/i.test(out)) {
-      throw new ShareFailure(`cannot unmount ${mp}: the mount point is busy (${describeFailure(r)}). Find the processes using it with \`fuser -vm ${mp}\` (or \`lsof +f -- ${mp}\`), stop them and retry.`);
+      throw new ShareFailure(`cannot unmount ${shown}: the mount point is busy (${describeFailure(r)}). Find the processes using it with \`fuser -vm ${shown}\` (or \`lsof +f -- ${shown}\`), stop them and retry.`);
     }
-    throw new ShareFailure(`cannot unmount ${mp}: ${describeFailure(r)}`);
+    throw new ShareFailure(`cannot unmount ${shown}: ${describeFailure(r)}`);
   }
-  // ---- mount point directory ---------------------------------------------------------------------
-  /**
-   * uid/gid/mode a mount point should have. An unknown user or group fails a rw share; for a
-   * read-only share it is a warning and the ids are left out (never fail a ro share over ownership).
-   */
-  wantedOwnership(share) {
-    const owner = share.owner ?? this.args.default_owner;
-    const group = share.group ?? this.args.default_group;
-    const mode = parseMode(share.mode ?? this.args.default_mode);
-    const uid = lookupUid(owner);
-    const gid = lookupGid(group);
-    const problems = [];
-    if (uid === void 0) problems.push(`user "${owner}" does not exist in /etc/passwd (set owner/default_owner to an existing user or create it first)`);
-    if (gid === void 0) problems.push(`group "${group}" does not exist in /etc/group (set group/default_group to an existing group or create it first)`);
-    if (problems.length > 0) {
-      const msg = `mount point ${share.mount_point}: ${problems.join("; ")}`;
-      if (!share.readonly) throw new ShareFailure(msg);
-      this.ctx.warn(`${msg}; read-only share ${share.tag}: its mount point keeps its current owner`);
-    }
-    return { uid, gid, mode, label: `${uid === void 0 ? "(unchanged)" : owner}:${gid === void 0 ? "(unchanged)" : group} ${octal(mode)}` };
-  }
-  chownDir(share, uid, gid) {
-    if (uid === void 0 && gid === void 0) return;
-    try {
-      fs7.chownSync(share.mount_point, uid ?? -1, gid ?? -1);
-    } catch (e) {
-      const msg = `cannot chown mount point ${share.mount_point}: ${e.message}`;
-      if (!share.readonly) throw new ShareFailure(msg);
-      this.ctx.warn(`${msg} (read-only share ${share.tag}: ignored)`);
-    }
-  }
-  /** Creates or corrects the (unmounted) mount point directory; returns the directories it created. */
-  ensureDir(share, actions) {
+  remount(job, options) {
+    const share = job.share;
     const mp = share.mount_point;
-    const st = statOrUndefined(mp);
-    if (st && !st.isDirectory()) throw new ShareFailure(`mount point ${mp} exists and is not a directory`);
-    if (!this.args.create_mount_dirs) {
-      if (!st) throw new ShareFailure(`mount point ${mp} does not exist and create_mount_dirs is false; create it or set create_mount_dirs: true`);
-      return [];
-    }
-    const want = this.wantedOwnership(share);
-    if (!st) {
-      const missing = [];
-      for (let p = path5.dirname(mp); !statOrUndefined(p); p = path5.dirname(p)) missing.unshift(p);
-      for (const parent of missing) {
-        actions.push({ action: "create_parent_dir", why: `${parent} is missing; created root-owned with mode 0755` });
-        if (!this.check) {
-          fs7.mkdirSync(parent, 493);
-          fs7.chmodSync(parent, 493);
-          if (process.getuid?.() === 0) fs7.chownSync(parent, 0, 0);
-        }
-      }
-      actions.push({ action: "create_dir", why: `mount point is missing; created as ${want.label}` });
-      if (!this.check) {
-        fs7.mkdirSync(mp, want.mode);
-        this.chownDir(share, want.uid, want.gid);
-        fs7.chmodSync(mp, want.mode);
-      }
-      return [...missing, mp];
-    }
-    const uidWrong = want.uid !== void 0 && st.uid !== want.uid;
-    const gidWrong = want.gid !== void 0 && st.gid !== want.gid;
-    if (uidWrong || gidWrong) {
-      actions.push({ action: "chown", why: `mount point is ${userName(st.uid)}:${groupName(st.gid)}, wanted ${want.label.split(" ")[0]}` });
-      if (!this.check) this.chownDir(share, want.uid, want.gid);
-    }
-    if ((st.mode & 4095) !== want.mode) {
-      actions.push({ action: "chmod", why: `mount point mode is ${octal(st.mode & 4095)}, wanted ${octal(want.mode)}` });
-      if (!this.check) fs7.chmodSync(mp, want.mode);
-    }
-    return [];
-  }
-  /** Warns when a mounted rw share root is not owned as configured (never changes it). */
-  warnOwnership(share) {
-    if (share.readonly || this.check) return;
-    const owner = share.owner ?? this.args.default_owner;
-    const group = share.group ?? this.args.default_group;
-    const uid = lookupUid(owner);
-    const gid = lookupGid(group);
-    const st = statOrUndefined(share.mount_point);
-    if (!st || uid === void 0 || gid === void 0) return;
-    if (st.uid !== uid || st.gid !== gid) {
-      this.ctx.warn(`share ${share.tag} is mounted on ${share.mount_point} as ${userName(st.uid)}:${groupName(st.gid)} (the host directory's owner, which virtio-fs passes through), not ${owner}:${group}; the module does not chown a mounted share, change the host directory instead`);
-    }
-  }
-  // ---- fstab ------------------------------------------------------------------------------------
-  fstabLinesAt(mp) {
-    const out = [];
-    this.fstab.lines.forEach((l, i) => {
-      if (l.entry && l.entry.file === mp) out.push(i);
-    });
-    return out;
-  }
-  /** Fails when a non-virtiofs fstab line or mount already owns the mount point. */
-  checkConflicts(share, top) {
-    for (const i of this.fstabLinesAt(share.mount_point)) {
-      const e = this.fstab.lines[i].entry;
-      if (e.vfstype !== "virtiofs") {
-        throw new ShareFailure(`${share.mount_point} already has a ${e.vfstype} line in fstab (line ${i + 1}: ${this.fstab.lines[i].raw.trim()}); remove that line or choose another mount_point for ${share.tag}`);
-      }
-    }
-    if (top && top.fstype !== "virtiofs" && (share.state ?? "mounted") === "mounted" && this.args.perform_mounts) {
-      throw new ShareFailure(`${share.mount_point} is already the mount point of a ${top.fstype} file system (${top.source}); unmount it or choose another mount_point for ${share.tag}`);
-    }
-  }
-  ensureFstabLine(share, options, actions) {
-    const want = { spec: share.tag, file: share.mount_point, vfstype: "virtiofs", mntops: options.join(","), freq: "0", passno: "0" };
-    const lines = this.fstabLinesAt(share.mount_point);
-    if (lines.length === 0) {
-      appendFstabEntry(this.fstab, want);
-      actions.push({ action: "fstab_add", why: `no fstab line for ${share.mount_point}` });
-      return;
-    }
-    const [first, ...dups] = lines;
-    const have = this.fstab.lines[first].entry;
-    if (!sameFstabEntry(have, want)) {
-      const what = have.spec !== want.spec ? `tag ${have.spec}` : have.mntops !== want.mntops ? `options ${have.mntops}` : "dump/pass fields";
-      replaceFstabLine(this.fstab, first, want);
-      actions.push({ action: "fstab_update", why: `fstab line had ${what}, wanted ${want.spec} with ${want.mntops}` });
-    }
-    for (const i of dups.reverse()) {
-      this.fstab.lines.splice(i, 1);
-      actions.push({ action: "fstab_remove", why: `duplicate fstab line for ${share.mount_point}` });
-    }
-  }
-  removeFstabLines(mp, actions) {
-    for (const i of this.fstabLinesAt(mp).reverse()) {
-      if (this.fstab.lines[i].entry.vfstype !== "virtiofs") continue;
-      this.fstab.lines.splice(i, 1);
-      actions.push({ action: "fstab_remove", why: "share is absent" });
-    }
-  }
-  // ---- states -----------------------------------------------------------------------------------
-  /** Options the existing fstab line asked for, the reference for file-system specific options. */
-  fstabOptionsFor(share) {
-    const i = this.fstabLinesAt(share.mount_point).find((n) => this.fstab.lines[n].entry.vfstype === "virtiofs" && this.fstab.lines[n].entry.spec === share.tag);
-    return i === void 0 ? void 0 : splitOptions(this.fstab.lines[i].entry.mntops);
-  }
-  /**
-   * Why the mounted share must be remounted, or undefined when it already has the options. VFS flags
-   * (ro/rw, nosuid, nodev, noexec, atime, ...) are compared with mountinfo. File-system specific
-   * options are not reliably shown by the kernel, so they are compared with the share's existing fstab
-   * line (the options it was last mounted with); without persist or a line they are not compared.
-   */
-  remountReason(share, options, top) {
-    const diffs = vfsFlagDifferences(requestedVfsFlags(options), mountedVfsFlags(top.mountOptions));
-    if (diffs.length > 0) {
-      return `mounted with ${top.mountOptions.join(",")}, wanted ${options.join(",")} (differs in ${diffs.join(", ")})`;
-    }
-    if (this.args.persist) {
-      const before = this.fstabOptionsFor(share);
-      if (before) {
-        const a = fsSpecificOptions(before).join(",");
-        const b = fsSpecificOptions(options).join(",");
-        if (a !== b) return `file-system options changed from "${a}" to "${b}"`;
-      }
-    }
-    return void 0;
-  }
-  applyMounted(share, options, actions) {
-    const mp = share.mount_point;
-    const top = topMountAt(this.mountinfo, mp);
-    this.checkConflicts(share, top);
-    const ours = top && top.fstype === "virtiofs" && top.source === share.tag;
-    if (!ours) {
-      if (this.tags !== null && !this.tags.includes(share.tag)) throw new ShareFailure(this.tagNotOffered(share));
-      if (top && top.fstype === "virtiofs") {
-        actions.push({ action: "umount", why: `${mp} has virtio-fs tag ${top.source} mounted, wanted ${share.tag}` });
-        if (!this.check) this.umount(mp);
-        this.refreshMountInfo();
-      }
-      const created = this.ensureDir(share, actions);
-      actions.push({ action: "mount", why: `not mounted; mounting with ${options.join(",")}` });
-      if (!this.check) {
-        try {
-          this.mount(share, options);
-        } catch (e) {
-          const removed = removeEmptyDirs(created);
-          if (removed.length) actions.push({ action: "rmdir", why: `the mount failed; removed what this run created: ${removed.join(", ")}` });
-          throw e;
-        }
-      }
-    } else {
-      const reason = this.remountReason(share, options, top);
-      if (reason) {
-        actions.push({ action: "remount", why: reason });
-        if (!this.check) this.remount(share, options, actions);
-      }
-    }
-    this.refreshMountInfo();
-    this.warnOwnership(share);
-    if (this.args.persist) this.ensureFstabLine(share, options, actions);
-  }
-  remount(share, options, actions) {
-    const mp = share.mount_point;
-    const r = run("mount", ["-o", ["remount", ...options].join(","), mp]);
+    const r = run("mount", ["-o", ["remount", ...options].join(","), "--", mp]);
     let why;
     if (r.rc !== 0) why = `the kernel refused the remount (${describeFailure(r)})`;
     else {
       this.refreshMountInfo();
-      const top = topMountAt(this.mountinfo, mp);
+      const top = topMountAt(this.mountinfo, job.kernelPath);
       const diffs = top ? vfsFlagDifferences(requestedVfsFlags(options), mountedVfsFlags(top.mountOptions)) : ["not mounted"];
       if (diffs.length > 0) why = `the remount did not apply ${diffs.join(", ")}`;
     }
     if (!why) return;
-    actions.push({ action: "umount", why: `${why}; unmounting to mount again` });
-    this.umount(mp);
-    actions.push({ action: "mount", why: `mounting again with ${options.join(",")}` });
-    this.mount(share, options);
+    this.record(job, { action: "umount", why: `${why}; unmounting to mount again` }, () => this.umount(job.kernelPath, mp));
+    this.record(job, { action: "mount", why: `mounting again with ${options.join(",")}` }, () => this.mount(share, options));
   }
-  applyPresent(share, options, actions) {
-    const top = topMountAt(this.mountinfo, share.mount_point);
-    this.checkConflicts(share, top);
-    if (!top) this.ensureDir(share, actions);
-    else if (top.fstype === "virtiofs" && top.source === share.tag) this.warnOwnership(share);
-    if (this.args.persist) this.ensureFstabLine(share, options, actions);
-  }
-  /** Unmounts every virtio-fs mount of the tag (any tag when tag is undefined) stacked on mp. */
-  unmountAll(mp, tag, why, actions) {
-    let did = false;
-    for (let guard = 0; guard < 16; guard++) {
-      const top = topMountAt(this.mountinfo, mp);
-      if (!top || top.fstype !== "virtiofs" || tag !== void 0 && top.source !== tag) break;
-      actions.push({ action: "umount", why });
-      did = true;
-      if (this.check) break;
-      this.umount(mp);
-      this.refreshMountInfo();
+  /** Adds an action to the share's result and runs it; a throwing action is marked failed. */
+  record(job, act, body) {
+    job.result.actions.push(act);
+    try {
+      body();
+    } catch (e2) {
+      act.failed = true;
+      throw e2;
     }
-    return did;
   }
-  applyUnmounted(share, actions) {
-    if (this.args.perform_mounts) this.unmountAll(share.mount_point, share.tag, "state is unmounted", actions);
+  // ---- applying ----------------------------------------------------------------------------------
+  chown(job, dir, uid, gid, tolerant) {
+    if (uid === void 0 && gid === void 0) return;
+    try {
+      setDirOwnerMode(dir, uid, gid, void 0);
+    } catch (e2) {
+      const msg = `cannot chown mount point ${dir}: ${errorText(e2)}`;
+      if (!tolerant) throw new ShareFailure(msg);
+      this.ctx.warn(`${msg} (read-only share ${job.desired.tag}: ignored)`);
+    }
   }
-  applyAbsent(mp, tag, why, actions) {
-    let predictedUnmount = false;
-    if (this.args.perform_mounts) predictedUnmount = this.unmountAll(mp, tag, why, actions) && this.check;
-    if (this.args.persist) this.removeFstabLines(mp, actions);
-    const ours = (e) => e.fstype === "virtiofs" && (tag === void 0 || e.source === tag);
-    const remaining = this.mountinfo.filter((e) => e.mountPoint === mp && !(predictedUnmount && ours(e)));
-    if (remaining.length > 0) return;
-    if (predictedUnmount) {
-      actions.push({ action: "rmdir", why: "the mount point will be removed if it is empty once unmounted" });
-      return;
+  /** Runs one step; false when a conditional step (rmdir) turned out not to apply. */
+  execute(job, step) {
+    const mp = job.desired.mountPoint;
+    switch (step.action) {
+      case "umount":
+        this.umount(job.kernelPath, mp);
+        return true;
+      case "create_parent_dir":
+        fs8.mkdirSync(step.path, 493);
+        job.created.push(step.path);
+        setDirOwnerMode(step.path, process.getuid?.() === 0 ? 0 : void 0, process.getuid?.() === 0 ? 0 : void 0, 493);
+        return true;
+      case "create_dir":
+        fs8.mkdirSync(mp, step.mode);
+        job.created.push(mp);
+        this.chown(job, mp, step.uid, step.gid, step.tolerant);
+        setDirOwnerMode(mp, void 0, void 0, step.mode);
+        return true;
+      case "chown":
+        this.chown(job, mp, step.uid, step.gid, step.tolerant);
+        return true;
+      case "chmod":
+        setDirOwnerMode(mp, void 0, void 0, step.mode);
+        return true;
+      case "mount":
+        this.mount(job.share, step.options);
+        job.mountedHere = true;
+        this.afterMount(job);
+        return true;
+      case "remount":
+        this.remount(job, step.options);
+        this.afterMount(job);
+        return true;
+      case "fstab_add":
+        appendFstabEntry(this.fstab, step.entry);
+        this.keys.set(this.fstab.lines[this.fstab.lines.length - 1], job.kernelPath);
+        job.fstabEdited = true;
+        return true;
+      case "fstab_update": {
+        const i = this.fstab.lines.indexOf(step.line);
+        replaceFstabLine(this.fstab, i, step.entry);
+        this.keys.set(this.fstab.lines[i], job.kernelPath);
+        this.lineNumbers.set(this.fstab.lines[i], this.lineNumbers.get(step.line) ?? i + 1);
+        job.fstabEdited = true;
+        return true;
+      }
+      case "fstab_remove":
+        this.fstab.lines.splice(this.fstab.lines.indexOf(step.line), 1);
+        job.fstabEdited = true;
+        return true;
+      case "rmdir":
+        this.refreshMountInfo();
+        if (topMountAt(this.mountinfo, job.kernelPath) || !isEmptyDir(mp)) return false;
+        fs8.rmdirSync(mp);
+        return true;
     }
-    const st = statOrUndefined(mp);
-    if (st && st.isDirectory() && fs7.readdirSync(mp).length === 0) {
-      actions.push({ action: "rmdir", why: "empty mount point of an absent share" });
-      if (!this.check) fs7.rmdirSync(mp);
+  }
+  afterMount(job) {
+    this.refreshMountInfo();
+    const w = mountedOwnerWarning(job.desired, observePath(job.desired.mountPoint), (u, g) => `${userName(u)}:${groupName(g)}`);
+    if (w) this.ctx.warn(w);
+  }
+  failureText(job, failure) {
+    return failure.kind === "tag_not_offered" ? this.tagNotOffered(job.share) : failure.msg;
+  }
+  /**
+   * Plans the share, then runs the plan. An unmount can reveal another directory (the one under the
+   * mount), so the share is planned again after each one; check mode runs nothing but the in-memory
+   * fstab edits, so its result is the plan.
+   */
+  apply(job) {
+    for (let round = 0; round <= 16; round++) {
+      const plan = planShare(job.desired, this.observe(job), this.args);
+      for (const w of plan.warnings) this.ctx.warn(w);
+      if (plan.failure) throw new ShareFailure(this.failureText(job, plan.failure));
+      let replan = false;
+      for (const step of plan.steps) {
+        const act = { action: step.action, why: step.why };
+        if (this.check && !isFstabStep(step)) {
+          job.result.actions.push(act);
+          continue;
+        }
+        let done = true;
+        this.record(job, act, () => {
+          done = this.execute(job, step);
+        });
+        if (!done) job.result.actions.pop();
+        if (step.action === "umount" && !this.check) {
+          replan = true;
+          break;
+        }
+      }
+      if (!replan) return;
     }
+    throw new ShareFailure(`${job.desired.mountPoint} is still mounted after 16 unmounts`);
+  }
+  /**
+   * Undoes what this run did to a share: unmounts it if this run mounted it, then removes the
+   * (empty) directories this run created. Returns the umount error when the share stays mounted.
+   */
+  undo(job, reason) {
+    if (job.mountedHere) {
+      try {
+        this.record(job, { action: "umount", why: `${reason}; unmounting what this run mounted` }, () => this.umount(job.kernelPath, job.desired.mountPoint));
+        job.mountedHere = false;
+      } catch (e2) {
+        return errorText(e2);
+      }
+    }
+    const removed = removeEmptyDirs(job.created);
+    job.created = [];
+    if (removed.length) job.result.actions.push({ action: "rmdir", why: `${reason}; removed what this run created: ${removed.join(", ")}` });
+    return void 0;
   }
 };
 function removeEmptyDirs(created) {
   const removed = [];
   for (const dir of [...created].reverse()) {
     try {
-      fs7.rmdirSync(dir);
+      fs8.rmdirSync(dir);
       removed.push(dir);
     } catch {
       break;
@@ -1962,7 +2367,7 @@ function ensureKernelModule(args, ctx) {
   if (!virtiofsLoaded()) {
     actions.push({ action: "modprobe", why: "the virtiofs kernel module is not loaded" });
     if (!ctx.checkMode) {
-      const r = run("modprobe", ["virtiofs"]);
+      const r = run("modprobe", ["--", "virtiofs"]);
       if (r.rc !== 0) {
         const msg = `the virtiofs kernel module is missing on this guest (${describeFailure(r)}). Install the kernel package that provides it for the running kernel ${os.release()} (Debian: linux-image-${os.release()}; it is in fs/fuse/virtiofs.ko) or boot a kernel built with CONFIG_VIRTIO_FS.`;
         if (args.perform_mounts) throw new ModuleFailure(msg, { changed: false, kernel_module: { changed: false, actions } });
@@ -1974,15 +2379,19 @@ function ensureKernelModule(args, ctx) {
   const conf = systemPath(MODULES_LOAD_FILE);
   let current;
   try {
-    current = fs7.readFileSync(conf, "utf8");
+    current = fs8.readFileSync(conf, "utf8");
   } catch {
     current = void 0;
   }
   if (current !== "virtiofs\n") {
     actions.push({ action: "modules_load", why: `${MODULES_LOAD_FILE} ${current === void 0 ? "is missing" : "does not contain exactly virtiofs"}; written so the module loads at boot` });
     if (!ctx.checkMode) {
-      fs7.mkdirSync(path5.dirname(conf), { recursive: true, mode: 493 });
-      writeFileAtomic(conf, "virtiofs\n", 420);
+      try {
+        fs8.mkdirSync(path7.dirname(conf), { recursive: true, mode: 493 });
+        writeFileAtomic(conf, "virtiofs\n", 420);
+      } catch (e2) {
+        throw new ModuleFailure(`cannot write ${MODULES_LOAD_FILE}: ${errorText(e2)}`, { changed: actions.length > 1, kernel_module: { changed: actions.length > 1, actions: actions.slice(0, -1) } });
+      }
     }
   }
   return actions;
@@ -2008,37 +2417,68 @@ async function main(input, ctx) {
   let fstabText = "";
   let fstabExists = true;
   try {
-    fstabText = fs7.readFileSync(args.fstab, "utf8");
-  } catch (e) {
-    if (e.code !== "ENOENT") throw new ModuleFailure(`cannot read ${args.fstab}: ${e.message}`);
+    fstabText = fs8.readFileSync(args.fstab, "utf8");
+  } catch (e2) {
+    if (e2.code !== "ENOENT") throw new ModuleFailure(`cannot read ${args.fstab}: ${errorText(e2)}`);
     fstabExists = false;
   }
   let runner;
   try {
     runner = new MountRun(args, ctx, fstabText);
-  } catch (e) {
-    throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${e.message}`);
+  } catch (e2) {
+    throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${errorText(e2)}`);
   }
+  const job = (share, desired, pruned) => ({
+    share,
+    desired,
+    kernelPath: kernelPathOf(desired.mountPoint),
+    mountedHere: false,
+    created: [],
+    fstabEdited: false,
+    result: { tag: desired.tag ?? "", mount_point: desired.mountPoint, state: desired.state, changed: false, actions: [], ...pruned ? { pruned: true } : {} }
+  });
   const jobs = args.mounts.map((share) => {
     const requested = share.state ?? "mounted";
-    const state = requested === "mounted" && !args.perform_mounts ? "present" : requested;
-    return {
-      share,
+    const owner = share.owner ?? args.default_owner;
+    const group = share.group ?? args.default_group;
+    return job(share, {
+      tag: share.tag,
+      mountPoint: share.mount_point,
+      state: requested === "mounted" && !args.perform_mounts ? "present" : requested,
       options: effectiveOptions(share.options, args.default_options, share.readonly ?? false),
-      result: { tag: share.tag, mount_point: share.mount_point, state, changed: false, actions: [] }
-    };
+      readonly: share.readonly ?? false,
+      owner,
+      group,
+      uid: lookupUid(owner),
+      gid: lookupGid(group),
+      mode: parseMode(share.mode ?? args.default_mode),
+      absentWhy: "state is absent"
+    }, false);
   });
   if (args.prune) {
-    const wanted = new Set(args.mounts.map((s) => s.mount_point));
+    const wanted = new Set(jobs.map((j) => j.kernelPath));
     const extra = /* @__PURE__ */ new Map();
     for (const l of runner.fstab.lines) {
-      if (l.entry && l.entry.vfstype === "virtiofs" && !wanted.has(l.entry.file)) extra.set(l.entry.file, l.entry.spec);
+      const key = runner.fstabKey(l);
+      if (l.entry && l.entry.vfstype === "virtiofs" && key !== void 0 && !wanted.has(key) && !extra.has(key)) extra.set(key, { mp: l.entry.file, tag: l.entry.spec });
     }
     for (const m of runner.mountinfo) {
-      if (m.fstype === "virtiofs" && m.mountPoint !== "/" && !wanted.has(m.mountPoint) && !extra.has(m.mountPoint)) extra.set(m.mountPoint, m.source);
+      if (m.fstype === "virtiofs" && m.mountPoint !== "/" && !wanted.has(m.mountPoint) && !extra.has(m.mountPoint)) extra.set(m.mountPoint, { mp: m.mountPoint, tag: m.source });
     }
-    for (const [mp, tag] of extra) {
-      jobs.push({ options: [], result: { tag, mount_point: mp, state: "absent", changed: false, actions: [], pruned: true } });
+    for (const { mp, tag } of extra.values()) {
+      const j = job(void 0, {
+        tag: void 0,
+        mountPoint: mp,
+        state: "absent",
+        options: [],
+        readonly: false,
+        owner: "",
+        group: "",
+        mode: 0,
+        absentWhy: "not in mounts and prune is true"
+      }, true);
+      j.result.tag = tag;
+      jobs.push(j);
     }
   }
   const removing = (j) => j.result.state === "absent" || j.result.state === "unmounted";
@@ -2048,41 +2488,66 @@ async function main(input, ctx) {
     ...jobs.filter((j) => !removing(j)).sort((a, b) => depth(a) - depth(b))
   ];
   const failures = [];
-  for (const job of order) {
-    const r = job.result;
+  const unpersisted = [];
+  for (const j of order) {
+    const r = j.result;
     try {
-      if (job.share === void 0) runner.applyAbsent(r.mount_point, void 0, "not in mounts and prune is true", r.actions);
-      else if (r.state === "mounted") runner.applyMounted(job.share, job.options, r.actions);
-      else if (r.state === "present") runner.applyPresent(job.share, job.options, r.actions);
-      else if (r.state === "unmounted") runner.applyUnmounted(job.share, r.actions);
-      else runner.applyAbsent(r.mount_point, job.share.tag, "state is absent", r.actions);
-    } catch (e) {
-      if (!(e instanceof ShareFailure)) throw e;
+      runner.apply(j);
+    } catch (e2) {
       r.failed = true;
-      r.msg = e.message;
-      failures.push(`${r.tag} (${r.mount_point}): ${e.message}`);
+      r.msg = e2 instanceof ShareFailure ? e2.message : `${r.actions.at(-1)?.failed ? `${r.actions.at(-1).action} failed: ` : ""}${errorText(e2)}`;
+      const lastFailed = r.actions.at(-1);
+      const reason = lastFailed?.failed && lastFailed.action === "mount" ? "the mount failed" : "the share failed";
+      const stuck = runner.undo(j, reason);
+      if (stuck) unpersisted.push(`${r.tag} (${r.mount_point}): ${stuck}`);
+      failures.push(`${r.tag} (${r.mount_point}): ${r.msg}`);
     }
-    r.changed = r.actions.length > 0;
   }
-  for (const s of args.mounts) {
-    if (args.prune || !args.persist) break;
-    const elsewhere = runner.fstab.lines.find((l) => l.entry && l.entry.vfstype === "virtiofs" && l.entry.spec === s.tag && l.entry.file !== s.mount_point);
-    if (elsewhere) ctx.warn(`fstab also mounts tag ${s.tag} on ${elsewhere.entry.file}; remove that line or use prune: true`);
+  if (!args.prune && args.persist) {
+    for (const j of jobs) {
+      if (!j.share) continue;
+      const elsewhere = runner.fstab.lines.find((l) => l.entry && l.entry.vfstype === "virtiofs" && l.entry.spec === j.share.tag && runner.fstabKey(l) !== j.kernelPath);
+      if (elsewhere) ctx.warn(`fstab also mounts tag ${j.share.tag} on ${elsewhere.entry.file}; remove that line or use prune: true`);
+    }
   }
   const after = serialiseFstab(runner.fstab);
-  const fstabChanged = after !== fstabText;
+  let fstabChanged = after !== fstabText;
   let backup;
   let daemonReloaded = false;
+  let fstabError;
   if (fstabChanged && !ctx.checkMode) {
-    if (args.backup && fstabExists) backup = backupFile(args.fstab);
-    writeFileAtomic(args.fstab, after, 420);
-    if (systemdIsPid1()) {
+    try {
+      if (args.backup && fstabExists) backup = backupFile(args.fstab);
+      writeFileAtomic(args.fstab, after, 420);
+    } catch (e2) {
+      fstabError = `cannot write ${args.fstab}: ${errorText(e2)}`;
+      fstabChanged = false;
+    }
+    if (fstabChanged && systemdIsPid1()) {
       const r = run("systemctl", ["daemon-reload"]);
       if (r.rc === 0) daemonReloaded = true;
       else ctx.warn(`fstab changed but systemctl daemon-reload failed: ${describeFailure(r)}; run it by hand before the next reboot`);
     }
   }
+  let fstabFailure;
+  if (fstabError) {
+    const rolledBack = [];
+    const lost = [];
+    for (const j of jobs.filter((x) => x.fstabEdited)) {
+      const r = j.result;
+      const label = `${r.tag} (${r.mount_point})`;
+      const wasMounted = j.mountedHere;
+      const stuck = wasMounted ? runner.undo(j, `${args.fstab} could not be written`) : void 0;
+      if (stuck) unpersisted.push(`${label}: ${stuck}`);
+      else if (wasMounted) rolledBack.push(label);
+      else lost.push(label);
+      r.failed = true;
+      r.msg = `${fstabError}; the fstab change for this share was not saved${wasMounted ? stuck ? ` and it stays mounted (unmounting failed: ${stuck})` : ", so the mount this run made was undone" : ""}`;
+    }
+    fstabFailure = fstabError + (rolledBack.length ? `; unmounted again because their fstab line could not be saved: ${rolledBack.join(", ")}` : "") + (lost.length ? `; fstab changes not saved for: ${lost.join(", ")}` : "");
+  }
   const results = jobs.map((j) => j.result);
+  for (const r of results) r.changed = r.actions.some((a) => !a.failed);
   const changed = fstabChanged || moduleActions.length > 0 || results.some((r) => r.changed);
   const result = {
     changed,
@@ -2093,11 +2558,16 @@ async function main(input, ctx) {
   };
   if (backup) result.backup_file = backup;
   if (ctx.diff) {
-    result.diff = { before: fstabText, after, before_header: `${args.fstab} (before)`, after_header: `${args.fstab} (after)` };
+    const written = ctx.checkMode || fstabChanged ? after : fstabText;
+    result.diff = { before: fstabText, after: written, before_header: `${args.fstab} (before)`, after_header: `${args.fstab} (after)` };
   }
-  if (failures.length > 0) {
-    throw new ModuleFailure(failures.length === 1 ? failures[0] : `${failures.length} shares failed: ${failures.join(" | ")}`, result);
+  const parts = [];
+  if (unpersisted.length) {
+    parts.push(`MOUNTED BUT NOT IN ${args.fstab} (gone after the next reboot; unmount them or add their fstab lines by hand): ${unpersisted.join(" | ")}`);
   }
+  if (fstabFailure) parts.push(fstabFailure);
+  if (failures.length) parts.push(failures.length === 1 && parts.length === 0 ? failures[0] : `${failures.length} shares failed: ${failures.join(" | ")}`);
+  if (parts.length > 0) throw new ModuleFailure(parts.join(". "), result);
   result.msg = changed ? summary(results, fstabChanged) : "all virtio-fs shares are as configured";
   return result;
 }
@@ -2111,4 +2581,104 @@ function summary(results, fstabChanged) {
 
 // generated/modules/virtio_fs_mount/main.ts
 var import_validate = __toESM(require_validate());
-runModule("virtio_fs_mount", import_validate.default, main);
+var ARGUMENT_TYPES = {
+  "mounts": {
+    "type": "list",
+    "elements": "dict",
+    "options": {
+      "tag": {
+        "type": "str",
+        "required": true
+      },
+      "host_path": {
+        "type": "str"
+      },
+      "mount_point": {
+        "type": "str",
+        "required": true
+      },
+      "readonly": {
+        "type": "bool",
+        "hasDefault": true
+      },
+      "owner": {
+        "type": "str"
+      },
+      "group": {
+        "type": "str"
+      },
+      "mode": {
+        "type": "str"
+      },
+      "options": {
+        "type": "str"
+      },
+      "state": {
+        "type": "str",
+        "hasDefault": true
+      },
+      "cache": {
+        "type": "str"
+      },
+      "queue_size": {
+        "type": "int",
+        "hasDefault": true
+      },
+      "thread_pool_size": {
+        "type": "int"
+      },
+      "xattr": {
+        "type": "bool"
+      },
+      "binary_path": {
+        "type": "str"
+      }
+    },
+    "required": true
+  },
+  "default_owner": {
+    "type": "str",
+    "hasDefault": true
+  },
+  "default_group": {
+    "type": "str",
+    "hasDefault": true
+  },
+  "default_mode": {
+    "type": "str",
+    "hasDefault": true
+  },
+  "default_options": {
+    "type": "str",
+    "hasDefault": true
+  },
+  "create_mount_dirs": {
+    "type": "bool",
+    "hasDefault": true
+  },
+  "persist": {
+    "type": "bool",
+    "hasDefault": true
+  },
+  "perform_mounts": {
+    "type": "bool",
+    "hasDefault": true
+  },
+  "load_module": {
+    "type": "bool",
+    "hasDefault": true
+  },
+  "prune": {
+    "type": "bool",
+    "hasDefault": true
+  },
+  "fstab": {
+    "type": "str",
+    "hasDefault": true
+  },
+  "backup": {
+    "type": "bool",
+    "hasDefault": true
+  }
+};
+runModule("virtio_fs_mount", import_validate.default, main, ARGUMENT_TYPES);

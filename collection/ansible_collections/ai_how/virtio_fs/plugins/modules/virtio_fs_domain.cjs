@@ -6546,13 +6546,13 @@ var require_validate = __commonJS({
     var pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
     var pattern18 = new RegExp("^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "u");
     var schema32 = { "description": "One virtio-fs share: a host directory offered to the VM under a tag and mounted in the guest.", "type": "object", "required": ["tag", "mount_point"], "additionalProperties": false, "properties": { "tag": { "description": "Name under which the VM offers the share (libvirt <target dir>); what the guest mounts. Unique in a VM, 1 to 36 bytes of A-Z a-z 0-9 . _ -, not starting with - (mount(8) would read it as an option).", "type": "string", "minLength": 1, "maxLength": 36, "pattern": "^[A-Za-z0-9._-]+$", "x-expected": "a tag of 1 to 36 characters from A-Z a-z 0-9 . _ -", "allOf": [{ "pattern": "^[^-]", "x-expected": "a tag that does not start with - (mount(8) would read it as an option)" }] }, "host_path": { "description": "Absolute path of the host directory to share. Required wherever a host-side artifact is produced (domain XML, host role); guest-side runtime variables may omit it.", "$ref": "#/$defs/absolute_path" }, "mount_point": { "description": "Absolute, normalised guest directory where the share is mounted (not /, no .. or trailing /, not inside another share). Spaces are allowed and written to fstab as \\040.", "$ref": "#/$defs/absolute_path" }, "readonly": { "description": "Mount the share read-only. The guest always mounts it ro; from libvirt 11.0 the domain XML also gets <readonly/> so the host enforces it.", "type": "boolean", "default": false }, "owner": { "description": "Owner of the mount point directory (default virtio_fs_default_owner). Applied to the directory before mounting; once mounted, the share root shows the host directory's owner, which virtio-fs passes through, and is never changed through a read-only share.", "$ref": "#/$defs/account_name" }, "group": { "description": "Group of the mount point directory (default virtio_fs_default_group); same rules as owner.", "$ref": "#/$defs/account_name" }, "mode": { "description": "Mode of the mount point directory as a quoted octal string (default virtio_fs_default_mode); same rules as owner.", "$ref": "#/$defs/octal_mode" }, "options": { "description": "Mount options, comma-separated, no spaces (default virtio_fs_default_options). ro/rw is set from readonly and must not contradict it.", "$ref": "#/$defs/mount_options" }, "state": { "description": "mounted: in fstab and mounted; present: in fstab only; unmounted: unmounted, fstab line kept; absent: unmounted, fstab line and empty mount point removed.", "type": "string", "enum": ["mounted", "present", "unmounted", "absent"], "default": "mounted" }, "cache": { "description": "virtiofsd cache mode. Unset or auto: virtiofsd's default, nothing is emitted (the default chosen from the io benchmark, README Performance). always emits <cache mode='always'/>: guest caches are kept, so host-side changes may stay invisible; for read-only data the host does not change. never emits <cache mode='none'/>: direct I/O, fastest for large files streamed once, slowest for metadata.", "type": "string", "enum": ["auto", "always", "never"] }, "queue_size": { "description": "virtqueue size of the virtio-fs device (libvirt <driver queue>), a power of two up to 1024.", "type": "integer", "enum": [16, 32, 64, 128, 256, 512, 1024], "default": 1024 }, "thread_pool_size": { "description": "virtiofsd worker thread pool size (<thread_pool size>, libvirt >= 8.5); 0 disables the pool. Unset: virtiofsd's default.", "type": "integer", "minimum": 0, "maximum": 1024 }, "xattr": { "description": "Enable extended attributes in virtiofsd (<binary xattr='on'>). false or unset: nothing is written, virtiofsd's default (off).", "type": "boolean" }, "binary_path": { "description": "virtiofsd binary libvirt runs for this share (<binary path>), e.g. a newer Rust virtiofsd or a wrapper. Unset: libvirt's default.", "$ref": "#/$defs/absolute_path" } } };
-    var schema35 = { "type": "string", "pattern": "^[a-z_][a-z0-9_-]{0,30}\\$?$", "x-expected": "a user or group name (lowercase letters, digits, _ and -, starting with a letter or _)" };
+    var schema35 = { "type": "string", "pattern": "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "x-expected": "a user or group name as NSS knows it (letters, digits, _ . @ and -, starting with a letter or _, an optional trailing $) or a numeric id" };
     var schema37 = { "type": "string", "pattern": "^0?[0-7]{3,4}$", "x-expected": 'an octal mode string such as "0755"' };
     var schema38 = { "type": "string", "minLength": 1, "pattern": "^[^\\s#,]+(,[^\\s#,]+)*$", "x-expected": "comma-separated mount options without spaces, newlines, # or empty items" };
     var func1 = Object.prototype.hasOwnProperty;
     var pattern4 = new RegExp("^[^-]", "u");
     var pattern5 = new RegExp("^[A-Za-z0-9._-]+$", "u");
-    var pattern8 = new RegExp("^[a-z_][a-z0-9_-]{0,30}\\$?$", "u");
+    var pattern8 = new RegExp("^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "u");
     var pattern10 = new RegExp("^0?[0-7]{3,4}$", "u");
     var pattern11 = new RegExp("^[^\\s#,]+(,[^\\s#,]+)*$", "u");
     function validate21(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
@@ -6749,7 +6749,7 @@ var require_validate = __commonJS({
           let data4 = data.owner;
           if (typeof data4 === "string") {
             if (!pattern8.test(data4)) {
-              const err17 = { instancePath: instancePath + "/owner", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$" }, message: 'must match pattern "^[a-z_][a-z0-9_-]{0,30}\\$?$"', schema: "^[a-z_][a-z0-9_-]{0,30}\\$?$", parentSchema: schema35, data: data4 };
+              const err17 = { instancePath: instancePath + "/owner", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$" }, message: 'must match pattern "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"', schema: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", parentSchema: schema35, data: data4 };
               if (vErrors === null) {
                 vErrors = [err17];
               } else {
@@ -6771,7 +6771,7 @@ var require_validate = __commonJS({
           let data5 = data.group;
           if (typeof data5 === "string") {
             if (!pattern8.test(data5)) {
-              const err19 = { instancePath: instancePath + "/group", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^[a-z_][a-z0-9_-]{0,30}\\$?$" }, message: 'must match pattern "^[a-z_][a-z0-9_-]{0,30}\\$?$"', schema: "^[a-z_][a-z0-9_-]{0,30}\\$?$", parentSchema: schema35, data: data5 };
+              const err19 = { instancePath: instancePath + "/group", schemaPath: "#/$defs/account_name/pattern", keyword: "pattern", params: { pattern: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$" }, message: 'must match pattern "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"', schema: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", parentSchema: schema35, data: data5 };
               if (vErrors === null) {
                 vErrors = [err19];
               } else {
@@ -7340,6 +7340,141 @@ function formatAjvErrors(errors) {
   return out;
 }
 
+// src/runtime/argument-conversion.ts
+var TRUE_STRINGS = ["y", "yes", "on", "1", "true", "t"];
+var FALSE_STRINGS = ["n", "no", "off", "0", "false", "f"];
+var VALID_BOOLEANS = "'y', 'yes', 'on', '1', 'true', 't', 1, 1.0, True, 'n', 'no', 'off', '0', 'false', 'f', 0, 0.0, False";
+function pyType(v) {
+  if (v === null || v === void 0) return "NoneType";
+  if (typeof v === "string") return "str";
+  if (typeof v === "boolean") return "bool";
+  if (typeof v === "number") return Number.isInteger(v) ? "int" : "float";
+  return Array.isArray(v) ? "list" : "dict";
+}
+function pyRepr(v) {
+  if (typeof v === "string") return `'${v.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+  if (typeof v === "boolean") return v ? "True" : "False";
+  if (v === null || v === void 0) return "None";
+  return typeof v === "number" ? String(v) : JSON.stringify(v);
+}
+var ConversionError = class extends Error {
+};
+function toBool(v, shown) {
+  if (typeof v === "boolean") return v;
+  if (typeof v === "number" && (v === 1 || v === 0)) return v === 1;
+  if (typeof v === "string") {
+    const s = v.trim().toLowerCase();
+    if (TRUE_STRINGS.includes(s)) return true;
+    if (FALSE_STRINGS.includes(s)) return false;
+  }
+  if (typeof v === "string" || typeof v === "number") {
+    throw new ConversionError(`The value ${shown(typeof v === "string" ? `'${v}'` : String(v))} is not a valid boolean. Valid booleans include: ${VALID_BOOLEANS}`);
+  }
+  throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a bool`);
+}
+var DECIMAL = /^[+-]?(?=\.?\d)(\d+(_\d+)*)?(\.(\d+(_\d+)*)?)?([eE][+-]?\d+(_\d+)*)?$/;
+function toInt(v, shown) {
+  if (typeof v === "boolean") return v;
+  const fail = () => new ConversionError(`"${shown(pyRepr(v))}" cannot be converted to an int`);
+  let n;
+  if (typeof v === "number") n = v;
+  else if (typeof v === "string" && DECIMAL.test(v.trim())) n = Number(v.trim().replace(/_/g, ""));
+  else throw fail();
+  if (!Number.isFinite(n) || !Number.isInteger(n)) throw fail();
+  return n;
+}
+function toFloat(v) {
+  if (typeof v === "number" || typeof v === "boolean") return typeof v === "boolean" ? Number(v) : v;
+  if (typeof v === "string") {
+    const s = v.trim().replace(/_/g, "");
+    if (DECIMAL.test(v.trim())) return Number(s);
+    if (/^[+-]?(inf|infinity|nan)$/i.test(s)) return Number(s.replace(/inf(inity)?/i, "Infinity").replace(/nan/i, "NaN"));
+  }
+  throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a float`);
+}
+function toStr(v) {
+  if (typeof v === "string") return v;
+  if (v === null) return "";
+  if (typeof v === "boolean") return v ? "True" : "False";
+  if (typeof v === "number") return String(v);
+  return v;
+}
+function toList(v) {
+  if (Array.isArray(v)) return v;
+  if (typeof v === "string") return v.split(",");
+  if (typeof v === "number") return [String(v)];
+  throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a list`);
+}
+function toDict(v) {
+  if (v && typeof v === "object" && !Array.isArray(v)) return v;
+  if (typeof v === "string" && v.trim().startsWith("{")) {
+    try {
+      return JSON.parse(v);
+    } catch {
+      throw new ConversionError("dictionary requested, could not parse JSON or key=value");
+    }
+  }
+  throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a dict`);
+}
+function convertScalar(type, v, shown) {
+  switch (type) {
+    case "bool":
+      return toBool(v, shown);
+    case "int":
+      return toInt(v, shown);
+    case "float":
+      return toFloat(v);
+    case "str":
+      return toStr(v);
+    case "list":
+      return toList(v);
+    case "dict":
+      return toDict(v);
+  }
+}
+function convertArguments(args, types, noLog) {
+  const errors = [];
+  const shown = (s) => noLog ? "********" : s;
+  const convertObject = (obj, spec, pointer, context) => {
+    const out = { ...obj };
+    for (const [name, t] of Object.entries(spec)) {
+      if (!Object.prototype.hasOwnProperty.call(obj, name)) continue;
+      const value = obj[name];
+      const at = `${pointer}/${name.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      if (value === null && !t.required && !t.hasDefault) {
+        delete out[name];
+        continue;
+      }
+      const where = context.length ? ` found in '${context.join(" -> ")}'.` : "";
+      let converted;
+      try {
+        converted = convertScalar(t.type, value, shown);
+      } catch (e) {
+        if (!(e instanceof ConversionError)) throw e;
+        errors.push(`${at}: argument '${name}' is of type ${pyType(value)}${where} and we were unable to convert to ${t.type}: ${e.message}`);
+        continue;
+      }
+      if (Array.isArray(converted) && t.elements) {
+        converted = converted.map((item, i) => {
+          try {
+            const c = convertScalar(t.elements, item, shown);
+            return t.options && c && typeof c === "object" && !Array.isArray(c) ? convertObject(c, t.options, `${at}/${i}`, [...context, name]) : c;
+          } catch (e) {
+            if (!(e instanceof ConversionError)) throw e;
+            errors.push(`${at}/${i}: Elements value for option '${name}'${context.length ? ` found in '${context.join(" -> ")}'` : ""} is of type ${pyType(item)} and we were unable to convert to ${t.elements}: ${e.message}`);
+            return item;
+          }
+        });
+      } else if (t.options && converted && typeof converted === "object" && !Array.isArray(converted)) {
+        converted = convertObject(converted, t.options, at, [...context, name]);
+      }
+      out[name] = converted;
+    }
+    return out;
+  };
+  return { args: convertObject(args, types, "", []), errors };
+}
+
 // src/runtime/ansible.ts
 var ModuleFailure = class extends Error {
   constructor(message2, result = {}) {
@@ -7403,6 +7538,14 @@ function maskText(text, secrets) {
   for (const s of secrets) out = out.split(s).join(MASK);
   return out;
 }
+function maskResult(value, secrets) {
+  if (typeof value === "string") return maskText(value, secrets);
+  if (Array.isArray(value)) return value.map((v) => maskResult(v, secrets));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskResult(v, secrets)]));
+  }
+  return value;
+}
 function readArgs(file) {
   if (!file) throw new ModuleFailure("no arguments file given (expected the path of a JSON file as the first argument)");
   let text;
@@ -7435,8 +7578,7 @@ function splitArgs(all, moduleName) {
   const args = {};
   const internal = {};
   for (const [k, v] of Object.entries(all)) {
-    if (k.startsWith("_ansible_")) internal[k] = v;
-    else args[k] = v;
+    Object.defineProperty(k.startsWith("_ansible_") ? internal : args, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   const warnings = [];
   const verbosity = Number(internal._ansible_verbosity ?? 0);
@@ -7463,17 +7605,13 @@ function emit(result) {
   process.stdout.write(text + "\n");
   process.exitCode = result.failed ? 1 : 0;
 }
-function runModule(name, validate2, main2) {
+function runModule(name, validate2, main2, argumentTypes) {
   let ctx = splitArgs({}, name).ctx;
   let secrets = [];
   const finish = (result) => {
     const out = { changed: false, ...result };
     if (ctx.warnings.length > 0) out.warnings = [...result.warnings ?? [], ...ctx.warnings];
-    if (ctx.noLog && secrets.length > 0) {
-      if (typeof out.msg === "string") out.msg = maskText(out.msg, secrets);
-      if (out.warnings) out.warnings = out.warnings.map((w) => maskText(w, secrets));
-    }
-    emit(out);
+    emit(ctx.noLog && secrets.length > 0 ? maskResult(out, secrets) : out);
   };
   const fail = (e) => {
     const failure = e instanceof ModuleFailure ? e : void 0;
@@ -7487,12 +7625,19 @@ function runModule(name, validate2, main2) {
     const all = readArgs(process.argv[2]);
     const split = splitArgs(all, name);
     ctx = split.ctx;
-    if (ctx.noLog) secrets = [...argumentStrings(split.args, /* @__PURE__ */ new Set())].sort((a, b) => b.length - a.length);
-    if (!validate2(split.args)) {
+    let args = split.args;
+    const conversion = argumentTypes ? convertArguments(args, argumentTypes, ctx.noLog) : void 0;
+    if (conversion) args = conversion.args;
+    if (ctx.noLog) secrets = [...argumentStrings([split.args, args], /* @__PURE__ */ new Set())].sort((a, b) => b.length - a.length);
+    if (conversion && conversion.errors.length > 0) {
+      finish({ failed: true, changed: false, msg: `invalid arguments: ${conversion.errors.join("; ")}` });
+      return;
+    }
+    if (!validate2(args)) {
       finish({ failed: true, changed: false, msg: validationMessage(validate2.errors, ctx.noLog) });
       return;
     }
-    Promise.resolve().then(() => main2(split.args, ctx)).then((result) => finish(result ?? {}), fail);
+    Promise.resolve().then(() => main2(args, ctx)).then((result) => finish(result ?? {}), fail);
   } catch (e) {
     fail(e);
   }
@@ -7538,7 +7683,8 @@ var Messages = {
   VFS040: "schema: {detail}",
   VFS050: "stale generated file: {detail}",
   VFS060: "usage: {detail}",
-  VFS061: 'no VM named "{name}" in this cluster configuration (VMs: {names})'
+  VFS061: 'no VM named "{name}" in this cluster configuration (VMs: {names})',
+  VFS070: "{field} {problem}: the domain XML cannot carry it"
 };
 function message(code, params = {}) {
   return Messages[code].replace(/\{(\w+)\}/g, (_, k) => k in params ? String(params[k]) : `{${k}}`);
@@ -7670,6 +7816,31 @@ function writeFileAtomic(file, content, defaultMode = 420) {
 
 // src/runtime/domain-xml.ts
 var import_xmldom = __toESM(require_lib());
+
+// src/runtime/xml-chars.ts
+function isXmlChar(cp) {
+  return cp === 9 || cp === 10 || cp === 13 || cp >= 32 && cp <= 55295 || cp >= 57344 && cp <= 65533 || cp >= 65536 && cp <= 1114111;
+}
+function firstIllegalXmlChar(s) {
+  let index = 0;
+  for (const c of s) {
+    const cp = c.codePointAt(0);
+    if (!isXmlChar(cp)) return { index, codePoint: cp };
+    index += c.length;
+  }
+  return void 0;
+}
+function describeCodePoint(cp) {
+  const hex = `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`;
+  const kind = cp < 32 ? "a control character" : cp >= 55296 && cp <= 57343 ? "a lone surrogate" : "a noncharacter";
+  return `${hex} (${kind})`;
+}
+function xmlCharProblem(s) {
+  const bad = firstIllegalXmlChar(s);
+  return bad && `contains ${describeCodePoint(bad.codePoint)} at character ${bad.index + 1}, which XML 1.0 cannot represent`;
+}
+
+// src/runtime/domain-xml.ts
 var ELEMENT = 1;
 var TEXT = 3;
 var CDATA = 4;
@@ -7677,21 +7848,88 @@ var PI = 7;
 var COMMENT = 8;
 var DOCUMENT = 9;
 var DOCTYPE = 10;
+var DomainXmlError = class extends Error {
+};
+var BOM = "\uFEFF";
+function hasBom(text) {
+  return text.startsWith(BOM);
+}
+function prologHasDoctype(text) {
+  let i = 0;
+  for (; ; ) {
+    while (i < text.length && " 	\r\n".includes(text[i])) i++;
+    const [open, close] = text.startsWith("<?", i) ? ["<?", "?>"] : text.startsWith("<!--", i) ? ["<!--", "-->"] : ["", ""];
+    if (open === "") return text.startsWith("<!DOCTYPE", i);
+    const end = text.indexOf(close, i + open.length);
+    if (end < 0) return false;
+    i = end + close.length;
+  }
+}
+var MAX_PARSE_PROBLEMS = 3;
 function parseXml(text) {
+  const body = hasBom(text) ? text.slice(BOM.length) : text;
+  if (prologHasDoctype(body)) {
+    throw new DomainXmlError("the XML has a <!DOCTYPE> declaration, which libvirt domain XML never has; it is refused so that no entity it declares is expanded (remove the DOCTYPE, then run again)");
+  }
   const problems = [];
   let doc;
   try {
     doc = new import_xmldom.DOMParser({
       onError: (level, message2) => {
-        if (level !== "warning") problems.push(message2.trim());
+        if (level !== "warning") problems.push(describeParseProblem(message2));
       }
-    }).parseFromString(text, "text/xml");
+    }).parseFromString(body, "text/xml");
   } catch (e) {
-    throw new Error(`not well-formed XML: ${problems[0] ?? e.message}`);
+    throw new DomainXmlError(`not well-formed XML: ${problems[0] ?? describeParseProblem(e.message)}`);
   }
-  if (problems.length > 0) throw new Error(`not well-formed XML: ${problems.join("; ")}`);
-  if (!doc.documentElement) throw new Error("not well-formed XML: no root element");
+  if (problems.length > 0) {
+    const more = problems.length > MAX_PARSE_PROBLEMS ? `; and ${problems.length - MAX_PARSE_PROBLEMS} more` : "";
+    throw new DomainXmlError(`not well-formed XML: ${problems.slice(0, MAX_PARSE_PROBLEMS).join("; ")}${more}`);
+  }
+  if (!doc.documentElement) throw new DomainXmlError("not well-formed XML: no root element");
+  const bad = firstUnwritable(doc);
+  if (bad) throw new DomainXmlError(`the XML cannot be written back well-formed: ${bad}`);
   return doc;
+}
+function describeParseProblem(message2) {
+  const first = message2.trim().split("\n")[0];
+  const entity = /^entity not found:\s*(&[^;]*;?)/.exec(first);
+  if (entity) return `undefined entity ${entity[1]} (only &lt; &gt; &amp; &apos; &quot; and character references are allowed)`;
+  return first;
+}
+function firstUnwritable(n) {
+  const where = (el) => el && el.nodeType === ELEMENT ? `<${el.tagName}>` : "the document";
+  switch (n.nodeType) {
+    case ELEMENT: {
+      const el = n;
+      const tagProblem = xmlCharProblem(el.tagName);
+      if (tagProblem) return `an element name ${tagProblem}`;
+      for (let i = 0; i < el.attributes.length; i++) {
+        const a = el.attributes[i];
+        const p = xmlCharProblem(a.name) ?? xmlCharProblem(a.value);
+        if (p) return `attribute ${JSON.stringify(a.name)} of <${el.tagName}> ${p}`;
+      }
+      break;
+    }
+    case TEXT:
+    case CDATA:
+    case COMMENT:
+    case PI: {
+      const p = xmlCharProblem(n.nodeValue ?? "") ?? xmlCharProblem(n.nodeName);
+      const kind = n.nodeType === COMMENT ? "a comment" : n.nodeType === PI ? "a processing instruction" : "the text";
+      if (p) return `${kind} in ${where(n.parentNode)} ${p}`;
+      break;
+    }
+    case DOCTYPE:
+      return "it has a <!DOCTYPE> declaration";
+    default:
+      break;
+  }
+  for (let c = n.firstChild; c; c = c.nextSibling) {
+    const p = firstUnwritable(c);
+    if (p) return p;
+  }
+  return void 0;
 }
 function escapeText(s) {
   let out = "";
@@ -7742,9 +7980,6 @@ function serializeNode(n, quote, out) {
       return;
     case PI:
       out.push("<?", n.nodeName, n.nodeValue ? " " + n.nodeValue : "", "?>");
-      return;
-    case DOCTYPE:
-      out.push(String(n));
       return;
     case DOCUMENT:
       for (let c = n.firstChild; c; c = c.nextSibling) serializeNode(c, quote, out);
@@ -7921,7 +8156,7 @@ function filesystemTag(el) {
 }
 function domainDevices(doc, created = { value: false }) {
   const root = doc.documentElement;
-  if (root.tagName !== "domain") throw new Error(`the root element is <${root.tagName}>, not a libvirt <domain>`);
+  if (root.tagName !== "domain") throw new DomainXmlError(`the root element is <${root.tagName}>, not a libvirt <domain>`);
   return ensureChild(root, "devices", DOMAIN_ORDER, created);
 }
 function syncFilesystem(fsEl, spec) {
@@ -7973,14 +8208,31 @@ function addFilesystem(devices, spec, after) {
   syncFilesystem(fsEl, spec);
   return fsEl;
 }
+var SHARED_MEMORY_REFUSED = `virtio-fs needs the guest memory shared, and libvirt refuses the domain otherwise ("'virtiofs' requires shared memory")`;
 function ensureSharedMemory(doc) {
   const root = doc.documentElement;
+  const numa = firstChild(root, "cpu") && firstChild(firstChild(root, "cpu"), "numa");
+  const cells = numa ? elementChildren(numa, "cell") : [];
+  for (const [i, cell] of cells.entries()) {
+    const access2 = cell.getAttribute("memAccess");
+    if (cell.hasAttribute("memAccess") && access2 !== "shared") {
+      throw new DomainXmlError(`NUMA cell ${cell.getAttribute("id") ?? i} (<cpu><numa><cell>) has memAccess='${access2}', which overrides <memoryBacking><access> for that cell; ${SHARED_MEMORY_REFUSED}: set memAccess='shared' or remove it, then run again`);
+    }
+  }
+  const mb = firstChild(root, "memoryBacking");
+  const access = mb && firstChild(mb, "access");
+  const mode = access?.getAttribute("mode");
+  if (mode === "shared" || cells.length > 0 && cells.every((c) => c.getAttribute("memAccess") === "shared")) return false;
+  if (access && access.hasAttribute("mode")) {
+    throw new DomainXmlError(`<memoryBacking><access mode='${mode}'/> is set; ${SHARED_MEMORY_REFUSED}: change it to <access mode='shared'/> or remove it, then run again`);
+  }
   const created = { value: false };
-  const mb = ensureChild(root, "memoryBacking", DOMAIN_ORDER, created);
-  let changed = created.value;
-  changed = setAttr(ensureChild(mb, "source", MEMORY_BACKING_ORDER, created), "type", "memfd") || changed;
-  changed = setAttr(ensureChild(mb, "access", MEMORY_BACKING_ORDER, created), "mode", "shared") || changed;
-  return changed || created.value;
+  const backing = ensureChild(root, "memoryBacking", DOMAIN_ORDER, created);
+  if (!firstChild(backing, "source") && !firstChild(backing, "hugepages")) {
+    ensureChild(backing, "source", MEMORY_BACKING_ORDER, created).setAttribute("type", "memfd");
+  }
+  ensureChild(backing, "access", MEMORY_BACKING_ORDER, created).setAttribute("mode", "shared");
+  return true;
 }
 
 // src/runtime/exec.ts
@@ -8032,14 +8284,34 @@ function describeFailure(r) {
 
 // src/runtime/modules/virtio_fs_domain.ts
 var DEFAULT_LIBVIRT_VERSION = "9.0.0";
+var XML_FIELDS = ["tag", "host_path", "binary_path"];
+var MAX_XML_BYTES = 16 * 1024 * 1024;
 function checkDomainShares(args) {
-  return shareProblems(args.mounts, "/mounts", true);
+  const problems = shareProblems(args.mounts, "/mounts", true);
+  args.mounts.forEach((share, i) => {
+    for (const field of XML_FIELDS) {
+      const value = share[field];
+      const p = typeof value === "string" ? xmlCharProblem(value) : void 0;
+      if (p) problems.push(`/mounts/${i}/${field}: ${p} (it is written into the domain XML)`);
+    }
+  });
+  if (args.name !== void 0) {
+    const p = xmlCharProblem(args.name);
+    if (p) problems.push(`/name: ${p}`);
+  }
+  return problems;
 }
 function editDomainXml(before, args, libvirtVersion) {
   const version = parseVersion(libvirtVersion) ?? parseVersion(DEFAULT_LIBVIRT_VERSION);
   const readonlyAllowed = versionAtLeast(version, 11, 0);
   const doc = parseXml(before);
   const devices = domainDevices(doc);
+  for (const share of args.mounts) {
+    for (const field of XML_FIELDS) {
+      const value = share[field];
+      if (typeof value === "string" && xmlCharProblem(value)) throw new DomainXmlError(`${field} of share ${JSON.stringify(share.tag)} ${xmlCharProblem(value)}`);
+    }
+  }
   const wanted = args.mounts.filter((s) => (s.state ?? "mounted") !== "absent");
   const wantedTags = new Set(wanted.map((s) => s.tag));
   for (const fsEl of elementChildren(devices, "filesystem")) {
@@ -8078,14 +8350,36 @@ function editDomainXml(before, args, libvirtVersion) {
   }
   const memoryBackingChanged = wanted.length > 0 ? ensureSharedMemory(doc) : false;
   const changed = added.length + updated.length + removed.length > 0 || memoryBackingChanged;
-  const xml = changed ? serializeXml(doc, { trailingNewline: before.endsWith("\n") }) : before;
+  const xml = changed ? (hasBom(before) ? "\uFEFF" : "") + serializeXml(doc, { trailingNewline: before.endsWith("\n") }) : before;
+  if (changed) parseXml(xml);
   return { xml, added, updated, removed, memoryBackingChanged };
 }
 function lastFilesystem(devices) {
   return elementChildren(devices, "filesystem").pop();
 }
-function virsh(uri, args) {
-  return run("virsh", ["-c", uri, ...args]);
+function virsh(uri, command, args) {
+  return run("virsh", [`--connect=${uri}`, command, ...args]);
+}
+function domainIdentity(doc) {
+  const root = doc.documentElement;
+  const text = (el) => el ? el.firstChild?.nodeValue ?? "" : void 0;
+  return { name: text(firstChild(root, "name")), uuid: text(firstChild(root, "uuid")) };
+}
+function readXmlFile(file) {
+  let data;
+  try {
+    const st = fs4.statSync(file);
+    if (!st.isFile()) throw new Error("not a regular file");
+    if (st.size > MAX_XML_BYTES) throw new Error(`${st.size} bytes, more than the ${MAX_XML_BYTES} a domain XML may have`);
+    data = fs4.readFileSync(file);
+  } catch (e) {
+    throw new ModuleFailure(`cannot read ${file}: ${e.message}`);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(data);
+  } catch {
+    throw new ModuleFailure(`cannot read ${file}: it is not valid UTF-8 (libvirt domain XML is UTF-8)`);
+  }
 }
 function parseVirshVersion(text) {
   for (const prefix of ["Running against daemon:", "Using library: libvirt"]) {
@@ -8107,28 +8401,34 @@ function main(args, ctx) {
   let running = false;
   let domState;
   if (args.name !== void 0) {
-    const dump = virsh(uri, ["dumpxml", "--inactive", args.name]);
+    const dump = virsh(uri, "dumpxml", ["--inactive", `--domain=${args.name}`]);
     if (dump.rc !== 0) {
       throw new ModuleFailure(`cannot read the definition of domain ${args.name} (${describeFailure(dump)}); check that it exists (\`virsh -c ${uri} list --all\`) and that this user may manage ${uri}`);
     }
     before = dump.stdout;
+    let dumped;
+    try {
+      dumped = domainIdentity(parseXml(before));
+    } catch (e) {
+      throw new ModuleFailure(`cannot edit the domain XML of ${args.name}: ${e.message}`);
+    }
+    if (dumped.name !== args.name) {
+      throw new ModuleFailure(`virsh returned the definition of domain ${JSON.stringify(dumped.name ?? "")} when asked for ${JSON.stringify(args.name)} (virsh reads a number as a domain id and a UUID as a domain UUID before it tries names); nothing was changed`);
+    }
+    const domain = `--domain=${dumped.uuid || args.name}`;
     if (version === void 0) {
-      const v = virsh(uri, ["version", "--daemon"]);
+      const v = virsh(uri, "version", ["--daemon"]);
       version = v.rc === 0 ? parseVirshVersion(v.stdout) : void 0;
       if (version === void 0) {
         ctx.warn(`could not tell the libvirt version (${v.rc === 0 ? "unrecognised virsh version output" : describeFailure(v)}); assuming ${DEFAULT_LIBVIRT_VERSION}, so no <readonly/> is written`);
         version = DEFAULT_LIBVIRT_VERSION;
       }
     }
-    const st = virsh(uri, ["domstate", args.name]);
+    const st = virsh(uri, "domstate", [domain]);
     domState = st.rc === 0 ? st.stdout.trim().split("\n")[0].trim() : void 0;
     running = domState !== void 0 && !["shut off", "crashed"].includes(domState);
   } else {
-    try {
-      before = fs4.readFileSync(args.xml_path, "utf8");
-    } catch (e) {
-      throw new ModuleFailure(`cannot read ${args.xml_path}: ${e.message}`);
-    }
+    before = readXmlFile(args.xml_path);
     version = version ?? DEFAULT_LIBVIRT_VERSION;
   }
   let edit;
@@ -8142,10 +8442,10 @@ function main(args, ctx) {
   if (changed && !ctx.checkMode) {
     if (args.name !== void 0) {
       const dir = fs4.mkdtempSync(path3.join(os.tmpdir(), "virtio-fs-domain-"));
-      const file = path3.join(dir, `${args.name}.xml`);
       try {
-        fs4.writeFileSync(file, edit.xml, { mode: 384 });
-        const def = virsh(uri, ["define", file]);
+        const file = path3.join(dir, "domain.xml");
+        fs4.writeFileSync(file, edit.xml, { mode: 384, flag: "wx" });
+        const def = virsh(uri, "define", [`--file=${file}`]);
         if (def.rc !== 0) {
           throw new ModuleFailure(
             `libvirt refused the new definition of ${args.name} (${describeFailure(def)}); nothing was changed. libvirt 9.0 accepts cache modes none/always only and no <readonly/>; virtio-fs needs shared memory`,
@@ -8177,11 +8477,80 @@ function main(args, ctx) {
     edit.added.length ? `added ${edit.added.join(", ")}` : "",
     edit.updated.length ? `updated ${edit.updated.join(", ")}` : "",
     edit.removed.length ? `removed ${edit.removed.join(", ")}` : "",
-    edit.memoryBackingChanged ? "shared memfd memoryBacking set" : ""
+    edit.memoryBackingChanged ? "guest memory made shared (<memoryBacking>)" : ""
   ].filter((s) => s).join("; ")}${changed && running ? "; restart the domain to apply" : ""}` : "the domain's virtio-fs shares are as configured";
   return result;
 }
 
 // generated/modules/virtio_fs_domain/main.ts
 var import_validate = __toESM(require_validate());
-runModule("virtio_fs_domain", import_validate.default, main);
+var ARGUMENT_TYPES = {
+  "name": {
+    "type": "str"
+  },
+  "xml_path": {
+    "type": "str"
+  },
+  "uri": {
+    "type": "str",
+    "hasDefault": true
+  },
+  "mounts": {
+    "type": "list",
+    "elements": "dict",
+    "options": {
+      "tag": {
+        "type": "str",
+        "required": true
+      },
+      "host_path": {
+        "type": "str"
+      },
+      "mount_point": {
+        "type": "str",
+        "required": true
+      },
+      "readonly": {
+        "type": "bool",
+        "hasDefault": true
+      },
+      "owner": {
+        "type": "str"
+      },
+      "group": {
+        "type": "str"
+      },
+      "mode": {
+        "type": "str"
+      },
+      "options": {
+        "type": "str"
+      },
+      "state": {
+        "type": "str",
+        "hasDefault": true
+      },
+      "cache": {
+        "type": "str"
+      },
+      "queue_size": {
+        "type": "int",
+        "hasDefault": true
+      },
+      "thread_pool_size": {
+        "type": "int"
+      },
+      "xattr": {
+        "type": "bool"
+      },
+      "binary_path": {
+        "type": "str"
+      }
+    },
+    "required": true
+  },
+  "libvirt_version": {
+    "type": "str"
+  }
+};
+runModule("virtio_fs_domain", import_validate.default, main, ARGUMENT_TYPES);
