@@ -33,6 +33,7 @@ export const Messages = {
   VFS032: "cluster name {name} becomes the inventory group \"{group}\", as does the cluster at {other}: rename one of them",
   VFS033: "cluster name {name} becomes the inventory group \"{group}\", which Ansible reserves for itself",
   VFS034: "duplicate domain name {name}: already used by {other}",
+  VFS036: "options contain \"{option}\", a mount operation rather than a mount option (util-linux would not mount the tag as a virtio-fs share): remove it",
   VFS040: "schema: {detail}",
   VFS050: "stale generated file: {detail}",
   VFS060: "usage: {detail}",

@@ -1,4 +1,5 @@
 import { diagnostic, pointerJoin, type Diagnostic } from "../errors/messages";
+import { operationOptions } from "../runtime/mount-options";
 
 /** A share as it comes from the user, before defaults. */
 export interface ShareInput {
@@ -69,9 +70,19 @@ export function checkShares(shares: ShareInput[], base: string, hostSide: boolea
       const readonly = share.readonly === true;
       if (opts.includes("ro") && !readonly) out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "ro", readonly: "false" }));
       if (opts.includes("rw") && readonly) out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "rw", readonly: "true" }));
+      for (const option of refusedOperations(opts)) out.push(diagnostic("VFS036", pointerJoin(at, "options"), { option }));
     }
   });
   return out;
+}
+
+/**
+ * Options that make mount(8) do something other than mount the tag (bind/move/remount, propagation
+ * changes, loop devices, helpers, dm-verity: util-linux's operation options). `bind` would bind-mount
+ * a directory named like the tag. silent/loud only change kernel logging and stay allowed.
+ */
+export function refusedOperations(options: string[]): string[] {
+  return operationOptions(options).filter((o) => o !== "silent" && o !== "loud");
 }
 
 /** The same rules as `pointer: message` lines, the form module failures use. */

@@ -164,8 +164,8 @@ function planDir(d: Desired, o: Observed, s: Settings, plan: Plan): void {
     return;
   }
   const problems: string[] = [];
-  if (d.uid === undefined) problems.push(`user "${d.owner}" does not exist in /etc/passwd (set owner/default_owner to an existing user or create it first)`);
-  if (d.gid === undefined) problems.push(`group "${d.group}" does not exist in /etc/group (set group/default_group to an existing group or create it first)`);
+  if (d.uid === undefined) problems.push(`user "${d.owner}" is unknown to NSS (\`getent passwd\`: /etc/passwd, LDAP, SSSD) (set owner/default_owner to an existing user or create it first)`);
+  if (d.gid === undefined) problems.push(`group "${d.group}" is unknown to NSS (\`getent group\`) (set group/default_group to an existing group or create it first)`);
   if (problems.length > 0) {
     const msg = `mount point ${mp}: ${problems.join("; ")}`;
     if (!d.readonly) refuse(msg);

@@ -107,7 +107,10 @@ realFs.mkdirSync = (p: any, ...rest: any[]) => {
   if (code) throw injected(code, "mkdir", String(p));
   return mkdirSync(p, ...rest);
 };
-runModule("${name}", (() => true) as any, main as any);
+import validate from "./generated/modules/${name}/validate";
+// The schema's validator fills in the defaults (the module restates none) but its verdict is ignored,
+// so inputs the schema refuses (a tag like --bind) still reach the module's own defences.
+runModule("${name}", ((args: unknown) => { validate(args); return true; }) as any, main as any);
 `);
   faultBundles.set(name, file);
   return file;
@@ -337,7 +340,7 @@ export interface World {
   /** Runs a module with args (plus _ansible_* keys) and returns its parsed stdout. */
   run(name: ModuleName, args: Record<string, unknown>, extraEnv?: Record<string, string>): ModuleOutput;
   /** Runs the module without schema validation and with file system faults injected (faultBundle). */
-  runWithFaults(name: ModuleName, args: Record<string, unknown>, faults?: FsFaults): ModuleOutput;
+  runWithFaults(name: ModuleName, args: Record<string, unknown>, faults?: FsFaults, extraEnv?: Record<string, string>): ModuleOutput;
   cleanup(): void;
 }
 
@@ -415,8 +418,8 @@ export function makeWorld(opts: WorldOptions = {}): World {
     readFstab: () => fs.readFileSync(fstab, "utf8"),
     run: (name, args, extraEnv = {}) =>
       runBundle(bundle(name), JSON.stringify(args), { VIRTIO_FS_ROOT: root, VIRTIO_FS_BIN_DIR: bin, ...extraEnv }),
-    runWithFaults: (name, args, faults = {}) =>
-      runBundle(faultBundle(name), JSON.stringify(args), { VIRTIO_FS_ROOT: root, VIRTIO_FS_BIN_DIR: bin, VIRTIO_FS_TEST_FAULTS: JSON.stringify(faults) }),
+    runWithFaults: (name, args, faults = {}, extraEnv = {}) =>
+      runBundle(faultBundle(name), JSON.stringify(args), { VIRTIO_FS_ROOT: root, VIRTIO_FS_BIN_DIR: bin, VIRTIO_FS_TEST_FAULTS: JSON.stringify(faults), ...extraEnv }),
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
   return world;

@@ -488,6 +488,21 @@ describe("virtio_fs_mount: kernel module", () => {
 });
 
 describe("virtio_fs_mount: diagnostics", () => {
+  test("mount operations (bind, move, helper=, loop, propagation) in options or default_options are refused before anything runs", () => {
+    w = makeWorld();
+    w.writeFstab("# nothing\n");
+    const share = { tag: "data", mount_point: path.join(w.mnt, "d") };
+    const own = w.run("virtio_fs_mount", args(w, [{ ...share, options: "bind,nofail" }])).result;
+    expect(own.failed).toBe(true);
+    expect(own.msg).toContain('/mounts/0/options: options contain "bind", a mount operation');
+    const dflt = w.run("virtio_fs_mount", args(w, [share], { default_options: "rw,helper=x,rslave" })).result;
+    expect(dflt.msg).toContain('/default_options: options contain "helper=x"');
+    expect(dflt.msg).toContain('"rslave"');
+    expect(callsOf(w, "mount")).toEqual([]);
+    expect(w.readFstab()).toBe("# nothing\n");
+    expect(w.run("virtio_fs_mount", args(w, [{ ...share, options: "nofail,silent,x-systemd.automount" }])).result.failed).toBeUndefined();
+  });
+
   test("a tag the VM does not offer: the message names the tag, the domain XML fix and the dmesg line", () => {
     w = makeWorld();
     w.setFake({ offered: ["other"], dmesg: "[   12.3] virtio-fs: tag <missing> not found\n" });
@@ -544,11 +559,11 @@ describe("virtio_fs_mount: diagnostics", () => {
     w = makeWorld();
     const rw = w.run("virtio_fs_mount", args(w, [{ tag: "t", mount_point: path.join(w.mnt, "t"), owner: "nobody_here" }])).result;
     expect(rw.failed).toBe(true);
-    expect(rw.msg).toContain('user "nobody_here" does not exist in /etc/passwd');
+    expect(rw.msg).toContain('user "nobody_here" is unknown to NSS');
     expect(callsOf(w, "mount")).toEqual([]);
     const ro = w.run("virtio_fs_mount", args(w, [{ tag: "r", mount_point: path.join(w.mnt, "r"), readonly: true, group: "no_group" }])).result;
     expect(ro.failed).toBeUndefined();
-    expect(ro.warnings.join(" ")).toContain('group "no_group" does not exist');
+    expect(ro.warnings.join(" ")).toContain('group "no_group" is unknown to NSS');
     expect(callsOf(w, "mount").map((c) => c[5])).toEqual(["r"]);
   });
 

@@ -42,13 +42,14 @@ import { describeFailure, run } from "../exec";
 import {
   appendFstabEntry, normaliseMountPath, parseFstab, replaceFstabLine, serialiseFstab, type Fstab, type FstabLine,
 } from "../fstab";
-import { effectiveOptions, mountedVfsFlags, requestedVfsFlags, vfsFlagDifferences } from "../mount-options";
+import { effectiveOptions, mountedVfsFlags, requestedVfsFlags, splitOptions, vfsFlagDifferences } from "../mount-options";
 import {
   mountedOwnerWarning, planShare, type Action, type Desired, type Observed, type PlanFailure, type State, type Step,
 } from "../mount-plan";
 import { isEmptyDir, kernelPathOf, observePath, setDirOwnerMode } from "../mount-point";
 import { readMountInfo, topMountAt, type MountInfoEntry } from "../mountinfo";
-import { shareProblems } from "../../input/check-shares";
+import { refusedOperations, shareProblems } from "../../input/check-shares";
+import { message } from "../../errors/messages";
 import { dmesgTagNotFound, offeredTags, systemdIsPid1, virtiofsLoaded } from "../virtiofs-kernel";
 
 export type { Action } from "../mount-plan";
@@ -66,6 +67,9 @@ export interface ShareResult {
 
 /** A failure of one share, with a message written for the operator; the others are still applied. */
 class ShareFailure extends Error {}
+
+/** The arguments once the schema's validator has applied the defaults: every optional one is set. */
+type MountArgs = Required<Omit<VirtioFsMountArgs, "mounts">> & { mounts: Share[] };
 
 const MODULES_LOAD_FILE = "/etc/modules-load.d/virtiofs.conf";
 
@@ -102,7 +106,7 @@ class MountRun {
   private readonly keys = new Map<FstabLine, string | undefined>();
   private readonly lineNumbers = new Map<FstabLine, number>();
 
-  constructor(readonly args: Required<Omit<VirtioFsMountArgs, "mounts">> & { mounts: Share[] }, readonly ctx: ModuleContext, fstabText: string) {
+  constructor(readonly args: MountArgs, readonly ctx: ModuleContext, fstabText: string) {
     this.check = ctx.checkMode;
     this.mountinfo = readMountInfo();
     this.fstab = parseFstab(fstabText);
@@ -390,12 +394,13 @@ function ensureKernelModule(args: { load_module: boolean; perform_mounts: boolea
 }
 
 export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promise<ModuleResult> {
-  const args = {
-    default_owner: "admin", default_group: "admin", default_mode: "0755", default_options: "rw,relatime,nofail",
-    create_mount_dirs: true, persist: true, perform_mounts: true, load_module: true, prune: false, fstab: "/etc/fstab", backup: false,
-    ...input,
-  };
+  // The validator (ajv useDefaults, compiled from the schema) has filled in every default: the schema
+  // is their only home, so none is restated here.
+  const args = input as MountArgs;
   const problems = shareProblems(args.mounts, "/mounts", false);
+  for (const option of refusedOperations(splitOptions(args.default_options))) {
+    problems.push(`/default_options: ${message("VFS036", { option })}`);
+  }
   if (problems.length > 0) throw new ModuleFailure(`invalid arguments: ${problems.join("; ")}`);
 
   const moduleActions = ensureKernelModule(args, ctx);

@@ -3243,7 +3243,7 @@ var require_dom = __commonJS({
           object["$$" + key] = value;
         };
       }
-    } catch (e) {
+    } catch (e2) {
     }
     exports2._updateLiveList = _updateLiveList;
     exports2.Attr = Attr;
@@ -5626,13 +5626,13 @@ var require_sax = __commonJS({
                 end++;
               }
           }
-        } catch (e) {
-          if (e instanceof ParseError) {
-            throw e;
-          } else if (e instanceof DOMException) {
-            return errorHandler.fatalError("Error constructing the DOM: " + e.name + ": " + e.message, e);
+        } catch (e2) {
+          if (e2 instanceof ParseError) {
+            throw e2;
+          } else if (e2 instanceof DOMException) {
+            return errorHandler.fatalError("Error constructing the DOM: " + e2.name + ": " + e2.message, e2);
           }
-          errorHandler.error("element parse error: " + e);
+          errorHandler.error("element parse error: " + e2);
           end = -1;
         }
         if (end > start) {
@@ -6385,8 +6385,8 @@ var require_dom_parser = __commonJS({
         if (typeof this.onError === "function") {
           try {
             this.onError(level, message2, this);
-          } catch (e) {
-            throw new ParseError("Reporting " + level + ' "' + message2 + '" caused ' + e, this.locator);
+          } catch (e2) {
+            throw new ParseError("Reporting " + level + ' "' + message2 + '" caused ' + e2, this.locator);
           }
         } else {
           console.error("[xmldom " + level + "]	" + message2, _locator(this.locator));
@@ -7271,42 +7271,42 @@ function showValue(v) {
   if (typeof v === "string") return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
   return typeName(v);
 }
-function describe(e) {
-  const p = e.params;
-  const parent = e.parentSchema;
+function describe(e2) {
+  const p = e2.params;
+  const parent = e2.parentSchema;
   const range = numericRange(parent);
-  if (parent?.enum && e.keyword === "type") return `expected one of ${parent.enum.map((v) => JSON.stringify(v)).join(", ")}, got ${showValue(e.data)}`;
-  if (range && ["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].includes(e.keyword)) return `expected ${range}, got ${showValue(e.data)}`;
-  switch (e.keyword) {
+  if (parent?.enum && e2.keyword === "type") return `expected one of ${parent.enum.map((v) => JSON.stringify(v)).join(", ")}, got ${showValue(e2.data)}`;
+  if (range && ["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].includes(e2.keyword)) return `expected ${range}, got ${showValue(e2.data)}`;
+  switch (e2.keyword) {
     case "required":
       return `missing required property "${p.missingProperty}"`;
     case "additionalProperties":
       return `unknown property "${p.additionalProperty}"`;
     case "type":
-      return `expected ${p.type}, got ${typeName(e.data)}`;
+      return `expected ${p.type}, got ${typeName(e2.data)}`;
     case "enum":
-      return `expected one of ${p.allowedValues.map((v) => JSON.stringify(v)).join(", ")}, got ${showValue(e.data)}`;
+      return `expected one of ${p.allowedValues.map((v) => JSON.stringify(v)).join(", ")}, got ${showValue(e2.data)}`;
     case "const":
       return `expected ${JSON.stringify(p.allowedValue)}`;
     case "pattern":
-      return `expected ${expected(e) ?? `a value matching ${p.pattern}`}, got ${JSON.stringify(e.data)}`;
+      return `expected ${expected(e2) ?? `a value matching ${p.pattern}`}, got ${JSON.stringify(e2.data)}`;
     case "minLength":
-      return `expected at least ${p.limit} character${p.limit === 1 ? "" : "s"}, got ${String(e.data).length}`;
+      return `expected at least ${p.limit} character${p.limit === 1 ? "" : "s"}, got ${String(e2.data).length}`;
     case "maxLength":
-      return `expected at most ${p.limit} characters, got ${String(e.data).length}`;
+      return `expected at most ${p.limit} characters, got ${String(e2.data).length}`;
     case "minimum":
     case "maximum":
     case "exclusiveMinimum":
     case "exclusiveMaximum":
-      return `expected a number ${p.comparison} ${p.limit}, got ${showValue(e.data)}`;
+      return `expected a number ${p.comparison} ${p.limit}, got ${showValue(e2.data)}`;
     case "oneOf":
       return "expected exactly one of the alternatives (see the documentation of this object)";
     default:
-      return e.message ?? e.keyword;
+      return e2.message ?? e2.keyword;
   }
 }
-function expected(e) {
-  const parent = e.parentSchema;
+function expected(e2) {
+  const parent = e2.parentSchema;
   return typeof parent?.["x-expected"] === "string" ? parent["x-expected"] : void 0;
 }
 function typeName(v) {
@@ -7319,18 +7319,18 @@ function typeName(v) {
 function formatAjvErrors(errors) {
   if (!errors) return [];
   const hidden = /* @__PURE__ */ new Map();
-  for (const e of errors) {
-    const moot = e.keyword === "type" ? ["enum", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"] : e.keyword === "minLength" || e.keyword === "maxLength" ? ["pattern"] : [];
-    if (!hidden.has(e.instancePath)) hidden.set(e.instancePath, /* @__PURE__ */ new Set());
-    moot.forEach((k) => hidden.get(e.instancePath).add(k));
+  for (const e2 of errors) {
+    const moot = e2.keyword === "type" ? ["enum", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"] : e2.keyword === "minLength" || e2.keyword === "maxLength" ? ["pattern"] : [];
+    if (!hidden.has(e2.instancePath)) hidden.set(e2.instancePath, /* @__PURE__ */ new Set());
+    moot.forEach((k) => hidden.get(e2.instancePath).add(k));
   }
-  errors = errors.filter((e) => !hidden.get(e.instancePath)?.has(e.keyword));
+  errors = errors.filter((e2) => !hidden.get(e2.instancePath)?.has(e2.keyword));
   const out = [];
   const seen = /* @__PURE__ */ new Set();
-  for (const e of errors) {
-    if (e.keyword === "if") continue;
-    const pointer = e.keyword === "additionalProperties" ? `${e.instancePath}/${String(e.params.additionalProperty).replace(/~/g, "~0").replace(/\//g, "~1")}` : e.instancePath;
-    const v = { pointer, keyword: e.keyword, message: describe(e) };
+  for (const e2 of errors) {
+    if (e2.keyword === "if") continue;
+    const pointer = e2.keyword === "additionalProperties" ? `${e2.instancePath}/${String(e2.params.additionalProperty).replace(/~/g, "~0").replace(/\//g, "~1")}` : e2.instancePath;
+    const v = { pointer, keyword: e2.keyword, message: describe(e2) };
     const key = `${v.pointer}|${v.message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -7449,9 +7449,9 @@ function convertArguments(args, types, noLog) {
       let converted;
       try {
         converted = convertScalar(t.type, value, shown);
-      } catch (e) {
-        if (!(e instanceof ConversionError)) throw e;
-        errors.push(`${at}: argument '${name}' is of type ${pyType(value)}${where} and we were unable to convert to ${t.type}: ${e.message}`);
+      } catch (e2) {
+        if (!(e2 instanceof ConversionError)) throw e2;
+        errors.push(`${at}: argument '${name}' is of type ${pyType(value)}${where} and we were unable to convert to ${t.type}: ${e2.message}`);
         continue;
       }
       if (Array.isArray(converted) && t.elements) {
@@ -7459,9 +7459,9 @@ function convertArguments(args, types, noLog) {
           try {
             const c = convertScalar(t.elements, item, shown);
             return t.options && c && typeof c === "object" && !Array.isArray(c) ? convertObject(c, t.options, `${at}/${i}`, [...context, name]) : c;
-          } catch (e) {
-            if (!(e instanceof ConversionError)) throw e;
-            errors.push(`${at}/${i}: Elements value for option '${name}'${context.length ? ` found in '${context.join(" -> ")}'` : ""} is of type ${pyType(item)} and we were unable to convert to ${t.elements}: ${e.message}`);
+          } catch (e2) {
+            if (!(e2 instanceof ConversionError)) throw e2;
+            errors.push(`${at}/${i}: Elements value for option '${name}'${context.length ? ` found in '${context.join(" -> ")}'` : ""} is of type ${pyType(item)} and we were unable to convert to ${t.elements}: ${e2.message}`);
             return item;
           }
         });
@@ -7484,9 +7484,9 @@ var ModuleFailure = class extends Error {
   }
 };
 var MASK = "********";
-function describeWithoutValue(e) {
-  const p = e.params;
-  switch (e.keyword) {
+function describeWithoutValue(e2) {
+  const p = e2.params;
+  switch (e2.keyword) {
     case "type":
       return `expected ${String(p.type)}`;
     case "enum":
@@ -7494,7 +7494,7 @@ function describeWithoutValue(e) {
     case "const":
       return `expected ${JSON.stringify(p.allowedValue)}`;
     case "pattern": {
-      const parent = e.parentSchema;
+      const parent = e2.parentSchema;
       const expected2 = typeof parent?.["x-expected"] === "string" ? parent["x-expected"] : `a value matching ${String(p.pattern)}`;
       return `expected ${String(expected2)}`;
     }
@@ -7513,9 +7513,9 @@ function describeWithoutValue(e) {
 }
 function validationMessage(errors, noLog) {
   const lines = [];
-  for (const e of errors ?? []) {
-    for (const v of formatAjvErrors([e])) {
-      const masked = noLog ? describeWithoutValue(e) : "";
+  for (const e2 of errors ?? []) {
+    for (const v of formatAjvErrors([e2])) {
+      const masked = noLog ? describeWithoutValue(e2) : "";
       const line = `${v.pointer || "/"}: ${masked || v.message}`;
       if (!lines.includes(line)) lines.push(line);
     }
@@ -7551,14 +7551,14 @@ function readArgs(file) {
   let text;
   try {
     text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new ModuleFailure(`cannot read the arguments file: ${e.message}`);
+  } catch (e2) {
+    throw new ModuleFailure(`cannot read the arguments file: ${e2.message}`);
   }
   let data;
   try {
     data = JSON.parse(text);
-  } catch (e) {
-    throw new ModuleFailure(`the arguments file is not JSON: ${e.message}`);
+  } catch (e2) {
+    throw new ModuleFailure(`the arguments file is not JSON: ${e2.message}`);
   }
   if (!data || typeof data !== "object" || Array.isArray(data)) throw new ModuleFailure("the arguments file must hold a JSON object");
   const obj = data;
@@ -7599,8 +7599,8 @@ function emit(result) {
   let text;
   try {
     text = JSON.stringify(result);
-  } catch (e) {
-    text = JSON.stringify({ failed: true, changed: false, msg: `module result not serialisable: ${e.message}` });
+  } catch (e2) {
+    text = JSON.stringify({ failed: true, changed: false, msg: `module result not serialisable: ${e2.message}` });
   }
   process.stdout.write(text + "\n");
   process.exitCode = result.failed ? 1 : 0;
@@ -7613,12 +7613,12 @@ function runModule(name, validate2, main2, argumentTypes) {
     if (ctx.warnings.length > 0) out.warnings = [...result.warnings ?? [], ...ctx.warnings];
     emit(ctx.noLog && secrets.length > 0 ? maskResult(out, secrets) : out);
   };
-  const fail = (e) => {
-    const failure = e instanceof ModuleFailure ? e : void 0;
-    const message2 = e instanceof Error ? e.message : String(e);
+  const fail = (e2) => {
+    const failure = e2 instanceof ModuleFailure ? e2 : void 0;
+    const message2 = e2 instanceof Error ? e2.message : String(e2);
     const result = { ...failure?.result ?? {}, failed: true, msg: failure ? message2 : `${name}: unexpected error: ${message2}` };
     if (result.changed === void 0) result.changed = false;
-    if (!failure && ctx.verbosity >= 3 && !ctx.noLog && e instanceof Error && e.stack) result.exception = e.stack;
+    if (!failure && ctx.verbosity >= 3 && !ctx.noLog && e2 instanceof Error && e2.stack) result.exception = e2.stack;
     finish(result);
   };
   try {
@@ -7638,8 +7638,8 @@ function runModule(name, validate2, main2, argumentTypes) {
       return;
     }
     Promise.resolve().then(() => main2(args, ctx)).then((result) => finish(result ?? {}), fail);
-  } catch (e) {
-    fail(e);
+  } catch (e2) {
+    fail(e2);
   }
 }
 
@@ -7680,6 +7680,7 @@ var Messages = {
   VFS032: 'cluster name {name} becomes the inventory group "{group}", as does the cluster at {other}: rename one of them',
   VFS033: 'cluster name {name} becomes the inventory group "{group}", which Ansible reserves for itself',
   VFS034: "duplicate domain name {name}: already used by {other}",
+  VFS036: 'options contain "{option}", a mount operation rather than a mount option (util-linux would not mount the tag as a virtio-fs share): remove it',
   VFS040: "schema: {detail}",
   VFS050: "stale generated file: {detail}",
   VFS060: "usage: {detail}",
@@ -7697,6 +7698,105 @@ function pointerEscape(segment) {
 }
 function pointerJoin(base, ...segments) {
   return base + segments.map((s) => "/" + pointerEscape(s)).join("");
+}
+
+// src/runtime/util-linux-optmap.ts
+var e = (name, flag, kind, extra = {}) => ({ name, flag, kind, ...extra });
+var inv = { invert: true };
+var LINUX_FLAGS_MAP = [
+  e("ro", "MS_RDONLY", "vfs"),
+  e("rw", "MS_RDONLY", "vfs", inv),
+  e("exec", "MS_NOEXEC", "vfs", inv),
+  e("noexec", "MS_NOEXEC", "vfs"),
+  e("suid", "MS_NOSUID", "vfs", inv),
+  e("nosuid", "MS_NOSUID", "vfs"),
+  e("dev", "MS_NODEV", "vfs", inv),
+  e("nodev", "MS_NODEV", "vfs"),
+  e("sync", "MS_SYNCHRONOUS", "superblock"),
+  e("async", "MS_SYNCHRONOUS", "superblock", inv),
+  e("dirsync", "MS_DIRSYNC", "superblock"),
+  e("remount", "MS_REMOUNT", "operation"),
+  e("bind", "MS_BIND", "operation"),
+  e("rbind", "MS_BIND|MS_REC", "operation"),
+  e("sub", "MS_NOSUB", "operation", inv),
+  e("nosub", "MS_NOSUB", "operation"),
+  e("silent", "MS_SILENT", "operation"),
+  e("loud", "MS_SILENT", "operation", inv),
+  e("mand", "MS_MANDLOCK", "superblock"),
+  e("nomand", "MS_MANDLOCK", "superblock", inv),
+  e("atime", "MS_NOATIME", "vfs", inv),
+  e("noatime", "MS_NOATIME", "vfs"),
+  e("iversion", "MS_I_VERSION", "superblock"),
+  e("noiversion", "MS_I_VERSION", "superblock", inv),
+  e("diratime", "MS_NODIRATIME", "vfs", inv),
+  e("nodiratime", "MS_NODIRATIME", "vfs"),
+  e("relatime", "MS_RELATIME", "vfs"),
+  e("norelatime", "MS_RELATIME", "vfs", inv),
+  e("strictatime", "MS_STRICTATIME", "vfs"),
+  e("nostrictatime", "MS_STRICTATIME", "vfs", inv),
+  e("lazytime", "MS_LAZYTIME", "superblock"),
+  e("nolazytime", "MS_LAZYTIME", "superblock", inv),
+  e("unbindable", "MS_UNBINDABLE", "operation"),
+  e("runbindable", "MS_UNBINDABLE|MS_REC", "operation"),
+  e("private", "MS_PRIVATE", "operation"),
+  e("rprivate", "MS_PRIVATE|MS_REC", "operation"),
+  e("slave", "MS_SLAVE", "operation"),
+  e("rslave", "MS_SLAVE|MS_REC", "operation"),
+  e("shared", "MS_SHARED", "operation"),
+  e("rshared", "MS_SHARED|MS_REC", "operation"),
+  e("symfollow", "MS_NOSYMFOLLOW", "vfs", inv),
+  e("nosymfollow", "MS_NOSYMFOLLOW", "vfs"),
+  e("move", "MS_MOVE", "operation")
+];
+var USERSPACE_OPTS_MAP = [
+  e("defaults", "", "userspace"),
+  e("auto", "MNT_MS_NOAUTO", "userspace", inv),
+  e("noauto", "MNT_MS_NOAUTO", "userspace"),
+  e("user", "MNT_MS_USER", "userspace", { value: "optional" }),
+  e("nouser", "MNT_MS_USER", "userspace", inv),
+  e("users", "MNT_MS_USERS", "userspace"),
+  e("nousers", "MNT_MS_USERS", "userspace", inv),
+  e("owner", "MNT_MS_OWNER", "userspace"),
+  e("noowner", "MNT_MS_OWNER", "userspace", inv),
+  e("group", "MNT_MS_GROUP", "userspace"),
+  e("nogroup", "MNT_MS_GROUP", "userspace", inv),
+  e("_netdev", "MNT_MS_NETDEV", "userspace"),
+  e("comment", "MNT_MS_COMMENT", "userspace", { value: "required" }),
+  e("x-", "MNT_MS_XCOMMENT", "userspace", { prefix: true }),
+  e("X-", "MNT_MS_XFSTABCOMM", "userspace", { prefix: true }),
+  e("loop", "MNT_MS_LOOP", "operation", { value: "optional" }),
+  e("offset", "MNT_MS_OFFSET", "operation", { value: "required" }),
+  e("sizelimit", "MNT_MS_SIZELIMIT", "operation", { value: "required" }),
+  e("encryption", "MNT_MS_ENCRYPTION", "operation", { value: "required" }),
+  e("nofail", "MNT_MS_NOFAIL", "userspace"),
+  e("uhelper", "MNT_MS_UHELPER", "userspace", { value: "required" }),
+  e("helper", "MNT_MS_HELPER", "operation", { value: "required" }),
+  e("verity.hashdevice", "MNT_MS_HASH_DEVICE", "operation", { value: "required" }),
+  e("verity.roothash", "MNT_MS_ROOT_HASH", "operation", { value: "required" }),
+  e("verity.hashoffset", "MNT_MS_HASH_OFFSET", "operation", { value: "required" }),
+  e("verity.roothashfile", "MNT_MS_ROOT_HASH_FILE", "operation", { value: "required" }),
+  e("verity.fecdevice", "MNT_MS_FEC_DEVICE", "operation", { value: "required" }),
+  e("verity.fecoffset", "MNT_MS_FEC_OFFSET", "operation", { value: "required" }),
+  e("verity.fecroots", "MNT_MS_FEC_ROOTS", "operation", { value: "required" }),
+  e("verity.roothashsig", "MNT_MS_ROOT_HASH_SIG", "operation", { value: "required" }),
+  e("verity.oncorruption", "MNT_MS_VERITY_ON_CORRUPTION", "operation", { value: "required" })
+];
+function optmapEntry(option) {
+  const eq = option.indexOf("=");
+  const name = eq < 0 ? option : option.slice(0, eq);
+  for (const ent of [...LINUX_FLAGS_MAP, ...USERSPACE_OPTS_MAP]) {
+    if (ent.prefix) {
+      if (option.startsWith(ent.name)) return ent;
+      continue;
+    }
+    if (ent.name === name) return ent;
+  }
+  return void 0;
+}
+
+// src/runtime/mount-options.ts
+function operationOptions(options) {
+  return options.filter((o) => optmapEntry(o)?.kind === "operation");
 }
 
 // src/input/check-shares.ts
@@ -7751,9 +7851,13 @@ function checkShares(shares, base, hostSide) {
       const readonly = share.readonly === true;
       if (opts.includes("ro") && !readonly) out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "ro", readonly: "false" }));
       if (opts.includes("rw") && readonly) out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "rw", readonly: "true" }));
+      for (const option of refusedOperations(opts)) out.push(diagnostic("VFS036", pointerJoin(at, "options"), { option }));
     }
   });
   return out;
+}
+function refusedOperations(options) {
+  return operationOptions(options).filter((o) => o !== "silent" && o !== "loud");
 }
 function shareProblems(shares, base, hostSide) {
   return checkShares(shares, base, hostSide).map((d) => `${d.pointer}: ${d.message}`);
@@ -7791,17 +7895,17 @@ function writeFileAtomic(file, content, defaultMode = 420) {
     }
     fs2.fchmodSync(fd, mode);
     fs2.fsyncSync(fd);
-  } catch (e) {
+  } catch (e2) {
     fs2.closeSync(fd);
     fs2.rmSync(tmp, { force: true });
-    throw e;
+    throw e2;
   }
   fs2.closeSync(fd);
   try {
     fs2.renameSync(tmp, target);
-  } catch (e) {
+  } catch (e2) {
     fs2.rmSync(tmp, { force: true });
-    throw e;
+    throw e2;
   }
   try {
     const dfd = fs2.openSync(dir, "r");
@@ -7879,8 +7983,8 @@ function parseXml(text) {
         if (level !== "warning") problems.push(describeParseProblem(message2));
       }
     }).parseFromString(body, "text/xml");
-  } catch (e) {
-    throw new DomainXmlError(`not well-formed XML: ${problems[0] ?? describeParseProblem(e.message)}`);
+  } catch (e2) {
+    throw new DomainXmlError(`not well-formed XML: ${problems[0] ?? describeParseProblem(e2.message)}`);
   }
   if (problems.length > 0) {
     const more = problems.length > MAX_PARSE_PROBLEMS ? `; and ${problems.length - MAX_PARSE_PROBLEMS} more` : "";
@@ -8372,8 +8476,8 @@ function readXmlFile(file) {
     if (!st.isFile()) throw new Error("not a regular file");
     if (st.size > MAX_XML_BYTES) throw new Error(`${st.size} bytes, more than the ${MAX_XML_BYTES} a domain XML may have`);
     data = fs4.readFileSync(file);
-  } catch (e) {
-    throw new ModuleFailure(`cannot read ${file}: ${e.message}`);
+  } catch (e2) {
+    throw new ModuleFailure(`cannot read ${file}: ${e2.message}`);
   }
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(data);
@@ -8409,8 +8513,8 @@ function main(args, ctx) {
     let dumped;
     try {
       dumped = domainIdentity(parseXml(before));
-    } catch (e) {
-      throw new ModuleFailure(`cannot edit the domain XML of ${args.name}: ${e.message}`);
+    } catch (e2) {
+      throw new ModuleFailure(`cannot edit the domain XML of ${args.name}: ${e2.message}`);
     }
     if (dumped.name !== args.name) {
       throw new ModuleFailure(`virsh returned the definition of domain ${JSON.stringify(dumped.name ?? "")} when asked for ${JSON.stringify(args.name)} (virsh reads a number as a domain id and a UUID as a domain UUID before it tries names); nothing was changed`);
@@ -8434,9 +8538,9 @@ function main(args, ctx) {
   let edit;
   try {
     edit = editDomainXml(before, args, version);
-  } catch (e) {
-    if (e instanceof ModuleFailure) throw e;
-    throw new ModuleFailure(`cannot edit the domain XML of ${args.name ?? args.xml_path}: ${e.message}`);
+  } catch (e2) {
+    if (e2 instanceof ModuleFailure) throw e2;
+    throw new ModuleFailure(`cannot edit the domain XML of ${args.name ?? args.xml_path}: ${e2.message}`);
   }
   const changed = edit.xml !== before;
   if (changed && !ctx.checkMode) {

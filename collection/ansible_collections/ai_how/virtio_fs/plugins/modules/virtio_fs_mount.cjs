@@ -1631,6 +1631,9 @@ function fsSpecificOptions(options) {
   const setFlags = [...superblock.values()].filter((e2) => !e2.invert).map((e2) => e2.name);
   return [.../* @__PURE__ */ new Set([...byKey.values(), ...setFlags])].sort();
 }
+function operationOptions(options) {
+  return options.filter((o) => optmapEntry(o)?.kind === "operation");
+}
 function splitOptions(options) {
   return options.split(",").filter((o) => o !== "");
 }
@@ -1754,8 +1757,8 @@ function planDir(d, o, s, plan) {
     return;
   }
   const problems = [];
-  if (d.uid === void 0) problems.push(`user "${d.owner}" does not exist in /etc/passwd (set owner/default_owner to an existing user or create it first)`);
-  if (d.gid === void 0) problems.push(`group "${d.group}" does not exist in /etc/group (set group/default_group to an existing group or create it first)`);
+  if (d.uid === void 0) problems.push(`user "${d.owner}" is unknown to NSS (\`getent passwd\`: /etc/passwd, LDAP, SSSD) (set owner/default_owner to an existing user or create it first)`);
+  if (d.gid === void 0) problems.push(`group "${d.group}" is unknown to NSS (\`getent group\`) (set group/default_group to an existing group or create it first)`);
   if (problems.length > 0) {
     const msg = `mount point ${mp}: ${problems.join("; ")}`;
     if (!d.readonly) refuse(msg);
@@ -1997,6 +2000,7 @@ var Messages = {
   VFS032: 'cluster name {name} becomes the inventory group "{group}", as does the cluster at {other}: rename one of them',
   VFS033: 'cluster name {name} becomes the inventory group "{group}", which Ansible reserves for itself',
   VFS034: "duplicate domain name {name}: already used by {other}",
+  VFS036: 'options contain "{option}", a mount operation rather than a mount option (util-linux would not mount the tag as a virtio-fs share): remove it',
   VFS040: "schema: {detail}",
   VFS050: "stale generated file: {detail}",
   VFS060: "usage: {detail}",
@@ -2068,9 +2072,13 @@ function checkShares(shares, base, hostSide) {
       const readonly = share.readonly === true;
       if (opts.includes("ro") && !readonly) out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "ro", readonly: "false" }));
       if (opts.includes("rw") && readonly) out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "rw", readonly: "true" }));
+      for (const option of refusedOperations(opts)) out.push(diagnostic("VFS036", pointerJoin(at, "options"), { option }));
     }
   });
   return out;
+}
+function refusedOperations(options) {
+  return operationOptions(options).filter((o) => o !== "silent" && o !== "loud");
 }
 function shareProblems(shares, base, hostSide) {
   return checkShares(shares, base, hostSide).map((d) => `${d.pointer}: ${d.message}`);
@@ -2397,21 +2405,11 @@ function ensureKernelModule(args, ctx) {
   return actions;
 }
 async function main(input, ctx) {
-  const args = {
-    default_owner: "admin",
-    default_group: "admin",
-    default_mode: "0755",
-    default_options: "rw,relatime,nofail",
-    create_mount_dirs: true,
-    persist: true,
-    perform_mounts: true,
-    load_module: true,
-    prune: false,
-    fstab: "/etc/fstab",
-    backup: false,
-    ...input
-  };
+  const args = input;
   const problems = shareProblems(args.mounts, "/mounts", false);
+  for (const option of refusedOperations(splitOptions(args.default_options))) {
+    problems.push(`/default_options: ${message("VFS036", { option })}`);
+  }
   if (problems.length > 0) throw new ModuleFailure(`invalid arguments: ${problems.join("; ")}`);
   const moduleActions = ensureKernelModule(args, ctx);
   let fstabText = "";
