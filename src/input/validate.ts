@@ -4,7 +4,8 @@ import { formatAjvErrors } from "../errors/ajv-format";
 import { configValidators, type ConfigValidators } from "../schema/config-validators";
 import type { Ir } from "../ir/types";
 import { parseSource, pointerAt, type SourceDocument } from "./source-map";
-import { checkShares, type ShareInput } from "./check-shares";
+import { checkShares, refusedOperations, type ShareInput } from "./check-shares";
+import { splitOptions } from "../runtime/mount-options";
 import { readConfigFile } from "./read-config";
 import { MAX_CONFIG_BYTES } from "./limits";
 import { checkClusterNames, checkHostDomainNames } from "./check-names";
@@ -161,6 +162,11 @@ export function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
     const mounts = Array.isArray(data.virtio_fs_mounts) ? (data.virtio_fs_mounts as ShareInput[]) : [];
     // Guest-side runtime vars may omit host_path (the seed's runtime playbook does).
     diagnostics.push(...checkShares(mounts, "/virtio_fs_mounts", false));
+    if (typeof data.virtio_fs_default_options === "string") {
+      for (const option of refusedOperations(splitOptions(data.virtio_fs_default_options))) {
+        diagnostics.push(diagnostic("VFS036", "/virtio_fs_default_options", { option }));
+      }
+    }
     if (Array.isArray(data.virtio_fs_host_domains)) {
       data.virtio_fs_host_domains.forEach((d, i) => {
         if (isObject(d) && Array.isArray(d.mounts)) diagnostics.push(...checkShares(d.mounts as ShareInput[], pointerJoin("/virtio_fs_host_domains", i, "mounts"), true));
