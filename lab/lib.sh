@@ -6,7 +6,7 @@
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC2034 # used by the scripts that source this file
-LAB_REPO=$(cd "$LAB_DIR/../.." && pwd)
+LAB_REPO=$(cd "$LAB_DIR/.." && pwd)
 LAB_TAG=${LAB_TAG:-lab}
 _lab_t0=${EPOCHREALTIME/./}
 
@@ -28,7 +28,7 @@ lab_need_root() { [[ $(id -u) -eq 0 ]] || lab_die "must run as root"; }
 lab_need_cmd() {
   local c
   for c in "$@"; do
-    command -v "$c" >/dev/null 2>&1 || lab_die "missing command '$c' (run molecule/lab/install-deps.sh)"
+    command -v "$c" >/dev/null 2>&1 || lab_die "missing command '$c' (run lab/install-deps.sh)"
   done
 }
 

@@ -11,12 +11,12 @@ say() { echo "[demo $(( $(date +%s) - t0 ))s] $*"; }
 say "python tools (.venv)"
 bash scripts/setup-venv.sh
 say "host packages (QEMU, libvirt, virtiofsd, image tools)"
-bash molecule/lab/install-deps.sh
+bash lab/install-deps.sh
 export PATH="$repo/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$repo/collection" ANSIBLE_HOST_KEY_CHECKING=false
 
 say "guest image (cached after the first build)"
-image=$(bash molecule/lab/build-image.sh | tail -n 1)
-accel=$(bash molecule/lab/accel.sh)
+image=$(bash lab/build-image.sh | tail -n 1)
+accel=$(bash lab/accel.sh)
 say "accelerator: $accel"
 
 work=$(mktemp -d /var/tmp/vfs-demo.XXXXXX)
@@ -24,19 +24,19 @@ chmod 755 "$work"
 name="vfs-demo-$$"
 cleanup() {
   say "tearing down"
-  bash molecule/lab/domain.sh down "$name" >/dev/null 2>&1 || true
-  bash molecule/lab/libvirtd.sh stop >/dev/null 2>&1 || true
+  bash lab/domain.sh down "$name" >/dev/null 2>&1 || true
+  bash lab/libvirtd.sh stop >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-bash molecule/lab/libvirtd.sh start
+bash lab/libvirtd.sh start
 version=$(virsh -c qemu:///system version --daemon | awk '/daemon/ {print $NF}')
 mkdir -p demo-share
 echo "hello from the host, $(date -u +%FT%TZ)" > demo-share/hello.txt
 rm -f demo-share/from-guest.txt
-port=$(bash molecule/lab/domain.sh free-port)
-bash molecule/lab/domain.sh overlay "$image/base.qcow2" "$work/disk.qcow2" >/dev/null
+port=$(bash lab/domain.sh free-port)
+bash lab/domain.sh overlay "$image/base.qcow2" "$work/disk.qcow2" >/dev/null
 
 cat > "$work/vars.json" <<JSON
 {
@@ -52,7 +52,7 @@ say "rendering generated/templates/controller.xml.j2 with Ansible's template mod
 ansible localhost -c local -e ansible_python_interpreter="$repo/.venv/bin/python" -e "@$work/vars.json" \
   -m ansible.builtin.template -a "src=generated/templates/controller.xml.j2 dest=$work/domain.xml mode=0644" >/dev/null
 say "booting the guest through libvirt (libvirt starts virtiofsd)"
-bash molecule/lab/domain.sh up "$name" "$work/domain.xml" "$port"
+bash lab/domain.sh up "$name" "$work/domain.xml" "$port"
 
 cat > "$work/inventory.yml" <<YAML
 all:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian packages the test tiers need: virt-xml-validate (libvirt-clients, libxml2-utils) and, for
-# the VM tier, QEMU, libvirt, virtiofsd and the image tools (molecule/lab/install-deps.sh).
+# the VM tier, QEMU, libvirt, virtiofsd and the image tools (lab/install-deps.sh).
 # Installs only as root and only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."

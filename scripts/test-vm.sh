@@ -14,7 +14,7 @@ done
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(default packer lifecycle faults host)
 
 bash scripts/setup-venv.sh
-bash molecule/lab/install-deps.sh
+bash lab/install-deps.sh
 export PATH="$PWD/.venv/bin:$PATH"
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 ANSIBLE_NOCOLOR=1
 mkdir -p .cache/artifacts

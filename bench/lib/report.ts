@@ -33,13 +33,13 @@ function sh(cmd: string, args: string[]): string {
 }
 
 export function accelLabel(): string {
-  return sh("bash", [path.join(REPO_DIR, "molecule/lab/accel.sh")]) === "kvm" ? "KVM" : "emulated (TCG)";
+  return sh("bash", [path.join(REPO_DIR, "lab/accel.sh")]) === "kvm" ? "KVM" : "emulated (TCG)";
 }
 
 /** accel.sh's reason line ("accel: qemu/TCG (/dev/kvm is kvm_pvm: ...)"). */
 export function accelReason(): string {
   try {
-    return execFileSync("bash", ["-c", `bash "${path.join(REPO_DIR, "molecule/lab/accel.sh")}" 2>&1 >/dev/null`], { encoding: "utf8" }).trim();
+    return execFileSync("bash", ["-c", `bash "${path.join(REPO_DIR, "lab/accel.sh")}" 2>&1 >/dev/null`], { encoding: "utf8" }).trim();
   } catch {
     return "";
   }
@@ -238,7 +238,7 @@ function limits(): string {
 
 - **Hardware-accelerated guests.** ${accel === "KVM"
     ? "KVM was usable for this run."
-    : `Every guest ran under TCG: \`molecule/lab/accel.sh\` says ${reason ? `"${reason}"` : "no usable KVM"}. ` +
+    : `Every guest ran under TCG: \`lab/accel.sh\` says ${reason ? `"${reason}"` : "no usable KVM"}. ` +
       "Guest CPU work (Python and Node start-up, FUSE request handling, fio itself) is emulated, so absolute " +
       "guest figures are 10-100× below real hardware and only ratios within one run mean anything. The seed's " +
       "published figures (1-3 GB/s, 50-100 K IOPS, 10-50 K metadata ops/s) can neither be confirmed nor refuted here."}

@@ -16,7 +16,7 @@
 BENCH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_DIR=$(cd "$BENCH_LIB_DIR/.." && pwd)
 BENCH_REPO=$(cd "$BENCH_DIR/.." && pwd)
-BENCH_LAB=$BENCH_REPO/molecule/lab
+BENCH_LAB=$BENCH_REPO/lab
 BENCH_TMP_ROOT=${BENCH_TMP_ROOT:-/var/tmp/vfs-bench}
 BENCH_VIRTIOFSD=${BENCH_VIRTIOFSD:-/usr/lib/qemu/virtiofsd}
 BENCH_QEMU=${BENCH_QEMU:-qemu-system-x86_64}
@@ -101,7 +101,7 @@ bench_image() { # cache dir of the lab image (builds it when missing)
   local out
   out=$(bash "$BENCH_LAB/build-image.sh" 2>"$BENCH_WORK/build-image.log") || {
     cat "$BENCH_WORK/build-image.log" >&2
-    bench_die "molecule/lab/build-image.sh failed"
+    bench_die "lab/build-image.sh failed"
   }
   BENCH_IMAGE=${out##*$'\n'}
   [[ -f $BENCH_IMAGE/.complete ]] || bench_die "no complete image in $BENCH_IMAGE"
