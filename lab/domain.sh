@@ -5,13 +5,14 @@
 #   domain.sh down NAME              destroy (if running) + undefine; never fails
 #   domain.sh overlay BASE OUT       qemu-img create -f qcow2 -b BASE -F qcow2 OUT
 #   domain.sh ssh PORT CMD...        run CMD in the guest (as ${LAB_SSH_USER:-root})
-#   domain.sh free-port              print a free TCP port on 127.0.0.1
+#   domain.sh free-port              print a free TCP port on 127.0.0.1, reserved host-wide for 15 min
 #   domain.sh serial-log NAME        print the path of the domain's serial log file
 #
 # SSH key: $LAB_SSH_KEY, else $LAB_IMAGE_DIR/id_ed25519, else the one of the current image recipe
 # (build-image.sh --dir). Boot timeout: LAB_BOOT_TIMEOUT (default 300 s).
 set -euo pipefail
 LAB_TAG=domain
+# shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ssh_key() {
@@ -24,13 +25,7 @@ ssh_key() {
   fi
 }
 
-ssh_opts() { # PORT
-  local key
-  key=$(ssh_key)
-  [[ -r $key ]] || lab_die "SSH key $key not readable (build the image first or set LAB_SSH_KEY)"
-  SSH_OPTS=(-i "$key" -p "$1" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
-    -o ConnectTimeout=5 -o BatchMode=yes -o IdentitiesOnly=yes -o LogLevel=ERROR)
-}
+ssh_opts() { lab_ssh_opts "$(ssh_key)" "$1"; } # PORT
 
 dom_exists() { virsh -q -c qemu:///system dominfo "$1" >/dev/null 2>&1; }
 dom_state() { virsh -q -c qemu:///system domstate "$1" 2>/dev/null | head -n1 || true; }
@@ -54,21 +49,6 @@ diagnose() { # NAME: print what helps when a boot fails
   fi
 }
 
-# probe_banner PORT: true when an SSH banner arrives within 5 s (like ConnectTimeout). Before the
-# guest network is up, slirp keeps the host-side connection open while it retries the SYN towards
-# the guest, so the banner arrives on this very probe as soon as sshd listens; once the guest is up
-# but sshd is not, the guest resets and the probe returns at once.
-probe_banner() {
-  local t0=${EPOCHREALTIME/./} rc=0
-  (
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 2
-    read -r -t 5 line <&3 || exit 3
-    [[ $line == SSH-* ]] || exit 4
-  ) 2>/dev/null || rc=$?
-  [[ ${LAB_DEBUG:-0} == 1 ]] && lab_log "probe port $1: rc=$rc after $(((${EPOCHREALTIME/./} - t0) / 1000)) ms"
-  return $rc
-}
-
 # QEMU runs as the qemu.conf user (Debian: libvirt-qemu). libvirt chowns the files themselves, but
 # every parent directory must be searchable by that user (e.g. /root is 0700: "Permission denied").
 check_qemu_access() { # XMLFILE
@@ -88,11 +68,12 @@ check_qemu_access() { # XMLFILE
     sed -e 's/^ *file="\(.*\)"$/\1/' -e 's#</\?\(kernel\|initrd\)>##g')
 }
 
-ssh_true() {
-  local t0=${EPOCHREALTIME/./} rc=0
-  ssh "${SSH_OPTS[@]}" root@127.0.0.1 true </dev/null >/dev/null 2>&1 || rc=$?
-  [[ ${LAB_DEBUG:-0} == 1 ]] && lab_log "ssh true: rc=$rc after $(((${EPOCHREALTIME/./} - t0) / 1000)) ms"
-  return $rc
+dom_running() { # NAME: true while the domain runs; says why not otherwise
+  local st
+  st=$(dom_state "$1")
+  [[ $st == running ]] && return 0
+  lab_log "domain $1 is '$st' before ssh answered"
+  return 1
 }
 
 cmd_up() {
@@ -111,32 +92,16 @@ cmd_up() {
     diagnose "$name"
     lab_die "virsh start $name failed"
   fi
-  local t0=${EPOCHREALTIME/./} next=10 el st
   lab_log "domain $name started; waiting for ssh on 127.0.0.1:$port (timeout ${timeout}s)"
-  while :; do
-    # Cheap probe first: the sshd banner. A full ssh attempt against a guest that is not up yet
-    # blocks for ConnectTimeout (slirp accepts the TCP connection on the host side at once).
-    if probe_banner "$port" && ssh_true; then
-      el=$(((${EPOCHREALTIME/./} - t0) / 100000))
-      lab_log "domain $name: ssh answered $((el / 10)).$((el % 10))s after start"
-      return 0
-    fi
-    el=$(((${EPOCHREALTIME/./} - t0) / 1000000))
-    st=$(dom_state "$name")
-    if [[ $st != running ]]; then
-      diagnose "$name"
-      lab_die "domain $name is '$st' after ${el}s, before ssh answered"
-    fi
-    if ((el >= timeout)); then
-      diagnose "$name"
-      lab_die "domain $name: no ssh after ${timeout}s"
-    fi
-    if ((el >= next)); then
-      lab_log "domain $name: waiting for ssh (${el}s, state $st)"
-      next=$((next + 10))
-    fi
-    sleep 0.5
-  done
+  local rc=0
+  lab_wait_ssh "$port" "$timeout" dom_running "$name" || rc=$?
+  if ((rc == 0)); then
+    lab_log "domain $name: ssh answered ${LAB_SSH_WAIT_S}s after start"
+    return 0
+  fi
+  diagnose "$name"
+  ((rc == 1)) && lab_die "domain $name stopped before ssh answered"
+  lab_die "domain $name: no ssh after ${timeout}s"
 }
 
 cmd_down() {
@@ -173,10 +138,17 @@ cmd_ssh() {
   local port=$1
   shift
   ssh_opts "$port"
-  exec ssh "${SSH_OPTS[@]}" "${LAB_SSH_USER:-root}@127.0.0.1" "$@"
+  exec ssh "${LAB_SSH_OPTS[@]}" "${LAB_SSH_USER:-root}@127.0.0.1" "$@"
 }
 
-cmd_free_port() {
+# A port is free from the moment it is picked until QEMU binds it for its forward, seconds later: a
+# second run picking in that window (another checkout's Molecule run, a smoke test, a bench) could
+# get the same port from the kernel. Each pick is therefore reserved host-wide by an atomic mkdir
+# in LAB_PORT_DIR; reservations expire after LAB_PORT_HOLD seconds, by then QEMU holds the port.
+PORT_DIR=${LAB_PORT_DIR:-/run/lock/vfs-lab-ports}
+PORT_HOLD=${LAB_PORT_HOLD:-900}
+
+unbound_port() { # a port nothing listens on right now
   if command -v python3 >/dev/null 2>&1; then
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
     return
@@ -188,6 +160,21 @@ cmd_free_port() {
       echo "$p"
       return
     fi
+  done
+  return 1
+}
+
+cmd_free_port() {
+  local p i
+  [[ -d $PORT_DIR ]] || mkdir -m 1777 "$PORT_DIR" 2>/dev/null || [[ -d $PORT_DIR ]] || lab_die "cannot create $PORT_DIR"
+  find "$PORT_DIR" -mindepth 1 -maxdepth 1 -mmin "+$(((PORT_HOLD + 59) / 60))" -exec rm -rf {} + 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    p=$(unbound_port) || break
+    if mkdir "$PORT_DIR/$p" 2>/dev/null; then
+      echo "$p"
+      return
+    fi
+    [[ ${LAB_DEBUG:-0} == 1 ]] && lab_log "port $p reserved by another run; picking again"
   done
   lab_die "no free port found"
 }

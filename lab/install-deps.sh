@@ -3,6 +3,7 @@
 # Runs apt-get update once + apt-get install only when something is missing and we are root.
 set -euo pipefail
 LAB_TAG=install-deps
+# shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PKGS=(qemu-system-x86 qemu-utils qemu-system-common libvirt-daemon-system libvirt-clients

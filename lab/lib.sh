@@ -2,7 +2,10 @@
 # Common helpers for the VM lab scripts (sourced, not executed).
 #   LAB_DIR   directory of the lab scripts
 #   LAB_REPO  repository root
-#   lab_log   one progress line "[lab 12.3s] <tag>: msg" on stderr (stdout stays clean for results)
+#   lab_log   one progress line "[lab 12.3s] <tag>: msg" on stderr (stdout stays clean for results);
+#             LAB_LOG_PREFIX replaces "lab" (the benches print "[bench ...]")
+# Sourced by the lab scripts here and by bench/lib/vm.sh: the benches start QEMU without libvirt
+# but probe, reach and stop their guests with these same helpers.
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC2034 # used by the scripts that source this file
@@ -16,7 +19,7 @@ lab_elapsed() {
   printf '%d.%d' $((d / 10)) $((d % 10))
 }
 
-lab_log() { printf '[lab %ss] %s: %s\n' "$(lab_elapsed)" "$LAB_TAG" "$*" >&2; }
+lab_log() { printf '[%s %ss] %s: %s\n' "${LAB_LOG_PREFIX:-lab}" "$(lab_elapsed)" "$LAB_TAG" "$*" >&2; }
 
 lab_die() {
   lab_log "ERROR: $*"
@@ -54,4 +57,78 @@ lab_pid_of() { # first PID named $1; fails when none
 lab_pid_is() { # PID NAME: true when PID is alive and its comm is NAME
   local comm
   [[ -n ${1:-} ]] && { read -r comm <"/proc/$1/comm"; } 2>/dev/null && [[ $comm == "$2" ]]
+}
+
+# lab_kill_pid PID NAME [TIMEOUT_S]: SIGTERM, then SIGKILL after TIMEOUT_S (default 10), but only
+# while PID still runs NAME: a recycled PID of another program is never signalled. NAME is the
+# kernel's comm, i.e. the program name cut to 15 characters ("qemu-system-x86").
+lab_kill_pid() {
+  local pid=$1 name=$2 n=$((${3:-10} * 10))
+  lab_pid_is "$pid" "$name" || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  while ((n-- > 0)); do
+    lab_pid_is "$pid" "$name" || return 0
+    sleep 0.1
+  done
+  lab_log "$name (pid $pid) ignored SIGTERM for ${3:-10} s: SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# lab_comm PROGRAM: the comm a process running PROGRAM (a path or a name) shows in /proc/PID/comm
+lab_comm() {
+  local n=${1##*/}
+  echo "${n:0:15}"
+}
+
+# lab_ssh_opts KEY PORT [SSH-OPTION...]: sets LAB_SSH_OPTS for `ssh "${LAB_SSH_OPTS[@]}" root@127.0.0.1`
+# (guests are reached only through a user-mode forward on the loopback; their host keys are
+# throw-away, so they are neither checked nor stored).
+lab_ssh_opts() {
+  local key=$1 port=$2
+  shift 2
+  [[ -r $key ]] || lab_die "SSH key $key not readable (build the image first or set LAB_SSH_KEY)"
+  LAB_SSH_OPTS=(-i "$key" -p "$port" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+    -o ConnectTimeout=5 -o BatchMode=yes -o IdentitiesOnly=yes -o LogLevel=ERROR "$@")
+}
+
+# lab_probe_banner PORT: true when an SSH banner arrives within 5 s (like ConnectTimeout). Before the
+# guest network is up, slirp keeps the host-side connection open while it retries the SYN towards
+# the guest, so the banner arrives on this very probe as soon as sshd listens; once the guest is up
+# but sshd is not, the guest resets and the probe returns at once.
+lab_probe_banner() {
+  local t0=${EPOCHREALTIME/./} rc=0
+  (
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 2
+    read -r -t 5 line <&3 || exit 3
+    [[ $line == SSH-* ]] || exit 4
+  ) 2>/dev/null || rc=$?
+  [[ ${LAB_DEBUG:-0} == 1 ]] && lab_log "probe port $1: rc=$rc after $(((${EPOCHREALTIME/./} - t0) / 1000)) ms"
+  return $rc
+}
+
+# lab_wait_ssh PORT TIMEOUT_S ALIVE...: wait until `ssh root@127.0.0.1 -p PORT true` works (with
+# LAB_SSH_OPTS). The command ALIVE... runs between attempts and fails once the guest can no longer
+# come up (domain shut off, QEMU exited). Returns 0 (LAB_SSH_WAIT_S = seconds waited, one decimal),
+# 1 when ALIVE failed, 2 on timeout.
+lab_wait_ssh() {
+  local port=$1 timeout=$2 t0=${EPOCHREALTIME/./} next=10 el
+  shift 2
+  while :; do
+    # Cheap probe first: the sshd banner. A full ssh attempt against a guest that is not up yet
+    # blocks for ConnectTimeout (slirp accepts the TCP connection on the host side at once).
+    if lab_probe_banner "$port" && ssh "${LAB_SSH_OPTS[@]}" root@127.0.0.1 true </dev/null >/dev/null 2>&1; then
+      el=$(((${EPOCHREALTIME/./} - t0) / 100000))
+      # shellcheck disable=SC2034 # read by the callers
+      LAB_SSH_WAIT_S=$((el / 10)).$((el % 10))
+      return 0
+    fi
+    el=$(((${EPOCHREALTIME/./} - t0) / 1000000))
+    "$@" || return 1
+    ((el < timeout)) || return 2
+    if ((el >= next)); then
+      lab_log "waiting for ssh on 127.0.0.1:$port (${el}s)"
+      next=$((next + 10))
+    fi
+    sleep 0.5
+  done
 }

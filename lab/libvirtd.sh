@@ -10,6 +10,7 @@
 # daemons started here), libvirtd.log (warnings and errors of a libvirtd started here).
 set -euo pipefail
 LAB_TAG=libvirtd
+# shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 STATE=${LAB_STATE:-$LAB_REPO/.cache/lab-state}
@@ -83,21 +84,13 @@ cmd_start() {
 }
 
 stop_one() { # NAME
-  local name=$1 pid n
+  local name=$1 pid
   if ! pid=$(recorded_pid "$name"); then
     [[ -e $STATE/$name.pid ]] && lab_log "$name: recorded pid no longer running"
     rm -f "$STATE/$name.pid"
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((n = 0; n < 150; n++)); do
-    lab_pid_is "$pid" "$name" || break
-    sleep 0.1
-  done
-  if lab_pid_is "$pid" "$name"; then
-    lab_log "$name (pid $pid) ignored SIGTERM for 15 s: SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
+  lab_kill_pid "$pid" "$name" 15
   rm -f "$STATE/$name.pid"
   lab_log "$name stopped (pid $pid)"
 }

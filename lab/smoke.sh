@@ -9,6 +9,7 @@
 #      LAB_TMP: parent of the temp dir (default /tmp; must be traversable by libvirt-qemu).
 set -euo pipefail
 LAB_TAG=smoke
+# shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lab_need_root
 

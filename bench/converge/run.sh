@@ -18,13 +18,13 @@ REPS=${BENCH_REPS:-2}
 SIZES=${BENCH_SIZES:-"1 5 20"}
 PIPELINING=${BENCH_PIPELINING:-true}
 MAX_SHARES=20
-for n in $SIZES; do ((n <= MAX_SHARES)) || bench_die "BENCH_SIZES: at most $MAX_SHARES shares"; done
+for n in $SIZES; do ((n <= MAX_SHARES)) || lab_die "BENCH_SIZES: at most $MAX_SHARES shares"; done
 
 bench_init converge
 cd "$BENCH_REPO"
 bash scripts/setup-venv.sh >&2
 export PATH=$BENCH_REPO/.venv/bin:$PATH
-command -v ansible-playbook >/dev/null || bench_die "ansible-playbook not in .venv"
+command -v ansible-playbook >/dev/null || lab_die "ansible-playbook not in .venv"
 
 RAW=$BENCH_WORK/raw.jsonl
 : >"$RAW"
@@ -129,16 +129,16 @@ run_role() {
   [[ -s $counts ]] || echo '{}' >"$counts"
   printf '{"idx":%d,"role":"%s","n":%d,"phase":"%s","rep":%d,"rc":%d,"wall_ms":%d,"ssh_commands":%d,"ssh_transfers":%d,"mounts_after":%d,"fstab_lines_after":%d,"counts":%s}\n' \
     "$RUN_IDX" "$role" "$n" "$phase" "$rep" "$rc" "$wall" "$execs" "$puts" "$mounts" "$fstab" "$(cat "$counts")" >>"$RAW"
-  bench_log "$(printf '%-9s N=%-2d %-9s rep %d: %6.1f s, rc %d, %s modules, %s ssh cmds, %s mounts, %s fstab lines' \
+  lab_log "$(printf '%-9s N=%-2d %-9s rep %d: %6.1f s, rc %d, %s modules, %s ssh cmds, %s mounts, %s fstab lines' \
     "$role" "$n" "$phase" "$rep" "$(echo "$wall" | awk '{print $1/1000}')" "$rc" \
     "$(sed -n 's/.*"module_executions":\([0-9]*\).*/\1/p' "$counts")" "$execs" "$mounts" "$fstab")"
   if [[ $rc -ne 0 ]]; then
     tail -n 30 "$log" >&2
-    bench_die "$role run failed (N=$n, $phase); log above"
+    lab_die "$role run failed (N=$n, $phase); log above"
   fi
   if ((mounts != n || fstab != n)); then
     tail -n 30 "$log" >&2
-    bench_die "$role N=$n $phase: expected $n mounts and fstab lines, found $mounts and $fstab"
+    lab_die "$role N=$n $phase: expected $n mounts and fstab lines, found $mounts and $fstab"
   fi
 }
 
@@ -147,13 +147,13 @@ write_inventory 1 "$BENCH_WORK/inventory-1.yml"
 
 reset_guest
 # Untimed warm-up of both roles (guest page cache: python, node, modules; controller: imports).
-bench_log "warm-up (untimed)"
+lab_log "warm-up (untimed)"
 for role in generated baseline; do
   play=ai_how.virtio_fs.virtio_fs_runtime_config
   [[ $role == baseline ]] && play=$BENCH_DIR/converge/baseline.yml
   ansible-playbook -i "$BENCH_WORK/inventory-1.yml" "$play" >"$BENCH_WORK/warmup-$role.log" 2>&1 || {
     tail -n 40 "$BENCH_WORK/warmup-$role.log" >&2
-    bench_die "warm-up of $role failed"
+    lab_die "warm-up of $role failed"
   }
   reset_guest
 done

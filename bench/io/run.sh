@@ -27,7 +27,7 @@ P9_OPTS=trans=virtio,version=9p2000.L,msize=262144
 
 bench_init io
 cd "$BENCH_REPO"
-command -v fio >/dev/null || bench_log "no fio on the host (apt-get install fio): the native target is skipped"
+command -v fio >/dev/null || lab_log "no fio on the host (apt-get install fio): the native target is skipped"
 HOST=$BENCH_WORK/host
 mkdir -p "$HOST"
 chmod 777 "$HOST"
@@ -85,7 +85,7 @@ for t in $order; do
     guest-disk) bench_ssh python3 /root/io-jobs.py "$t" /var/tmp/perf "${args[@]}" --drop-caches >"$BENCH_WORK/$t.jsonl" ;;
     9p) bench_ssh python3 /root/io-jobs.py "$t" /mnt/io/9p "${args[@]}" --drop-caches >"$BENCH_WORK/$t.jsonl" ;;
     vfs-*) bench_ssh python3 /root/io-jobs.py "$t" "/mnt/io/$t" "${args[@]}" --drop-caches >"$BENCH_WORK/$t.jsonl" ;;
-    *) bench_die "unknown target $t" ;;
+    *) lab_die "unknown target $t" ;;
   esac
   el=$(((${EPOCHREALTIME/./} - t0) / 100000))
   IFS='|' read -r kind cache pool queue mnt <<<"$(describe "$t")"
@@ -95,7 +95,7 @@ for t in $order; do
     printf '%s,"round":%d,"kind":"%s","cache":"%s","thread_pool":"%s","queue_size":"%s","fs":"%s"}\n' \
       "${line%\}}" "$round" "$kind" "$cache" "$pool" "$queue" "$mnt" >>"$RAW"
   done <"$BENCH_WORK/$t.jsonl"
-  bench_log "round $round/$ROUNDS: $t done in $((el / 10)).$((el % 10)) s: $(grep -c '"job"' "$BENCH_WORK/$t.jsonl") jobs, $(grep -c '"error"' "$BENCH_WORK/$t.jsonl" || true) errors"
+  lab_log "round $round/$ROUNDS: $t done in $((el / 10)).$((el % 10)) s: $(grep -c '"job"' "$BENCH_WORK/$t.jsonl") jobs, $(grep -c '"error"' "$BENCH_WORK/$t.jsonl" || true) errors"
 done
 done
 

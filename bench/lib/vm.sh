@@ -12,46 +12,27 @@
 #   bench_accel_label          "KVM" or "emulated (TCG)"
 #
 # Only 127.0.0.1 is ever used: SSH is forwarded by slirp (restrict=on) to 127.0.0.1:PORT.
+# Logging (lab_log, lab_die), process stopping, the SSH options and the wait for SSH come from the
+# lab's shell library (lab/lib.sh), the image, accelerator, overlay and port from the lab scripts.
 
 BENCH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_DIR=$(cd "$BENCH_LIB_DIR/.." && pwd)
 BENCH_REPO=$(cd "$BENCH_DIR/.." && pwd)
 BENCH_LAB=$BENCH_REPO/lab
+LAB_LOG_PREFIX=bench
+LAB_TAG=bench
+# shellcheck source=../../lab/lib.sh
+. "$BENCH_LAB/lib.sh"
 BENCH_TMP_ROOT=${BENCH_TMP_ROOT:-/var/tmp/vfs-bench}
 BENCH_VIRTIOFSD=${BENCH_VIRTIOFSD:-/usr/lib/qemu/virtiofsd}
 BENCH_QEMU=${BENCH_QEMU:-qemu-system-x86_64}
 BENCH_BOOT_TIMEOUT=${BENCH_BOOT_TIMEOUT:-600}
-_bench_t0=${EPOCHREALTIME/./}
 
 BENCH_QEMU_PID=""
 BENCH_VFSD_PIDS=()
 BENCH_FS_ARGS=()
 BENCH_WORK=""
 BENCH_PORT=""
-
-bench_log() {
-  local d=$(((${EPOCHREALTIME/./} - _bench_t0) / 100000))
-  printf '[bench %d.%ds] %s: %s\n' $((d / 10)) $((d % 10)) "${BENCH_NAME:-bench}" "$*" >&2
-}
-
-bench_die() {
-  bench_log "ERROR: $*"
-  exit 1
-}
-
-# kill_pid PID NAME: TERM, wait up to 10 s, then KILL; only if PID still runs the expected program.
-_bench_kill_pid() {
-  local pid=$1 name=$2 comm i
-  [[ -n $pid ]] || return 0
-  { read -r comm <"/proc/$pid/comm"; } 2>/dev/null || return 0
-  [[ $comm == "$name"* ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-}
 
 bench_cleanup() {
   local rc=$? p
@@ -61,28 +42,29 @@ bench_cleanup() {
   fi
   if [[ -n $BENCH_QEMU_PID ]]; then
     if [[ $rc -ne 0 && -r $BENCH_WORK/serial.log ]]; then
-      bench_log "last lines of the guest console:"
+      lab_log "last lines of the guest console:"
       tail -n 15 "$BENCH_WORK/serial.log" >&2 || true
     fi
-    _bench_kill_pid "$BENCH_QEMU_PID" qemu-system
+    lab_kill_pid "$BENCH_QEMU_PID" "$(lab_comm "$BENCH_QEMU")"
   fi
   for p in "${BENCH_VFSD_PIDS[@]}"; do
-    _bench_kill_pid "$p" virtiofsd
+    lab_kill_pid "$p" "$(lab_comm "$BENCH_VIRTIOFSD")"
   done
   if [[ -n $BENCH_WORK && -d $BENCH_WORK ]]; then
     if [[ ${BENCH_KEEP:-0} == 1 ]]; then
-      bench_log "kept $BENCH_WORK (BENCH_KEEP=1)"
+      lab_log "kept $BENCH_WORK (BENCH_KEEP=1)"
     else
       rm -rf "$BENCH_WORK"
     fi
   fi
-  bench_log "cleaned up (exit $rc)"
+  lab_log "cleaned up (exit $rc)"
   exit "$rc"
 }
 
 bench_init() { # NAME
   BENCH_NAME=$1
-  [[ $(id -u) -eq 0 ]] || bench_die "must run as root (virtiofsd needs it)"
+  LAB_TAG=$1
+  [[ $(id -u) -eq 0 ]] || lab_die "must run as root (virtiofsd needs it)"
   mkdir -p "$BENCH_TMP_ROOT"
   chmod 755 "$BENCH_TMP_ROOT"
   BENCH_WORK=$BENCH_TMP_ROOT/$1.$$
@@ -91,7 +73,7 @@ bench_init() { # NAME
   trap bench_cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
-  bench_log "work dir $BENCH_WORK"
+  lab_log "work dir $BENCH_WORK"
 }
 
 bench_accel() { bash "$BENCH_LAB/accel.sh" 2>/dev/null; }
@@ -101,10 +83,10 @@ bench_image() { # cache dir of the lab image (builds it when missing)
   local out
   out=$(bash "$BENCH_LAB/build-image.sh" 2>"$BENCH_WORK/build-image.log") || {
     cat "$BENCH_WORK/build-image.log" >&2
-    bench_die "lab/build-image.sh failed"
+    lab_die "lab/build-image.sh failed"
   }
   BENCH_IMAGE=${out##*$'\n'}
-  [[ -f $BENCH_IMAGE/.complete ]] || bench_die "no complete image in $BENCH_IMAGE"
+  [[ -f $BENCH_IMAGE/.complete ]] || lab_die "no complete image in $BENCH_IMAGE"
 }
 
 # bench_virtiofsd TAG DIR CACHE [POOL] [QUEUE]: POOL empty = virtiofsd default (64); QUEUE default 1024
@@ -120,11 +102,11 @@ bench_virtiofsd() {
     [[ -S $sock ]] && break
     kill -0 "${BENCH_VFSD_PIDS[-1]}" 2>/dev/null || {
       cat "$BENCH_WORK/vfsd$n.log" >&2
-      bench_die "virtiofsd for $tag exited"
+      lab_die "virtiofsd for $tag exited"
     }
     sleep 0.1
   done
-  [[ -S $sock ]] || bench_die "virtiofsd for $tag: no socket after 10 s"
+  [[ -S $sock ]] || lab_die "virtiofsd for $tag: no socket after 10 s"
   BENCH_FS_ARGS+=(-chardev "socket,id=vfs$n,path=$sock"
     -device "vhost-user-fs-pci,queue-size=$queue,chardev=vfs$n,tag=$tag")
 }
@@ -134,33 +116,25 @@ bench_9p() { # TAG DIR
   BENCH_FS_ARGS+=(-virtfs "local,path=$2,mount_tag=$1,security_model=passthrough,id=$1")
 }
 
-_bench_ssh_opts() {
-  BENCH_SSH_OPTS=(-i "$BENCH_IMAGE/id_ed25519" -p "$BENCH_PORT" -o StrictHostKeyChecking=no
-    -o UserKnownHostsFile=/dev/null -o ConnectTimeout=10 -o BatchMode=yes -o IdentitiesOnly=yes
-    -o LogLevel=ERROR -o ControlMaster=auto -o ControlPath="$BENCH_WORK/ssh-ctl" -o ControlPersist=600)
-}
+# shellcheck disable=SC2029 # the command is meant to expand here and run in the guest
+bench_ssh() { ssh "${LAB_SSH_OPTS[@]}" root@127.0.0.1 "$@"; }
 
-bench_ssh() { ssh "${BENCH_SSH_OPTS[@]}" root@127.0.0.1 "$@"; }
-
-_bench_banner() { # PORT: an SSH banner within 5 s
-  (
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 2
-    read -r -t 5 line <&3 || exit 3
-    [[ $line == SSH-* ]] || exit 4
-  ) 2>/dev/null
-}
+_bench_qemu_alive() { kill -0 "$BENCH_QEMU_PID" 2>/dev/null; }
 
 bench_vm_start() {
   [[ -n ${BENCH_IMAGE:-} ]] || bench_image
-  local accel_args t0 el next=30
+  local accel_args
   bash "$BENCH_LAB/domain.sh" overlay "$BENCH_IMAGE/base.qcow2" "$BENCH_WORK/disk.qcow2" 2>/dev/null
   BENCH_PORT=$(bash "$BENCH_LAB/domain.sh" free-port)
   if [[ $(bench_accel) == kvm ]]; then
     accel_args=(-accel kvm -cpu host)
   else
+    # shellcheck disable=SC2054 # one QEMU option value, commas included
     accel_args=(-accel tcg,thread=multi -cpu max)
   fi
-  _bench_ssh_opts
+  # one control master: the runs issue thousands of short commands
+  lab_ssh_opts "$BENCH_IMAGE/id_ed25519" "$BENCH_PORT" -o ControlMaster=auto \
+    -o ControlPath="$BENCH_WORK/ssh-ctl" -o ControlPersist=600
   "$BENCH_QEMU" -name "vfs-bench-$BENCH_NAME" "${accel_args[@]}" -m 1024 -smp 2 \
     -object memory-backend-memfd,id=mem,size=1G,share=on -numa node,memdev=mem \
     -kernel "$BENCH_IMAGE/$(cat "$BENCH_IMAGE/kernel")" -initrd "$BENCH_IMAGE/initrd.img" \
@@ -170,25 +144,14 @@ bench_vm_start() {
     -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$BENCH_PORT-:22" -device virtio-net-pci,netdev=n0 \
     -display none -serial "file:$BENCH_WORK/serial.log" >"$BENCH_WORK/qemu.log" 2>&1 &
   BENCH_QEMU_PID=$!
-  t0=${EPOCHREALTIME/./}
-  bench_log "qemu pid $BENCH_QEMU_PID ($(bench_accel_label)), ${#BENCH_VFSD_PIDS[@]} virtiofsd, ssh on 127.0.0.1:$BENCH_PORT"
-  while :; do
-    kill -0 "$BENCH_QEMU_PID" 2>/dev/null || {
-      cat "$BENCH_WORK/qemu.log" >&2
-      bench_die "qemu exited before ssh answered"
-    }
-    if _bench_banner "$BENCH_PORT" && bench_ssh true </dev/null >/dev/null 2>&1; then
-      break
-    fi
-    el=$(((${EPOCHREALTIME/./} - t0) / 1000000))
-    ((el < BENCH_BOOT_TIMEOUT)) || bench_die "no ssh after ${BENCH_BOOT_TIMEOUT}s"
-    if ((el >= next)); then
-      bench_log "waiting for ssh (${el}s)"
-      next=$((next + 30))
-    fi
-    sleep 1
-  done
-  el=$(((${EPOCHREALTIME/./} - t0) / 100000))
-  BENCH_BOOT_S=$((el / 10)).$((el % 10))
-  bench_log "guest up after ${BENCH_BOOT_S}s"
+  lab_log "qemu pid $BENCH_QEMU_PID ($(bench_accel_label)), ${#BENCH_VFSD_PIDS[@]} virtiofsd, ssh on 127.0.0.1:$BENCH_PORT"
+  local rc=0
+  lab_wait_ssh "$BENCH_PORT" "$BENCH_BOOT_TIMEOUT" _bench_qemu_alive || rc=$?
+  if ((rc == 1)); then
+    cat "$BENCH_WORK/qemu.log" >&2
+    lab_die "qemu exited before ssh answered"
+  fi
+  ((rc == 0)) || lab_die "no ssh after ${BENCH_BOOT_TIMEOUT}s"
+  BENCH_BOOT_S=$LAB_SSH_WAIT_S
+  lab_log "guest up after ${BENCH_BOOT_S}s"
 }
