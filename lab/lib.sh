@@ -132,3 +132,45 @@ lab_wait_ssh() {
     sleep 0.5
   done
 }
+
+# lab_render_domain OUT NAME=STRING|NAME:=JSON...: renders the GENERATED domain template
+# (generated/templates/controller.xml.j2) to OUT with Ansible's template module, as Molecule's create
+# step does, so every guest the lab boots tests the template users get. Variables are the role's
+# (vm_name, vm_domain_type, virtio_fs_mounts:='[...]', ...). They travel as one YAML file (-e @file)
+# with every string tagged !unsafe: no value is split as key=value or templated by Ansible (a path
+# holding "{{" stays a path).
+lab_render_domain() {
+  local out=$1 vars log rc=0
+  shift
+  [[ -x $LAB_REPO/.venv/bin/ansible ]] || lab_die "no $LAB_REPO/.venv/bin/ansible (run scripts/setup-venv.sh)"
+  vars=$(mktemp)
+  log=$(mktemp)
+  python3 - "$out" "$LAB_REPO/generated/templates/controller.xml.j2" "$@" >"$vars" <<'PY' || rc=$?
+import json, sys
+out, src, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
+v = {"lab_render_dest": out, "lab_render_src": src}
+for pair in pairs:
+    key, _, value = pair.partition("=")
+    if key.endswith(":"):
+        v[key[:-1]] = json.loads(value)
+    else:
+        v[key] = value
+def unsafe(x):
+    if isinstance(x, str):
+        return "!unsafe " + json.dumps(x, ensure_ascii=False)
+    if isinstance(x, dict):
+        return "{" + ", ".join(json.dumps(k) + ": " + unsafe(y) for k, y in x.items()) + "}"
+    if isinstance(x, list):
+        return "[" + ", ".join(unsafe(y) for y in x) + "]"
+    return json.dumps(x)
+print(unsafe(v))
+PY
+  if ((rc == 0)); then
+    "$LAB_REPO/.venv/bin/ansible" localhost -c local -i localhost, \
+      -e ansible_python_interpreter="$LAB_REPO/.venv/bin/python" -e "@$vars" \
+      -m ansible.builtin.template -a 'src={{ lab_render_src }} dest={{ lab_render_dest }} mode=0644' >"$log" 2>&1 || rc=$?
+    ((rc == 0)) || cat "$log" >&2
+  fi
+  rm -f "$vars" "$log"
+  ((rc == 0)) || lab_die "rendering the generated domain template failed (exit $rc)"
+}

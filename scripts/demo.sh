@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 t0=$(date +%s)
 say() { echo "[demo $(( $(date +%s) - t0 ))s] $*"; }
+# shellcheck source=../lab/lib.sh
+. lab/lib.sh # lab_render_domain: the same rendering as the lab smoke test and Molecule
 
 [ -d node_modules ] || { say "npm ci"; npm ci --no-audit --no-fund --loglevel=error; }
 say "python tools (.venv)"
@@ -38,19 +40,12 @@ rm -f demo-share/from-guest.txt
 port=$(bash lab/domain.sh free-port)
 bash lab/domain.sh overlay "$image/base.qcow2" "$work/disk.qcow2" >/dev/null
 
-cat > "$work/vars.json" <<JSON
-{
-  "vm_name": "$name", "vm_domain_type": "$accel", "vm_cpu_cores": 2, "vm_memory_mb": 1024,
-  "vm_disk_path": "$work/disk.qcow2", "vm_kernel": "$image/$(cat "$image/kernel")",
-  "vm_initrd": "$image/initrd.img", "vm_cmdline": "$(cat "$image/cmdline")",
-  "vm_serial_log": "$work/serial.log", "vm_ssh_forward_port": $port, "vm_tcg_tb_cache_mb": 128,
-  "virtio_fs_libvirt_version": "$version",
-  "virtio_fs_mounts": [{"tag": "demo", "host_path": "$repo/demo-share", "mount_point": "/mnt/demo-share"}]
-}
-JSON
 say "rendering generated/templates/controller.xml.j2 with Ansible's template module"
-ansible localhost -c local -e ansible_python_interpreter="$repo/.venv/bin/python" -e "@$work/vars.json" \
-  -m ansible.builtin.template -a "src=generated/templates/controller.xml.j2 dest=$work/domain.xml mode=0644" >/dev/null
+mounts=$(python3 -c 'import json, sys; print(json.dumps([{"tag": "demo", "host_path": sys.argv[1], "mount_point": "/mnt/demo-share"}]))' "$repo/demo-share")
+lab_render_domain "$work/domain.xml" vm_name="$name" vm_domain_type="$accel" vm_cpu_cores:=2 vm_memory_mb:=1024 \
+  vm_disk_path="$work/disk.qcow2" vm_kernel="$image/$(cat "$image/kernel")" vm_initrd="$image/initrd.img" \
+  vm_cmdline="$(cat "$image/cmdline")" vm_serial_log="$work/serial.log" vm_ssh_forward_port:="$port" \
+  vm_tcg_tb_cache_mb:=128 virtio_fs_libvirt_version="$version" virtio_fs_mounts:="$mounts"
 say "booting the guest through libvirt (libvirt starts virtiofsd)"
 bash lab/domain.sh up "$name" "$work/domain.xml" "$port"
 
