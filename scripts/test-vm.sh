@@ -13,6 +13,14 @@ while [ $# -gt 0 ]; do
 done
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(default packer lifecycle faults host)
 
+# The scenarios' domain names (vfs-<scenario>) and host directories (/var/tmp/vfs-molecule/<scenario>)
+# are fixed, and each scenario starts by destroying them: two VM tiers on one host (two checkouts)
+# would tear down each other's guests. One host-wide lock makes the second wait.
+exec 9>/run/lock/vfs-molecule.lock
+if ! flock -n 9; then
+  echo "[vm] another VM tier runs on this host; waiting for /run/lock/vfs-molecule.lock"
+  flock 9
+fi
 bash scripts/setup-venv.sh
 bash lab/install-deps.sh
 export PATH="$PWD/.venv/bin:$PATH"
