@@ -4,6 +4,15 @@
 #   scripts/test-vm.sh -s NAME ...  the named scenarios
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The scenarios' domain names (vfs-<scenario>) and host directories (/var/tmp/vfs-molecule/<scenario>)
+# are fixed, and each scenario starts by destroying them: two VM tiers on one host (two checkouts)
+# would tear down each other's guests. One host-wide lock makes the second wait. flock -o: the lock
+# fd must not leak into the daemons a scenario starts (libvirtd would hold it after the run).
+lock=/run/lock/vfs-molecule.lock
+if [ "${VFS_VM_LOCKED:-0}" != 1 ]; then
+  flock -n "$lock" true || echo "[vm] another VM tier runs on this host; waiting for $lock"
+  VFS_VM_LOCKED=1 exec flock -o "$lock" bash "$PWD/scripts/test-vm.sh" "$@"
+fi
 scenarios=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -13,14 +22,6 @@ while [ $# -gt 0 ]; do
 done
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(default packer lifecycle faults host)
 
-# The scenarios' domain names (vfs-<scenario>) and host directories (/var/tmp/vfs-molecule/<scenario>)
-# are fixed, and each scenario starts by destroying them: two VM tiers on one host (two checkouts)
-# would tear down each other's guests. One host-wide lock makes the second wait.
-exec 9>/run/lock/vfs-molecule.lock
-if ! flock -n 9; then
-  echo "[vm] another VM tier runs on this host; waiting for /run/lock/vfs-molecule.lock"
-  flock 9
-fi
 bash scripts/setup-venv.sh
 bash lab/install-deps.sh
 export PATH="$PWD/.venv/bin:$PATH"
