@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { loadYaml11Fast } from "../src/input/yaml11-fast";
 import { parseSource, parseSourceCarefully } from "../src/input/source-map";
-import { compileConfigValidators } from "../src/schema/config-validators";
+import { compileConfigValidators } from "../src/ir/config-validators";
 import { compile } from "../src/pipeline";
 import execa from "execa";
 import { ROOT, tmpDir, VENV_BIN } from "./helpers/tools";

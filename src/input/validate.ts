@@ -1,10 +1,10 @@
 import type { ErrorObject } from "ajv";
 import { diagnostic, pointerJoin, type Diagnostic, type MessageCode } from "../errors/messages";
 import { formatAjvErrors } from "../errors/ajv-format";
-import { configValidators, type ConfigValidators } from "../schema/config-validators";
+import { configValidators, type ConfigValidators } from "../ir/config-validators";
 import type { Ir } from "../ir/types";
 import { parseSource, pointerAt, type SourceDocument } from "./source-map";
-import { checkShares, refusedOperations, type ShareInput } from "./check-shares";
+import { checkShares, refusedOperations, type ShareInput } from "../runtime/check-shares";
 import { splitOptions } from "../runtime/mount-options";
 import { readConfigFile } from "./read-config";
 import { MAX_CONFIG_BYTES } from "./limits";

@@ -1,5 +1,5 @@
 import { VfsError, diagnostic, type Diagnostic } from "../errors/messages";
-import { configValidators } from "../schema/config-validators";
+import { configValidators } from "./config-validators";
 import type { FieldIr, Ir, ObjectIr } from "./types";
 
 const KNOWN_ROLES = new Set(["virtio_fs_mount", "virtio_fs_host"]);

@@ -3,8 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import type { ValidateFunction } from "ajv";
 import standaloneCode from "ajv/dist/standalone";
-import { ANNOTATION_KEYWORDS, createAjv } from "./ajv";
-import type { Ir } from "../ir/types";
+import { ANNOTATION_KEYWORDS, createAjv } from "../schema/ajv";
+import type { Ir } from "./types";
 
 /** The validators of user configurations: a cluster file, one VM in it, and a role-variables file. */
 export interface ConfigValidators {

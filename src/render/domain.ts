@@ -1,7 +1,8 @@
 import * as nunjucks from "nunjucks";
 import type { Ir } from "../ir/types";
 import type { VmConfig } from "../input/validate";
-import { domainTemplate, TEMPLATE_NAME } from "../emit/libvirt/template";
+import { domainTemplate } from "../emit/libvirt/template";
+import { TEMPLATE_NAME } from "../emit/layout";
 import { headerLine } from "../emit/header";
 import { diagnostic, VfsError, type Diagnostic } from "../errors/messages";
 import { xmlCharProblem, xmlCommentText } from "../runtime/xml-chars";

@@ -1,5 +1,5 @@
 import { diagnostic, pointerJoin, type Diagnostic } from "../errors/messages";
-import { operationOptions } from "../runtime/mount-options";
+import { operationOptions } from "./mount-options";
 
 /** A share as it comes from the user, before defaults. */
 export interface ShareInput {

@@ -7,7 +7,7 @@
  * can act on are DomainXmlError.
  */
 import { DOMParser } from "@xmldom/xmldom";
-import type { Share } from "../../generated/modules/types";
+import type { Share } from "./generated/types";
 import { xmlCharProblem } from "./xml-chars";
 
 /* Minimal structural view of the DOM nodes used here (xmldom's own typings vary between versions). */

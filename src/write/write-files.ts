@@ -1,14 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { VfsError, diagnostic, type Diagnostic } from "../errors/messages";
-
-/** Directories the generator owns entirely: anything in them that it did not emit is stale. */
-export const MANAGED_ROOTS = ["generated", "collection"];
-
-/** `FILE#region` outputs replace the text between BEGIN/END GENERATED markers of a hand-written file. */
-export const REGION_SEPARATOR = "#";
-
-export type Outputs = Map<string, string>;
+import { REGION_SEPARATOR, type Outputs } from "../emit/outputs";
+import { MANAGED_ROOTS, managedRootOf } from "../emit/layout";
 
 export interface WriteResult {
   written: number;
@@ -102,7 +96,7 @@ export function writeFiles(root: string, outputs: Outputs): WriteResult {
       fs.renameSync(fresh, live);
     }
     for (const file of desired.keys()) {
-      if (MANAGED_ROOTS.includes(file.split("/")[0])) continue;
+      if (managedRootOf(file)) continue;
       fs.renameSync(path.join(tmp, file), path.join(root, file));
     }
   } finally {

@@ -107,7 +107,7 @@ realFs.mkdirSync = (p: any, ...rest: any[]) => {
   if (code) throw injected(code, "mkdir", String(p));
   return mkdirSync(p, ...rest);
 };
-import validate from "./generated/modules/${name}/validate";
+import validate from "./src/runtime/generated/${name}/validate";
 // The schema's validator fills in the defaults (the module restates none) but its verdict is ignored,
 // so inputs the schema refuses (a tag like --bind) still reach the module's own defences.
 runModule("${name}", ((args: unknown) => { validate(args); return true; }) as any, main as any);

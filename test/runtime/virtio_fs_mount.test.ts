@@ -576,7 +576,7 @@ describe("virtio_fs_mount: diagnostics", () => {
       { tag: "d", mount_point: "/mnt/x/../y" },
     ])).result;
     expect(r.failed).toBe(true);
-    // The same rules and words as `vfsgen validate` (src/input/check-shares.ts).
+    // The same rules and words as `vfsgen validate` (src/runtime/check-shares.ts).
     expect(r.msg).toContain('/mounts/1/tag: duplicate tag "a": already used by /mounts/0');
     expect(r.msg).toContain('/mounts/1/mount_point: mount point "/mnt/a/inner" is inside the share mounted at "/mnt/a" (/mounts/0)');
     expect(r.msg).toContain('/mounts/2/mount_point: duplicate mount point "/mnt/a": already used by /mounts/0');

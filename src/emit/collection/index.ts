@@ -1,12 +1,11 @@
 import type { Ir } from "../../ir/types";
-import type { Outputs } from "../../write/write-files";
+import type { Outputs } from "../outputs";
 import { htmlHeader } from "../header";
-import { collectionRoot } from "../role/common";
+import { COLLECTION_FILES as F, collectionFile } from "../layout";
 import { yamlFile } from "../yaml";
 
 export function emitCollectionMeta(ir: Ir): Outputs {
   const c = ir.collection;
-  const root = collectionRoot(ir);
   const fqcn = `${c.namespace}.${c.name}`;
   const galaxy = {
     namespace: c.namespace,
@@ -81,11 +80,11 @@ rules:
     forbid-explicit-octal: true
 `;
   return new Map([
-    [`${root}/galaxy.yml`, yamlFile(ir, galaxy)],
-    [`${root}/meta/runtime.yml`, yamlFile(ir, { requires_ansible: c.requiresAnsible })],
-    [`${root}/README.md`, readme],
-    [`${root}/CHANGELOG.md`, changelog],
-    [`${root}/.ansible-lint`, lint],
-    [`${root}/.yamllint`, yamllint],
+    [collectionFile(ir, F.galaxy), yamlFile(ir, galaxy)],
+    [collectionFile(ir, F.runtime), yamlFile(ir, { requires_ansible: c.requiresAnsible })],
+    [collectionFile(ir, F.readme), readme],
+    [collectionFile(ir, F.changelog), changelog],
+    [collectionFile(ir, F.ansibleLint), lint],
+    [collectionFile(ir, F.yamllint), yamllint],
   ]);
 }

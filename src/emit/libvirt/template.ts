@@ -1,9 +1,6 @@
 import type { Ir } from "../../ir/types";
 import { headerLine } from "../header";
 
-/** Where the template lands: the seed-compatible tree and the host role of the collection. */
-export const TEMPLATE_NAME = "controller.xml.j2";
-
 /**
  * XML-escapes a Jinja expression with filters both Jinja2 and nunjucks implement identically
  * (their own `escape` filters differ on quotes), so one .j2 renders the same bytes in both.

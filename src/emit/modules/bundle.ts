@@ -1,13 +1,13 @@
 import * as path from "path";
 import { build, type Plugin } from "esbuild";
 import type { Ir } from "../../ir/types";
-import type { Outputs } from "../../write/write-files";
+import type { Outputs } from "../outputs";
 import { headerLine } from "../header";
 
 /** Strings that make Ansible treat a module as Python or PowerShell instead of shipping it as is. */
 const FORBIDDEN_MARKERS = ["from ansible.module_utils", "#<<INCLUDE_ANSIBLE_MODULE_COMMON>>", "<<INCLUDE_ANSIBLE_MODULE_JSON_ARGS>>", "#Requires -Module"];
 
-/** Serves the emitter's in-memory files to esbuild, so bundling never reads a stale generated/ tree. */
+/** Serves the emitter's in-memory files to esbuild, so bundling never reads stale generated sources from disk. */
 function inMemory(root: string, files: Outputs): Plugin {
   const byAbs = new Map([...files].map(([rel, text]) => [path.join(root, rel), text]));
   const candidates = (p: string) => [p, `${p}.ts`, `${p}.js`];
@@ -19,7 +19,7 @@ function inMemory(root: string, files: Outputs): Plugin {
         const base = relative ? path.resolve(args.resolveDir, args.path) : args.path;
         const hit = relative ? candidates(base).find((c) => byAbs.has(c)) : undefined;
         if (hit) return { path: hit };
-        // generated/ may not exist on disk yet: resolve what the in-memory files import from the root.
+        // The generated sources may not exist on disk yet: resolve what they import from the root.
         if (!byAbs.has(args.importer)) return undefined;
         const r = await b.resolve(base, { resolveDir: root, kind: args.kind });
         return r.errors.length ? { errors: r.errors } : { path: r.path, external: r.external };

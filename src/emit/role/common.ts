@@ -1,10 +1,6 @@
-import type { FieldIr, Ir, RoleIr } from "../../ir/types";
+import type { Ir, RoleIr } from "../../ir/types";
 import { optionSpecs, type OptionOverrides } from "../ansible-types";
 import { yamlFile } from "../yaml";
-
-export function collectionRoot(ir: Ir): string {
-  return `collection/ansible_collections/${ir.collection.namespace}/${ir.collection.name}`;
-}
 
 export function roleIr(ir: Ir, name: string): RoleIr {
   const role = ir.roles.find((r) => r.name === name);
@@ -43,25 +39,4 @@ export function metaMainFile(ir: Ir, role: RoleIr): string {
     },
     dependencies: [],
   });
-}
-
-function cell(s: string): string {
-  return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
-}
-
-export function fieldDefault(f: FieldIr): string {
-  return f.default === undefined ? "" : `\`${JSON.stringify(f.default)}\``;
-}
-
-export function variablesTable(fields: FieldIr[]): string {
-  const rows = fields.map((f) => `| \`${f.name}\` | ${f.type}${f.itemType ? ` of ${f.itemObject ? "share" : f.itemType}` : ""} | ${fieldDefault(f)} | ${cell(f.description)} |`);
-  return ["| Variable | Type | Default | Description |", "|---|---|---|---|", ...rows].join("\n");
-}
-
-export function fieldsTable(fields: FieldIr[], requiredNote: Record<string, string> = {}): string {
-  const rows = fields.map((f) => {
-    const choices = f.enum ? ` One of ${f.enum.map((v) => `\`${v}\``).join(", ")}.` : "";
-    return `| \`${f.name}\` | ${f.type} | ${requiredNote[f.name] ?? (f.required ? "yes" : "no")} | ${fieldDefault(f)} | ${cell(f.description)}${choices} |`;
-  });
-  return ["| Field | Type | Required | Default | Description |", "|---|---|---|---|---|", ...rows].join("\n");
 }

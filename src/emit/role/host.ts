@@ -1,8 +1,10 @@
 import type { Ir } from "../../ir/types";
-import type { Outputs } from "../../write/write-files";
+import type { Outputs } from "../outputs";
+import { ROLE_FILES, collectionRoleDir } from "../layout";
+import { variablesTable } from "../markdown";
 import { htmlHeader } from "../header";
 import { yamlFile } from "../yaml";
-import { argumentSpecsFile, collectionRoot, defaultsFile, metaMainFile, roleIr, variablesTable } from "./common";
+import { argumentSpecsFile, defaultsFile, metaMainFile, roleIr } from "./common";
 
 const ALL_SHARES = "{{ virtio_fs_host_domains | map(attribute='mounts') | flatten }}";
 
@@ -93,7 +95,7 @@ export function hostTasks(ir: Ir): unknown[] {
 
 export function emitHostRole(ir: Ir): Outputs {
   const role = roleIr(ir, "virtio_fs_host");
-  const dir = `${collectionRoot(ir)}/roles/virtio_fs_host`;
+  const dir = collectionRoleDir(ir, role.name);
   const fqcn = `${ir.collection.namespace}.${ir.collection.name}`;
   const readme = `${htmlHeader(ir)}# ${fqcn}.virtio_fs_host
 
@@ -125,10 +127,10 @@ new domains with \`ansible.builtin.template\` and \`virsh define\`.
 ${variablesTable(role.variables)}
 `;
   return new Map([
-    [`${dir}/defaults/main.yml`, defaultsFile(ir, role)],
-    [`${dir}/meta/argument_specs.yml`, argumentSpecsFile(ir, role, { require: ["host_path"] })],
-    [`${dir}/meta/main.yml`, metaMainFile(ir, role)],
-    [`${dir}/tasks/main.yml`, yamlFile(ir, hostTasks(ir))],
-    [`${dir}/README.md`, readme],
+    [`${dir}/${ROLE_FILES.defaults}`, defaultsFile(ir, role)],
+    [`${dir}/${ROLE_FILES.argumentSpecs}`, argumentSpecsFile(ir, role, { require: ["host_path"] })],
+    [`${dir}/${ROLE_FILES.meta}`, metaMainFile(ir, role)],
+    [`${dir}/${ROLE_FILES.tasks}`, yamlFile(ir, hostTasks(ir))],
+    [`${dir}/${ROLE_FILES.readme}`, readme],
   ]);
 }

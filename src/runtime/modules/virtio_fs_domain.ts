@@ -22,8 +22,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { shareProblems } from "../../input/check-shares";
-import type { VirtioFsDomainArgs } from "../../../generated/modules/types";
+import { shareProblems } from "../check-shares";
+import type { VirtioFsDomainArgs } from "../generated/types";
 import { ModuleFailure, type ModuleContext, type ModuleResult } from "../ansible";
 import { writeFileAtomic } from "../atomic-write";
 import {

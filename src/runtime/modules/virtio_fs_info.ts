@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as os from "os";
-import type { VirtioFsInfoArgs } from "../../../generated/modules/types";
+import type { VirtioFsInfoArgs } from "../generated/types";
 import { ModuleFailure, type ModuleContext, type ModuleResult } from "../ansible";
 import { parseFstab } from "../fstab";
 import { readMountInfo, virtiofsMounts } from "../mountinfo";

@@ -33,7 +33,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { Share, VirtioFsMountArgs } from "../../../generated/modules/types";
+import type { Share, VirtioFsMountArgs } from "../generated/types";
 import { ModuleFailure, type ModuleContext, type ModuleResult } from "../ansible";
 import { lookupGid, lookupUid, groupName, userName } from "../accounts";
 import { backupFile, writeFileAtomic } from "../atomic-write";
@@ -48,7 +48,7 @@ import {
 } from "../mount-plan";
 import { isEmptyDir, kernelPathOf, observePath, setDirOwnerMode } from "../mount-point";
 import { readMountInfo, topMountAt, type MountInfoEntry } from "../mountinfo";
-import { refusedOperations, shareProblems } from "../../input/check-shares";
+import { refusedOperations, shareProblems } from "../check-shares";
 import { message } from "../../errors/messages";
 import { dmesgTagNotFound, offeredTags, systemdIsPid1, virtiofsLoaded } from "../virtiofs-kernel";
 

@@ -53,9 +53,9 @@ var require_ucs2length = __commonJS({
   }
 });
 
-// generated/modules/virtio_fs_info/validate.js
+// src/runtime/generated/virtio_fs_info/validate.js
 var require_validate = __commonJS({
-  "generated/modules/virtio_fs_info/validate.js"(exports2, module2) {
+  "src/runtime/generated/virtio_fs_info/validate.js"(exports2, module2) {
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
@@ -782,7 +782,7 @@ function main(args, _ctx) {
   return { changed: false, virtio_fs: facts, ansible_facts: { virtio_fs: facts } };
 }
 
-// generated/modules/virtio_fs_info/main.ts
+// src/runtime/generated/virtio_fs_info/main.ts
 var import_validate = __toESM(require_validate());
 var ARGUMENT_TYPES = {
   "fstab": {

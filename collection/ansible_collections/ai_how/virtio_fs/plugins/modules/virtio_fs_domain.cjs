@@ -6532,9 +6532,9 @@ var require_ucs2length = __commonJS({
   }
 });
 
-// generated/modules/virtio_fs_domain/validate.js
+// src/runtime/generated/virtio_fs_domain/validate.js
 var require_validate = __commonJS({
-  "generated/modules/virtio_fs_domain/validate.js"(exports2, module2) {
+  "src/runtime/generated/virtio_fs_domain/validate.js"(exports2, module2) {
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
@@ -7799,7 +7799,7 @@ function operationOptions(options) {
   return options.filter((o) => optmapEntry(o)?.kind === "operation");
 }
 
-// src/input/check-shares.ts
+// src/runtime/check-shares.ts
 function pathProblem(path4) {
   if (path4.length > 1 && path4.endsWith("/")) return "it ends with /";
   if (path4.includes("//")) return "it contains an empty component (//)";
@@ -8586,7 +8586,7 @@ function main(args, ctx) {
   return result;
 }
 
-// generated/modules/virtio_fs_domain/main.ts
+// src/runtime/generated/virtio_fs_domain/main.ts
 var import_validate = __toESM(require_validate());
 var ARGUMENT_TYPES = {
   "name": {

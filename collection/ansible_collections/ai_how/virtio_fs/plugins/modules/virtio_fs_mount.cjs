@@ -53,9 +53,9 @@ var require_ucs2length = __commonJS({
   }
 });
 
-// generated/modules/virtio_fs_mount/validate.js
+// src/runtime/generated/virtio_fs_mount/validate.js
 var require_validate = __commonJS({
-  "generated/modules/virtio_fs_mount/validate.js"(exports2, module2) {
+  "src/runtime/generated/virtio_fs_mount/validate.js"(exports2, module2) {
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
@@ -2020,7 +2020,7 @@ function pointerJoin(base, ...segments) {
   return base + segments.map((s) => "/" + pointerEscape(s)).join("");
 }
 
-// src/input/check-shares.ts
+// src/runtime/check-shares.ts
 function pathProblem(path8) {
   if (path8.length > 1 && path8.endsWith("/")) return "it ends with /";
   if (path8.includes("//")) return "it contains an empty component (//)";
@@ -2577,7 +2577,7 @@ function summary(results, fstabChanged) {
   return parts.length ? parts.join("; ") : "virtiofs kernel module configured";
 }
 
-// generated/modules/virtio_fs_mount/main.ts
+// src/runtime/generated/virtio_fs_mount/main.ts
 var import_validate = __toESM(require_validate());
 var ARGUMENT_TYPES = {
   "mounts": {
