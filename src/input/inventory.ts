@@ -1,6 +1,6 @@
 import * as jsyaml from "js-yaml";
 import { toYaml } from "../emit/yaml";
-import type { VmConfig } from "./validate";
+import type { VmConfig } from "./vm-config";
 
 /**
  * The Ansible group of a cluster. Ansible accepts group names matching ^[A-Za-z_][A-Za-z0-9_]*$

@@ -9,17 +9,9 @@ import { splitOptions } from "../runtime/mount-options";
 import { readConfigFile } from "./read-config";
 import { MAX_CONFIG_BYTES } from "./limits";
 import { checkClusterNames, checkHostDomainNames } from "./check-names";
+import type { VmConfig } from "./vm-config";
 
-/** One VM of a cluster configuration, or the single implicit VM of a vars file. */
-export interface VmConfig {
-  cluster: string;
-  name: string;
-  /** `<cluster>-<vm>`: the libvirt domain name and inventory host name. */
-  fullName: string;
-  pointer: string;
-  data: Record<string, unknown>;
-  mounts: ShareInput[];
-}
+export type { VmConfig };
 
 export interface ValidatedConfig {
   file: string;
