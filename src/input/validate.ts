@@ -56,26 +56,16 @@ function validators(ir: Ir): Validators {
   return v;
 }
 
-const KEYWORD_CODES: Record<string, MessageCode> = {
-  additionalProperties: "VFS010",
-  type: "VFS011",
-  required: "VFS012",
-  enum: "VFS013",
-};
-
 function schemaDiagnostics(errors: ErrorObject[] | null | undefined, base: string, v: Validators, doc: SourceDocument): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  for (const violation of formatAjvErrors(errors)) {
-    const raw = (errors ?? []).find((e) => e.keyword === violation.keyword && (e.instancePath === violation.pointer || violation.keyword === "additionalProperties"));
+  return formatAjvErrors(errors).map((violation) => {
     const pointer = base + violation.pointer;
-    const parent = raw?.parentSchema as { pattern?: string } | undefined;
-    if (violation.keyword === "type" && typeof raw?.data === "number" && parent?.pattern === v.octalPattern) {
-      out.push(diagnostic("VFS015", pointer, { value: doc.raw(pointer) ?? String(raw.data), number: String(raw.data) }));
-      continue;
+    const raw = violation.error;
+    const parent = raw.parentSchema as { pattern?: string } | undefined;
+    if (violation.keyword === "type" && typeof raw.data === "number" && parent?.pattern === v.octalPattern) {
+      return diagnostic("VFS015", pointer, { value: doc.raw(pointer) ?? String(raw.data), number: String(raw.data) });
     }
-    out.push(diagnostic(KEYWORD_CODES[violation.keyword] ?? "VFS014", pointer, { detail: violation.message }));
-  }
-  return out;
+    return diagnostic(violation.code, pointer, violation.params);
+  });
 }
 
 /** Edit distance, or Infinity when the lengths alone rule out a near miss (keys can be megabytes long). */

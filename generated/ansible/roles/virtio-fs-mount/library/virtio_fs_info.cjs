@@ -145,6 +145,56 @@ var require_validate = __commonJS({
 // src/runtime/ansible.ts
 var fs = __toESM(require("fs"));
 
+// src/errors/messages.ts
+var Messages = {
+  VFS001: "YAML syntax error: {detail}",
+  VFS002: "cannot read file: {detail}",
+  VFS003: "not a virtio-fs configuration: expected a cluster configuration (clusters.<cluster>.<vm>) or an Ansible vars file (top-level virtio_fs_mounts)",
+  VFS004: "not UTF-8 text: byte 0x{byte} at byte offset {offset} is not valid UTF-8 (save the file as UTF-8)",
+  VFS005: "character {char} is not allowed{where}: YAML (PyYAML, so Ansible) and XML refuse control characters other than tab, LF and CR, U+FFFE, U+FFFF and lone surrogates",
+  VFS006: "nested deeper than {limit} levels: a configuration needs a handful; deeper nesting is refused before it can exhaust the stack",
+  VFS007: "file is larger than {limit}, the most vfsgen reads from one configuration (a device or a FIFO is read up to that size too)",
+  VFS010: "unknown property {name}",
+  VFS011: "expected {expected}, got {got}",
+  VFS012: "missing required property {name}",
+  VFS013: "expected {expected}, got {got}",
+  VFS014: "expected {expected}, got {got}",
+  VFS015: 'mode must be a quoted octal string such as "0755": an unquoted {value} is read by YAML as the number {number}',
+  VFS016: 'unknown role variable "{name}"{hint}',
+  VFS017: `unknown VM key "{name}" (did you mean "{best}"?): a VM's keys are {known}; other keys are allowed only when they are not this close to one of them`,
+  VFS018: `the schema's "{keyword}" rule refuses this value: {rule}`,
+  VFS020: 'duplicate tag "{tag}": already used by {other}',
+  VFS021: 'duplicate mount point "{path}": already used by {other}',
+  VFS022: 'mount point "{path}" is inside the share mounted at "{parent}" ({other})',
+  VFS023: 'mount point "{path}" is not normalised: {why}',
+  VFS024: 'mount point must not be "/"',
+  VFS025: "host_path is required here: this configuration produces host-side artifacts (domain XML)",
+  VFS026: 'options contain "{option}" but readonly is {readonly}: set readonly instead of ro/rw',
+  VFS027: 'host_path "{path}" is not normalised: {why}',
+  VFS028: "{what} name {name} is not valid: expected {expected}",
+  VFS029: "{what} name {name} is not valid: expected at most {max} characters, got {length}",
+  VFS030: 'VM full name "{name}" (<cluster>-<vm>: the libvirt domain, disk image and inventory host name) has {length} characters: at most {max}',
+  VFS031: 'VM full name "{name}" (<cluster>-<vm>) is also the full name of {other}: libvirt domains, disk images and inventory hosts would collide',
+  VFS032: 'cluster name {name} becomes the inventory group "{group}", as does the cluster at {other}: rename one of them',
+  VFS033: 'cluster name {name} becomes the inventory group "{group}", which Ansible reserves for itself',
+  VFS034: "duplicate domain name {name}: already used by {other}",
+  VFS036: 'options contain "{option}", a mount operation rather than a mount option (util-linux would not mount the tag as a virtio-fs share): remove it',
+  VFS040: "schema: {detail}",
+  VFS050: "stale generated file: {detail}",
+  VFS060: "usage: {detail}",
+  VFS061: 'no VM named "{name}" in this cluster configuration (VMs: {names})',
+  VFS070: "{field} {problem}: the domain XML cannot carry it"
+};
+function render(template, params) {
+  return template.replace(/\{(\w+)\}/g, (_, k) => k in params ? String(params[k]) : `{${k}}`);
+}
+function message(code, params = {}) {
+  return render(Messages[code], params);
+}
+function messageWithoutValue(code, params = {}) {
+  return render(Messages[code].replace(/, got \{got\}$/, ""), params);
+}
+
 // src/errors/ajv-format.ts
 function numericRange(s) {
   if (!s || s.type !== "integer" && s.type !== "number") return void 0;
@@ -163,39 +213,64 @@ function showValue(v) {
   if (typeof v === "string") return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
   return typeName(v);
 }
+var expectation = (code, expected2, got) => ({ code, params: { expected: expected2, got } });
 function describe(e) {
   const p = e.params;
   const parent = e.parentSchema;
   const range = numericRange(parent);
-  if (parent?.enum && e.keyword === "type") return `expected one of ${parent.enum.map((v) => JSON.stringify(v)).join(", ")}, got ${showValue(e.data)}`;
-  if (range && ["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].includes(e.keyword)) return `expected ${range}, got ${showValue(e.data)}`;
+  const code = e.keyword === "type" ? "VFS011" : e.keyword === "enum" ? "VFS013" : "VFS014";
+  const oneOfList = (values) => `one of ${values.map((v) => JSON.stringify(v)).join(", ")}`;
+  if (parent?.enum && e.keyword === "type") return expectation(code, oneOfList(parent.enum), showValue(e.data));
+  if (range && ["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].includes(e.keyword)) return expectation(code, range, showValue(e.data));
   switch (e.keyword) {
     case "required":
-      return `missing required property "${p.missingProperty}"`;
+      return { code: "VFS012", params: { name: JSON.stringify(p.missingProperty) } };
     case "additionalProperties":
-      return `unknown property "${p.additionalProperty}"`;
+      return { code: "VFS010", params: { name: JSON.stringify(p.additionalProperty) } };
     case "type":
-      return `expected ${p.type}, got ${typeName(e.data)}`;
+      return expectation(code, String(p.type), typeName(e.data));
     case "enum":
-      return `expected one of ${p.allowedValues.map((v) => JSON.stringify(v)).join(", ")}, got ${showValue(e.data)}`;
+      return expectation(code, oneOfList(p.allowedValues), showValue(e.data));
     case "const":
-      return `expected ${JSON.stringify(p.allowedValue)}`;
+      return expectation(code, JSON.stringify(p.allowedValue), showValue(e.data));
     case "pattern":
-      return `expected ${expected(e) ?? `a value matching ${p.pattern}`}, got ${JSON.stringify(e.data)}`;
+      return expectation(code, expected(e) ?? `a value matching ${p.pattern}`, JSON.stringify(e.data));
     case "minLength":
-      return `expected at least ${p.limit} character${p.limit === 1 ? "" : "s"}, got ${String(e.data).length}`;
+      return expectation(code, `at least ${p.limit} character${p.limit === 1 ? "" : "s"}`, String(String(e.data).length));
     case "maxLength":
-      return `expected at most ${p.limit} characters, got ${String(e.data).length}`;
+      return expectation(code, `at most ${p.limit} characters`, String(String(e.data).length));
     case "minimum":
     case "maximum":
     case "exclusiveMinimum":
     case "exclusiveMaximum":
-      return `expected a number ${p.comparison} ${p.limit}, got ${showValue(e.data)}`;
+      return expectation(code, `a number ${p.comparison} ${p.limit}`, showValue(e.data));
     case "oneOf":
-      return "expected exactly one of the alternatives (see the documentation of this object)";
+      return oneOf(e);
     default:
-      return e.message ?? e.keyword;
+      return { code: "VFS018", params: { keyword: e.keyword, rule: e.message ?? "" } };
   }
+}
+function requiredAlternatives(e) {
+  const alternatives = e.parentSchema?.oneOf;
+  if (!Array.isArray(alternatives)) return void 0;
+  const names = [];
+  for (const a of alternatives) {
+    const keys = a && typeof a === "object" ? Object.keys(a) : [];
+    const required = a.required;
+    if (keys.length !== 1 || !Array.isArray(required)) return void 0;
+    names.push(...required.map(String));
+  }
+  return names;
+}
+function oneOf(e) {
+  const names = requiredAlternatives(e);
+  const data = e.data && typeof e.data === "object" ? e.data : {};
+  if (names) {
+    const present = names.filter((n) => n in data);
+    return expectation("VFS014", `exactly one of the properties ${names.map((n) => JSON.stringify(n)).join(", ")}`, present.length ? present.map((n) => JSON.stringify(n)).join(" and ") : "none");
+  }
+  const passing = e.params.passingSchemas;
+  return expectation("VFS014", "exactly one of the alternatives (see the documentation of this object)", passing ? `a value matching alternatives ${passing.map((i) => i + 1).join(" and ")}` : "none");
 }
 function expected(e) {
   const parent = e.parentSchema;
@@ -208,7 +283,12 @@ function typeName(v) {
   if (typeof v === "number") return Number.isNaN(v) ? ".nan" : !Number.isFinite(v) ? v > 0 ? ".inf" : "-.inf" : Number.isInteger(v) ? "integer" : "number";
   return typeof v;
 }
-function formatAjvErrors(errors) {
+function underWrapper(e, wrappers) {
+  return wrappers.some(
+    (w) => e !== w && e.schemaPath.startsWith(`${w.schemaPath}/`) && (e.instancePath === w.instancePath || e.instancePath.startsWith(`${w.instancePath}/`))
+  );
+}
+function formatAjvErrors(errors, options = {}) {
   if (!errors) return [];
   const hidden = /* @__PURE__ */ new Map();
   for (const e of errors) {
@@ -216,13 +296,19 @@ function formatAjvErrors(errors) {
     if (!hidden.has(e.instancePath)) hidden.set(e.instancePath, /* @__PURE__ */ new Set());
     moot.forEach((k) => hidden.get(e.instancePath).add(k));
   }
-  errors = errors.filter((e) => !hidden.get(e.instancePath)?.has(e.keyword));
+  const summing = errors.filter((e) => e.keyword === "oneOf" && requiredAlternatives(e));
+  const kept = errors.filter((e) => {
+    if (hidden.get(e.instancePath)?.has(e.keyword) || underWrapper(e, summing)) return false;
+    if (e.keyword === "if" || e.keyword === "anyOf") return false;
+    if (e.keyword === "oneOf" && !summing.includes(e) && !e.params.passingSchemas) return false;
+    return true;
+  });
   const out = [];
   const seen = /* @__PURE__ */ new Set();
-  for (const e of errors) {
-    if (e.keyword === "if") continue;
+  for (const e of kept) {
     const pointer = e.keyword === "additionalProperties" ? `${e.instancePath}/${String(e.params.additionalProperty).replace(/~/g, "~0").replace(/\//g, "~1")}` : e.instancePath;
-    const v = { pointer, keyword: e.keyword, message: describe(e) };
+    const { code, params } = describe(e);
+    const v = { pointer, keyword: e.keyword, code, params, message: options.withValues === false ? messageWithoutValue(code, params) : message(code, params), error: e };
     const key = `${v.pointer}|${v.message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -369,51 +455,17 @@ function convertArguments(args, types, noLog) {
 
 // src/runtime/ansible.ts
 var ModuleFailure = class extends Error {
-  constructor(message, result = {}) {
-    super(message);
+  constructor(message2, result = {}) {
+    super(message2);
     this.result = result;
     this.name = "ModuleFailure";
   }
 };
 var MASK = "********";
-function describeWithoutValue(e) {
-  const p = e.params;
-  switch (e.keyword) {
-    case "type":
-      return `expected ${String(p.type)}`;
-    case "enum":
-      return `expected one of ${p.allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
-    case "const":
-      return `expected ${JSON.stringify(p.allowedValue)}`;
-    case "pattern": {
-      const parent = e.parentSchema;
-      const expected2 = typeof parent?.["x-expected"] === "string" ? parent["x-expected"] : `a value matching ${String(p.pattern)}`;
-      return `expected ${String(expected2)}`;
-    }
-    case "minLength":
-      return `expected at least ${String(p.limit)} characters`;
-    case "maxLength":
-      return `expected at most ${String(p.limit)} characters`;
-    case "minimum":
-    case "maximum":
-    case "exclusiveMinimum":
-    case "exclusiveMaximum":
-      return `expected a number ${String(p.comparison)} ${String(p.limit)}`;
-    default:
-      return "";
-  }
-}
 function validationMessage(errors, noLog) {
-  const lines = [];
-  for (const e of errors ?? []) {
-    for (const v of formatAjvErrors([e])) {
-      const masked = noLog ? describeWithoutValue(e) : "";
-      const line = `${v.pointer || "/"}: ${masked || v.message}`;
-      if (!lines.includes(line)) lines.push(line);
-    }
-  }
+  const lines = formatAjvErrors(errors, { withValues: !noLog }).map((v) => `${v.pointer || "/"}: ${v.message}`);
   if (lines.length === 0) lines.push("/: arguments rejected by the schema");
-  return `invalid arguments: ${lines.join("; ")}`;
+  return `invalid arguments: ${[...new Set(lines)].join("; ")}`;
 }
 function argumentStrings(value, out) {
   if (typeof value === "string") {
@@ -507,8 +559,8 @@ function runModule(name, validate2, main2, argumentTypes) {
   };
   const fail = (e) => {
     const failure = e instanceof ModuleFailure ? e : void 0;
-    const message = e instanceof Error ? e.message : String(e);
-    const result = { ...failure?.result ?? {}, failed: true, msg: failure ? message : `${name}: unexpected error: ${message}` };
+    const message2 = e instanceof Error ? e.message : String(e);
+    const result = { ...failure?.result ?? {}, failed: true, msg: failure ? message2 : `${name}: unexpected error: ${message2}` };
     if (result.changed === void 0) result.changed = false;
     if (!failure && ctx.verbosity >= 3 && !ctx.noLog && e instanceof Error && e.stack) result.exception = e.stack;
     finish(result);

@@ -806,6 +806,65 @@ var require_validate = __commonJS({
 // src/runtime/ansible.ts
 var fs = __toESM(require("fs"));
 
+// src/errors/messages.ts
+var Messages = {
+  VFS001: "YAML syntax error: {detail}",
+  VFS002: "cannot read file: {detail}",
+  VFS003: "not a virtio-fs configuration: expected a cluster configuration (clusters.<cluster>.<vm>) or an Ansible vars file (top-level virtio_fs_mounts)",
+  VFS004: "not UTF-8 text: byte 0x{byte} at byte offset {offset} is not valid UTF-8 (save the file as UTF-8)",
+  VFS005: "character {char} is not allowed{where}: YAML (PyYAML, so Ansible) and XML refuse control characters other than tab, LF and CR, U+FFFE, U+FFFF and lone surrogates",
+  VFS006: "nested deeper than {limit} levels: a configuration needs a handful; deeper nesting is refused before it can exhaust the stack",
+  VFS007: "file is larger than {limit}, the most vfsgen reads from one configuration (a device or a FIFO is read up to that size too)",
+  VFS010: "unknown property {name}",
+  VFS011: "expected {expected}, got {got}",
+  VFS012: "missing required property {name}",
+  VFS013: "expected {expected}, got {got}",
+  VFS014: "expected {expected}, got {got}",
+  VFS015: 'mode must be a quoted octal string such as "0755": an unquoted {value} is read by YAML as the number {number}',
+  VFS016: 'unknown role variable "{name}"{hint}',
+  VFS017: `unknown VM key "{name}" (did you mean "{best}"?): a VM's keys are {known}; other keys are allowed only when they are not this close to one of them`,
+  VFS018: `the schema's "{keyword}" rule refuses this value: {rule}`,
+  VFS020: 'duplicate tag "{tag}": already used by {other}',
+  VFS021: 'duplicate mount point "{path}": already used by {other}',
+  VFS022: 'mount point "{path}" is inside the share mounted at "{parent}" ({other})',
+  VFS023: 'mount point "{path}" is not normalised: {why}',
+  VFS024: 'mount point must not be "/"',
+  VFS025: "host_path is required here: this configuration produces host-side artifacts (domain XML)",
+  VFS026: 'options contain "{option}" but readonly is {readonly}: set readonly instead of ro/rw',
+  VFS027: 'host_path "{path}" is not normalised: {why}',
+  VFS028: "{what} name {name} is not valid: expected {expected}",
+  VFS029: "{what} name {name} is not valid: expected at most {max} characters, got {length}",
+  VFS030: 'VM full name "{name}" (<cluster>-<vm>: the libvirt domain, disk image and inventory host name) has {length} characters: at most {max}',
+  VFS031: 'VM full name "{name}" (<cluster>-<vm>) is also the full name of {other}: libvirt domains, disk images and inventory hosts would collide',
+  VFS032: 'cluster name {name} becomes the inventory group "{group}", as does the cluster at {other}: rename one of them',
+  VFS033: 'cluster name {name} becomes the inventory group "{group}", which Ansible reserves for itself',
+  VFS034: "duplicate domain name {name}: already used by {other}",
+  VFS036: 'options contain "{option}", a mount operation rather than a mount option (util-linux would not mount the tag as a virtio-fs share): remove it',
+  VFS040: "schema: {detail}",
+  VFS050: "stale generated file: {detail}",
+  VFS060: "usage: {detail}",
+  VFS061: 'no VM named "{name}" in this cluster configuration (VMs: {names})',
+  VFS070: "{field} {problem}: the domain XML cannot carry it"
+};
+function render(template, params) {
+  return template.replace(/\{(\w+)\}/g, (_, k) => k in params ? String(params[k]) : `{${k}}`);
+}
+function message(code, params = {}) {
+  return render(Messages[code], params);
+}
+function messageWithoutValue(code, params = {}) {
+  return render(Messages[code].replace(/, got \{got\}$/, ""), params);
+}
+function diagnostic(code, pointer, params = {}) {
+  return { code, pointer, message: message(code, params) };
+}
+function pointerEscape(segment) {
+  return String(segment).replace(/~/g, "~0").replace(/\//g, "~1");
+}
+function pointerJoin(base, ...segments) {
+  return base + segments.map((s) => "/" + pointerEscape(s)).join("");
+}
+
 // src/errors/ajv-format.ts
 function numericRange(s) {
   if (!s || s.type !== "integer" && s.type !== "number") return void 0;
@@ -824,39 +883,64 @@ function showValue(v) {
   if (typeof v === "string") return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
   return typeName(v);
 }
+var expectation = (code, expected2, got) => ({ code, params: { expected: expected2, got } });
 function describe(e2) {
   const p = e2.params;
   const parent = e2.parentSchema;
   const range = numericRange(parent);
-  if (parent?.enum && e2.keyword === "type") return `expected one of ${parent.enum.map((v) => JSON.stringify(v)).join(", ")}, got ${showValue(e2.data)}`;
-  if (range && ["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].includes(e2.keyword)) return `expected ${range}, got ${showValue(e2.data)}`;
+  const code = e2.keyword === "type" ? "VFS011" : e2.keyword === "enum" ? "VFS013" : "VFS014";
+  const oneOfList = (values) => `one of ${values.map((v) => JSON.stringify(v)).join(", ")}`;
+  if (parent?.enum && e2.keyword === "type") return expectation(code, oneOfList(parent.enum), showValue(e2.data));
+  if (range && ["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].includes(e2.keyword)) return expectation(code, range, showValue(e2.data));
   switch (e2.keyword) {
     case "required":
-      return `missing required property "${p.missingProperty}"`;
+      return { code: "VFS012", params: { name: JSON.stringify(p.missingProperty) } };
     case "additionalProperties":
-      return `unknown property "${p.additionalProperty}"`;
+      return { code: "VFS010", params: { name: JSON.stringify(p.additionalProperty) } };
     case "type":
-      return `expected ${p.type}, got ${typeName(e2.data)}`;
+      return expectation(code, String(p.type), typeName(e2.data));
     case "enum":
-      return `expected one of ${p.allowedValues.map((v) => JSON.stringify(v)).join(", ")}, got ${showValue(e2.data)}`;
+      return expectation(code, oneOfList(p.allowedValues), showValue(e2.data));
     case "const":
-      return `expected ${JSON.stringify(p.allowedValue)}`;
+      return expectation(code, JSON.stringify(p.allowedValue), showValue(e2.data));
     case "pattern":
-      return `expected ${expected(e2) ?? `a value matching ${p.pattern}`}, got ${JSON.stringify(e2.data)}`;
+      return expectation(code, expected(e2) ?? `a value matching ${p.pattern}`, JSON.stringify(e2.data));
     case "minLength":
-      return `expected at least ${p.limit} character${p.limit === 1 ? "" : "s"}, got ${String(e2.data).length}`;
+      return expectation(code, `at least ${p.limit} character${p.limit === 1 ? "" : "s"}`, String(String(e2.data).length));
     case "maxLength":
-      return `expected at most ${p.limit} characters, got ${String(e2.data).length}`;
+      return expectation(code, `at most ${p.limit} characters`, String(String(e2.data).length));
     case "minimum":
     case "maximum":
     case "exclusiveMinimum":
     case "exclusiveMaximum":
-      return `expected a number ${p.comparison} ${p.limit}, got ${showValue(e2.data)}`;
+      return expectation(code, `a number ${p.comparison} ${p.limit}`, showValue(e2.data));
     case "oneOf":
-      return "expected exactly one of the alternatives (see the documentation of this object)";
+      return oneOf(e2);
     default:
-      return e2.message ?? e2.keyword;
+      return { code: "VFS018", params: { keyword: e2.keyword, rule: e2.message ?? "" } };
   }
+}
+function requiredAlternatives(e2) {
+  const alternatives = e2.parentSchema?.oneOf;
+  if (!Array.isArray(alternatives)) return void 0;
+  const names = [];
+  for (const a of alternatives) {
+    const keys = a && typeof a === "object" ? Object.keys(a) : [];
+    const required = a.required;
+    if (keys.length !== 1 || !Array.isArray(required)) return void 0;
+    names.push(...required.map(String));
+  }
+  return names;
+}
+function oneOf(e2) {
+  const names = requiredAlternatives(e2);
+  const data = e2.data && typeof e2.data === "object" ? e2.data : {};
+  if (names) {
+    const present = names.filter((n) => n in data);
+    return expectation("VFS014", `exactly one of the properties ${names.map((n) => JSON.stringify(n)).join(", ")}`, present.length ? present.map((n) => JSON.stringify(n)).join(" and ") : "none");
+  }
+  const passing = e2.params.passingSchemas;
+  return expectation("VFS014", "exactly one of the alternatives (see the documentation of this object)", passing ? `a value matching alternatives ${passing.map((i) => i + 1).join(" and ")}` : "none");
 }
 function expected(e2) {
   const parent = e2.parentSchema;
@@ -869,7 +953,12 @@ function typeName(v) {
   if (typeof v === "number") return Number.isNaN(v) ? ".nan" : !Number.isFinite(v) ? v > 0 ? ".inf" : "-.inf" : Number.isInteger(v) ? "integer" : "number";
   return typeof v;
 }
-function formatAjvErrors(errors) {
+function underWrapper(e2, wrappers) {
+  return wrappers.some(
+    (w) => e2 !== w && e2.schemaPath.startsWith(`${w.schemaPath}/`) && (e2.instancePath === w.instancePath || e2.instancePath.startsWith(`${w.instancePath}/`))
+  );
+}
+function formatAjvErrors(errors, options = {}) {
   if (!errors) return [];
   const hidden = /* @__PURE__ */ new Map();
   for (const e2 of errors) {
@@ -877,13 +966,19 @@ function formatAjvErrors(errors) {
     if (!hidden.has(e2.instancePath)) hidden.set(e2.instancePath, /* @__PURE__ */ new Set());
     moot.forEach((k) => hidden.get(e2.instancePath).add(k));
   }
-  errors = errors.filter((e2) => !hidden.get(e2.instancePath)?.has(e2.keyword));
+  const summing = errors.filter((e2) => e2.keyword === "oneOf" && requiredAlternatives(e2));
+  const kept = errors.filter((e2) => {
+    if (hidden.get(e2.instancePath)?.has(e2.keyword) || underWrapper(e2, summing)) return false;
+    if (e2.keyword === "if" || e2.keyword === "anyOf") return false;
+    if (e2.keyword === "oneOf" && !summing.includes(e2) && !e2.params.passingSchemas) return false;
+    return true;
+  });
   const out = [];
   const seen = /* @__PURE__ */ new Set();
-  for (const e2 of errors) {
-    if (e2.keyword === "if") continue;
+  for (const e2 of kept) {
     const pointer = e2.keyword === "additionalProperties" ? `${e2.instancePath}/${String(e2.params.additionalProperty).replace(/~/g, "~0").replace(/\//g, "~1")}` : e2.instancePath;
-    const v = { pointer, keyword: e2.keyword, message: describe(e2) };
+    const { code, params } = describe(e2);
+    const v = { pointer, keyword: e2.keyword, code, params, message: options.withValues === false ? messageWithoutValue(code, params) : message(code, params), error: e2 };
     const key = `${v.pointer}|${v.message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -1037,44 +1132,10 @@ var ModuleFailure = class extends Error {
   }
 };
 var MASK = "********";
-function describeWithoutValue(e2) {
-  const p = e2.params;
-  switch (e2.keyword) {
-    case "type":
-      return `expected ${String(p.type)}`;
-    case "enum":
-      return `expected one of ${p.allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
-    case "const":
-      return `expected ${JSON.stringify(p.allowedValue)}`;
-    case "pattern": {
-      const parent = e2.parentSchema;
-      const expected2 = typeof parent?.["x-expected"] === "string" ? parent["x-expected"] : `a value matching ${String(p.pattern)}`;
-      return `expected ${String(expected2)}`;
-    }
-    case "minLength":
-      return `expected at least ${String(p.limit)} characters`;
-    case "maxLength":
-      return `expected at most ${String(p.limit)} characters`;
-    case "minimum":
-    case "maximum":
-    case "exclusiveMinimum":
-    case "exclusiveMaximum":
-      return `expected a number ${String(p.comparison)} ${String(p.limit)}`;
-    default:
-      return "";
-  }
-}
 function validationMessage(errors, noLog) {
-  const lines = [];
-  for (const e2 of errors ?? []) {
-    for (const v of formatAjvErrors([e2])) {
-      const masked = noLog ? describeWithoutValue(e2) : "";
-      const line = `${v.pointer || "/"}: ${masked || v.message}`;
-      if (!lines.includes(line)) lines.push(line);
-    }
-  }
+  const lines = formatAjvErrors(errors, { withValues: !noLog }).map((v) => `${v.pointer || "/"}: ${v.message}`);
   if (lines.length === 0) lines.push("/: arguments rejected by the schema");
-  return `invalid arguments: ${lines.join("; ")}`;
+  return `invalid arguments: ${[...new Set(lines)].join("; ")}`;
 }
 function argumentStrings(value, out) {
   if (typeof value === "string") {
@@ -1966,58 +2027,6 @@ function hasNoEntries(dir) {
   } catch {
     return false;
   }
-}
-
-// src/errors/messages.ts
-var Messages = {
-  VFS001: "YAML syntax error: {detail}",
-  VFS002: "cannot read file: {detail}",
-  VFS003: "not a virtio-fs configuration: expected a cluster configuration (clusters.<cluster>.<vm>) or an Ansible vars file (top-level virtio_fs_mounts)",
-  VFS004: "not UTF-8 text: byte 0x{byte} at byte offset {offset} is not valid UTF-8 (save the file as UTF-8)",
-  VFS005: "character {char} is not allowed{where}: YAML (PyYAML, so Ansible) and XML refuse control characters other than tab, LF and CR, U+FFFE, U+FFFF and lone surrogates",
-  VFS006: "nested deeper than {limit} levels: a configuration needs a handful; deeper nesting is refused before it can exhaust the stack",
-  VFS007: "file is larger than {limit}, the most vfsgen reads from one configuration (a device or a FIFO is read up to that size too)",
-  VFS010: "{detail}",
-  VFS011: "{detail}",
-  VFS012: "{detail}",
-  VFS013: "{detail}",
-  VFS014: "{detail}",
-  VFS015: 'mode must be a quoted octal string such as "0755": an unquoted {value} is read by YAML as the number {number}',
-  VFS016: 'unknown role variable "{name}"{hint}',
-  VFS017: `unknown VM key "{name}" (did you mean "{best}"?): a VM's keys are {known}; other keys are allowed only when they are not this close to one of them`,
-  VFS020: 'duplicate tag "{tag}": already used by {other}',
-  VFS021: 'duplicate mount point "{path}": already used by {other}',
-  VFS022: 'mount point "{path}" is inside the share mounted at "{parent}" ({other})',
-  VFS023: 'mount point "{path}" is not normalised: {why}',
-  VFS024: 'mount point must not be "/"',
-  VFS025: "host_path is required here: this configuration produces host-side artifacts (domain XML)",
-  VFS026: 'options contain "{option}" but readonly is {readonly}: set readonly instead of ro/rw',
-  VFS027: 'host_path "{path}" is not normalised: {why}',
-  VFS028: "{what} name {name} is not valid: expected {expected}",
-  VFS029: "{what} name {name} is not valid: expected at most {max} characters, got {length}",
-  VFS030: 'VM full name "{name}" (<cluster>-<vm>: the libvirt domain, disk image and inventory host name) has {length} characters: at most {max}',
-  VFS031: 'VM full name "{name}" (<cluster>-<vm>) is also the full name of {other}: libvirt domains, disk images and inventory hosts would collide',
-  VFS032: 'cluster name {name} becomes the inventory group "{group}", as does the cluster at {other}: rename one of them',
-  VFS033: 'cluster name {name} becomes the inventory group "{group}", which Ansible reserves for itself',
-  VFS034: "duplicate domain name {name}: already used by {other}",
-  VFS036: 'options contain "{option}", a mount operation rather than a mount option (util-linux would not mount the tag as a virtio-fs share): remove it',
-  VFS040: "schema: {detail}",
-  VFS050: "stale generated file: {detail}",
-  VFS060: "usage: {detail}",
-  VFS061: 'no VM named "{name}" in this cluster configuration (VMs: {names})',
-  VFS070: "{field} {problem}: the domain XML cannot carry it"
-};
-function message(code, params = {}) {
-  return Messages[code].replace(/\{(\w+)\}/g, (_, k) => k in params ? String(params[k]) : `{${k}}`);
-}
-function diagnostic(code, pointer, params = {}) {
-  return { code, pointer, message: message(code, params) };
-}
-function pointerEscape(segment) {
-  return String(segment).replace(/~/g, "~0").replace(/\//g, "~1");
-}
-function pointerJoin(base, ...segments) {
-  return base + segments.map((s) => "/" + pointerEscape(s)).join("");
 }
 
 // src/input/check-shares.ts
