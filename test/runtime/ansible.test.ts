@@ -193,4 +193,17 @@ describe("bundles", () => {
       expect(code).not.toMatch(/^(import|export) /m);
     });
   }
+
+  test("every shipped bundle is ASCII only, comments and header included", () => {
+    const repo = path.resolve(__dirname, "../..");
+    const shipped = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? shipped(path.join(dir, e.name)) : e.name.endsWith(".cjs") ? [path.join(dir, e.name)] : []));
+    const files = [...shipped(path.join(repo, "collection")), ...shipped(path.join(repo, "generated"))];
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const nonAscii = files.flatMap((f) => {
+      const at = fs.readFileSync(f).findIndex((b) => b >= 0x80);
+      return at < 0 ? [] : [`${path.relative(repo, f)} at byte ${at}`];
+    });
+    expect(nonAscii).toEqual([]);
+  });
 });
