@@ -26,7 +26,7 @@ interface NumericSchema {
  * What a numeric schema accepts, in words: "an integer from 1 to 512", "a number from 0.0625 to
  * 16384", "an integer of at least 1". Undefined for a schema without bounds.
  */
-export function numericRange(s: NumericSchema | undefined): string | undefined {
+function numericRange(s: NumericSchema | undefined): string | undefined {
   if (!s || (s.type !== "integer" && s.type !== "number")) return undefined;
   const what = s.type === "integer" ? "an integer" : "a number";
   const low = s.minimum !== undefined ? { n: s.minimum, open: false } : s.exclusiveMinimum !== undefined ? { n: s.exclusiveMinimum, open: true } : undefined;
@@ -40,7 +40,7 @@ export function numericRange(s: NumericSchema | undefined): string | undefined {
 }
 
 /** A value as the operator wrote it: YAML's .inf and .nan for the numbers JSON has no words for. */
-export function showValue(v: unknown): string {
+function showValue(v: unknown): string {
   if (typeof v === "number") return Number.isNaN(v) ? ".nan" : v === Infinity ? ".inf" : v === -Infinity ? "-.inf" : String(v);
   if (typeof v === "string") return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
   return typeName(v);

@@ -88,7 +88,7 @@ export class VfsError extends Error {
   }
 }
 
-export function pointerEscape(segment: string | number): string {
+function pointerEscape(segment: string | number): string {
   return String(segment).replace(/~/g, "~0").replace(/\//g, "~1");
 }
 

@@ -121,7 +121,7 @@ function isObject(x: unknown): x is Record<string, unknown> {
 }
 
 /** Validates one configuration: schema first, then the cross-share rules, all problems at once. */
-export function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
+function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
   const v = validators(ir);
   const data = doc.data;
   const diagnostics: Diagnostic[] = [];
@@ -176,7 +176,7 @@ export function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
   return { file: doc.file, kind, vms, data, diagnostics };
 }
 
-export function validateText(file: string, text: string, ir: Ir): ValidatedConfig {
+function validateText(file: string, text: string, ir: Ir): ValidatedConfig {
   const parsed = parseSource(file, text);
   if (!parsed.doc) return { file, kind: "unknown", vms: [], diagnostics: parsed.diagnostics };
   return validateDocument(parsed.doc, ir);

@@ -59,7 +59,7 @@ const MASK = "********";
  * "pointer: message" for every violation; the root pointer is shown as "/". With noLog the messages
  * never repeat a value.
  */
-export function validationMessage(errors: readonly ErrorObject[] | null | undefined, noLog: boolean): string {
+function validationMessage(errors: readonly ErrorObject[] | null | undefined, noLog: boolean): string {
   const lines = formatAjvErrors(errors, { withValues: !noLog }).map((v) => `${v.pointer || "/"}: ${v.message}`);
   if (lines.length === 0) lines.push("/: arguments rejected by the schema");
   return `invalid arguments: ${[...new Set(lines)].join("; ")}`;
@@ -88,7 +88,7 @@ function maskText(text: string, secrets: string[]): string {
  * (per-share msg, tag, mount_point, actions' why, diff, warnings, ...). Keys are the module's own
  * vocabulary (changed, mounts, warnings, ...) and stay readable: masking them would break the result.
  */
-export function maskResult<T>(value: T, secrets: string[]): T {
+function maskResult<T>(value: T, secrets: string[]): T {
   if (typeof value === "string") return maskText(value, secrets) as unknown as T;
   if (Array.isArray(value)) return value.map((v) => maskResult(v, secrets)) as unknown as T;
   if (value && typeof value === "object") {
@@ -128,7 +128,7 @@ function asBool(v: unknown): boolean {
 }
 
 /** Splits the arguments into the module's own and a context built from the _ansible_* keys. */
-export function splitArgs(all: Record<string, unknown>, moduleName: string): { args: Record<string, unknown>; ctx: ModuleContext } {
+function splitArgs(all: Record<string, unknown>, moduleName: string): { args: Record<string, unknown>; ctx: ModuleContext } {
   const args: Record<string, unknown> = {};
   const internal: Record<string, unknown> = {};
   // defineProperty, not assignment: a "__proto__" argument must stay an own key (which the schema

@@ -12,7 +12,6 @@ export type Outputs = Map<string, string>;
 
 export interface WriteResult {
   written: number;
-  stale: Diagnostic[];
 }
 
 function listFiles(dir: string, prefix = ""): string[] {
@@ -108,5 +107,5 @@ export function writeFiles(root: string, outputs: Outputs): WriteResult {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  return { written: desired.size, stale: [] };
+  return { written: desired.size };
 }
