@@ -10,14 +10,15 @@ export const Messages = {
   VFS005: "character {char} is not allowed{where}: YAML (PyYAML, so Ansible) and XML refuse control characters other than tab, LF and CR, U+FFFE, U+FFFF and lone surrogates",
   VFS006: "nested deeper than {limit} levels: a configuration needs a handful; deeper nesting is refused before it can exhaust the stack",
   VFS007: "file is larger than {limit}, the most vfsgen reads from one configuration (a device or a FIFO is read up to that size too)",
-  VFS010: "{detail}",
-  VFS011: "{detail}",
-  VFS012: "{detail}",
-  VFS013: "{detail}",
-  VFS014: "{detail}",
+  VFS010: "unknown property {name}",
+  VFS011: "expected {expected}, got {got}",
+  VFS012: "missing required property {name}",
+  VFS013: "expected {expected}, got {got}",
+  VFS014: "expected {expected}, got {got}",
   VFS015: "mode must be a quoted octal string such as \"0755\": an unquoted {value} is read by YAML as the number {number}",
   VFS016: "unknown role variable \"{name}\"{hint}",
   VFS017: "unknown VM key \"{name}\" (did you mean \"{best}\"?): a VM's keys are {known}; other keys are allowed only when they are not this close to one of them",
+  VFS018: "the schema's \"{keyword}\" rule refuses this value: {rule}",
   VFS020: "duplicate tag \"{tag}\": already used by {other}",
   VFS021: "duplicate mount point \"{path}\": already used by {other}",
   VFS022: "mount point \"{path}\" is inside the share mounted at \"{parent}\" ({other})",
@@ -53,8 +54,20 @@ export interface Diagnostic {
   col?: number;
 }
 
+function render(template: string, params: Record<string, string | number | boolean>): string {
+  return template.replace(/\{(\w+)\}/g, (_, k: string) => (k in params ? String(params[k]) : `{${k}}`));
+}
+
 export function message(code: MessageCode, params: Record<string, string | number | boolean> = {}): string {
-  return Messages[code].replace(/\{(\w+)\}/g, (_, k: string) => (k in params ? String(params[k]) : `{${k}}`));
+  return render(Messages[code], params);
+}
+
+/**
+ * The message without its ", got {got}" clause, which is the only place a message repeats the
+ * offending value: for modules run under Ansible's no_log.
+ */
+export function messageWithoutValue(code: MessageCode, params: Record<string, string | number | boolean> = {}): string {
+  return render(Messages[code].replace(/, got \{got\}$/, ""), params);
 }
 
 export function diagnostic(code: MessageCode, pointer: string, params: Record<string, string | number | boolean> = {}): Diagnostic {
@@ -75,7 +88,7 @@ export class VfsError extends Error {
   }
 }
 
-export function pointerEscape(segment: string | number): string {
+function pointerEscape(segment: string | number): string {
   return String(segment).replace(/~/g, "~0").replace(/\//g, "~1");
 }
 

@@ -1,6 +1,6 @@
 import { pointerJoin } from "../errors/messages";
 import { MAX_EXPANDED_VALUES, MAX_NESTING_DEPTH } from "./limits";
-import { codePointName, firstNonPrintable } from "./text-rules";
+import { firstNonPrintable } from "./text-rules";
 
 /** Something in loaded data that no consumer may be handed, with the JSON pointer where it is. */
 export type DataProblem =

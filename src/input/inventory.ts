@@ -41,7 +41,7 @@ function unsafe(value: unknown): unknown {
  * Groups and hosts are keyed by names from the configuration, so the maps have no prototype:
  * a cluster named `__proto__` or `constructor` is a plain key.
  */
-export function buildInventory(vms: VmConfig[]): Record<string, unknown> {
+function buildInventory(vms: VmConfig[]): Record<string, unknown> {
   const children = new Map<string, Record<string, Record<string, unknown>>>();
   for (const vm of vms) {
     const group = inventoryGroup(vm.cluster);

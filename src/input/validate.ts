@@ -48,26 +48,16 @@ function validators(ir: Ir): Validators {
   return v;
 }
 
-const KEYWORD_CODES: Record<string, MessageCode> = {
-  additionalProperties: "VFS010",
-  type: "VFS011",
-  required: "VFS012",
-  enum: "VFS013",
-};
-
 function schemaDiagnostics(errors: ErrorObject[] | null | undefined, base: string, v: Validators, doc: SourceDocument): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  for (const violation of formatAjvErrors(errors)) {
-    const raw = (errors ?? []).find((e) => e.keyword === violation.keyword && (e.instancePath === violation.pointer || violation.keyword === "additionalProperties"));
+  return formatAjvErrors(errors).map((violation) => {
     const pointer = base + violation.pointer;
-    const parent = raw?.parentSchema as { pattern?: string } | undefined;
-    if (violation.keyword === "type" && typeof raw?.data === "number" && parent?.pattern === v.octalPattern) {
-      out.push(diagnostic("VFS015", pointer, { value: doc.raw(pointer) ?? String(raw.data), number: String(raw.data) }));
-      continue;
+    const raw = violation.error;
+    const parent = raw.parentSchema as { pattern?: string } | undefined;
+    if (violation.keyword === "type" && typeof raw.data === "number" && parent?.pattern === v.octalPattern) {
+      return diagnostic("VFS015", pointer, { value: doc.raw(pointer) ?? String(raw.data), number: String(raw.data) });
     }
-    out.push(diagnostic(KEYWORD_CODES[violation.keyword] ?? "VFS014", pointer, { detail: violation.message }));
-  }
-  return out;
+    return diagnostic(violation.code, pointer, violation.params);
+  });
 }
 
 /** Edit distance, or Infinity when the lengths alone rule out a near miss (keys can be megabytes long). */
@@ -123,7 +113,7 @@ function isObject(x: unknown): x is Record<string, unknown> {
 }
 
 /** Validates one configuration: schema first, then the cross-share rules, all problems at once. */
-export function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
+function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
   const v = validators(ir);
   const data = doc.data;
   const diagnostics: Diagnostic[] = [];
@@ -178,7 +168,7 @@ export function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
   return { file: doc.file, kind, vms, data, diagnostics };
 }
 
-export function validateText(file: string, text: string, ir: Ir): ValidatedConfig {
+function validateText(file: string, text: string, ir: Ir): ValidatedConfig {
   const parsed = parseSource(file, text);
   if (!parsed.doc) return { file, kind: "unknown", vms: [], diagnostics: parsed.diagnostics };
   return validateDocument(parsed.doc, ir);

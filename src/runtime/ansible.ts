@@ -55,38 +55,14 @@ export class ModuleFailure extends Error {
 
 const MASK = "********";
 
-/** A validation message that does not repeat the offending value (for no_log). */
-function describeWithoutValue(e: ErrorObject): string {
-  const p = e.params as Record<string, unknown>;
-  switch (e.keyword) {
-    case "type": return `expected ${String(p.type)}`;
-    case "enum": return `expected one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
-    case "const": return `expected ${JSON.stringify(p.allowedValue)}`;
-    case "pattern": {
-      const parent = e.parentSchema as Record<string, unknown> | undefined;
-      const expected = typeof parent?.["x-expected"] === "string" ? parent["x-expected"] : `a value matching ${String(p.pattern)}`;
-      return `expected ${String(expected)}`;
-    }
-    case "minLength": return `expected at least ${String(p.limit)} characters`;
-    case "maxLength": return `expected at most ${String(p.limit)} characters`;
-    case "minimum": case "maximum": case "exclusiveMinimum": case "exclusiveMaximum":
-      return `expected a number ${String(p.comparison)} ${String(p.limit)}`;
-    default: return "";
-  }
-}
-
-/** "pointer: message" for every violation; the root pointer is shown as "/". */
-export function validationMessage(errors: readonly ErrorObject[] | null | undefined, noLog: boolean): string {
-  const lines: string[] = [];
-  for (const e of errors ?? []) {
-    for (const v of formatAjvErrors([e])) {
-      const masked = noLog ? describeWithoutValue(e) : "";
-      const line = `${v.pointer || "/"}: ${masked || v.message}`;
-      if (!lines.includes(line)) lines.push(line);
-    }
-  }
+/**
+ * "pointer: message" for every violation; the root pointer is shown as "/". With noLog the messages
+ * never repeat a value.
+ */
+function validationMessage(errors: readonly ErrorObject[] | null | undefined, noLog: boolean): string {
+  const lines = formatAjvErrors(errors, { withValues: !noLog }).map((v) => `${v.pointer || "/"}: ${v.message}`);
   if (lines.length === 0) lines.push("/: arguments rejected by the schema");
-  return `invalid arguments: ${lines.join("; ")}`;
+  return `invalid arguments: ${[...new Set(lines)].join("; ")}`;
 }
 
 /** Every string value of the arguments (of 3 characters or more), for masking. */
@@ -112,7 +88,7 @@ function maskText(text: string, secrets: string[]): string {
  * (per-share msg, tag, mount_point, actions' why, diff, warnings, ...). Keys are the module's own
  * vocabulary (changed, mounts, warnings, ...) and stay readable: masking them would break the result.
  */
-export function maskResult<T>(value: T, secrets: string[]): T {
+function maskResult<T>(value: T, secrets: string[]): T {
   if (typeof value === "string") return maskText(value, secrets) as unknown as T;
   if (Array.isArray(value)) return value.map((v) => maskResult(v, secrets)) as unknown as T;
   if (value && typeof value === "object") {
@@ -152,7 +128,7 @@ function asBool(v: unknown): boolean {
 }
 
 /** Splits the arguments into the module's own and a context built from the _ansible_* keys. */
-export function splitArgs(all: Record<string, unknown>, moduleName: string): { args: Record<string, unknown>; ctx: ModuleContext } {
+function splitArgs(all: Record<string, unknown>, moduleName: string): { args: Record<string, unknown>; ctx: ModuleContext } {
   const args: Record<string, unknown> = {};
   const internal: Record<string, unknown> = {};
   // defineProperty, not assignment: a "__proto__" argument must stay an own key (which the schema

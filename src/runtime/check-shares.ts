@@ -12,7 +12,7 @@ export interface ShareInput {
 }
 
 /** Why a path is not normalised, or undefined when it is. */
-export function pathProblem(path: string): string | undefined {
+function pathProblem(path: string): string | undefined {
   if (path.length > 1 && path.endsWith("/")) return "it ends with /";
   if (path.includes("//")) return "it contains an empty component (//)";
   const parts = path.split("/");

@@ -23,7 +23,7 @@ function searchPath(): string {
 }
 
 /** Where a program is run from: VIRTIO_FS_BIN_DIR/name when the hook is set, else the bare name. */
-export function programPath(name: string): string {
+function programPath(name: string): string {
   const dir = binDir();
   return dir ? path.join(dir, name) : name;
 }

@@ -95,16 +95,16 @@ const refuse = (msg: string): never => {
   throw new Refused({ kind: "message", msg });
 };
 
-export function octal(mode: number): string {
+function octal(mode: number): string {
   return "0" + mode.toString(8).padStart(3, "0");
 }
 
 /** The fstab lines whose mount point is this share's (any file system type). */
-export function fstabLinesAt(o: Observed): FstabLine[] {
+function fstabLinesAt(o: Observed): FstabLine[] {
   return o.fstab.lines.filter((l) => l.entry !== undefined && o.fstabKey(l) === o.point.kernelPath);
 }
 
-export function fstabEntryFor(d: Desired): FstabEntry {
+function fstabEntryFor(d: Desired): FstabEntry {
   return { spec: d.tag ?? "", file: d.mountPoint, vfstype: "virtiofs", mntops: d.options.join(","), freq: "0", passno: "0" };
 }
 

@@ -6,7 +6,7 @@
  * `vfsgen render`; no dependency, so the CLI does not pull the XML parser in.
  */
 
-export interface IllegalChar {
+interface IllegalChar {
   /** Index of the character in the string (UTF-16 code units, as JavaScript counts). */
   index: number;
   codePoint: number;
@@ -18,7 +18,7 @@ function isXmlChar(cp: number): boolean {
 }
 
 /** The first character of s that XML 1.0 cannot represent, or undefined. */
-export function firstIllegalXmlChar(s: string): IllegalChar | undefined {
+function firstIllegalXmlChar(s: string): IllegalChar | undefined {
   let index = 0;
   // for-of walks code points: a valid surrogate pair is one character, a lone surrogate stays alone
   for (const c of s) {
@@ -30,7 +30,7 @@ export function firstIllegalXmlChar(s: string): IllegalChar | undefined {
 }
 
 /** "U+0001 (a control character)", "U+D800 (a lone surrogate)", "U+FFFE (a noncharacter)". */
-export function describeCodePoint(cp: number): string {
+function describeCodePoint(cp: number): string {
   const hex = `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`;
   const kind = cp < 0x20 ? "a control character" : cp >= 0xd800 && cp <= 0xdfff ? "a lone surrogate" : "a noncharacter";
   return `${hex} (${kind})`;

@@ -11,7 +11,3 @@ export function createAjv(schema: JsonSchema, options: Options = {}): Ajv2020 {
   ajv.addSchema(schema);
   return ajv;
 }
-
-export function schemaId(schema: JsonSchema): string {
-  return String(schema.$id);
-}

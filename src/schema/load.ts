@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { VfsError, diagnostic } from "../errors/messages";
 
-export const SCHEMA_RELATIVE_PATH = "schemas/virtio-fs-mount.schema.json";
+const SCHEMA_RELATIVE_PATH = "schemas/virtio-fs-mount.schema.json";
 
 export type JsonSchema = { [key: string]: unknown };
 

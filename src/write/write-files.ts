@@ -6,7 +6,6 @@ import { MANAGED_ROOTS, managedRootOf } from "../emit/layout";
 
 export interface WriteResult {
   written: number;
-  stale: Diagnostic[];
 }
 
 function listFiles(dir: string, prefix = ""): string[] {
@@ -102,5 +101,5 @@ export function writeFiles(root: string, outputs: Outputs): WriteResult {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  return { written: desired.size, stale: [] };
+  return { written: desired.size };
 }

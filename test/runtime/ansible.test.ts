@@ -143,6 +143,29 @@ describe("schema validation through a generated-style validator", () => {
     expect(r.msg).toContain('unknown property "__proto__"');
   });
 
+  test("the module formats all errors at once, so a cause hides the checks it makes moot", () => {
+    // An empty tag fails minLength, the tag pattern and the "does not start with -" pattern: the
+    // length says it all, the patterns are moot (one-error-at-a-time formatting listed all three).
+    const r = runBundle(bundle("virtio_fs_mount"), JSON.stringify({ mounts: [{ tag: "", mount_point: "/mnt/x" }], fstab: path.join(tmp, "fstab") }), env).result;
+    expect(r).toMatchObject({ failed: true, changed: false, msg: "invalid arguments: /mounts/0/tag: expected at least 1 character, got 0" });
+  });
+
+  test("a oneOf of required properties is one message, not one 'missing' per alternative", () => {
+    const mounts = [{ tag: "a", mount_point: "/a" }];
+    const none = runBundle(bundle("virtio_fs_domain"), JSON.stringify({ mounts }), env).result;
+    expect(none.msg).toBe('invalid arguments: /: expected exactly one of the properties "name", "xml_path", got none');
+    const both = runBundle(bundle("virtio_fs_domain"), JSON.stringify({ mounts, name: "vm", xml_path: "/x.xml" }), env).result;
+    expect(both.msg).toBe('invalid arguments: /: expected exactly one of the properties "name", "xml_path", got "name" and "xml_path"');
+  });
+
+  test("with no_log, the same messages without the value: the schema's expectation stays", () => {
+    const args = { mounts: [{ tag: "bad/tag", mount_point: "/a", queue_size: 4096 }], _ansible_no_log: true };
+    const r = runBundle(bundle("virtio_fs_domain"), JSON.stringify({ ...args, name: "vm" }), env).result;
+    expect(r.msg).toContain("/mounts/0/tag: expected a tag of 1 to 36 characters from A-Z a-z 0-9 . _ -");
+    expect(r.msg).toContain("/mounts/0/queue_size: expected one of 16, 32, 64, 128, 256, 512, 1024");
+    expect(r.msg).not.toMatch(/bad\/tag|4096|got/);
+  });
+
   test("a missing required argument is named", () => {
     const r = runBundle(bundle("virtio_fs_mount"), JSON.stringify({}), env).result;
     expect(r.failed).toBe(true);
@@ -170,4 +193,17 @@ describe("bundles", () => {
       expect(code).not.toMatch(/^(import|export) /m);
     });
   }
+
+  test("every shipped bundle is ASCII only, comments and header included", () => {
+    const repo = path.resolve(__dirname, "../..");
+    const shipped = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? shipped(path.join(dir, e.name)) : e.name.endsWith(".cjs") ? [path.join(dir, e.name)] : []));
+    const files = [...shipped(path.join(repo, "collection")), ...shipped(path.join(repo, "generated"))];
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const nonAscii = files.flatMap((f) => {
+      const at = fs.readFileSync(f).findIndex((b) => b >= 0x80);
+      return at < 0 ? [] : [`${path.relative(repo, f)} at byte ${at}`];
+    });
+    expect(nonAscii).toEqual([]);
+  });
 });

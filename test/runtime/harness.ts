@@ -29,7 +29,7 @@ export function bundleSource(label: string, contents: string): string {
   const esbuild = require("esbuild");
   const out = esbuild.buildSync({
     stdin: { contents, resolveDir: REPO, loader: "ts", sourcefile: `${label}.ts` },
-    bundle: true, platform: "node", target: "node18", format: "cjs", write: false,
+    bundle: true, platform: "node", target: "node18", format: "cjs", charset: "ascii", write: false,
   });
   if (!bundleDir || !fs.existsSync(bundleDir)) bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), "virtio-fs-runtime-bundles-"));
   const file = path.join(bundleDir, `${label}.js`);
@@ -62,7 +62,7 @@ const validate = (() => true) as any;
 runModule("${name}", validate, main as any);`;
   const out = esbuild.buildSync({
     stdin: { contents: src, resolveDir: REPO, loader: "ts" },
-    bundle: true, platform: "node", target: "node18", format: "cjs", write: false,
+    bundle: true, platform: "node", target: "node18", format: "cjs", charset: "ascii", write: false,
   });
   return out.outputFiles[0].text;
 }

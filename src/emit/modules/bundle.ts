@@ -33,7 +33,11 @@ function inMemory(root: string, files: Outputs): Plugin {
   };
 }
 
-/** One dependency-free CommonJS file for Node >= 18, the WANT_JSON protocol marked in its header. */
+/**
+ * One dependency-free CommonJS file for Node >= 18, the WANT_JSON protocol marked in its header.
+ * ASCII only (non-ASCII characters in strings and regular expressions are written as escapes), so
+ * the module survives any locale or encoding on the way to a guest and reads the same in any viewer.
+ */
 export async function bundleModule(ir: Ir, root: string, entry: string, files: Outputs): Promise<string> {
   const result = await build({
     entryPoints: [path.join(root, entry)],
@@ -43,14 +47,17 @@ export async function bundleModule(ir: Ir, root: string, entry: string, files: O
     target: "node18",
     format: "cjs",
     write: false,
-    charset: "utf8",
+    charset: "ascii",
     legalComments: "none",
     preserveSymlinks: true,
     logLevel: "silent",
-    banner: { js: `#!/usr/bin/node\n// WANT_JSON\n// ${headerLine(ir)}` },
+    // esbuild does not escape the banner: its dash is spelled in ASCII here.
+    banner: { js: `#!/usr/bin/node\n// WANT_JSON\n// ${headerLine(ir).replace(/\u2014/g, "-")}` },
     plugins: [inMemory(root, files)],
   });
-  const text = result.outputFiles[0].text;
+  // charset "ascii" escapes the code, but esbuild copies dependencies' doc comments as written
+  // (xmldom's say "§" and "—"): in a comment an escape is just text, so those are escaped here.
+  const text = result.outputFiles[0].text.replace(/[^\x00-\x7f]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
   for (const marker of FORBIDDEN_MARKERS) {
     if (text.includes(marker)) throw new Error(`bundle of ${entry} contains "${marker}", which would make Ansible mistreat the module`);
   }

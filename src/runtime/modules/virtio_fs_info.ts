@@ -20,7 +20,7 @@ export interface VirtioFsFacts {
   tags: string[] | null;
 }
 
-export function gatherFacts(fstabPath: string): VirtioFsFacts {
+function gatherFacts(fstabPath: string): VirtioFsFacts {
   const kernel = os.release();
   let fstabText = "";
   try {
