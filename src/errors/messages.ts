@@ -74,11 +74,19 @@ export function diagnostic(code: MessageCode, pointer: string, params: Record<st
   return { code, pointer, message: message(code, params) };
 }
 
+/**
+ * Control characters (a key may hold a newline) written as \uXXXX, so one diagnostic is always one
+ * line and a terminal never receives an escape sequence from a configuration.
+ */
+function visible(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`);
+}
+
 /** `FILE:LINE:COL: error[CODE] /pointer: message`, the one format every command prints. */
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = d.file ? `${d.file}:${d.line ?? 1}:${d.col ?? 1}: ` : "";
-  const pointer = d.pointer === "" ? "(document)" : d.pointer;
-  return `${where}error[${d.code}] ${pointer}: ${d.message}`;
+  const where = d.file ? `${visible(d.file)}:${d.line ?? 1}:${d.col ?? 1}: ` : "";
+  const pointer = d.pointer === "" ? "(document)" : visible(d.pointer);
+  return `${where}error[${d.code}] ${pointer}: ${visible(d.message)}`;
 }
 
 /** A failure carrying diagnostics; the CLI prints them and exits non-zero, never a stack trace. */
