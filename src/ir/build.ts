@@ -131,6 +131,7 @@ class Resolver {
         roles: (raw["x-roles"] as string[] | undefined) ?? (pointer === "" ? inheritedRoles : []),
       };
       if (p["x-fallback"] !== undefined) field.fallback = p["x-fallback"];
+      if (typeof p["x-default-from"] === "string") field.defaultFrom = p["x-default-from"];
       for (const k of ["default", "enum", "pattern", "minLength", "maxLength", "minimum", "maximum"] as const) {
         if (p[k] !== undefined) (field as unknown as Record<string, unknown>)[k] = p[k];
       }

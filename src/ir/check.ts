@@ -21,7 +21,9 @@ export function checkIr(ir: Ir): Ir {
   const checkObject = (o: ObjectIr) => o.fields.forEach((f) => checkField(f));
   const checkField = (f: FieldIr) => {
     if (!f.description.trim()) fail(f.schemaPointer, `property "${f.name}" has no description`);
-    if (f.default !== undefined && !defaultFits(f)) fail(f.schemaPointer, `default ${JSON.stringify(f.default)} of "${f.name}" does not fit its own schema`);
+    // a linked default that breaks its source's rule is reported once, where it is written
+    const source = f.defaultFrom ? fieldAt(ir, f.defaultFrom.slice(1)) : undefined;
+    if (f.default !== undefined && !(source && !defaultFits(source)) && !defaultFits(f)) fail(f.schemaPointer, `default ${JSON.stringify(f.default)} of "${f.name}" does not fit its own schema`);
     for (const r of f.roles) if (!knownRoles.has(r)) fail(f.schemaPointer, `unknown role "${r}" in x-roles (the roles are listed in ${COLLECTION_META_RELATIVE_PATH})`);
     if (f.itemObject) checkObject(f.itemObject);
   };
@@ -42,6 +44,11 @@ export function checkIr(ir: Ir): Ir {
   }
   if (problems.length) throw new VfsError(problems);
   return ir;
+}
+
+function fieldAt(ir: Ir, pointer: string): FieldIr | undefined {
+  const objects = [ir.share, ir.hostDomain, ir.clusterVm, ir.domainTemplate, ir.renderOptions, ...ir.modules.map((m) => m.args)];
+  return [...ir.roleVariables, ...objects.flatMap((o) => o.fields)].find((f) => f.schemaPointer === pointer);
 }
 
 function defaultFits(f: FieldIr): boolean {

@@ -17,6 +17,8 @@ export interface FieldIr {
   maxLength?: number;
   minimum?: number;
   maximum?: number;
+  /** The property whose default this one shares (x-default-from), a local JSON pointer. */
+  defaultFrom?: string;
   /** For a module argument without a default: the value the module uses when it stays unset (x-fallback-from). */
   fallback?: unknown;
   /** For arrays: the element type, and the element object when it is one. */

@@ -7921,6 +7921,12 @@ function writeFileAtomic(file, content, defaultMode = 420) {
 // src/runtime/domain-xml.ts
 var import_xmldom = __toESM(require_lib());
 
+// src/runtime/schema-defaults.ts
+function filled(value, what) {
+  if (value === void 0) throw new Error(`${what} is unset: its schema default is filled in by the module's validator, which did not run`);
+  return value;
+}
+
 // src/runtime/xml-chars.ts
 function isXmlChar(cp) {
   return cp === 9 || cp === 10 || cp === 13 || cp >= 32 && cp <= 55295 || cp >= 57344 && cp <= 65533 || cp >= 65536 && cp <= 1114111;
@@ -8241,12 +8247,12 @@ function deviceSpec(share, readonlyElementAllowed) {
   return {
     tag: share.tag,
     hostPath: share.host_path ?? "",
-    queue: share.queue_size ?? 1024,
+    queue: filled(share.queue_size, `queue_size of share ${share.tag}`),
     binaryPath: share.binary_path,
     xattr: share.xattr === true,
     cacheMode: share.cache === "always" ? "always" : share.cache === "never" ? "none" : void 0,
     threadPoolSize: share.thread_pool_size,
-    readonly: (share.readonly ?? false) && readonlyElementAllowed
+    readonly: filled(share.readonly, `readonly of share ${share.tag}`) && readonlyElementAllowed
   };
 }
 function needsBinary(s) {
@@ -8387,7 +8393,6 @@ function describeFailure(r) {
 }
 
 // src/runtime/modules/virtio_fs_domain.ts
-var DEFAULT_LIBVIRT_VERSION = "9.0.0";
 var XML_FIELDS = ["tag", "host_path", "binary_path"];
 var MAX_XML_BYTES = 16 * 1024 * 1024;
 function checkDomainShares(args) {
@@ -8406,7 +8411,8 @@ function checkDomainShares(args) {
   return problems;
 }
 function editDomainXml(before, args, libvirtVersion) {
-  const version = parseVersion(libvirtVersion) ?? parseVersion(DEFAULT_LIBVIRT_VERSION);
+  const version = parseVersion(libvirtVersion);
+  if (!version) throw new DomainXmlError(`libvirt version ${JSON.stringify(libvirtVersion)} is not a version such as 9.0.0`);
   const readonlyAllowed = versionAtLeast(version, 11, 0);
   const doc = parseXml(before);
   const devices = domainDevices(doc);
@@ -8416,7 +8422,7 @@ function editDomainXml(before, args, libvirtVersion) {
       if (typeof value === "string" && xmlCharProblem(value)) throw new DomainXmlError(`${field} of share ${JSON.stringify(share.tag)} ${xmlCharProblem(value)}`);
     }
   }
-  const wanted = args.mounts.filter((s) => (s.state ?? "mounted") !== "absent");
+  const wanted = args.mounts.filter((s) => filled(s.state, `state of share ${s.tag}`) !== "absent");
   const wantedTags = new Set(wanted.map((s) => s.tag));
   for (const fsEl of elementChildren(devices, "filesystem")) {
     const tag = filesystemTag(fsEl);
@@ -8493,8 +8499,8 @@ function parseVirshVersion(text) {
   }
   return void 0;
 }
-function main(args, ctx) {
-  const uri = args.uri ?? "qemu:///system";
+function main(args, ctx, fallbacks) {
+  const uri = filled(args.uri, "uri");
   const problems = checkDomainShares(args);
   if (problems.length > 0) throw new ModuleFailure(`invalid arguments: ${problems.join("; ")}`);
   if (args.name === void 0 === (args.xml_path === void 0)) {
@@ -8524,8 +8530,8 @@ function main(args, ctx) {
       const v = virsh(uri, "version", ["--daemon"]);
       version = v.rc === 0 ? parseVirshVersion(v.stdout) : void 0;
       if (version === void 0) {
-        ctx.warn(`could not tell the libvirt version (${v.rc === 0 ? "unrecognised virsh version output" : describeFailure(v)}); assuming ${DEFAULT_LIBVIRT_VERSION}, so no <readonly/> is written`);
-        version = DEFAULT_LIBVIRT_VERSION;
+        ctx.warn(`could not tell the libvirt version (${v.rc === 0 ? "unrecognised virsh version output" : describeFailure(v)}); assuming ${fallbacks.libvirt_version}${versionAtLeast(parseVersion(fallbacks.libvirt_version), 11, 0) ? "" : ", so no <readonly/> is written"}`);
+        version = fallbacks.libvirt_version;
       }
     }
     const st = virsh(uri, "domstate", [domain]);
@@ -8533,7 +8539,7 @@ function main(args, ctx) {
     running = domState !== void 0 && !["shut off", "crashed"].includes(domState);
   } else {
     before = readXmlFile(args.xml_path);
-    version = version ?? DEFAULT_LIBVIRT_VERSION;
+    version = version ?? fallbacks.libvirt_version;
   }
   let edit;
   try {
@@ -8657,4 +8663,7 @@ var ARGUMENT_TYPES = {
     "type": "str"
   }
 };
-runModule("virtio_fs_domain", import_validate.default, main, ARGUMENT_TYPES);
+var FALLBACKS = {
+  "libvirt_version": "9.0.0"
+};
+runModule("virtio_fs_domain", import_validate.default, (args, ctx) => main(args, ctx, FALLBACKS), ARGUMENT_TYPES);

@@ -539,6 +539,12 @@ function runModule(name, validate2, main2, argumentTypes) {
 var fs5 = __toESM(require("fs"));
 var os2 = __toESM(require("os"));
 
+// src/runtime/schema-defaults.ts
+function filled(value, what) {
+  if (value === void 0) throw new Error(`${what} is unset: its schema default is filled in by the module's validator, which did not run`);
+  return value;
+}
+
 // src/runtime/fstab.ts
 function decodeFstabField(field) {
   let out = "";
@@ -778,7 +784,7 @@ function gatherFacts(fstabPath) {
   };
 }
 function main(args, _ctx) {
-  const facts = gatherFacts(args.fstab ?? "/etc/fstab");
+  const facts = gatherFacts(filled(args.fstab, "fstab"));
   return { changed: false, virtio_fs: facts, ansible_facts: { virtio_fs: facts } };
 }
 

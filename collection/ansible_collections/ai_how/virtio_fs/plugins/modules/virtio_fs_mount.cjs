@@ -2084,6 +2084,12 @@ function shareProblems(shares, base, hostSide) {
   return checkShares(shares, base, hostSide).map((d) => `${d.pointer}: ${d.message}`);
 }
 
+// src/runtime/schema-defaults.ts
+function filled(value, what) {
+  if (value === void 0) throw new Error(`${what} is unset: its schema default is filled in by the module's validator, which did not run`);
+  return value;
+}
+
 // src/runtime/virtiofs-kernel.ts
 var fs7 = __toESM(require("fs"));
 var path6 = __toESM(require("path"));
@@ -2436,15 +2442,16 @@ async function main(input, ctx) {
     result: { tag: desired.tag ?? "", mount_point: desired.mountPoint, state: desired.state, changed: false, actions: [], ...pruned ? { pruned: true } : {} }
   });
   const jobs = args.mounts.map((share) => {
-    const requested = share.state ?? "mounted";
+    const requested = filled(share.state, `state of share ${share.tag}`);
+    const readonly = filled(share.readonly, `readonly of share ${share.tag}`);
     const owner = share.owner ?? args.default_owner;
     const group = share.group ?? args.default_group;
     return job(share, {
       tag: share.tag,
       mountPoint: share.mount_point,
       state: requested === "mounted" && !args.perform_mounts ? "present" : requested,
-      options: effectiveOptions(share.options, args.default_options, share.readonly ?? false),
-      readonly: share.readonly ?? false,
+      options: effectiveOptions(share.options, args.default_options, readonly),
+      readonly,
       owner,
       group,
       uid: lookupUid(owner),
