@@ -19,8 +19,8 @@ export type ModuleName = "virtio_fs_mount" | "virtio_fs_info" | "virtio_fs_domai
  * The shipped module: the bundle `npm run generate` wrote into the collection (ajv standalone
  * validator, esbuild, WANT_JSON header). Module tests run exactly what Ansible ships to a guest.
  */
-export function bundle(name: ModuleName): string {
-  return path.join(REPO, "collection/ansible_collections/ai_how/virtio_fs/plugins/modules", `${name}.cjs`);
+export function bundle(name: ModuleName, repo = REPO): string {
+  return path.join(repo, "collection/ansible_collections/ai_how/virtio_fs/plugins/modules", `${name}.cjs`);
 }
 
 /** Bundles an arbitrary entry source (resolved from the repository root) and returns the bundle path. */
@@ -352,6 +352,8 @@ export interface ModuleOutput {
 }
 
 export interface WorldOptions {
+  /** The repository whose shipped bundles run (default: this one; the schema mutation test uses a copy). */
+  repo?: string;
   systemd?: boolean;
   moduleLoaded?: boolean;
   tagsDir?: string[] | null;
@@ -417,7 +419,7 @@ export function makeWorld(opts: WorldOptions = {}): World {
     writeFstab: (text) => fs.writeFileSync(fstab, text),
     readFstab: () => fs.readFileSync(fstab, "utf8"),
     run: (name, args, extraEnv = {}) =>
-      runBundle(bundle(name), JSON.stringify(args), { VIRTIO_FS_ROOT: root, VIRTIO_FS_BIN_DIR: bin, ...extraEnv }),
+      runBundle(bundle(name, opts.repo), JSON.stringify(args), { VIRTIO_FS_ROOT: root, VIRTIO_FS_BIN_DIR: bin, ...extraEnv }),
     runWithFaults: (name, args, faults = {}, extraEnv = {}) =>
       runBundle(faultBundle(name), JSON.stringify(args), { VIRTIO_FS_ROOT: root, VIRTIO_FS_BIN_DIR: bin, VIRTIO_FS_TEST_FAULTS: JSON.stringify(faults), ...extraEnv }),
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
