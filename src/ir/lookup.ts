@@ -1,5 +1,5 @@
 import { VfsError, diagnostic } from "../errors/messages";
-import type { FieldIr, Ir, ObjectIr } from "./types";
+import type { FieldIr, Ir, ModuleIr, ObjectIr } from "./types";
 
 /**
  * Code that writes a schema field by name (the domain template, `vfsgen render`, the CLI) reads it
@@ -19,4 +19,9 @@ export function schemaDefault(ir: Ir, where: ObjectIr | "role variables", name: 
   const f = schemaField(ir, where, name);
   if (f.default !== undefined) return f.default;
   throw new VfsError([{ ...diagnostic("VFS040", f.schemaPointer, { detail: `the generator needs a default for "${name}"` }), file: ir.schemaPath }]);
+}
+
+/** Values a module uses for unset arguments without a default (x-fallback-from), by argument name. */
+export function moduleFallbacks(m: ModuleIr): Record<string, unknown> {
+  return Object.fromEntries(m.args.fields.filter((f) => f.fallback !== undefined).map((f) => [f.name, f.fallback]));
 }

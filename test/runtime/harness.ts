@@ -9,6 +9,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { compile } from "../../src/compile";
+import { moduleFallbacks } from "../../src/ir/lookup";
 
 const REPO = path.resolve(__dirname, "../..");
 let bundleDir: string | undefined;
@@ -110,7 +112,9 @@ realFs.mkdirSync = (p: any, ...rest: any[]) => {
 import validate from "./generated/modules/${name}/validate";
 // The schema's validator fills in the defaults (the module restates none) but its verdict is ignored,
 // so inputs the schema refuses (a tag like --bind) still reach the module's own defences.
-runModule("${name}", ((args: unknown) => { validate(args); return true; }) as any, main as any);
+// The fallbacks the generated entry passes (x-fallback-from), from the same schema.
+const fallbacks = ${JSON.stringify(moduleFallbacks(compile(REPO).modules.find((m) => m.name === name)!))};
+runModule("${name}", ((args: unknown) => { validate(args); return true; }) as any, ((args: any, ctx: any) => (main as any)(args, ctx, fallbacks)) as any);
 `);
   faultBundles.set(name, file);
   return file;

@@ -1,11 +1,7 @@
 import type { Ir, ModuleIr } from "../../ir/types";
+import { moduleFallbacks } from "../../ir/lookup";
 import { slashHeader } from "../header";
 import { argumentTypes } from "./argument-types";
-
-/** Values the module uses for unset arguments without a default (x-fallback-from), from the schema. */
-function fallbacks(m: ModuleIr): Record<string, unknown> {
-  return Object.fromEntries(m.args.fields.filter((f) => f.fallback !== undefined).map((f) => [f.name, f.fallback]));
-}
 
 /**
  * The module's entry point: parse, convert the arguments as Ansible would (types from the schema),
@@ -13,7 +9,7 @@ function fallbacks(m: ModuleIr): Record<string, unknown> {
  * with the schema's fallbacks when it has any.
  */
 export function emitEntry(ir: Ir, m: ModuleIr): string {
-  const fb = fallbacks(m);
+  const fb = moduleFallbacks(m);
   const hasFallbacks = Object.keys(fb).length > 0;
   return `${slashHeader(ir)}import { runModule } from "../../../src/runtime/ansible";
 import type { ArgumentTypes } from "../../../src/runtime/argument-conversion";
