@@ -30,10 +30,10 @@ function clusterOnly(r: ValidatedConfig): ValidatedConfig {
   return r;
 }
 
-/** A role variable or domain template field: option help, defaults and checks come from the schema. */
+/** A role variable, domain template field or render option: option help, defaults and checks come from the schema. */
 function field(name: string) {
   const ir = compile(ROOT);
-  const f = [...ir.roleVariables, ...ir.domainTemplate.fields].find((x) => x.name === name);
+  const f = [...ir.roleVariables, ...ir.domainTemplate.fields, ...ir.renderOptions.fields].find((x) => x.name === name);
   if (!f) throw new Error(`the schema has no field ${name}`);
   return f;
 }
@@ -110,8 +110,8 @@ export function program(): Command {
     .option("--vm <name>", "only this VM (its name or <cluster>-<name>)")
     .option("--domain-type <type>", field("vm_domain_type").description, schemaArgument("vm_domain_type"), field("vm_domain_type").default as string)
     .option("--libvirt-version <version>", field("virtio_fs_libvirt_version").description, schemaArgument("virtio_fs_libvirt_version"), field("virtio_fs_libvirt_version").default as string)
-    .option("--image-dir <dir>", "directory of the VMs' qcow2 disks (absolute)", imageDir, "/var/lib/libvirt/images")
-    .action((file: string, opts: { vm?: string; domainType: "kvm" | "qemu"; libvirtVersion: string; imageDir: string }) => {
+    .option("--image-dir <dir>", field("image_dir").description, imageDir, field("image_dir").default as string)
+    .action((file: string, opts: { vm?: string; domainType: string; libvirtVersion: string; imageDir: string }) => {
       const [r] = validateAll([file]).map(clusterOnly);
       const ir = compile(ROOT);
       const vms = opts.vm ? r.vms.filter((v) => v.name === opts.vm || v.fullName === opts.vm) : r.vms;

@@ -116,6 +116,54 @@ describe("generator", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it("refuses collection metadata of the wrong shape, a dangling x-default-from and a module no side names", () => {
+    const dir = copyProject();
+    const file = path.join(dir, "schemas/virtio-fs-mount.schema.json");
+    const schema = JSON.parse(fs.readFileSync(file, "utf8"));
+    schema.$defs.module_virtio_fs_mount.properties.persist["x-default-from"] = "#/properties/virtio_fs_nope";
+    fs.writeFileSync(file, JSON.stringify(schema));
+    const metaFile = path.join(dir, "schemas/collection.json");
+    const meta = JSON.parse(fs.readFileSync(metaFile, "utf8"));
+    meta.roles[1].side = "hypervisor";
+    delete meta.modules.virtio_fs_info;
+    fs.writeFileSync(metaFile, JSON.stringify(meta));
+    const messages = (): string[] => {
+      try {
+        checkIr(buildIr(loadSchema(dir)));
+      } catch (e) {
+        return (e as VfsError).diagnostics.map(formatDiagnostic);
+      }
+      return [];
+    };
+    expect(messages()).toEqual([
+      'schemas/virtio-fs-mount.schema.json:1:1: error[VFS040] /$defs/module_virtio_fs_mount/properties/persist/x-default-from: schema: #/properties/virtio_fs_nope names no property with a default of its own',
+      "schemas/collection.json:1:1: error[VFS040] /roles/1/side: schema: must be equal to one of the allowed values",
+    ]);
+    meta.roles[1].side = "host";
+    fs.writeFileSync(metaFile, JSON.stringify(meta));
+    delete schema.$defs.module_virtio_fs_mount.properties.persist["x-default-from"];
+    fs.writeFileSync(file, JSON.stringify(schema));
+    expect(messages()).toEqual([
+      "schemas/virtio-fs-mount.schema.json:1:1: error[VFS040] /$defs/module_virtio_fs_info: schema: module virtio_fs_info has no side (guest or host) in schemas/collection.json modules",
+    ]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("stops generation, naming the field, when the schema loses a share field the domain template writes", async () => {
+    const dir = copyProject();
+    const file = path.join(dir, "schemas/virtio-fs-mount.schema.json");
+    const schema = JSON.parse(fs.readFileSync(file, "utf8"));
+    const share = schema.$defs.share;
+    share.properties.name = share.properties.tag;
+    delete share.properties.tag;
+    share.required = ["name", "mount_point"];
+    fs.writeFileSync(file, JSON.stringify(schema));
+    const r = await vfsgen(["generate", "--check"], dir, dir);
+    expect(r.stderr).toContain('error[VFS040] /$defs/share/properties: schema: the generator needs property "tag", which the schema does not define');
+    expect(r.exitCode).toBe(1);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it("type-checks the generated TypeScript with the compiler and its sources", async () => {
     const r = await tool(path.join(ROOT, "node_modules/.bin/tsc"), ["-p", "tsconfig.json", "--noEmit"]);
     expect(r.all).toBe("");

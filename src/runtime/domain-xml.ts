@@ -8,6 +8,7 @@
  */
 import { DOMParser } from "@xmldom/xmldom";
 import type { Share } from "./generated/types";
+import { filled } from "./schema-defaults";
 import { xmlCharProblem } from "./xml-chars";
 
 /* Minimal structural view of the DOM nodes used here (xmldom's own typings vary between versions). */
@@ -359,12 +360,12 @@ export function deviceSpec(share: Share, readonlyElementAllowed: boolean): Devic
   return {
     tag: share.tag,
     hostPath: share.host_path ?? "",
-    queue: share.queue_size ?? 1024,
+    queue: filled(share.queue_size, `queue_size of share ${share.tag}`),
     binaryPath: share.binary_path,
     xattr: share.xattr === true,
     cacheMode: share.cache === "always" ? "always" : share.cache === "never" ? "none" : undefined,
     threadPoolSize: share.thread_pool_size,
-    readonly: (share.readonly ?? false) && readonlyElementAllowed,
+    readonly: filled(share.readonly, `readonly of share ${share.tag}`) && readonlyElementAllowed,
   };
 }
 

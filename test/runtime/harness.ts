@@ -9,6 +9,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { compile } from "../../src/compile";
+import { moduleFallbacks } from "../../src/ir/lookup";
 
 const REPO = path.resolve(__dirname, "../..");
 let bundleDir: string | undefined;
@@ -19,8 +21,8 @@ export type ModuleName = "virtio_fs_mount" | "virtio_fs_info" | "virtio_fs_domai
  * The shipped module: the bundle `npm run generate` wrote into the collection (ajv standalone
  * validator, esbuild, WANT_JSON header). Module tests run exactly what Ansible ships to a guest.
  */
-export function bundle(name: ModuleName): string {
-  return path.join(REPO, "collection/ansible_collections/ai_how/virtio_fs/plugins/modules", `${name}.cjs`);
+export function bundle(name: ModuleName, repo = REPO): string {
+  return path.join(repo, "collection/ansible_collections/ai_how/virtio_fs/plugins/modules", `${name}.cjs`);
 }
 
 /** Bundles an arbitrary entry source (resolved from the repository root) and returns the bundle path. */
@@ -110,7 +112,9 @@ realFs.mkdirSync = (p: any, ...rest: any[]) => {
 import validate from "./src/runtime/generated/${name}/validate";
 // The schema's validator fills in the defaults (the module restates none) but its verdict is ignored,
 // so inputs the schema refuses (a tag like --bind) still reach the module's own defences.
-runModule("${name}", ((args: unknown) => { validate(args); return true; }) as any, main as any);
+// The fallbacks the generated entry passes (x-fallback-from), from the same schema.
+const fallbacks = ${JSON.stringify(moduleFallbacks(compile(REPO).modules.find((m) => m.name === name)!))};
+runModule("${name}", ((args: unknown) => { validate(args); return true; }) as any, ((args: any, ctx: any) => (main as any)(args, ctx, fallbacks)) as any);
 `);
   faultBundles.set(name, file);
   return file;
@@ -352,6 +356,8 @@ export interface ModuleOutput {
 }
 
 export interface WorldOptions {
+  /** The repository whose shipped bundles run (default: this one; the schema mutation test uses a copy). */
+  repo?: string;
   systemd?: boolean;
   moduleLoaded?: boolean;
   tagsDir?: string[] | null;
@@ -417,7 +423,7 @@ export function makeWorld(opts: WorldOptions = {}): World {
     writeFstab: (text) => fs.writeFileSync(fstab, text),
     readFstab: () => fs.readFileSync(fstab, "utf8"),
     run: (name, args, extraEnv = {}) =>
-      runBundle(bundle(name), JSON.stringify(args), { VIRTIO_FS_ROOT: root, VIRTIO_FS_BIN_DIR: bin, ...extraEnv }),
+      runBundle(bundle(name, opts.repo), JSON.stringify(args), { VIRTIO_FS_ROOT: root, VIRTIO_FS_BIN_DIR: bin, ...extraEnv }),
     runWithFaults: (name, args, faults = {}, extraEnv = {}) =>
       runBundle(faultBundle(name), JSON.stringify(args), { VIRTIO_FS_ROOT: root, VIRTIO_FS_BIN_DIR: bin, VIRTIO_FS_TEST_FAULTS: JSON.stringify(faults), ...extraEnv }),
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),

@@ -320,7 +320,8 @@ describe("virtio_fs_domain with name (virsh)", () => {
 describe("editDomainXml", () => {
   test("duplicate virtiofs devices of one tag are collapsed", () => {
     const dup = SHARED.replace(OLD_VIRTIOFS, DS_VIRTIOFS);
-    const e = editDomainXml(dup, { mounts: [ds] } as never, "9.0.0");
+    // called past the module's validator, so the share carries the defaults that validator would fill in
+    const e = editDomainXml(dup, { mounts: [{ ...ds, state: "mounted", readonly: false, queue_size: 1024 }] } as never, "9.0.0");
     expect(e.updated).toEqual(["datasets"]);
     expect(e.xml.split("<target dir='datasets'/>")).toHaveLength(2);
   });

@@ -30,13 +30,18 @@ export function argumentSpecsFile(ir: Ir, role: RoleIr, overrides: OptionOverrid
 export function metaMainFile(ir: Ir, role: RoleIr): string {
   return yamlFile(ir, {
     galaxy_info: {
-      author: "AI-HOW virtio-fs maintainers",
+      author: ir.collection.authors.join(", "),
       description: role.shortDescription,
-      license: "MIT",
-      min_ansible_version: "2.16",
-      platforms: [{ name: "Debian", versions: ["bookworm"] }],
-      galaxy_tags: ["virtiofs", "libvirt", "kvm", "qemu"],
+      license: ir.collection.license,
+      min_ansible_version: minAnsibleVersion(ir.collection.requiresAnsible),
+      platforms: ir.collection.platforms,
+      galaxy_tags: ir.collection.galaxyTags,
     },
     dependencies: [],
   });
+}
+
+/** ">=2.16.0" (meta/runtime.yml's requires_ansible) as galaxy_info's min_ansible_version "2.16". */
+function minAnsibleVersion(requires: string): string {
+  return requires.replace(/^>=/, "").replace(/\.0$/, "");
 }

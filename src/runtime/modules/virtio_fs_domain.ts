@@ -33,8 +33,10 @@ import {
 } from "../domain-xml";
 import { describeFailure, run } from "../exec";
 import { xmlCharProblem } from "../xml-chars";
+import { filled, type Fallbacks } from "../schema-defaults";
 
-const DEFAULT_LIBVIRT_VERSION = "9.0.0";
+/** libvirt_version when it is unset and cannot be asked from virsh (the role variable's default). */
+export type DomainFallbacks = Fallbacks<"libvirt_version">;
 
 export interface DomainEdit {
   xml: string;
@@ -69,7 +71,8 @@ export function checkDomainShares(args: VirtioFsDomainArgs): string[] {
 
 /** Applies the shares to a domain XML text. */
 export function editDomainXml(before: string, args: VirtioFsDomainArgs, libvirtVersion: string): DomainEdit {
-  const version = parseVersion(libvirtVersion) ?? parseVersion(DEFAULT_LIBVIRT_VERSION)!;
+  const version = parseVersion(libvirtVersion);
+  if (!version) throw new DomainXmlError(`libvirt version ${JSON.stringify(libvirtVersion)} is not a version such as 9.0.0`);
   const readonlyAllowed = versionAtLeast(version, 11, 0);
   const doc = parseXml(before);
   const devices = domainDevices(doc);
@@ -80,7 +83,7 @@ export function editDomainXml(before: string, args: VirtioFsDomainArgs, libvirtV
       if (typeof value === "string" && xmlCharProblem(value)) throw new DomainXmlError(`${field} of share ${JSON.stringify(share.tag)} ${xmlCharProblem(value)}`);
     }
   }
-  const wanted = args.mounts.filter((s) => (s.state ?? "mounted") !== "absent");
+  const wanted = args.mounts.filter((s) => filled(s.state, `state of share ${s.tag}`) !== "absent");
   const wantedTags = new Set(wanted.map((s) => s.tag));
 
   for (const fsEl of elementChildren(devices, "filesystem")) {
@@ -177,8 +180,8 @@ export function parseVirshVersion(text: string): string | undefined {
   return undefined;
 }
 
-export function main(args: VirtioFsDomainArgs, ctx: ModuleContext): ModuleResult {
-  const uri = args.uri ?? "qemu:///system";
+export function main(args: VirtioFsDomainArgs, ctx: ModuleContext, fallbacks: DomainFallbacks): ModuleResult {
+  const uri = filled(args.uri, "uri");
   const problems = checkDomainShares(args);
   if (problems.length > 0) throw new ModuleFailure(`invalid arguments: ${problems.join("; ")}`);
   if ((args.name === undefined) === (args.xml_path === undefined)) {
@@ -212,8 +215,8 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext): ModuleResult
       const v = virsh(uri, "version", ["--daemon"]);
       version = v.rc === 0 ? parseVirshVersion(v.stdout) : undefined;
       if (version === undefined) {
-        ctx.warn(`could not tell the libvirt version (${v.rc === 0 ? "unrecognised virsh version output" : describeFailure(v)}); assuming ${DEFAULT_LIBVIRT_VERSION}, so no <readonly/> is written`);
-        version = DEFAULT_LIBVIRT_VERSION;
+        ctx.warn(`could not tell the libvirt version (${v.rc === 0 ? "unrecognised virsh version output" : describeFailure(v)}); assuming ${fallbacks.libvirt_version}${versionAtLeast(parseVersion(fallbacks.libvirt_version)!, 11, 0) ? "" : ", so no <readonly/> is written"}`);
+        version = fallbacks.libvirt_version;
       }
     }
     const st = virsh(uri, "domstate", [domain]);
@@ -221,7 +224,7 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext): ModuleResult
     running = domState !== undefined && !["shut off", "crashed"].includes(domState);
   } else {
     before = readXmlFile(args.xml_path!);
-    version = version ?? DEFAULT_LIBVIRT_VERSION;
+    version = version ?? fallbacks.libvirt_version;
   }
 
   let edit: DomainEdit;

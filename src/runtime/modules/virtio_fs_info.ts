@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import type { VirtioFsInfoArgs } from "../generated/types";
+import { filled } from "../schema-defaults";
 import { ModuleFailure, type ModuleContext, type ModuleResult } from "../ansible";
 import { parseFstab } from "../fstab";
 import { readMountInfo, virtiofsMounts } from "../mountinfo";
@@ -55,6 +56,6 @@ function gatherFacts(fstabPath: string): VirtioFsFacts {
 }
 
 export function main(args: VirtioFsInfoArgs, _ctx: ModuleContext): ModuleResult {
-  const facts = gatherFacts(args.fstab ?? "/etc/fstab");
+  const facts = gatherFacts(filled(args.fstab, "fstab"));
   return { changed: false, virtio_fs: facts, ansible_facts: { virtio_fs: facts } };
 }

@@ -50,6 +50,7 @@ import { isEmptyDir, kernelPathOf, observePath, setDirOwnerMode } from "../mount
 import { readMountInfo, topMountAt, type MountInfoEntry } from "../mountinfo";
 import { refusedOperations, shareProblems } from "../check-shares";
 import { message } from "../../errors/messages";
+import { filled } from "../schema-defaults";
 import { dmesgTagNotFound, offeredTags, systemdIsPid1, virtiofsLoaded } from "../virtiofs-kernel";
 
 export type { Action } from "../mount-plan";
@@ -425,15 +426,16 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
     result: { tag: desired.tag ?? "", mount_point: desired.mountPoint, state: desired.state, changed: false, actions: [], ...(pruned ? { pruned: true } : {}) },
   });
   const jobs: Job[] = args.mounts.map((share) => {
-    const requested = (share.state ?? "mounted") as State;
+    const requested: State = filled(share.state, `state of share ${share.tag}`);
+    const readonly = filled(share.readonly, `readonly of share ${share.tag}`);
     const owner = share.owner ?? args.default_owner;
     const group = share.group ?? args.default_group;
     return job(share, {
       tag: share.tag,
       mountPoint: share.mount_point,
       state: requested === "mounted" && !args.perform_mounts ? "present" : requested,
-      options: effectiveOptions(share.options, args.default_options, share.readonly ?? false),
-      readonly: share.readonly ?? false,
+      options: effectiveOptions(share.options, args.default_options, readonly),
+      readonly,
       owner, group, uid: lookupUid(owner), gid: lookupGid(group),
       mode: parseMode(share.mode ?? args.default_mode),
       absentWhy: "state is absent",

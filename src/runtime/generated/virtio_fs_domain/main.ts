@@ -74,4 +74,8 @@ const ARGUMENT_TYPES: ArgumentTypes = {
   }
 };
 
-runModule("virtio_fs_domain", validate, main, ARGUMENT_TYPES);
+const FALLBACKS: Parameters<typeof main>[2] = {
+  "libvirt_version": "9.0.0"
+};
+
+runModule<Parameters<typeof main>[0]>("virtio_fs_domain", validate, (args, ctx) => main(args, ctx, FALLBACKS), ARGUMENT_TYPES);

@@ -6538,7 +6538,7 @@ var require_validate = __commonJS({
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
-    var schema49 = { "description": "Arguments of the virtio_fs_domain module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "oneOf": [{ "required": ["name"] }, { "required": ["xml_path"] }], "x-ansible-module": { "short_description": "Make a libvirt domain's virtio-fs shares exactly the configured ones", "description": ["Reads a libvirt domain (virsh dumpxml, then virsh define) or a domain XML file, adds, updates or removes its virtiofs <filesystem> devices so they are exactly mounts, and, when at least one share is wanted, ensures shared memfd <memoryBacking> (an existing one is never removed). Everything else in the domain is left untouched.", "Returns whether a running domain must be restarted to see the change."], "examples": "- name: Share the datasets directory with the controller VM\n  ai_how.virtio_fs.virtio_fs_domain:\n    name: hpc-controller\n    mounts:\n      - tag: datasets\n        host_path: /data/ml-datasets\n        mount_point: /mnt/host-datasets\n", "return": { "restart_required": { "description": "The domain is running and the change takes effect only after a restart.", "returned": "always", "type": "bool" }, "added": { "description": "Tags added.", "returned": "always", "type": "list", "elements": "str" }, "updated": { "description": "Tags whose device changed.", "returned": "always", "type": "list", "elements": "str" }, "removed": { "description": "Tags removed.", "returned": "always", "type": "list", "elements": "str" } } }, "properties": { "name": { "description": "libvirt domain name (read with virsh dumpxml, written with virsh define). Exclusive with xml_path.", "$ref": "#/$defs/domain_name" }, "xml_path": { "description": "Domain XML file to edit in place (atomically). Exclusive with name.", "$ref": "#/$defs/absolute_path" }, "uri": { "description": "libvirt connection URI.", "type": "string", "minLength": 1, "default": "qemu:///system" }, "mounts": { "description": "The domain's shares; host_path is required.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "libvirt_version": { "description": "libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name, 9.0.0 for xml_path.", "type": "string", "pattern": "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "x-expected": 'a version such as "9.0.0"' } } };
+    var schema49 = { "description": "Arguments of the virtio_fs_domain module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "oneOf": [{ "required": ["name"] }, { "required": ["xml_path"] }], "x-ansible-module": { "short_description": "Make a libvirt domain's virtio-fs shares exactly the configured ones", "description": ["Reads a libvirt domain (virsh dumpxml, then virsh define) or a domain XML file, adds, updates or removes its virtiofs <filesystem> devices so they are exactly mounts, and, when at least one share is wanted, ensures shared memfd <memoryBacking> (an existing one is never removed). Everything else in the domain is left untouched.", "Returns whether a running domain must be restarted to see the change."], "examples": "- name: Share the datasets directory with the controller VM\n  ai_how.virtio_fs.virtio_fs_domain:\n    name: hpc-controller\n    mounts:\n      - tag: datasets\n        host_path: /data/ml-datasets\n        mount_point: /mnt/host-datasets\n", "return": { "restart_required": { "description": "The domain is running and the change takes effect only after a restart.", "returned": "always", "type": "bool" }, "added": { "description": "Tags added.", "returned": "always", "type": "list", "elements": "str" }, "updated": { "description": "Tags whose device changed.", "returned": "always", "type": "list", "elements": "str" }, "removed": { "description": "Tags removed.", "returned": "always", "type": "list", "elements": "str" } } }, "properties": { "name": { "description": "libvirt domain name (read with virsh dumpxml, written with virsh define). Exclusive with xml_path.", "$ref": "#/$defs/domain_name" }, "xml_path": { "description": "Domain XML file to edit in place (atomically). Exclusive with name.", "$ref": "#/$defs/absolute_path" }, "uri": { "description": "libvirt connection URI.", "type": "string", "minLength": 1, "x-default-from": "#/properties/virtio_fs_libvirt_uri", "default": "qemu:///system" }, "mounts": { "description": "The domain's shares; host_path is required.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "libvirt_version": { "description": "libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name; for xml_path (or when virsh cannot tell), the default of virtio_fs_libvirt_version.", "type": "string", "pattern": "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "x-expected": 'a version such as "9.0.0"', "x-fallback-from": "#/properties/virtio_fs_libvirt_version", "x-fallback": "9.0.0" } } };
     var schema45 = { "description": "A libvirt domain name as vfsgen accepts it; also what a cluster configuration's cluster and VM names must be. libvirt itself refuses only newlines (and / on rename); vfsgen also makes the name a file name (the VM's <name>.qcow2 disk image), an inventory host name and a virsh argument, so it allows only ASCII letters, digits and . _ + -, never a leading . + or - (no hidden files, no . or .., no option-like argument), and at most 200 characters (file names are at most 255 bytes).", "type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[A-Za-z0-9_][A-Za-z0-9._+-]*$", "x-expected": "a libvirt domain name of A-Z a-z 0-9 . _ + - that starts with a letter, digit or _" };
     var schema33 = { "type": "string", "minLength": 1, "maxLength": 4095, "pattern": "^/[^\\u0000-\\u001f]*$", "x-expected": "an absolute path (starting with /) without control characters" };
     var func2 = require_ucs2length().default;
@@ -7930,6 +7930,12 @@ function writeFileAtomic(file, content, defaultMode = 420) {
 // src/runtime/domain-xml.ts
 var import_xmldom = __toESM(require_lib());
 
+// src/runtime/schema-defaults.ts
+function filled(value, what) {
+  if (value === void 0) throw new Error(`${what} is unset: its schema default is filled in by the module's validator, which did not run`);
+  return value;
+}
+
 // src/runtime/xml-chars.ts
 function isXmlChar(cp) {
   return cp === 9 || cp === 10 || cp === 13 || cp >= 32 && cp <= 55295 || cp >= 57344 && cp <= 65533 || cp >= 65536 && cp <= 1114111;
@@ -8250,12 +8256,12 @@ function deviceSpec(share, readonlyElementAllowed) {
   return {
     tag: share.tag,
     hostPath: share.host_path ?? "",
-    queue: share.queue_size ?? 1024,
+    queue: filled(share.queue_size, `queue_size of share ${share.tag}`),
     binaryPath: share.binary_path,
     xattr: share.xattr === true,
     cacheMode: share.cache === "always" ? "always" : share.cache === "never" ? "none" : void 0,
     threadPoolSize: share.thread_pool_size,
-    readonly: (share.readonly ?? false) && readonlyElementAllowed
+    readonly: filled(share.readonly, `readonly of share ${share.tag}`) && readonlyElementAllowed
   };
 }
 function needsBinary(s) {
@@ -8396,7 +8402,6 @@ function describeFailure(r) {
 }
 
 // src/runtime/modules/virtio_fs_domain.ts
-var DEFAULT_LIBVIRT_VERSION = "9.0.0";
 var XML_FIELDS = ["tag", "host_path", "binary_path"];
 var MAX_XML_BYTES = 16 * 1024 * 1024;
 function checkDomainShares(args) {
@@ -8415,7 +8420,8 @@ function checkDomainShares(args) {
   return problems;
 }
 function editDomainXml(before, args, libvirtVersion) {
-  const version = parseVersion(libvirtVersion) ?? parseVersion(DEFAULT_LIBVIRT_VERSION);
+  const version = parseVersion(libvirtVersion);
+  if (!version) throw new DomainXmlError(`libvirt version ${JSON.stringify(libvirtVersion)} is not a version such as 9.0.0`);
   const readonlyAllowed = versionAtLeast(version, 11, 0);
   const doc = parseXml(before);
   const devices = domainDevices(doc);
@@ -8425,7 +8431,7 @@ function editDomainXml(before, args, libvirtVersion) {
       if (typeof value === "string" && xmlCharProblem(value)) throw new DomainXmlError(`${field} of share ${JSON.stringify(share.tag)} ${xmlCharProblem(value)}`);
     }
   }
-  const wanted = args.mounts.filter((s) => (s.state ?? "mounted") !== "absent");
+  const wanted = args.mounts.filter((s) => filled(s.state, `state of share ${s.tag}`) !== "absent");
   const wantedTags = new Set(wanted.map((s) => s.tag));
   for (const fsEl of elementChildren(devices, "filesystem")) {
     const tag = filesystemTag(fsEl);
@@ -8502,8 +8508,8 @@ function parseVirshVersion(text) {
   }
   return void 0;
 }
-function main(args, ctx) {
-  const uri = args.uri ?? "qemu:///system";
+function main(args, ctx, fallbacks) {
+  const uri = filled(args.uri, "uri");
   const problems = checkDomainShares(args);
   if (problems.length > 0) throw new ModuleFailure(`invalid arguments: ${problems.join("; ")}`);
   if (args.name === void 0 === (args.xml_path === void 0)) {
@@ -8533,8 +8539,8 @@ function main(args, ctx) {
       const v = virsh(uri, "version", ["--daemon"]);
       version = v.rc === 0 ? parseVirshVersion(v.stdout) : void 0;
       if (version === void 0) {
-        ctx.warn(`could not tell the libvirt version (${v.rc === 0 ? "unrecognised virsh version output" : describeFailure(v)}); assuming ${DEFAULT_LIBVIRT_VERSION}, so no <readonly/> is written`);
-        version = DEFAULT_LIBVIRT_VERSION;
+        ctx.warn(`could not tell the libvirt version (${v.rc === 0 ? "unrecognised virsh version output" : describeFailure(v)}); assuming ${fallbacks.libvirt_version}${versionAtLeast(parseVersion(fallbacks.libvirt_version), 11, 0) ? "" : ", so no <readonly/> is written"}`);
+        version = fallbacks.libvirt_version;
       }
     }
     const st = virsh(uri, "domstate", [domain]);
@@ -8542,7 +8548,7 @@ function main(args, ctx) {
     running = domState !== void 0 && !["shut off", "crashed"].includes(domState);
   } else {
     before = readXmlFile(args.xml_path);
-    version = version ?? DEFAULT_LIBVIRT_VERSION;
+    version = version ?? fallbacks.libvirt_version;
   }
   let edit;
   try {
@@ -8666,4 +8672,7 @@ var ARGUMENT_TYPES = {
     "type": "str"
   }
 };
-runModule("virtio_fs_domain", import_validate.default, main, ARGUMENT_TYPES);
+var FALLBACKS = {
+  "libvirt_version": "9.0.0"
+};
+runModule("virtio_fs_domain", import_validate.default, (args, ctx) => main(args, ctx, FALLBACKS), ARGUMENT_TYPES);
