@@ -1,4 +1,4 @@
-import type { JsonSchema } from "./load";
+import type { JsonSchema } from "./json-schema";
 
 /**
  * A default is written once in the schema. Where a second property has the same default (a module

@@ -2,11 +2,12 @@ import * as fs from "fs";
 import * as path from "path";
 import { VfsError, diagnostic, type Diagnostic } from "../errors/messages";
 import { COLLECTION_META_RELATIVE_PATH, collectionMetaProblems, type CollectionMeta } from "./collection-meta";
+import type { JsonSchema } from "./json-schema";
 import { linkDefaults } from "./linked-defaults";
 
 const SCHEMA_RELATIVE_PATH = "schemas/virtio-fs-mount.schema.json";
 
-export type JsonSchema = { [key: string]: unknown };
+export type { JsonSchema };
 
 export interface LoadedSchema {
   /** Path relative to the repository root, as named in generated headers. */
