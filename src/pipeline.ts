@@ -13,7 +13,8 @@ export async function emitAll(ir: Ir, root: string, emitters: readonly Emitter[]
   const owner = new Map<string, string>();
   for (const emitter of emitters) {
     for (const [file, text] of await emitter.emit(ir, { root })) {
-      if (all.has(file) && all.get(file) !== text) throw new Error(`emitters "${owner.get(file)}" and "${emitter.name}" produce different ${file}`);
+      if (all.has(file) && all.get(file) !== text)
+        throw new Error(`emitters "${owner.get(file)}" and "${emitter.name}" produce different ${file}`);
       all.set(file, text);
       owner.set(file, emitter.name);
     }

@@ -11,19 +11,28 @@ import { MANAGED_ROOTS, README_FIELDS, managedRootOf } from "../src/emit/layout"
 import { ROOT } from "./helpers/tools";
 
 function listTs(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listTs(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : [],
-  );
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory() ? listTs(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : [],
+    );
 }
 
 describe("emitter contract and layout", () => {
   it("writes output locations only in layout.ts", () => {
     // A quoted or templated path starting with a managed root (or naming a role or module file) outside
     // layout.ts is a second home for a path.
-    const pathLiteral = new RegExp(`["\`'](${MANAGED_ROOTS.map((r) => r.replace(/\//g, "\\/")).join("|")})\\/|\\/(roles|plugins\\/modules|playbooks|templates|library)\\/|README\\.md#`);
+    const pathLiteral = new RegExp(
+      `["\`'](${MANAGED_ROOTS.map((r) => r.replace(/\//g, "\\/")).join("|")})\\/|\\/(roles|plugins\\/modules|playbooks|templates|library)\\/|README\\.md#`,
+    );
     const offenders = listTs(path.join(ROOT, "src/emit"))
       .filter((f) => path.basename(f) !== "layout.ts")
-      .flatMap((f) => fs.readFileSync(f, "utf8").split("\n").map((line, i) => ({ where: `${path.relative(ROOT, f)}:${i + 1}`, line })))
+      .flatMap((f) =>
+        fs
+          .readFileSync(f, "utf8")
+          .split("\n")
+          .map((line, i) => ({ where: `${path.relative(ROOT, f)}:${i + 1}`, line })),
+      )
       .filter(({ line }) => pathLiteral.test(line) && !line.trim().startsWith("//") && !line.trim().startsWith("*"))
       .map(({ where, line }) => `${where}: ${line.trim()}`);
     expect(offenders).toEqual([]);
@@ -40,7 +49,9 @@ describe("emitter contract and layout", () => {
     const ir = compile(ROOT);
     const a = { name: "first", emit: () => new Map([["generated/x.txt", "1"]]) };
     const b = { name: "second", emit: () => new Map([["generated/x.txt", "2"]]) };
-    await expect(emitAll(ir, ROOT, [a, b])).rejects.toThrow('emitters "first" and "second" produce different generated/x.txt');
+    await expect(emitAll(ir, ROOT, [a, b])).rejects.toThrow(
+      'emitters "first" and "second" produce different generated/x.txt',
+    );
     await expect(emitAll(ir, ROOT, [a, a])).resolves.toEqual(new Map([["generated/x.txt", "1"]]));
   });
 });

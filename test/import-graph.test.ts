@@ -44,7 +44,9 @@ function listTs(dir: string): string[] {
 
 function resolveRelative(from: string, specifier: string): string | undefined {
   const base = path.resolve(path.dirname(from), specifier);
-  return [base, `${base}.ts`, `${base}.js`, `${base}.d.ts`, path.join(base, "index.ts")].find((c) => fs.existsSync(c) && fs.statSync(c).isFile());
+  return [base, `${base}.ts`, `${base}.js`, `${base}.d.ts`, path.join(base, "index.ts")].find(
+    (c) => fs.existsSync(c) && fs.statSync(c).isFile(),
+  );
 }
 
 function importGraph(): { files: string[]; edges: Edge[]; unresolved: string[] } {
@@ -111,7 +113,8 @@ function cycles(nodes: string[], edges: [string, string][]): string[][] {
 }
 
 const graph = importGraph();
-const crossing = (from: string, to: string) => graph.edges.filter((e) => layer(e.from) === from && layer(e.to) === to).map((e) => `${e.from} → ${e.to}`);
+const crossing = (from: string, to: string) =>
+  graph.edges.filter((e) => layer(e.from) === from && layer(e.to) === to).map((e) => `${e.from} → ${e.to}`);
 
 describe("import graph of src/", () => {
   it("resolves every relative import (the graph below is complete)", () => {
@@ -137,7 +140,12 @@ describe("import graph of src/", () => {
 
   it("follows the allowed layering, which is itself acyclic", () => {
     const layers = Object.keys(ALLOWED);
-    expect(cycles(layers, layers.flatMap((l) => ALLOWED[l].map((to): [string, string] => [l, to])))).toEqual([]);
+    expect(
+      cycles(
+        layers,
+        layers.flatMap((l) => ALLOWED[l].map((to): [string, string] => [l, to])),
+      ),
+    ).toEqual([]);
     const refused = graph.edges
       .filter((e) => layer(e.from) !== layer(e.to))
       .filter((e) => !(ALLOWED[layer(e.from)] ?? []).includes(layer(e.to)))
@@ -147,6 +155,11 @@ describe("import graph of src/", () => {
   });
 
   it("has no import cycle between files", () => {
-    expect(cycles(graph.files, graph.edges.map((e): [string, string] => [e.from, e.to]))).toEqual([]);
+    expect(
+      cycles(
+        graph.files,
+        graph.edges.map((e): [string, string] => [e.from, e.to]),
+      ),
+    ).toEqual([]);
   });
 });

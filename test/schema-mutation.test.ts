@@ -32,7 +32,8 @@ function files(root: string, dir = ""): string[] {
 
 beforeAll(async () => {
   copy = tmpDir("mutation");
-  for (const e of fs.readdirSync(ROOT)) if (!SKIP.has(e)) fs.cpSync(path.join(ROOT, e), path.join(copy, e), { recursive: true });
+  for (const e of fs.readdirSync(ROOT))
+    if (!SKIP.has(e)) fs.cpSync(path.join(ROOT, e), path.join(copy, e), { recursive: true });
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));
 
   const schema = JSON.parse(read(copy, SCHEMA));
@@ -44,7 +45,11 @@ beforeAll(async () => {
   schema.properties.virtio_fs_default_options.default = NEW.options;
   fs.writeFileSync(path.join(copy, SCHEMA), `${JSON.stringify(schema, null, 2)}\n`);
 
-  const r = await execa(process.execPath, [path.join(copy, "bin/vfsgen.js"), "generate"], { cwd: copy, reject: false, all: true });
+  const r = await execa(process.execPath, [path.join(copy, "bin/vfsgen.js"), "generate"], {
+    cwd: copy,
+    reject: false,
+    all: true,
+  });
   expect(r.all).toMatch(/^wrote \d+ files$/);
   expect(r.exitCode).toBe(0);
 }, 120_000);
@@ -64,7 +69,8 @@ test("only the schema was edited by hand: every other changed file is a generate
 test("the domain template renders the new defaults", () => {
   const template = read(copy, "generated/templates/controller.xml.j2");
   const xml = renderTemplate(template, {
-    vm_name: "m", vm_disk_path: "/d.qcow2",
+    vm_name: "m",
+    vm_disk_path: "/d.qcow2",
     virtio_fs_mounts: [{ tag: "ds", host_path: "/data", mount_point: "/mnt/ds", readonly: true }],
   });
   expect(xml).toContain(`<driver type='virtiofs' queue='${NEW.queue}'/>`);
@@ -74,7 +80,10 @@ test("the domain template renders the new defaults", () => {
 
 test("vfsgen render follows", async () => {
   const config = path.join(copy, "mutation-cluster.yml");
-  fs.writeFileSync(config, "clusters:\n  c:\n    v:\n      virtio_fs_mounts:\n        - {tag: ds, host_path: /data, mount_point: /mnt/ds, readonly: true}\n");
+  fs.writeFileSync(
+    config,
+    "clusters:\n  c:\n    v:\n      virtio_fs_mounts:\n        - {tag: ds, host_path: /data, mount_point: /mnt/ds, readonly: true}\n",
+  );
   const r = await vfsgen(["render", config], copy, copy);
   expect(r.stderr).toBe("");
   expect(r.stdout).toContain(`queue='${NEW.queue}'`);
@@ -84,13 +93,19 @@ test("vfsgen render follows", async () => {
 
 test("the shipped modules follow on a fake guest and a domain file", () => {
   w = makeWorld({ repo: copy });
-  const mount = w.run("virtio_fs_mount", { mounts: [{ tag: "ds", mount_point: path.join(w.mnt, "ds") }], fstab: w.fstab }).result;
+  const mount = w.run("virtio_fs_mount", {
+    mounts: [{ tag: "ds", mount_point: path.join(w.mnt, "ds") }],
+    fstab: w.fstab,
+  }).result;
   expect(mount.failed).toBeUndefined();
   expect(w.readFstab()).toContain(` virtiofs ${NEW.options} 0 0`);
 
   const xmlPath = path.join(w.root, "domain.xml");
   fs.writeFileSync(xmlPath, "<domain type='kvm'>\n  <name>m</name>\n  <devices>\n  </devices>\n</domain>\n");
-  const domain = w.run("virtio_fs_domain", { xml_path: xmlPath, mounts: [{ tag: "ds", host_path: "/data", mount_point: "/mnt/ds", readonly: true }] }).result;
+  const domain = w.run("virtio_fs_domain", {
+    xml_path: xmlPath,
+    mounts: [{ tag: "ds", host_path: "/data", mount_point: "/mnt/ds", readonly: true }],
+  }).result;
   expect(domain.failed).toBeUndefined();
   const xml = fs.readFileSync(xmlPath, "utf8");
   expect(xml).toContain(`queue='${NEW.queue}'`);
@@ -98,14 +113,23 @@ test("the shipped modules follow on a fake guest and a domain file", () => {
 });
 
 test("argument specs, module docs and role defaults follow", () => {
-  type Spec = { argument_specs: { main: { options: Record<string, { default?: unknown; options?: Record<string, { default?: unknown }> }> } } };
-  const spec = (role: string) => (yaml.load(read(copy, `${COLLECTION}/roles/${role}/meta/argument_specs.yml`)) as Spec).argument_specs.main.options;
+  type Spec = {
+    argument_specs: {
+      main: { options: Record<string, { default?: unknown; options?: Record<string, { default?: unknown }> }> };
+    };
+  };
+  const spec = (role: string) =>
+    (yaml.load(read(copy, `${COLLECTION}/roles/${role}/meta/argument_specs.yml`)) as Spec).argument_specs.main.options;
   expect(spec("virtio_fs_mount").virtio_fs_default_options.default).toBe(NEW.options);
   expect(spec("virtio_fs_mount").virtio_fs_mounts.options!.queue_size.default).toBe(NEW.queue);
   expect(spec("virtio_fs_host").virtio_fs_libvirt_version.default).toBe(NEW.libvirt);
-  expect(yaml.load(read(copy, "generated/ansible/roles/virtio-fs-mount/defaults/main.yml"))).toMatchObject({ virtio_fs_default_options: NEW.options });
+  expect(yaml.load(read(copy, "generated/ansible/roles/virtio-fs-mount/defaults/main.yml"))).toMatchObject({
+    virtio_fs_default_options: NEW.options,
+  });
   // the module argument shares the role variable's default (x-default-from)
-  const doc = yaml.load(read(copy, `${COLLECTION}/plugins/modules/virtio_fs_mount.yml`)) as { DOCUMENTATION: { options: Record<string, { default?: unknown }> } };
+  const doc = yaml.load(read(copy, `${COLLECTION}/plugins/modules/virtio_fs_mount.yml`)) as {
+    DOCUMENTATION: { options: Record<string, { default?: unknown }> };
+  };
   expect(doc.DOCUMENTATION.options.default_options.default).toBe(NEW.options);
 });
 

@@ -29,8 +29,18 @@ interface NumericSchema {
 function numericRange(s: NumericSchema | undefined): string | undefined {
   if (!s || (s.type !== "integer" && s.type !== "number")) return undefined;
   const what = s.type === "integer" ? "an integer" : "a number";
-  const low = s.minimum !== undefined ? { n: s.minimum, open: false } : s.exclusiveMinimum !== undefined ? { n: s.exclusiveMinimum, open: true } : undefined;
-  const high = s.maximum !== undefined ? { n: s.maximum, open: false } : s.exclusiveMaximum !== undefined ? { n: s.exclusiveMaximum, open: true } : undefined;
+  const low =
+    s.minimum !== undefined
+      ? { n: s.minimum, open: false }
+      : s.exclusiveMinimum !== undefined
+        ? { n: s.exclusiveMinimum, open: true }
+        : undefined;
+  const high =
+    s.maximum !== undefined
+      ? { n: s.maximum, open: false }
+      : s.exclusiveMaximum !== undefined
+        ? { n: s.exclusiveMaximum, open: true }
+        : undefined;
   if (low && high && !low.open && !high.open) return `${what} from ${low.n} to ${high.n}`;
   const parts = [
     low ? (low.open ? `greater than ${low.n}` : `of at least ${low.n}`) : undefined,
@@ -41,14 +51,18 @@ function numericRange(s: NumericSchema | undefined): string | undefined {
 
 /** A value as the operator wrote it: YAML's .inf and .nan for the numbers JSON has no words for. */
 function showValue(v: unknown): string {
-  if (typeof v === "number") return Number.isNaN(v) ? ".nan" : v === Infinity ? ".inf" : v === -Infinity ? "-.inf" : String(v);
+  if (typeof v === "number")
+    return Number.isNaN(v) ? ".nan" : v === Infinity ? ".inf" : v === -Infinity ? "-.inf" : String(v);
   if (typeof v === "string") return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
   return typeName(v);
 }
 
 type Described = { code: MessageCode; params: Record<string, string> };
 
-const expectation = (code: MessageCode, expected: string, got: string): Described => ({ code, params: { expected, got } });
+const expectation = (code: MessageCode, expected: string, got: string): Described => ({
+  code,
+  params: { expected, got },
+});
 
 /** Which catalogue entry (VFS010-VFS014, VFS018) a violation is reported under, and its parameters. */
 function describe(e: ErrorObject): Described {
@@ -58,7 +72,8 @@ function describe(e: ErrorObject): Described {
   const code: MessageCode = e.keyword === "type" ? "VFS011" : e.keyword === "enum" ? "VFS013" : "VFS014";
   const oneOfList = (values: unknown[]) => `one of ${values.map((v) => JSON.stringify(v)).join(", ")}`;
   if (parent?.enum && e.keyword === "type") return expectation(code, oneOfList(parent.enum), showValue(e.data));
-  if (range && ["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].includes(e.keyword)) return expectation(code, range, showValue(e.data));
+  if (range && ["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].includes(e.keyword))
+    return expectation(code, range, showValue(e.data));
   switch (e.keyword) {
     case "required":
       return { code: "VFS012", params: { name: JSON.stringify(p.missingProperty) } };
@@ -73,7 +88,11 @@ function describe(e: ErrorObject): Described {
     case "pattern":
       return expectation(code, expected(e) ?? `a value matching ${p.pattern}`, JSON.stringify(e.data));
     case "minLength":
-      return expectation(code, `at least ${p.limit} character${p.limit === 1 ? "" : "s"}`, String(String(e.data).length));
+      return expectation(
+        code,
+        `at least ${p.limit} character${p.limit === 1 ? "" : "s"}`,
+        String(String(e.data).length),
+      );
     case "maxLength":
       return expectation(code, `at most ${p.limit} characters`, String(String(e.data).length));
     case "minimum":
@@ -107,10 +126,18 @@ function oneOf(e: ErrorObject): Described {
   const data = e.data && typeof e.data === "object" ? (e.data as Record<string, unknown>) : {};
   if (names) {
     const present = names.filter((n) => n in data);
-    return expectation("VFS014", `exactly one of the properties ${names.map((n) => JSON.stringify(n)).join(", ")}`, present.length ? present.map((n) => JSON.stringify(n)).join(" and ") : "none");
+    return expectation(
+      "VFS014",
+      `exactly one of the properties ${names.map((n) => JSON.stringify(n)).join(", ")}`,
+      present.length ? present.map((n) => JSON.stringify(n)).join(" and ") : "none",
+    );
   }
   const passing = (e.params as { passingSchemas?: number[] | null }).passingSchemas;
-  return expectation("VFS014", "exactly one of the alternatives (see the documentation of this object)", passing ? `a value matching alternatives ${passing.map((i) => i + 1).join(" and ")}` : "none");
+  return expectation(
+    "VFS014",
+    "exactly one of the alternatives (see the documentation of this object)",
+    passing ? `a value matching alternatives ${passing.map((i) => i + 1).join(" and ")}` : "none",
+  );
 }
 
 /** The schema's own words for what a pattern accepts (x-expected), when the validator was compiled verbose. */
@@ -123,14 +150,26 @@ function typeName(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "array";
   if (v instanceof Date) return "timestamp";
-  if (typeof v === "number") return Number.isNaN(v) ? ".nan" : !Number.isFinite(v) ? (v > 0 ? ".inf" : "-.inf") : Number.isInteger(v) ? "integer" : "number";
+  if (typeof v === "number")
+    return Number.isNaN(v)
+      ? ".nan"
+      : !Number.isFinite(v)
+        ? v > 0
+          ? ".inf"
+          : "-.inf"
+        : Number.isInteger(v)
+          ? "integer"
+          : "number";
   return typeof v;
 }
 
 /** Whether an error comes from an alternative of one of these oneOf wrappers (same place, deeper schema path). */
 function underWrapper(e: ErrorObject, wrappers: ErrorObject[]): boolean {
   return wrappers.some(
-    (w) => e !== w && e.schemaPath.startsWith(`${w.schemaPath}/`) && (e.instancePath === w.instancePath || e.instancePath.startsWith(`${w.instancePath}/`)),
+    (w) =>
+      e !== w &&
+      e.schemaPath.startsWith(`${w.schemaPath}/`) &&
+      (e.instancePath === w.instancePath || e.instancePath.startsWith(`${w.instancePath}/`)),
   );
 }
 
@@ -150,13 +189,21 @@ export interface FormatOptions {
  * summed up in one message instead of one "missing" per alternative), and the checks a wrong type
  * or length makes moot.
  */
-export function formatAjvErrors(errors: readonly ErrorObject[] | null | undefined, options: FormatOptions = {}): Violation[] {
+export function formatAjvErrors(
+  errors: readonly ErrorObject[] | null | undefined,
+  options: FormatOptions = {},
+): Violation[] {
   if (!errors) return [];
   // The first cause at a pointer hides its consequences: a wrong type makes enum and pattern moot,
   // a wrong length makes the pattern moot.
   const hidden = new Map<string, Set<string>>();
   for (const e of errors) {
-    const moot = e.keyword === "type" ? ["enum", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"] : e.keyword === "minLength" || e.keyword === "maxLength" ? ["pattern"] : [];
+    const moot =
+      e.keyword === "type"
+        ? ["enum", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"]
+        : e.keyword === "minLength" || e.keyword === "maxLength"
+          ? ["pattern"]
+          : [];
     if (!hidden.has(e.instancePath)) hidden.set(e.instancePath, new Set());
     moot.forEach((k) => hidden.get(e.instancePath)!.add(k));
   }
@@ -165,7 +212,8 @@ export function formatAjvErrors(errors: readonly ErrorObject[] | null | undefine
     if (hidden.get(e.instancePath)?.has(e.keyword) || underWrapper(e, summing)) return false;
     if (e.keyword === "if" || e.keyword === "anyOf") return false;
     // A oneOf that no alternative matched: its alternatives' own errors say why.
-    if (e.keyword === "oneOf" && !summing.includes(e) && !(e.params as { passingSchemas?: unknown }).passingSchemas) return false;
+    if (e.keyword === "oneOf" && !summing.includes(e) && !(e.params as { passingSchemas?: unknown }).passingSchemas)
+      return false;
     return true;
   });
   const out: Violation[] = [];
@@ -174,10 +222,19 @@ export function formatAjvErrors(errors: readonly ErrorObject[] | null | undefine
     // An unknown property is reported at the property itself, not at its parent object.
     const pointer =
       e.keyword === "additionalProperties"
-        ? `${e.instancePath}/${String((e.params as { additionalProperty: string }).additionalProperty).replace(/~/g, "~0").replace(/\//g, "~1")}`
+        ? `${e.instancePath}/${String((e.params as { additionalProperty: string }).additionalProperty)
+            .replace(/~/g, "~0")
+            .replace(/\//g, "~1")}`
         : e.instancePath;
     const { code, params } = describe(e);
-    const v: Violation = { pointer, keyword: e.keyword, code, params, message: options.withValues === false ? messageWithoutValue(code, params) : message(code, params), error: e };
+    const v: Violation = {
+      pointer,
+      keyword: e.keyword,
+      code,
+      params,
+      message: options.withValues === false ? messageWithoutValue(code, params) : message(code, params),
+      error: e,
+    };
     const key = `${v.pointer}|${v.message}`;
     if (!seen.has(key)) {
       seen.add(key);

@@ -22,7 +22,11 @@ class Unsafe {
   constructor(readonly value: string) {}
 }
 
-const UNSAFE = new jsyaml.Type("!unsafe", { kind: "scalar", instanceOf: Unsafe, represent: (u) => (u as Unsafe).value });
+const UNSAFE = new jsyaml.Type("!unsafe", {
+  kind: "scalar",
+  instanceOf: Unsafe,
+  represent: (u) => (u as Unsafe).value,
+});
 
 /** Every string in a configuration value, wrapped; keys stay plain (Ansible never templates keys). */
 function unsafe(value: unknown): unknown {

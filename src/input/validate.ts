@@ -22,7 +22,17 @@ export interface ValidatedConfig {
 }
 
 /** Problems with a key itself (an unknown or badly named member) are located at the key, not its value. */
-const AT_KEY: ReadonlySet<MessageCode> = new Set(["VFS010", "VFS016", "VFS017", "VFS028", "VFS029", "VFS030", "VFS031", "VFS032", "VFS033"]);
+const AT_KEY: ReadonlySet<MessageCode> = new Set([
+  "VFS010",
+  "VFS016",
+  "VFS017",
+  "VFS028",
+  "VFS029",
+  "VFS030",
+  "VFS031",
+  "VFS032",
+  "VFS033",
+]);
 
 interface Validators extends ConfigValidators {
   octalPattern: string;
@@ -48,7 +58,12 @@ function validators(ir: Ir): Validators {
   return v;
 }
 
-function schemaDiagnostics(errors: ErrorObject[] | null | undefined, base: string, v: Validators, doc: SourceDocument): Diagnostic[] {
+function schemaDiagnostics(
+  errors: ErrorObject[] | null | undefined,
+  base: string,
+  v: Validators,
+  doc: SourceDocument,
+): Diagnostic[] {
   return formatAjvErrors(errors).map((violation) => {
     const pointer = base + violation.pointer;
     const raw = violation.error;
@@ -66,7 +81,8 @@ function levenshtein(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length][b.length];
 }
 
@@ -86,7 +102,9 @@ function nearMiss(key: string, known: string[]): string | undefined {
  * virtio_fs_*): a VM whose only key is misspelled must be reported, not skipped as "not a VM".
  */
 function looksLikeVm(member: Record<string, unknown>, v: Validators): boolean {
-  return Object.keys(member).some((k) => v.vmKeys.includes(k) || k.startsWith("virtio_fs") || nearMiss(k, v.vmKeys) !== undefined);
+  return Object.keys(member).some(
+    (k) => v.vmKeys.includes(k) || k.startsWith("virtio_fs") || nearMiss(k, v.vmKeys) !== undefined,
+  );
 }
 
 /** Misspelled VM keys (virtio_fs_* keys are role variables, judged by unknownVars). */
@@ -104,7 +122,10 @@ function unknownVars(data: Record<string, unknown>, base: string, v: Validators)
     .filter((k) => k.startsWith("virtio_fs_") && !v.knownVars.includes(k))
     .map((k) => {
       const best = v.knownVars.map((n) => [n, levenshtein(k, n)] as const).sort((a, b) => a[1] - b[1])[0];
-      return diagnostic("VFS016", pointerJoin(base, k), { name: k, hint: best && best[1] <= 3 ? ` (did you mean "${best[0]}"?)` : "" });
+      return diagnostic("VFS016", pointerJoin(base, k), {
+        name: k,
+        hint: best && best[1] <= 3 ? ` (did you mean "${best[0]}"?)` : "",
+      });
     });
 }
 
@@ -151,7 +172,10 @@ function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
     }
     if (Array.isArray(data.virtio_fs_host_domains)) {
       data.virtio_fs_host_domains.forEach((d, i) => {
-        if (isObject(d) && Array.isArray(d.mounts)) diagnostics.push(...checkShares(d.mounts as ShareInput[], pointerJoin("/virtio_fs_host_domains", i, "mounts"), true));
+        if (isObject(d) && Array.isArray(d.mounts))
+          diagnostics.push(
+            ...checkShares(d.mounts as ShareInput[], pointerJoin("/virtio_fs_host_domains", i, "mounts"), true),
+          );
       });
       diagnostics.push(...checkHostDomainNames(data.virtio_fs_host_domains, "/virtio_fs_host_domains"));
     }
@@ -178,10 +202,13 @@ export function validateFile(file: string, ir: Ir): ValidatedConfig {
   const read = readConfigFile(file);
   if ("text" in read) return validateText(file, read.text, ir);
   const d =
-    read.problem === "size" ? diagnostic("VFS007", "", { limit: `${MAX_CONFIG_BYTES} bytes (${MAX_CONFIG_BYTES / 1024 / 1024} MiB)` })
-    : read.problem === "utf8" ? diagnostic("VFS004", "", { byte: read.byte.toString(16).toUpperCase().padStart(2, "0"), offset: read.offset })
-    : diagnostic("VFS002", "", { detail: read.detail });
-  if (read.problem !== "utf8") return { file, kind: "unknown", vms: [], diagnostics: [{ ...d, file, line: 1, col: 1 }] };
+    read.problem === "size"
+      ? diagnostic("VFS007", "", { limit: `${MAX_CONFIG_BYTES} bytes (${MAX_CONFIG_BYTES / 1024 / 1024} MiB)` })
+      : read.problem === "utf8"
+        ? diagnostic("VFS004", "", { byte: read.byte.toString(16).toUpperCase().padStart(2, "0"), offset: read.offset })
+        : diagnostic("VFS002", "", { detail: read.detail });
+  if (read.problem !== "utf8")
+    return { file, kind: "unknown", vms: [], diagnostics: [{ ...d, file, line: 1, col: 1 }] };
   // where the bad byte sits in the document, read with the byte replaced
   const pointer = pointerAt(read.lossyText, read.lossyOffset);
   return { file, kind: "unknown", vms: [], diagnostics: [{ ...d, pointer, file, line: read.line, col: read.col }] };

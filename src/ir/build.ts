@@ -72,7 +72,10 @@ export function buildIr(loaded: LoadedSchema): Ir {
 
 class Resolver {
   private problems: ReturnType<typeof diagnostic>[] = [];
-  constructor(private readonly root: JsonSchema, private readonly file: string) {}
+  constructor(
+    private readonly root: JsonSchema,
+    private readonly file: string,
+  ) {}
 
   fail(pointer: string, detail: string): void {
     this.problems.push({ ...diagnostic("VFS040", pointer, { detail }), file: this.file });
@@ -94,7 +97,8 @@ class Resolver {
       }
       seen.add(ref);
       let target: unknown = this.root;
-      for (const seg of ref.slice(2).split("/")) target = (target as JsonSchema | undefined)?.[seg.replace(/~1/g, "/").replace(/~0/g, "~")];
+      for (const seg of ref.slice(2).split("/"))
+        target = (target as JsonSchema | undefined)?.[seg.replace(/~1/g, "/").replace(/~0/g, "~")];
       if (!target || typeof target !== "object") {
         this.fail(pointer, `$ref "${ref}" points nowhere`);
         return current;

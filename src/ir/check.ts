@@ -9,7 +9,8 @@ import type { FieldIr, Ir, ObjectIr } from "./types";
  */
 export function checkIr(ir: Ir): Ir {
   const problems: Diagnostic[] = [];
-  const fail = (pointer: string, detail: string) => problems.push({ ...diagnostic("VFS040", pointer, { detail }), file: ir.schemaPath });
+  const fail = (pointer: string, detail: string) =>
+    problems.push({ ...diagnostic("VFS040", pointer, { detail }), file: ir.schemaPath });
   const knownRoles = new Set(ir.roles.map((r) => r.name));
 
   try {
@@ -23,8 +24,14 @@ export function checkIr(ir: Ir): Ir {
     if (!f.description.trim()) fail(f.schemaPointer, `property "${f.name}" has no description`);
     // a linked default that breaks its source's rule is reported once, where it is written
     const source = f.defaultFrom ? fieldAt(ir, f.defaultFrom.slice(1)) : undefined;
-    if (f.default !== undefined && !(source && !defaultFits(source)) && !defaultFits(f)) fail(f.schemaPointer, `default ${JSON.stringify(f.default)} of "${f.name}" does not fit its own schema`);
-    for (const r of f.roles) if (!knownRoles.has(r)) fail(f.schemaPointer, `unknown role "${r}" in x-roles (the roles are listed in ${COLLECTION_META_RELATIVE_PATH})`);
+    if (f.default !== undefined && !(source && !defaultFits(source)) && !defaultFits(f))
+      fail(f.schemaPointer, `default ${JSON.stringify(f.default)} of "${f.name}" does not fit its own schema`);
+    for (const r of f.roles)
+      if (!knownRoles.has(r))
+        fail(
+          f.schemaPointer,
+          `unknown role "${r}" in x-roles (the roles are listed in ${COLLECTION_META_RELATIVE_PATH})`,
+        );
     if (f.itemObject) checkObject(f.itemObject);
   };
 
@@ -35,19 +42,32 @@ export function checkIr(ir: Ir): Ir {
   [ir.share, ir.hostDomain, ir.clusterVm, ir.domainTemplate, ir.renderOptions].forEach(checkObject);
   for (const m of ir.modules) {
     checkObject(m.args);
-    if (!m.doc.shortDescription) fail(`/$defs/${m.defName}`, `module ${m.name} has no x-ansible-module.short_description`);
+    if (!m.doc.shortDescription)
+      fail(`/$defs/${m.defName}`, `module ${m.name} has no x-ansible-module.short_description`);
     if (!m.doc.examples) fail(`/$defs/${m.defName}`, `module ${m.name} has no x-ansible-module.examples`);
-    if (!ir.moduleSides[m.name]) fail(`/$defs/${m.defName}`, `module ${m.name} has no side (guest or host) in ${COLLECTION_META_RELATIVE_PATH} modules`);
+    if (!ir.moduleSides[m.name])
+      fail(
+        `/$defs/${m.defName}`,
+        `module ${m.name} has no side (guest or host) in ${COLLECTION_META_RELATIVE_PATH} modules`,
+      );
   }
   for (const name of Object.keys(ir.moduleSides)) {
-    if (!ir.modules.some((m) => m.name === name)) fail("/$defs", `${COLLECTION_META_RELATIVE_PATH} lists module ${name}, which has no $defs/module_${name}`);
+    if (!ir.modules.some((m) => m.name === name))
+      fail("/$defs", `${COLLECTION_META_RELATIVE_PATH} lists module ${name}, which has no $defs/module_${name}`);
   }
   if (problems.length) throw new VfsError(problems);
   return ir;
 }
 
 function fieldAt(ir: Ir, pointer: string): FieldIr | undefined {
-  const objects = [ir.share, ir.hostDomain, ir.clusterVm, ir.domainTemplate, ir.renderOptions, ...ir.modules.map((m) => m.args)];
+  const objects = [
+    ir.share,
+    ir.hostDomain,
+    ir.clusterVm,
+    ir.domainTemplate,
+    ir.renderOptions,
+    ...ir.modules.map((m) => m.args),
+  ];
   return [...ir.roleVariables, ...objects.flatMap((o) => o.fields)].find((f) => f.schemaPointer === pointer);
 }
 

@@ -11,14 +11,26 @@ export function schemaField(ir: Ir, where: ObjectIr | "role variables", name: st
   const f = fields.find((x) => x.name === name);
   if (f) return f;
   const pointer = where === "role variables" ? "/properties" : `/$defs/${where.name}/properties`;
-  throw new VfsError([{ ...diagnostic("VFS040", pointer, { detail: `the generator needs property "${name}", which the schema does not define` }), file: ir.schemaPath }]);
+  throw new VfsError([
+    {
+      ...diagnostic("VFS040", pointer, {
+        detail: `the generator needs property "${name}", which the schema does not define`,
+      }),
+      file: ir.schemaPath,
+    },
+  ]);
 }
 
 /** The schema default of a field the generator relies on having one. */
 export function schemaDefault(ir: Ir, where: ObjectIr | "role variables", name: string): unknown {
   const f = schemaField(ir, where, name);
   if (f.default !== undefined) return f.default;
-  throw new VfsError([{ ...diagnostic("VFS040", f.schemaPointer, { detail: `the generator needs a default for "${name}"` }), file: ir.schemaPath }]);
+  throw new VfsError([
+    {
+      ...diagnostic("VFS040", f.schemaPointer, { detail: `the generator needs a default for "${name}"` }),
+      file: ir.schemaPath,
+    },
+  ]);
 }
 
 /** Values a module uses for unset arguments without a default (x-fallback-from), by argument name. */

@@ -50,7 +50,8 @@ export function domainVars(ir: Ir, vm: VmConfig, opts: RenderOptions = {}): Reco
     [tv("vm_memory_mb")]: Math.round((vmValue("memory_gb") as number) * 1024),
     [tv("vm_disk_path")]: `${imageDir}/${vm.fullName}.qcow2`,
     [schemaField(ir, "role variables", "virtio_fs_mounts").name]: vm.mounts,
-    [schemaField(ir, "role variables", "virtio_fs_libvirt_version").name]: opts.libvirtVersion ?? schemaDefault(ir, "role variables", "virtio_fs_libvirt_version"),
+    [schemaField(ir, "role variables", "virtio_fs_libvirt_version").name]:
+      opts.libvirtVersion ?? schemaDefault(ir, "role variables", "virtio_fs_libvirt_version"),
   };
 }
 
@@ -88,7 +89,8 @@ function unwritable(vm: VmConfig, opts: RenderOptions): Diagnostic[] {
   check(opts.imageDir, "", "--image-dir");
   vm.mounts.forEach((share, i) => {
     if (!share || typeof share !== "object") return;
-    for (const key of WRITTEN_SHARE_FIELDS) check((share as Record<string, unknown>)[key], `${vm.pointer}/virtio_fs_mounts/${i}/${key}`, key);
+    for (const key of WRITTEN_SHARE_FIELDS)
+      check((share as Record<string, unknown>)[key], `${vm.pointer}/virtio_fs_mounts/${i}/${key}`, key);
   });
   return out;
 }

@@ -52,6 +52,9 @@ export function run(program: string, args: string[], opts: { input?: string; tim
 /** One-line description of a failed run for error messages. */
 export function describeFailure(r: ExecResult): string {
   if (r.spawnError) return `${r.argv[0]} could not be run (${r.spawnError})`;
-  const out = (r.stderr.trim() || r.stdout.trim()).split("\n").filter((l) => l.trim() !== "").join(" / ");
+  const out = (r.stderr.trim() || r.stdout.trim())
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .join(" / ");
   return `\`${r.argv.join(" ")}\` exited ${r.rc}${out ? `: ${out}` : ""}`;
 }

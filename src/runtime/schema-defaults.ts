@@ -4,7 +4,8 @@
  * means the module's logic was called without that validator, a programming error, never input.
  */
 export function filled<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`${what} is unset: its schema default is filled in by the module's validator, which did not run`);
+  if (value === undefined)
+    throw new Error(`${what} is unset: its schema default is filled in by the module's validator, which did not run`);
   return value;
 }
 

@@ -31,7 +31,12 @@ export interface OptmapEntry {
   prefix?: true;
 }
 
-const e = (name: string, flag: string, kind: OptionKind, extra: Partial<OptmapEntry> = {}): OptmapEntry => ({ name, flag, kind, ...extra });
+const e = (name: string, flag: string, kind: OptionKind, extra: Partial<OptmapEntry> = {}): OptmapEntry => ({
+  name,
+  flag,
+  kind,
+  ...extra,
+});
 const inv = { invert: true } as const;
 
 /** linux_flags_map: fs-independent kernel flags (MNT_LINUX_MAP). */

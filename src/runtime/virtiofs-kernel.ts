@@ -69,5 +69,9 @@ export function dmesgTagNotFound(tag: string): string | undefined {
   const r = run("dmesg", []);
   if (r.rc !== 0) return undefined;
   const needle = `tag <${tag}> not found`;
-  return r.stdout.split("\n").reverse().find((l) => l.includes(needle))?.trim();
+  return r.stdout
+    .split("\n")
+    .reverse()
+    .find((l) => l.includes(needle))
+    ?.trim();
 }

@@ -13,8 +13,14 @@ interface IllegalChar {
 }
 
 function isXmlChar(cp: number): boolean {
-  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff)
-    || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+  return (
+    cp === 0x9 ||
+    cp === 0xa ||
+    cp === 0xd ||
+    (cp >= 0x20 && cp <= 0xd7ff) ||
+    (cp >= 0xe000 && cp <= 0xfffd) ||
+    (cp >= 0x10000 && cp <= 0x10ffff)
+  );
 }
 
 /** The first character of s that XML 1.0 cannot represent, or undefined. */
@@ -39,7 +45,9 @@ function describeCodePoint(cp: number): string {
 /** Why s cannot be written into XML, or undefined when it can. */
 export function xmlCharProblem(s: string): string | undefined {
   const bad = firstIllegalXmlChar(s);
-  return bad && `contains ${describeCodePoint(bad.codePoint)} at character ${bad.index + 1}, which XML 1.0 cannot represent`;
+  return (
+    bad && `contains ${describeCodePoint(bad.codePoint)} at character ${bad.index + 1}, which XML 1.0 cannot represent`
+  );
 }
 
 /**

@@ -30,7 +30,20 @@ const side = { enum: ["guest", "host"] };
 const META_SCHEMA = {
   type: "object",
   additionalProperties: false,
-  required: ["namespace", "name", "version", "description", "authors", "license", "requires_ansible", "repository", "galaxy_tags", "platforms", "roles", "modules"],
+  required: [
+    "namespace",
+    "name",
+    "version",
+    "description",
+    "authors",
+    "license",
+    "requires_ansible",
+    "repository",
+    "galaxy_tags",
+    "platforms",
+    "roles",
+    "modules",
+  ],
   properties: {
     namespace: ansibleName,
     name: ansibleName,
@@ -42,17 +55,35 @@ const META_SCHEMA = {
     repository: text,
     galaxy_tags: texts,
     platforms: {
-      type: "array", minItems: 1,
-      items: { type: "object", additionalProperties: false, required: ["name", "versions"], properties: { name: text, versions: texts } },
-    },
-    roles: {
-      type: "array", minItems: 1,
+      type: "array",
+      minItems: 1,
       items: {
-        type: "object", additionalProperties: false, required: ["name", "side", "short_description", "description"],
-        properties: { name: ansibleName, plain_name: { type: "string", pattern: "^[a-z][a-z0-9-]*$" }, side, short_description: text, description: texts },
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "versions"],
+        properties: { name: text, versions: texts },
       },
     },
-    modules: { type: "object", additionalProperties: { type: "object", additionalProperties: false, required: ["side"], properties: { side } } },
+    roles: {
+      type: "array",
+      minItems: 1,
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "side", "short_description", "description"],
+        properties: {
+          name: ansibleName,
+          plain_name: { type: "string", pattern: "^[a-z][a-z0-9-]*$" },
+          side,
+          short_description: text,
+          description: texts,
+        },
+      },
+    },
+    modules: {
+      type: "object",
+      additionalProperties: { type: "object", additionalProperties: false, required: ["side"], properties: { side } },
+    },
   },
 };
 

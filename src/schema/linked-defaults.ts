@@ -11,11 +11,15 @@ export function linkDefaults(schema: JsonSchema): { pointer: string; detail: str
   const problems: { pointer: string; detail: string }[] = [];
   const target = (ref: unknown, at: string): JsonSchema | undefined => {
     if (typeof ref !== "string" || !ref.startsWith("#/")) {
-      problems.push({ pointer: at, detail: `expected a local JSON pointer such as "#/properties/NAME", got ${JSON.stringify(ref)}` });
+      problems.push({
+        pointer: at,
+        detail: `expected a local JSON pointer such as "#/properties/NAME", got ${JSON.stringify(ref)}`,
+      });
       return undefined;
     }
     let node: unknown = schema;
-    for (const seg of ref.slice(2).split("/")) node = (node as JsonSchema | undefined)?.[seg.replace(/~1/g, "/").replace(/~0/g, "~")];
+    for (const seg of ref.slice(2).split("/"))
+      node = (node as JsonSchema | undefined)?.[seg.replace(/~1/g, "/").replace(/~0/g, "~")];
     const n = node as JsonSchema | undefined;
     if (!n || typeof n !== "object" || n.default === undefined || n["x-default-from"] !== undefined) {
       problems.push({ pointer: at, detail: `${ref} names no property with a default of its own` });
@@ -28,7 +32,8 @@ export function linkDefaults(schema: JsonSchema): { pointer: string; detail: str
     if (!node || typeof node !== "object") return;
     const n = node as JsonSchema;
     if (n["x-default-from"] !== undefined) {
-      if (n.default !== undefined) problems.push({ pointer, detail: "has both default and x-default-from: write the default once" });
+      if (n.default !== undefined)
+        problems.push({ pointer, detail: "has both default and x-default-from: write the default once" });
       else {
         const t = target(n["x-default-from"], `${pointer}/x-default-from`);
         if (t) n.default = structuredClone(t.default);
@@ -38,7 +43,9 @@ export function linkDefaults(schema: JsonSchema): { pointer: string; detail: str
       const t = target(n["x-fallback-from"], `${pointer}/x-fallback-from`);
       if (t) n["x-fallback"] = structuredClone(t.default);
     }
-    for (const [k, v] of Object.entries(n)) if (k !== "x-ansible-module" && k !== "default" && k !== "enum") walk(v, `${pointer}/${k.replace(/~/g, "~0").replace(/\//g, "~1")}`);
+    for (const [k, v] of Object.entries(n))
+      if (k !== "x-ansible-module" && k !== "default" && k !== "enum")
+        walk(v, `${pointer}/${k.replace(/~/g, "~0").replace(/\//g, "~1")}`);
   };
   walk(schema, "");
   return problems;

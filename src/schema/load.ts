@@ -28,7 +28,9 @@ function readJson(root: string, relativePath: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new VfsError([{ ...diagnostic("VFS040", "", { detail: `invalid JSON: ${(e as Error).message}` }), file: relativePath }]);
+    throw new VfsError([
+      { ...diagnostic("VFS040", "", { detail: `invalid JSON: ${(e as Error).message}` }), file: relativePath },
+    ]);
   }
 }
 
@@ -37,8 +39,14 @@ export function loadSchema(root: string): LoadedSchema {
   const schema = readJson(root, SCHEMA_RELATIVE_PATH) as JsonSchema;
   const collection = readJson(root, COLLECTION_META_RELATIVE_PATH);
   const problems: Diagnostic[] = [
-    ...linkDefaults(schema).map((p) => ({ ...diagnostic("VFS040", p.pointer, { detail: p.detail }), file: SCHEMA_RELATIVE_PATH })),
-    ...collectionMetaProblems(collection).map((p) => ({ ...diagnostic("VFS040", p.pointer, { detail: p.detail }), file: COLLECTION_META_RELATIVE_PATH })),
+    ...linkDefaults(schema).map((p) => ({
+      ...diagnostic("VFS040", p.pointer, { detail: p.detail }),
+      file: SCHEMA_RELATIVE_PATH,
+    })),
+    ...collectionMetaProblems(collection).map((p) => ({
+      ...diagnostic("VFS040", p.pointer, { detail: p.detail }),
+      file: COLLECTION_META_RELATIVE_PATH,
+    })),
   ];
   if (problems.length) throw new VfsError(problems);
   return { relativePath: SCHEMA_RELATIVE_PATH, schema, collection: collection as CollectionMeta };

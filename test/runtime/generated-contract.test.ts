@@ -22,7 +22,11 @@ maybe("virtio_fs_mount")("generated virtio_fs_mount: validator defaults and poin
   expect(bad.msg).toContain("/mounts/0/tag");
   expect(bad.msg).toContain("bogus");
   const mp = path.join(w.mnt, "gen");
-  const ok = runBundle(file, JSON.stringify({ mounts: [{ tag: "gen", mount_point: mp }], fstab: w.fstab, _ansible_check_mode: false }), env).result;
+  const ok = runBundle(
+    file,
+    JSON.stringify({ mounts: [{ tag: "gen", mount_point: mp }], fstab: w.fstab, _ansible_check_mode: false }),
+    env,
+  ).result;
   expect(ok.failed).toBeUndefined();
   expect(ok.mounts[0]).toMatchObject({ tag: "gen", state: "mounted", changed: true });
   expect(w.readFstab()).toBe(`gen ${mp} virtiofs rw,relatime,nofail 0 0\n`);
@@ -31,7 +35,10 @@ maybe("virtio_fs_mount")("generated virtio_fs_mount: validator defaults and poin
 maybe("virtio_fs_info")("generated virtio_fs_info runs", () => {
   w = makeWorld();
   const file = bundleSource("generated-virtio_fs_info", `import "./src/runtime/generated/virtio_fs_info/main";`);
-  const r = runBundle(file, JSON.stringify({ fstab: w.fstab }), { VIRTIO_FS_ROOT: w.root, VIRTIO_FS_BIN_DIR: w.bin }).result;
+  const r = runBundle(file, JSON.stringify({ fstab: w.fstab }), {
+    VIRTIO_FS_ROOT: w.root,
+    VIRTIO_FS_BIN_DIR: w.bin,
+  }).result;
   expect(r.changed).toBe(false);
   expect(r.ansible_facts.virtio_fs.module.loaded).toBe(true);
 });
@@ -44,7 +51,11 @@ maybe("virtio_fs_domain")("generated virtio_fs_domain: name and xml_path are exc
   expect(both.failed).toBe(true);
   const xml = path.join(w.dir, "d.xml");
   fs.writeFileSync(xml, "<domain type='kvm'>\n  <name>d</name>\n  <devices>\n  </devices>\n</domain>\n");
-  const r = runBundle(file, JSON.stringify({ xml_path: xml, mounts: [{ tag: "t", host_path: "/h", mount_point: "/m" }] }), env).result;
+  const r = runBundle(
+    file,
+    JSON.stringify({ xml_path: xml, mounts: [{ tag: "t", host_path: "/h", mount_point: "/m" }] }),
+    env,
+  ).result;
   expect(r).toMatchObject({ changed: true, added: ["t"] });
   expect(fs.readFileSync(xml, "utf8")).toContain("<target dir='t'/>");
 });

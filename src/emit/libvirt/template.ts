@@ -8,8 +8,9 @@ import { headerLine } from "../header";
  * become character references: a parser turns them into spaces in an attribute value (XML 1.0
  * section 3.3.3), and the virtio_fs_domain module writes them so.
  */
-const XML_MACRO = `{% macro xml(value) %}{{ value | string | replace('&', '&amp;') | replace('<', '&lt;') | replace('>', '&gt;')`
-  + ` | replace('"', '&quot;') | replace("'", '&apos;') | replace('\\t', '&#9;') | replace('\\n', '&#10;') | replace('\\r', '&#13;') }}{% endmacro %}`;
+const XML_MACRO =
+  `{% macro xml(value) %}{{ value | string | replace('&', '&amp;') | replace('<', '&lt;') | replace('>', '&gt;')` +
+  ` | replace('"', '&quot;') | replace("'", '&apos;') | replace('\\t', '&#9;') | replace('\\n', '&#10;') | replace('\\r', '&#13;') }}{% endmacro %}`;
 
 /** A schema value as a Jinja literal both engines read alike (single-quoted strings, plain numbers). */
 function lit(v: unknown): string {
@@ -32,7 +33,8 @@ export function domainTemplate(ir: Ir): string {
   const m = (n: string) => `mount.${schemaField(ir, ir.share, n).name}`;
   const mOr = (n: string) => `${m(n)} | default(${lit(schemaDefault(ir, ir.share, n))})`;
   const is = (field: FieldIr, value: string) => {
-    if (!field.enum?.includes(value)) throw new Error(`the domain template tests ${field.name} for ${value}, which its schema enum does not list`);
+    if (!field.enum?.includes(value))
+      throw new Error(`the domain template tests ${field.name} for ${value}, which its schema enum does not list`);
     return lit(value);
   };
   const state = schemaField(ir, ir.share, "state");

@@ -5,7 +5,12 @@ import type { Outputs } from "../outputs";
 import { headerLine } from "../header";
 
 /** Strings that make Ansible treat a module as Python or PowerShell instead of shipping it as is. */
-const FORBIDDEN_MARKERS = ["from ansible.module_utils", "#<<INCLUDE_ANSIBLE_MODULE_COMMON>>", "<<INCLUDE_ANSIBLE_MODULE_JSON_ARGS>>", "#Requires -Module"];
+const FORBIDDEN_MARKERS = [
+  "from ansible.module_utils",
+  "#<<INCLUDE_ANSIBLE_MODULE_COMMON>>",
+  "<<INCLUDE_ANSIBLE_MODULE_JSON_ARGS>>",
+  "#Requires -Module",
+];
 
 /** Serves the emitter's in-memory files to esbuild, so bundling never reads stale generated sources from disk. */
 function inMemory(root: string, files: Outputs): Plugin {
@@ -26,7 +31,11 @@ function inMemory(root: string, files: Outputs): Plugin {
       });
       b.onLoad({ filter: /.*/ }, (args) =>
         byAbs.has(args.path)
-          ? { contents: byAbs.get(args.path), loader: args.path.endsWith(".ts") ? "ts" : "js", resolveDir: path.dirname(args.path) }
+          ? {
+              contents: byAbs.get(args.path),
+              loader: args.path.endsWith(".ts") ? "ts" : "js",
+              resolveDir: path.dirname(args.path),
+            }
           : undefined,
       );
     },
@@ -57,9 +66,13 @@ export async function bundleModule(ir: Ir, root: string, entry: string, files: O
   });
   // charset "ascii" escapes the code, but esbuild copies dependencies' doc comments as written
   // (xmldom's say "§" and "—"): in a comment an escape is just text, so those are escaped here.
-  const text = result.outputFiles[0].text.replace(/[^\x00-\x7f]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+  const text = result.outputFiles[0].text.replace(
+    /[\u{80}-\u{10ffff}]/gu,
+    (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`,
+  );
   for (const marker of FORBIDDEN_MARKERS) {
-    if (text.includes(marker)) throw new Error(`bundle of ${entry} contains "${marker}", which would make Ansible mistreat the module`);
+    if (text.includes(marker))
+      throw new Error(`bundle of ${entry} contains "${marker}", which would make Ansible mistreat the module`);
   }
   return text;
 }

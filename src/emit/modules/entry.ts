@@ -20,9 +20,13 @@ import { main } from ${from(moduleLogic(m.name))};
 import validate from ${from(moduleSource(m.name, "validate.js"))};
 
 const ARGUMENT_TYPES: ArgumentTypes = ${JSON.stringify(argumentTypes(m.args), null, 2)};
-${hasFallbacks ? `
+${
+  hasFallbacks
+    ? `
 const FALLBACKS: Parameters<typeof main>[2] = ${JSON.stringify(fb, null, 2)};
-` : ""}
+`
+    : ""
+}
 runModule${hasFallbacks ? `<Parameters<typeof main>[0]>` : ""}("${m.name}", validate, ${hasFallbacks ? "(args, ctx) => main(args, ctx, FALLBACKS)" : "main"}, ARGUMENT_TYPES);
 `;
 }

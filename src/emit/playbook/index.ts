@@ -25,7 +25,10 @@ const WHY = [
 
 export function emitPlaybooks(ir: Ir): Outputs {
   return new Map([
-    [collectionPlaybook(ir), yamlFile(ir, runtimePlay(`${ir.collection.namespace}.${ir.collection.name}.virtio_fs_mount`), WHY)],
+    [
+      collectionPlaybook(ir),
+      yamlFile(ir, runtimePlay(`${ir.collection.namespace}.${ir.collection.name}.virtio_fs_mount`), WHY),
+    ],
     [SEED_PLAYBOOK, yamlFile(ir, runtimePlay(SEED_PLAYBOOK_ROLE_REF), WHY)],
   ]);
 }

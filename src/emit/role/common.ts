@@ -10,7 +10,9 @@ export function roleIr(ir: Ir, name: string): RoleIr {
 
 /** defaults/main.yml: every public variable, with the schema's default. */
 export function defaultsFile(ir: Ir, role: RoleIr): string {
-  const values = Object.fromEntries(role.variables.filter((v) => v.default !== undefined).map((v) => [v.name, v.default]));
+  const values = Object.fromEntries(
+    role.variables.filter((v) => v.default !== undefined).map((v) => [v.name, v.default]),
+  );
   return yamlFile(ir, values, `Every public variable of the ${role.name} role; meta/argument_specs.yml types them.`);
 }
 

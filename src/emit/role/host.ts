@@ -31,7 +31,8 @@ export function hostTasks(ir: Ir): unknown[] {
     {
       name: "Record the libvirt daemon version",
       "ansible.builtin.set_fact": {
-        virtio_fs_host_libvirt_detected: "{{ virtio_fs_host_virsh_version.stdout | regex_search('daemon: *([0-9.]+)', '\\1') | first }}",
+        virtio_fs_host_libvirt_detected:
+          "{{ virtio_fs_host_virsh_version.stdout | regex_search('daemon: *([0-9.]+)', '\\1') | first }}",
       },
     },
     {
@@ -42,7 +43,8 @@ export function hostTasks(ir: Ir): unknown[] {
           "virtio_fs_host_qemu.stat.exists",
           "virtio_fs_host_libvirt_detected is version('6.2', '>=')",
         ],
-        fail_msg: "virtio-fs needs {{ virtio_fs_virtiofsd_path }} (found: {{ virtio_fs_host_virtiofsd.stat.exists }}), {{ virtio_fs_qemu_path }} (found: {{ virtio_fs_host_qemu.stat.exists }}) and libvirt >= 6.2 (found: {{ virtio_fs_host_libvirt_detected }}); on Debian install qemu-system-x86 and libvirt-daemon-system",
+        fail_msg:
+          "virtio-fs needs {{ virtio_fs_virtiofsd_path }} (found: {{ virtio_fs_host_virtiofsd.stat.exists }}), {{ virtio_fs_qemu_path }} (found: {{ virtio_fs_host_qemu.stat.exists }}) and libvirt >= 6.2 (found: {{ virtio_fs_host_libvirt_detected }}); on Debian install qemu-system-x86 and libvirt-daemon-system",
         quiet: true,
       },
     },
@@ -55,7 +57,11 @@ export function hostTasks(ir: Ir): unknown[] {
     },
     {
       name: "Create the missing host directories",
-      "ansible.builtin.file": { path: "{{ item.item.host_path }}", state: "directory", mode: "{{ virtio_fs_host_dir_mode }}" },
+      "ansible.builtin.file": {
+        path: "{{ item.item.host_path }}",
+        state: "directory",
+        mode: "{{ virtio_fs_host_dir_mode }}",
+      },
       loop: "{{ virtio_fs_host_dirs.results }}",
       loop_control: { label: "{{ item.item.host_path }}" },
       when: ["virtio_fs_host_create_dirs | bool", "not item.stat.exists"],
@@ -64,7 +70,8 @@ export function hostTasks(ir: Ir): unknown[] {
       name: "Refuse shares whose host directory is missing",
       "ansible.builtin.assert": {
         that: ["item.stat.exists", "item.stat.isdir"],
-        fail_msg: "host directory {{ item.item.host_path }} of share {{ item.item.tag }} does not exist or is not a directory: create it, or set virtio_fs_host_create_dirs: true",
+        fail_msg:
+          "host directory {{ item.item.host_path }} of share {{ item.item.tag }} does not exist or is not a directory: create it, or set virtio_fs_host_create_dirs: true",
         quiet: true,
       },
       loop: "{{ virtio_fs_host_dirs.results }}",
@@ -85,7 +92,9 @@ export function hostTasks(ir: Ir): unknown[] {
     },
     {
       name: "Report the domains that must be restarted",
-      "ansible.builtin.debug": { msg: "Domain {{ item.item.name }} is running: restart it to see its new virtio-fs shares" },
+      "ansible.builtin.debug": {
+        msg: "Domain {{ item.item.name }} is running: restart it to see its new virtio-fs shares",
+      },
       loop: "{{ virtio_fs_host_domain_results.results }}",
       loop_control: { label: "{{ item.item.name }}" },
       when: "item.restart_required | default(false)",

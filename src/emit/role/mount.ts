@@ -35,7 +35,11 @@ export function mountTasks(moduleName: string): unknown[] {
     {
       name: "Install Node.js for the virtio-fs modules",
       "ansible.builtin.package": { name: "{{ virtio_fs_nodejs_package }}", state: "present" },
-      when: ["virtio_fs_install_packages | bool", "virtio_fs_install_nodejs | bool", "not virtio_fs_mount_node.stat.exists"],
+      when: [
+        "virtio_fs_install_packages | bool",
+        "virtio_fs_install_nodejs | bool",
+        "not virtio_fs_mount_node.stat.exists",
+      ],
     },
     {
       name: "Prepare the virtiofs kernel module for the image",
@@ -90,7 +94,11 @@ export function emitMountRole(ir: Ir): Outputs {
   const role = roleIr(ir, "virtio_fs_mount");
   const out: Outputs = new Map();
   const trees: [string, string, string][] = [
-    [collectionRoleDir(ir, role.name), `${ir.collection.namespace}.${ir.collection.name}.virtio_fs_mount`, `${ir.collection.namespace}.${ir.collection.name}.virtio_fs_mount`],
+    [
+      collectionRoleDir(ir, role.name),
+      `${ir.collection.namespace}.${ir.collection.name}.virtio_fs_mount`,
+      `${ir.collection.namespace}.${ir.collection.name}.virtio_fs_mount`,
+    ],
     [SEED_ROLE_DIR, "virtio_fs_mount", SEED_MOUNT_ROLE],
   ];
   for (const [dir, moduleName, roleName] of trees) {

@@ -27,9 +27,24 @@ import type { VirtioFsDomainArgs } from "../generated/types";
 import { ModuleFailure, type ModuleContext, type ModuleResult } from "../ansible";
 import { writeFileAtomic } from "../atomic-write";
 import {
-  addFilesystem, deviceSpec, DomainXmlError, domainDevices, elementChildren, ensureSharedMemory, filesystemTag, firstChild,
-  hasBom, isVirtiofsFilesystem, parseVersion, parseXml, removeFormatted, serializeXml, syncFilesystem, versionAtLeast,
-  type XDocument, type XElement,
+  addFilesystem,
+  deviceSpec,
+  DomainXmlError,
+  domainDevices,
+  elementChildren,
+  ensureSharedMemory,
+  filesystemTag,
+  firstChild,
+  hasBom,
+  isVirtiofsFilesystem,
+  parseVersion,
+  parseXml,
+  removeFormatted,
+  serializeXml,
+  syncFilesystem,
+  versionAtLeast,
+  type XDocument,
+  type XElement,
 } from "../domain-xml";
 import { describeFailure, run } from "../exec";
 import { xmlCharProblem } from "../xml-chars";
@@ -72,7 +87,8 @@ export function checkDomainShares(args: VirtioFsDomainArgs): string[] {
 /** Applies the shares to a domain XML text. */
 export function editDomainXml(before: string, args: VirtioFsDomainArgs, libvirtVersion: string): DomainEdit {
   const version = parseVersion(libvirtVersion);
-  if (!version) throw new DomainXmlError(`libvirt version ${JSON.stringify(libvirtVersion)} is not a version such as 9.0.0`);
+  if (!version)
+    throw new DomainXmlError(`libvirt version ${JSON.stringify(libvirtVersion)} is not a version such as 9.0.0`);
   const readonlyAllowed = versionAtLeast(version, 11, 0);
   const doc = parseXml(before);
   const devices = domainDevices(doc);
@@ -80,7 +96,8 @@ export function editDomainXml(before: string, args: VirtioFsDomainArgs, libvirtV
     for (const field of XML_FIELDS) {
       const value = share[field];
       // checkDomainShares refuses these first; this keeps editDomainXml safe on its own
-      if (typeof value === "string" && xmlCharProblem(value)) throw new DomainXmlError(`${field} of share ${JSON.stringify(share.tag)} ${xmlCharProblem(value)}`);
+      if (typeof value === "string" && xmlCharProblem(value))
+        throw new DomainXmlError(`${field} of share ${JSON.stringify(share.tag)} ${xmlCharProblem(value)}`);
     }
   }
   const wanted = args.mounts.filter((s) => filled(s.state, `state of share ${s.tag}`) !== "absent");
@@ -91,8 +108,10 @@ export function editDomainXml(before: string, args: VirtioFsDomainArgs, libvirtV
     if (tag !== undefined && wantedTags.has(tag) && !isVirtiofsFilesystem(fsEl)) {
       const i = args.mounts.findIndex((s) => s.tag === tag);
       const driver = elementChildren(fsEl, "driver")[0]?.getAttribute("type") ?? "default (9p)";
-      throw new ModuleFailure(`/mounts/${i}/tag: tag "${tag}" is already used by a <filesystem> with driver ${driver} in the domain; `
-        + "tags must be unique in a VM (rename one of them)");
+      throw new ModuleFailure(
+        `/mounts/${i}/tag: tag "${tag}" is already used by a <filesystem> with driver ${driver} in the domain; ` +
+          "tags must be unique in a VM (rename one of them)",
+      );
     }
   }
 
@@ -126,7 +145,9 @@ export function editDomainXml(before: string, args: VirtioFsDomainArgs, libvirtV
   // shared memory is what virtio-fs needs; a domain without shares is left as it is (never stripped)
   const memoryBackingChanged = wanted.length > 0 ? ensureSharedMemory(doc) : false;
   const changed = added.length + updated.length + removed.length > 0 || memoryBackingChanged;
-  const xml = changed ? (hasBom(before) ? "\uFEFF" : "") + serializeXml(doc, { trailingNewline: before.endsWith("\n") }) : before;
+  const xml = changed
+    ? (hasBom(before) ? "\uFEFF" : "") + serializeXml(doc, { trailingNewline: before.endsWith("\n") })
+    : before;
   // what is written must read back: never hand libvirt (or a file) XML that is not well-formed
   if (changed) parseXml(xml);
   return { xml, added, updated, removed, memoryBackingChanged };
@@ -158,7 +179,8 @@ function readXmlFile(file: string): string {
   try {
     const st = fs.statSync(file);
     if (!st.isFile()) throw new Error("not a regular file");
-    if (st.size > MAX_XML_BYTES) throw new Error(`${st.size} bytes, more than the ${MAX_XML_BYTES} a domain XML may have`);
+    if (st.size > MAX_XML_BYTES)
+      throw new Error(`${st.size} bytes, more than the ${MAX_XML_BYTES} a domain XML may have`);
     data = fs.readFileSync(file);
   } catch (e) {
     throw new ModuleFailure(`cannot read ${file}: ${(e as Error).message}`);
@@ -195,8 +217,10 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext, fallbacks: Do
   if (args.name !== undefined) {
     const dump = virsh(uri, "dumpxml", ["--inactive", `--domain=${args.name}`]);
     if (dump.rc !== 0) {
-      throw new ModuleFailure(`cannot read the definition of domain ${args.name} (${describeFailure(dump)}); `
-        + `check that it exists (\`virsh -c ${uri} list --all\`) and that this user may manage ${uri}`);
+      throw new ModuleFailure(
+        `cannot read the definition of domain ${args.name} (${describeFailure(dump)}); ` +
+          `check that it exists (\`virsh -c ${uri} list --all\`) and that this user may manage ${uri}`,
+      );
     }
     before = dump.stdout;
     let dumped: { name?: string; uuid?: string };
@@ -206,8 +230,10 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext, fallbacks: Do
       throw new ModuleFailure(`cannot edit the domain XML of ${args.name}: ${(e as Error).message}`);
     }
     if (dumped.name !== args.name) {
-      throw new ModuleFailure(`virsh returned the definition of domain ${JSON.stringify(dumped.name ?? "")} when asked for ${JSON.stringify(args.name)} `
-        + "(virsh reads a number as a domain id and a UUID as a domain UUID before it tries names); nothing was changed");
+      throw new ModuleFailure(
+        `virsh returned the definition of domain ${JSON.stringify(dumped.name ?? "")} when asked for ${JSON.stringify(args.name)} ` +
+          "(virsh reads a number as a domain id and a UUID as a domain UUID before it tries names); nothing was changed",
+      );
     }
     // the UUID names this very domain in the calls that follow, whatever its name looks like
     const domain = `--domain=${dumped.uuid || args.name}`;
@@ -215,7 +241,9 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext, fallbacks: Do
       const v = virsh(uri, "version", ["--daemon"]);
       version = v.rc === 0 ? parseVirshVersion(v.stdout) : undefined;
       if (version === undefined) {
-        ctx.warn(`could not tell the libvirt version (${v.rc === 0 ? "unrecognised virsh version output" : describeFailure(v)}); assuming ${fallbacks.libvirt_version}${versionAtLeast(parseVersion(fallbacks.libvirt_version)!, 11, 0) ? "" : ", so no <readonly/> is written"}`);
+        ctx.warn(
+          `could not tell the libvirt version (${v.rc === 0 ? "unrecognised virsh version output" : describeFailure(v)}); assuming ${fallbacks.libvirt_version}${versionAtLeast(parseVersion(fallbacks.libvirt_version)!, 11, 0) ? "" : ", so no <readonly/> is written"}`,
+        );
         version = fallbacks.libvirt_version;
       }
     }
@@ -245,9 +273,11 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext, fallbacks: Do
         fs.writeFileSync(file, edit.xml, { mode: 0o600, flag: "wx" });
         const def = virsh(uri, "define", [`--file=${file}`]);
         if (def.rc !== 0) {
-          throw new ModuleFailure(`libvirt refused the new definition of ${args.name} (${describeFailure(def)}); `
-            + "nothing was changed. libvirt 9.0 accepts cache modes none/always only and no <readonly/>; virtio-fs needs shared memory",
-          { changed: false, added: edit.added, updated: edit.updated, removed: edit.removed });
+          throw new ModuleFailure(
+            `libvirt refused the new definition of ${args.name} (${describeFailure(def)}); ` +
+              "nothing was changed. libvirt 9.0 accepts cache modes none/always only and no <readonly/>; virtio-fs needs shared memory",
+            { changed: false, added: edit.added, updated: edit.updated, removed: edit.removed },
+          );
         }
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
@@ -272,9 +302,14 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext, fallbacks: Do
     result.diff = { before, after: edit.xml, before_header: `${what} (before)`, after_header: `${what} (after)` };
   }
   result.msg = changed
-    ? `${[edit.added.length ? `added ${edit.added.join(", ")}` : "", edit.updated.length ? `updated ${edit.updated.join(", ")}` : "",
-      edit.removed.length ? `removed ${edit.removed.join(", ")}` : "", edit.memoryBackingChanged ? "guest memory made shared (<memoryBacking>)" : ""]
-      .filter((s) => s).join("; ")}${changed && running ? "; restart the domain to apply" : ""}`
+    ? `${[
+        edit.added.length ? `added ${edit.added.join(", ")}` : "",
+        edit.updated.length ? `updated ${edit.updated.join(", ")}` : "",
+        edit.removed.length ? `removed ${edit.removed.join(", ")}` : "",
+        edit.memoryBackingChanged ? "guest memory made shared (<memoryBacking>)" : "",
+      ]
+        .filter((s) => s)
+        .join("; ")}${changed && running ? "; restart the domain to apply" : ""}`
     : "the domain's virtio-fs shares are as configured";
   return result;
 }

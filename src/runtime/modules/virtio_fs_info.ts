@@ -27,20 +27,27 @@ function gatherFacts(fstabPath: string): VirtioFsFacts {
   try {
     fstabText = fs.readFileSync(fstabPath, "utf8");
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new ModuleFailure(`cannot read ${fstabPath}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT")
+      throw new ModuleFailure(`cannot read ${fstabPath}: ${(e as Error).message}`);
   }
   let mountinfo;
   try {
     mountinfo = readMountInfo();
   } catch (e) {
-    throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${(e as Error).message}`);
+    throw new ModuleFailure(
+      `cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${(e as Error).message}`,
+    );
   }
   const fstab: VirtioFsFacts["fstab"] = [];
   parseFstab(fstabText).lines.forEach((l, i) => {
     if (l.entry && l.entry.vfstype === "virtiofs") {
       fstab.push({
-        tag: l.entry.spec, mount_point: l.entry.file, options: l.entry.mntops,
-        dump: Number(l.entry.freq) || 0, passno: Number(l.entry.passno) || 0, line: i + 1,
+        tag: l.entry.spec,
+        mount_point: l.entry.file,
+        options: l.entry.mntops,
+        dump: Number(l.entry.freq) || 0,
+        passno: Number(l.entry.passno) || 0,
+        line: i + 1,
       });
     }
   });
@@ -48,7 +55,11 @@ function gatherFacts(fstabPath: string): VirtioFsFacts {
     kernel,
     module: { available: virtiofsAvailable(kernel), loaded: virtiofsLoaded() },
     mounts: virtiofsMounts(mountinfo).map((m) => ({
-      tag: m.source, mount_point: m.mountPoint, options: m.mountOptions.join(","), super_options: m.superOptions.join(","), ro: m.readonly,
+      tag: m.source,
+      mount_point: m.mountPoint,
+      options: m.mountOptions.join(","),
+      super_options: m.superOptions.join(","),
+      ro: m.readonly,
     })),
     fstab,
     tags: offeredTags(),

@@ -209,11 +209,15 @@ function numericRange(s) {
   return parts.length ? `${what} ${parts.join(" and ")}` : void 0;
 }
 function showValue(v) {
-  if (typeof v === "number") return Number.isNaN(v) ? ".nan" : v === Infinity ? ".inf" : v === -Infinity ? "-.inf" : String(v);
+  if (typeof v === "number")
+    return Number.isNaN(v) ? ".nan" : v === Infinity ? ".inf" : v === -Infinity ? "-.inf" : String(v);
   if (typeof v === "string") return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
   return typeName(v);
 }
-var expectation = (code, expected2, got) => ({ code, params: { expected: expected2, got } });
+var expectation = (code, expected2, got) => ({
+  code,
+  params: { expected: expected2, got }
+});
 function describe(e) {
   const p = e.params;
   const parent = e.parentSchema;
@@ -221,7 +225,8 @@ function describe(e) {
   const code = e.keyword === "type" ? "VFS011" : e.keyword === "enum" ? "VFS013" : "VFS014";
   const oneOfList = (values) => `one of ${values.map((v) => JSON.stringify(v)).join(", ")}`;
   if (parent?.enum && e.keyword === "type") return expectation(code, oneOfList(parent.enum), showValue(e.data));
-  if (range && ["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].includes(e.keyword)) return expectation(code, range, showValue(e.data));
+  if (range && ["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].includes(e.keyword))
+    return expectation(code, range, showValue(e.data));
   switch (e.keyword) {
     case "required":
       return { code: "VFS012", params: { name: JSON.stringify(p.missingProperty) } };
@@ -236,7 +241,11 @@ function describe(e) {
     case "pattern":
       return expectation(code, expected(e) ?? `a value matching ${p.pattern}`, JSON.stringify(e.data));
     case "minLength":
-      return expectation(code, `at least ${p.limit} character${p.limit === 1 ? "" : "s"}`, String(String(e.data).length));
+      return expectation(
+        code,
+        `at least ${p.limit} character${p.limit === 1 ? "" : "s"}`,
+        String(String(e.data).length)
+      );
     case "maxLength":
       return expectation(code, `at most ${p.limit} characters`, String(String(e.data).length));
     case "minimum":
@@ -267,10 +276,18 @@ function oneOf(e) {
   const data = e.data && typeof e.data === "object" ? e.data : {};
   if (names) {
     const present = names.filter((n) => n in data);
-    return expectation("VFS014", `exactly one of the properties ${names.map((n) => JSON.stringify(n)).join(", ")}`, present.length ? present.map((n) => JSON.stringify(n)).join(" and ") : "none");
+    return expectation(
+      "VFS014",
+      `exactly one of the properties ${names.map((n) => JSON.stringify(n)).join(", ")}`,
+      present.length ? present.map((n) => JSON.stringify(n)).join(" and ") : "none"
+    );
   }
   const passing = e.params.passingSchemas;
-  return expectation("VFS014", "exactly one of the alternatives (see the documentation of this object)", passing ? `a value matching alternatives ${passing.map((i) => i + 1).join(" and ")}` : "none");
+  return expectation(
+    "VFS014",
+    "exactly one of the alternatives (see the documentation of this object)",
+    passing ? `a value matching alternatives ${passing.map((i) => i + 1).join(" and ")}` : "none"
+  );
 }
 function expected(e) {
   const parent = e.parentSchema;
@@ -280,7 +297,8 @@ function typeName(v) {
   if (v === null) return "null";
   if (Array.isArray(v)) return "array";
   if (v instanceof Date) return "timestamp";
-  if (typeof v === "number") return Number.isNaN(v) ? ".nan" : !Number.isFinite(v) ? v > 0 ? ".inf" : "-.inf" : Number.isInteger(v) ? "integer" : "number";
+  if (typeof v === "number")
+    return Number.isNaN(v) ? ".nan" : !Number.isFinite(v) ? v > 0 ? ".inf" : "-.inf" : Number.isInteger(v) ? "integer" : "number";
   return typeof v;
 }
 function underWrapper(e, wrappers) {
@@ -300,7 +318,8 @@ function formatAjvErrors(errors, options = {}) {
   const kept = errors.filter((e) => {
     if (hidden.get(e.instancePath)?.has(e.keyword) || underWrapper(e, summing)) return false;
     if (e.keyword === "if" || e.keyword === "anyOf") return false;
-    if (e.keyword === "oneOf" && !summing.includes(e) && !e.params.passingSchemas) return false;
+    if (e.keyword === "oneOf" && !summing.includes(e) && !e.params.passingSchemas)
+      return false;
     return true;
   });
   const out = [];
@@ -308,7 +327,14 @@ function formatAjvErrors(errors, options = {}) {
   for (const e of kept) {
     const pointer = e.keyword === "additionalProperties" ? `${e.instancePath}/${String(e.params.additionalProperty).replace(/~/g, "~0").replace(/\//g, "~1")}` : e.instancePath;
     const { code, params } = describe(e);
-    const v = { pointer, keyword: e.keyword, code, params, message: options.withValues === false ? messageWithoutValue(code, params) : message(code, params), error: e };
+    const v = {
+      pointer,
+      keyword: e.keyword,
+      code,
+      params,
+      message: options.withValues === false ? messageWithoutValue(code, params) : message(code, params),
+      error: e
+    };
     const key = `${v.pointer}|${v.message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -346,7 +372,9 @@ function toBool(v, shown) {
     if (FALSE_STRINGS.includes(s)) return false;
   }
   if (typeof v === "string" || typeof v === "number") {
-    throw new ConversionError(`The value ${shown(typeof v === "string" ? `'${v}'` : String(v))} is not a valid boolean. Valid booleans include: ${VALID_BOOLEANS}`);
+    throw new ConversionError(
+      `The value ${shown(typeof v === "string" ? `'${v}'` : String(v))} is not a valid boolean. Valid booleans include: ${VALID_BOOLEANS}`
+    );
   }
   throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a bool`);
 }
@@ -366,7 +394,8 @@ function toFloat(v) {
   if (typeof v === "string") {
     const s = v.trim().replace(/_/g, "");
     if (DECIMAL.test(v.trim())) return Number(s);
-    if (/^[+-]?(inf|infinity|nan)$/i.test(s)) return Number(s.replace(/inf(inity)?/i, "Infinity").replace(/nan/i, "NaN"));
+    if (/^[+-]?(inf|infinity|nan)$/i.test(s))
+      return Number(s.replace(/inf(inity)?/i, "Infinity").replace(/nan/i, "NaN"));
   }
   throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a float`);
 }
@@ -429,7 +458,9 @@ function convertArguments(args, types, noLog) {
         converted = convertScalar(t.type, value, shown);
       } catch (e) {
         if (!(e instanceof ConversionError)) throw e;
-        errors.push(`${at}: argument '${name}' is of type ${pyType(value)}${where} and we were unable to convert to ${t.type}: ${e.message}`);
+        errors.push(
+          `${at}: argument '${name}' is of type ${pyType(value)}${where} and we were unable to convert to ${t.type}: ${e.message}`
+        );
         continue;
       }
       if (Array.isArray(converted) && t.elements) {
@@ -439,7 +470,9 @@ function convertArguments(args, types, noLog) {
             return t.options && c && typeof c === "object" && !Array.isArray(c) ? convertObject(c, t.options, `${at}/${i}`, [...context, name]) : c;
           } catch (e) {
             if (!(e instanceof ConversionError)) throw e;
-            errors.push(`${at}/${i}: Elements value for option '${name}'${context.length ? ` found in '${context.join(" -> ")}'` : ""} is of type ${pyType(item)} and we were unable to convert to ${t.elements}: ${e.message}`);
+            errors.push(
+              `${at}/${i}: Elements value for option '${name}'${context.length ? ` found in '${context.join(" -> ")}'` : ""} is of type ${pyType(item)} and we were unable to convert to ${t.elements}: ${e.message}`
+            );
             return item;
           }
         });
@@ -491,7 +524,8 @@ function maskResult(value, secrets) {
   return value;
 }
 function readArgs(file) {
-  if (!file) throw new ModuleFailure("no arguments file given (expected the path of a JSON file as the first argument)");
+  if (!file)
+    throw new ModuleFailure("no arguments file given (expected the path of a JSON file as the first argument)");
   let text;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -504,7 +538,8 @@ function readArgs(file) {
   } catch (e) {
     throw new ModuleFailure(`the arguments file is not JSON: ${e.message}`);
   }
-  if (!data || typeof data !== "object" || Array.isArray(data)) throw new ModuleFailure("the arguments file must hold a JSON object");
+  if (!data || typeof data !== "object" || Array.isArray(data))
+    throw new ModuleFailure("the arguments file must hold a JSON object");
   const obj = data;
   const keys = Object.keys(obj);
   if (keys.length === 1 && keys[0] === "ANSIBLE_MODULE_ARGS" && obj.ANSIBLE_MODULE_ARGS && typeof obj.ANSIBLE_MODULE_ARGS === "object") {
@@ -522,7 +557,12 @@ function splitArgs(all, moduleName) {
   const args = {};
   const internal = {};
   for (const [k, v] of Object.entries(all)) {
-    Object.defineProperty(k.startsWith("_ansible_") ? internal : args, k, { value: v, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(k.startsWith("_ansible_") ? internal : args, k, {
+      value: v,
+      enumerable: true,
+      writable: true,
+      configurable: true
+    });
   }
   const warnings = [];
   const verbosity = Number(internal._ansible_verbosity ?? 0);
@@ -544,7 +584,11 @@ function emit(result) {
   try {
     text = JSON.stringify(result);
   } catch (e) {
-    text = JSON.stringify({ failed: true, changed: false, msg: `module result not serialisable: ${e.message}` });
+    text = JSON.stringify({
+      failed: true,
+      changed: false,
+      msg: `module result not serialisable: ${e.message}`
+    });
   }
   process.stdout.write(text + "\n");
   process.exitCode = result.failed ? 1 : 0;
@@ -560,7 +604,11 @@ function runModule(name, validate2, main2, argumentTypes) {
   const fail = (e) => {
     const failure = e instanceof ModuleFailure ? e : void 0;
     const message2 = e instanceof Error ? e.message : String(e);
-    const result = { ...failure?.result ?? {}, failed: true, msg: failure ? message2 : `${name}: unexpected error: ${message2}` };
+    const result = {
+      ...failure?.result ?? {},
+      failed: true,
+      msg: failure ? message2 : `${name}: unexpected error: ${message2}`
+    };
     if (result.changed === void 0) result.changed = false;
     if (!failure && ctx.verbosity >= 3 && !ctx.noLog && e instanceof Error && e.stack) result.exception = e.stack;
     finish(result);
@@ -593,7 +641,8 @@ var os2 = __toESM(require("os"));
 
 // src/runtime/schema-defaults.ts
 function filled(value, what) {
-  if (value === void 0) throw new Error(`${what} is unset: its schema default is filled in by the module's validator, which did not run`);
+  if (value === void 0)
+    throw new Error(`${what} is unset: its schema default is filled in by the module's validator, which did not run`);
   return value;
 }
 
@@ -800,13 +849,16 @@ function gatherFacts(fstabPath) {
   try {
     fstabText = fs5.readFileSync(fstabPath, "utf8");
   } catch (e) {
-    if (e.code !== "ENOENT") throw new ModuleFailure(`cannot read ${fstabPath}: ${e.message}`);
+    if (e.code !== "ENOENT")
+      throw new ModuleFailure(`cannot read ${fstabPath}: ${e.message}`);
   }
   let mountinfo;
   try {
     mountinfo = readMountInfo();
   } catch (e) {
-    throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${e.message}`);
+    throw new ModuleFailure(
+      `cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${e.message}`
+    );
   }
   const fstab = [];
   parseFstab(fstabText).lines.forEach((l, i) => {

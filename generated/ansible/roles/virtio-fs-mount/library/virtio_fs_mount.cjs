@@ -879,11 +879,15 @@ function numericRange(s) {
   return parts.length ? `${what} ${parts.join(" and ")}` : void 0;
 }
 function showValue(v) {
-  if (typeof v === "number") return Number.isNaN(v) ? ".nan" : v === Infinity ? ".inf" : v === -Infinity ? "-.inf" : String(v);
+  if (typeof v === "number")
+    return Number.isNaN(v) ? ".nan" : v === Infinity ? ".inf" : v === -Infinity ? "-.inf" : String(v);
   if (typeof v === "string") return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
   return typeName(v);
 }
-var expectation = (code, expected2, got) => ({ code, params: { expected: expected2, got } });
+var expectation = (code, expected2, got) => ({
+  code,
+  params: { expected: expected2, got }
+});
 function describe(e2) {
   const p = e2.params;
   const parent = e2.parentSchema;
@@ -891,7 +895,8 @@ function describe(e2) {
   const code = e2.keyword === "type" ? "VFS011" : e2.keyword === "enum" ? "VFS013" : "VFS014";
   const oneOfList = (values) => `one of ${values.map((v) => JSON.stringify(v)).join(", ")}`;
   if (parent?.enum && e2.keyword === "type") return expectation(code, oneOfList(parent.enum), showValue(e2.data));
-  if (range && ["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].includes(e2.keyword)) return expectation(code, range, showValue(e2.data));
+  if (range && ["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].includes(e2.keyword))
+    return expectation(code, range, showValue(e2.data));
   switch (e2.keyword) {
     case "required":
       return { code: "VFS012", params: { name: JSON.stringify(p.missingProperty) } };
@@ -906,7 +911,11 @@ function describe(e2) {
     case "pattern":
       return expectation(code, expected(e2) ?? `a value matching ${p.pattern}`, JSON.stringify(e2.data));
     case "minLength":
-      return expectation(code, `at least ${p.limit} character${p.limit === 1 ? "" : "s"}`, String(String(e2.data).length));
+      return expectation(
+        code,
+        `at least ${p.limit} character${p.limit === 1 ? "" : "s"}`,
+        String(String(e2.data).length)
+      );
     case "maxLength":
       return expectation(code, `at most ${p.limit} characters`, String(String(e2.data).length));
     case "minimum":
@@ -937,10 +946,18 @@ function oneOf(e2) {
   const data = e2.data && typeof e2.data === "object" ? e2.data : {};
   if (names) {
     const present = names.filter((n) => n in data);
-    return expectation("VFS014", `exactly one of the properties ${names.map((n) => JSON.stringify(n)).join(", ")}`, present.length ? present.map((n) => JSON.stringify(n)).join(" and ") : "none");
+    return expectation(
+      "VFS014",
+      `exactly one of the properties ${names.map((n) => JSON.stringify(n)).join(", ")}`,
+      present.length ? present.map((n) => JSON.stringify(n)).join(" and ") : "none"
+    );
   }
   const passing = e2.params.passingSchemas;
-  return expectation("VFS014", "exactly one of the alternatives (see the documentation of this object)", passing ? `a value matching alternatives ${passing.map((i) => i + 1).join(" and ")}` : "none");
+  return expectation(
+    "VFS014",
+    "exactly one of the alternatives (see the documentation of this object)",
+    passing ? `a value matching alternatives ${passing.map((i) => i + 1).join(" and ")}` : "none"
+  );
 }
 function expected(e2) {
   const parent = e2.parentSchema;
@@ -950,7 +967,8 @@ function typeName(v) {
   if (v === null) return "null";
   if (Array.isArray(v)) return "array";
   if (v instanceof Date) return "timestamp";
-  if (typeof v === "number") return Number.isNaN(v) ? ".nan" : !Number.isFinite(v) ? v > 0 ? ".inf" : "-.inf" : Number.isInteger(v) ? "integer" : "number";
+  if (typeof v === "number")
+    return Number.isNaN(v) ? ".nan" : !Number.isFinite(v) ? v > 0 ? ".inf" : "-.inf" : Number.isInteger(v) ? "integer" : "number";
   return typeof v;
 }
 function underWrapper(e2, wrappers) {
@@ -970,7 +988,8 @@ function formatAjvErrors(errors, options = {}) {
   const kept = errors.filter((e2) => {
     if (hidden.get(e2.instancePath)?.has(e2.keyword) || underWrapper(e2, summing)) return false;
     if (e2.keyword === "if" || e2.keyword === "anyOf") return false;
-    if (e2.keyword === "oneOf" && !summing.includes(e2) && !e2.params.passingSchemas) return false;
+    if (e2.keyword === "oneOf" && !summing.includes(e2) && !e2.params.passingSchemas)
+      return false;
     return true;
   });
   const out = [];
@@ -978,7 +997,14 @@ function formatAjvErrors(errors, options = {}) {
   for (const e2 of kept) {
     const pointer = e2.keyword === "additionalProperties" ? `${e2.instancePath}/${String(e2.params.additionalProperty).replace(/~/g, "~0").replace(/\//g, "~1")}` : e2.instancePath;
     const { code, params } = describe(e2);
-    const v = { pointer, keyword: e2.keyword, code, params, message: options.withValues === false ? messageWithoutValue(code, params) : message(code, params), error: e2 };
+    const v = {
+      pointer,
+      keyword: e2.keyword,
+      code,
+      params,
+      message: options.withValues === false ? messageWithoutValue(code, params) : message(code, params),
+      error: e2
+    };
     const key = `${v.pointer}|${v.message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -1016,7 +1042,9 @@ function toBool(v, shown) {
     if (FALSE_STRINGS.includes(s)) return false;
   }
   if (typeof v === "string" || typeof v === "number") {
-    throw new ConversionError(`The value ${shown(typeof v === "string" ? `'${v}'` : String(v))} is not a valid boolean. Valid booleans include: ${VALID_BOOLEANS}`);
+    throw new ConversionError(
+      `The value ${shown(typeof v === "string" ? `'${v}'` : String(v))} is not a valid boolean. Valid booleans include: ${VALID_BOOLEANS}`
+    );
   }
   throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a bool`);
 }
@@ -1036,7 +1064,8 @@ function toFloat(v) {
   if (typeof v === "string") {
     const s = v.trim().replace(/_/g, "");
     if (DECIMAL.test(v.trim())) return Number(s);
-    if (/^[+-]?(inf|infinity|nan)$/i.test(s)) return Number(s.replace(/inf(inity)?/i, "Infinity").replace(/nan/i, "NaN"));
+    if (/^[+-]?(inf|infinity|nan)$/i.test(s))
+      return Number(s.replace(/inf(inity)?/i, "Infinity").replace(/nan/i, "NaN"));
   }
   throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a float`);
 }
@@ -1099,7 +1128,9 @@ function convertArguments(args, types, noLog) {
         converted = convertScalar(t.type, value, shown);
       } catch (e2) {
         if (!(e2 instanceof ConversionError)) throw e2;
-        errors.push(`${at}: argument '${name}' is of type ${pyType(value)}${where} and we were unable to convert to ${t.type}: ${e2.message}`);
+        errors.push(
+          `${at}: argument '${name}' is of type ${pyType(value)}${where} and we were unable to convert to ${t.type}: ${e2.message}`
+        );
         continue;
       }
       if (Array.isArray(converted) && t.elements) {
@@ -1109,7 +1140,9 @@ function convertArguments(args, types, noLog) {
             return t.options && c && typeof c === "object" && !Array.isArray(c) ? convertObject(c, t.options, `${at}/${i}`, [...context, name]) : c;
           } catch (e2) {
             if (!(e2 instanceof ConversionError)) throw e2;
-            errors.push(`${at}/${i}: Elements value for option '${name}'${context.length ? ` found in '${context.join(" -> ")}'` : ""} is of type ${pyType(item)} and we were unable to convert to ${t.elements}: ${e2.message}`);
+            errors.push(
+              `${at}/${i}: Elements value for option '${name}'${context.length ? ` found in '${context.join(" -> ")}'` : ""} is of type ${pyType(item)} and we were unable to convert to ${t.elements}: ${e2.message}`
+            );
             return item;
           }
         });
@@ -1161,7 +1194,8 @@ function maskResult(value, secrets) {
   return value;
 }
 function readArgs(file) {
-  if (!file) throw new ModuleFailure("no arguments file given (expected the path of a JSON file as the first argument)");
+  if (!file)
+    throw new ModuleFailure("no arguments file given (expected the path of a JSON file as the first argument)");
   let text;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -1174,7 +1208,8 @@ function readArgs(file) {
   } catch (e2) {
     throw new ModuleFailure(`the arguments file is not JSON: ${e2.message}`);
   }
-  if (!data || typeof data !== "object" || Array.isArray(data)) throw new ModuleFailure("the arguments file must hold a JSON object");
+  if (!data || typeof data !== "object" || Array.isArray(data))
+    throw new ModuleFailure("the arguments file must hold a JSON object");
   const obj = data;
   const keys = Object.keys(obj);
   if (keys.length === 1 && keys[0] === "ANSIBLE_MODULE_ARGS" && obj.ANSIBLE_MODULE_ARGS && typeof obj.ANSIBLE_MODULE_ARGS === "object") {
@@ -1192,7 +1227,12 @@ function splitArgs(all, moduleName) {
   const args = {};
   const internal = {};
   for (const [k, v] of Object.entries(all)) {
-    Object.defineProperty(k.startsWith("_ansible_") ? internal : args, k, { value: v, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(k.startsWith("_ansible_") ? internal : args, k, {
+      value: v,
+      enumerable: true,
+      writable: true,
+      configurable: true
+    });
   }
   const warnings = [];
   const verbosity = Number(internal._ansible_verbosity ?? 0);
@@ -1214,7 +1254,11 @@ function emit(result) {
   try {
     text = JSON.stringify(result);
   } catch (e2) {
-    text = JSON.stringify({ failed: true, changed: false, msg: `module result not serialisable: ${e2.message}` });
+    text = JSON.stringify({
+      failed: true,
+      changed: false,
+      msg: `module result not serialisable: ${e2.message}`
+    });
   }
   process.stdout.write(text + "\n");
   process.exitCode = result.failed ? 1 : 0;
@@ -1230,7 +1274,11 @@ function runModule(name, validate2, main2, argumentTypes) {
   const fail = (e2) => {
     const failure = e2 instanceof ModuleFailure ? e2 : void 0;
     const message2 = e2 instanceof Error ? e2.message : String(e2);
-    const result = { ...failure?.result ?? {}, failed: true, msg: failure ? message2 : `${name}: unexpected error: ${message2}` };
+    const result = {
+      ...failure?.result ?? {},
+      failed: true,
+      msg: failure ? message2 : `${name}: unexpected error: ${message2}`
+    };
     if (result.changed === void 0) result.changed = false;
     if (!failure && ctx.verbosity >= 3 && !ctx.noLog && e2 instanceof Error && e2.stack) result.exception = e2.stack;
     finish(result);
@@ -1366,7 +1414,7 @@ function groupName(gid) {
 var fs4 = __toESM(require("fs"));
 var path3 = __toESM(require("path"));
 function writeFileAtomic(file, content, defaultMode = 420) {
-  let target = file;
+  let target;
   try {
     target = fs4.realpathSync(file);
   } catch {
@@ -1519,7 +1567,12 @@ function normaliseMountPath(file) {
 }
 
 // src/runtime/util-linux-optmap.ts
-var e = (name, flag, kind, extra = {}) => ({ name, flag, kind, ...extra });
+var e = (name, flag, kind, extra = {}) => ({
+  name,
+  flag,
+  kind,
+  ...extra
+});
 var inv = { invert: true };
 var LINUX_FLAGS_MAP = [
   e("ro", "MS_RDONLY", "vfs"),
@@ -1627,7 +1680,11 @@ var FLAG_BITS = {
   MS_NOSYMFOLLOW: "nosymfollow",
   MS_NODIRATIME: "nodiratime"
 };
-var ATIME_FLAGS = { MS_RELATIME: "relatime", MS_NOATIME: "noatime", MS_STRICTATIME: "strictatime" };
+var ATIME_FLAGS = {
+  MS_RELATIME: "relatime",
+  MS_NOATIME: "noatime",
+  MS_STRICTATIME: "strictatime"
+};
 function withImpliedFlags(options) {
   const list = options.map((option) => ({ option, entry: optmapEntry(option) }));
   const out = [...list];
@@ -1636,13 +1693,24 @@ function withImpliedFlags(options) {
     if (carriers.length === 0 || carriers[carriers.length - 1].entry.invert) continue;
     const first = carriers[0];
     if (userFlag === "MNT_MS_USER" && first.option.includes("=")) continue;
-    const implied = IMPLIED_BY_USER_OPTIONS[userFlag].map((flag) => ({ option: `(${first.option})`, entry: { name: "", flag, kind: "vfs" } }));
+    const implied = IMPLIED_BY_USER_OPTIONS[userFlag].map((flag) => ({
+      option: `(${first.option})`,
+      entry: { name: "", flag, kind: "vfs" }
+    }));
     out.splice(out.indexOf(first) + 1, 0, ...implied);
   }
   return out;
 }
 function requestedVfsFlags(options) {
-  const f = { ro: false, nosuid: false, nodev: false, noexec: false, nosymfollow: false, nodiratime: false, atime: "relatime" };
+  const f = {
+    ro: false,
+    nosuid: false,
+    nodev: false,
+    noexec: false,
+    nosymfollow: false,
+    nodiratime: false,
+    atime: "relatime"
+  };
   const atimeBits = {};
   let lastAtime;
   for (const { entry } of withImpliedFlags(options)) {
@@ -1772,10 +1840,18 @@ function fstabLinesAt(o) {
   return o.fstab.lines.filter((l) => l.entry !== void 0 && o.fstabKey(l) === o.point.kernelPath);
 }
 function fstabEntryFor(d) {
-  return { spec: d.tag ?? "", file: d.mountPoint, vfstype: "virtiofs", mntops: d.options.join(","), freq: "0", passno: "0" };
+  return {
+    spec: d.tag ?? "",
+    file: d.mountPoint,
+    vfstype: "virtiofs",
+    mntops: d.options.join(","),
+    freq: "0",
+    passno: "0"
+  };
 }
 function mountedOwnerWarning(d, st, ownerLabel) {
-  if (d.readonly || d.uid === void 0 || d.gid === void 0 || st.uid === void 0 || st.gid === void 0) return void 0;
+  if (d.readonly || d.uid === void 0 || d.gid === void 0 || st.uid === void 0 || st.gid === void 0)
+    return void 0;
   if (st.uid === d.uid && st.gid === d.gid) return void 0;
   return `share ${d.tag} is mounted on ${d.mountPoint} as ${ownerLabel(st.uid, st.gid)} (the host directory's owner, which virtio-fs passes through), not ${d.owner}:${d.group}; the module does not chown a mounted share, change the host directory instead`;
 }
@@ -1794,15 +1870,21 @@ function planShare(d, o, s) {
 }
 function refuseSymlink(d, o) {
   if (o.point.kind !== "symlink") return;
-  refuse(`mount point ${d.mountPoint} is a symbolic link (to ${o.point.linkTarget}); the module does not mount on, chown or chmod the target of a link: set mount_point to the real directory (${o.point.kernelPath}) or remove the link`);
+  refuse(
+    `mount point ${d.mountPoint} is a symbolic link (to ${o.point.linkTarget}); the module does not mount on, chown or chmod the target of a link: set mount_point to the real directory (${o.point.kernelPath}) or remove the link`
+  );
 }
 function refuseConflicts(d, o, top, s) {
   for (const l of fstabLinesAt(o)) {
     if (l.entry.vfstype === "virtiofs") continue;
-    refuse(`${d.mountPoint} already has a ${l.entry.vfstype} line in fstab (line ${o.lineNumber(l)}: ${l.raw.trim()}); remove that line or choose another mount_point for ${d.tag}`);
+    refuse(
+      `${d.mountPoint} already has a ${l.entry.vfstype} line in fstab (line ${o.lineNumber(l)}: ${l.raw.trim()}); remove that line or choose another mount_point for ${d.tag}`
+    );
   }
   if (top && top.fstype !== "virtiofs" && d.state === "mounted" && s.perform_mounts) {
-    refuse(`${d.mountPoint} is already the mount point of a ${top.fstype} file system (${top.source}); unmount it or choose another mount_point for ${d.tag}`);
+    refuse(
+      `${d.mountPoint} is already the mount point of a ${top.fstype} file system (${top.source}); unmount it or choose another mount_point for ${d.tag}`
+    );
   }
 }
 function refuseUnusablePath(d, o) {
@@ -1814,12 +1896,21 @@ function planDir(d, o, s, plan) {
   const mp = d.mountPoint;
   refuseUnusablePath(d, o);
   if (!s.create_mount_dirs) {
-    if (p.kind === "missing") refuse(`mount point ${mp} does not exist and create_mount_dirs is false; create it or set create_mount_dirs: true`);
+    if (p.kind === "missing")
+      refuse(
+        `mount point ${mp} does not exist and create_mount_dirs is false; create it or set create_mount_dirs: true`
+      );
     return;
   }
   const problems = [];
-  if (d.uid === void 0) problems.push(`user "${d.owner}" is unknown to NSS (\`getent passwd\`: /etc/passwd, LDAP, SSSD) (set owner/default_owner to an existing user or create it first)`);
-  if (d.gid === void 0) problems.push(`group "${d.group}" is unknown to NSS (\`getent group\`) (set group/default_group to an existing group or create it first)`);
+  if (d.uid === void 0)
+    problems.push(
+      `user "${d.owner}" is unknown to NSS (\`getent passwd\`: /etc/passwd, LDAP, SSSD) (set owner/default_owner to an existing user or create it first)`
+    );
+  if (d.gid === void 0)
+    problems.push(
+      `group "${d.group}" is unknown to NSS (\`getent group\`) (set group/default_group to an existing group or create it first)`
+    );
   if (problems.length > 0) {
     const msg = `mount point ${mp}: ${problems.join("; ")}`;
     if (!d.readonly) refuse(msg);
@@ -1828,17 +1919,39 @@ function planDir(d, o, s, plan) {
   const label = `${d.uid === void 0 ? "(unchanged)" : d.owner}:${d.gid === void 0 ? "(unchanged)" : d.group}`;
   if (p.kind === "missing") {
     for (const parent of p.missingParents) {
-      plan.steps.push({ action: "create_parent_dir", why: `${parent} is missing; created root-owned with mode 0755`, path: parent });
+      plan.steps.push({
+        action: "create_parent_dir",
+        why: `${parent} is missing; created root-owned with mode 0755`,
+        path: parent
+      });
     }
-    plan.steps.push({ action: "create_dir", why: `mount point is missing; created as ${label} ${octal(d.mode)}`, uid: d.uid, gid: d.gid, mode: d.mode, tolerant: d.readonly });
+    plan.steps.push({
+      action: "create_dir",
+      why: `mount point is missing; created as ${label} ${octal(d.mode)}`,
+      uid: d.uid,
+      gid: d.gid,
+      mode: d.mode,
+      tolerant: d.readonly
+    });
     return;
   }
   const uidWrong = d.uid !== void 0 && p.uid !== d.uid;
   const gidWrong = d.gid !== void 0 && p.gid !== d.gid;
   if (uidWrong || gidWrong) {
-    plan.steps.push({ action: "chown", why: `mount point is ${o.ownerLabel(p.uid, p.gid)}, wanted ${label}`, uid: d.uid, gid: d.gid, tolerant: d.readonly });
+    plan.steps.push({
+      action: "chown",
+      why: `mount point is ${o.ownerLabel(p.uid, p.gid)}, wanted ${label}`,
+      uid: d.uid,
+      gid: d.gid,
+      tolerant: d.readonly
+    });
   }
-  if (p.mode !== d.mode) plan.steps.push({ action: "chmod", why: `mount point mode is ${octal(p.mode)}, wanted ${octal(d.mode)}`, mode: d.mode });
+  if (p.mode !== d.mode)
+    plan.steps.push({
+      action: "chmod",
+      why: `mount point mode is ${octal(p.mode)}, wanted ${octal(d.mode)}`,
+      mode: d.mode
+    });
 }
 function planFstabLine(d, o, plan) {
   const want = fstabEntryFor(d);
@@ -1851,10 +1964,19 @@ function planFstabLine(d, o, plan) {
   const have = first.entry;
   if (!sameFstabEntry(have, want)) {
     const what = have.spec !== want.spec ? `tag ${have.spec}` : have.file !== want.file ? `mount point spelled ${have.file}` : have.mntops !== want.mntops ? `options ${have.mntops}` : "dump/pass fields";
-    plan.steps.push({ action: "fstab_update", why: `fstab line had ${what}, wanted ${want.spec} with ${want.mntops}`, line: first, entry: want });
+    plan.steps.push({
+      action: "fstab_update",
+      why: `fstab line had ${what}, wanted ${want.spec} with ${want.mntops}`,
+      line: first,
+      entry: want
+    });
   }
   for (const line of dups) {
-    plan.steps.push({ action: "fstab_remove", why: `duplicate fstab line for ${d.mountPoint} (line ${o.lineNumber(line)})`, line });
+    plan.steps.push({
+      action: "fstab_remove",
+      why: `duplicate fstab line for ${d.mountPoint} (line ${o.lineNumber(line)})`,
+      line
+    });
   }
 }
 function remountReason(d, o, s, top) {
@@ -1877,7 +1999,11 @@ function planMounted(d, o, s, plan) {
   if (!ours) {
     if (!top) refuseUnusablePath(d, o);
     if (o.tags !== null && !o.tags.includes(d.tag)) throw new Refused({ kind: "tag_not_offered" });
-    if (top && top.fstype === "virtiofs") plan.steps.push({ action: "umount", why: `${d.mountPoint} has virtio-fs tag ${top.source} mounted, wanted ${d.tag}` });
+    if (top && top.fstype === "virtiofs")
+      plan.steps.push({
+        action: "umount",
+        why: `${d.mountPoint} has virtio-fs tag ${top.source} mounted, wanted ${d.tag}`
+      });
     planDir(d, o, s, plan);
     plan.steps.push({ action: "mount", why: `not mounted; mounting with ${d.options.join(",")}`, options: d.options });
   } else {
@@ -1925,8 +2051,10 @@ function planAbsent(d, o, s, plan) {
     }
   }
   if (stackedMounts(d, o).all - unmounts > 0) return;
-  if (unmounts > 0) plan.steps.push({ action: "rmdir", why: "the mount point will be removed if it is empty once unmounted" });
-  else if (o.point.kind === "directory" && o.point.empty) plan.steps.push({ action: "rmdir", why: "empty mount point of an absent share" });
+  if (unmounts > 0)
+    plan.steps.push({ action: "rmdir", why: "the mount point will be removed if it is empty once unmounted" });
+  else if (o.point.kind === "directory" && o.point.empty)
+    plan.steps.push({ action: "rmdir", why: "empty mount point of an absent share" });
 }
 
 // src/runtime/mount-point.ts
@@ -1999,7 +2127,8 @@ function observePath(p) {
       obs.blocked = `${parent} is a symbolic link to a missing target`;
       return obs;
     }
-    if (!target.isDirectory()) obs.blocked = `${parent} is ${pst.isSymbolicLink() ? "a symbolic link to " : ""}a file, not a directory`;
+    if (!target.isDirectory())
+      obs.blocked = `${parent} is ${pst.isSymbolicLink() ? "a symbolic link to " : ""}a file, not a directory`;
     return obs;
   }
 }
@@ -2059,12 +2188,21 @@ function checkShares(shares, base, hostSide) {
       else if (why) out.push(diagnostic("VFS023", pointer, { path: mp, why }));
       else {
         const dup = points.find((p) => p.path === mp);
-        if (dup) out.push(diagnostic("VFS021", pointer, { path: mp, other: dup.pointer.replace(/\/mount_point$/, "") }));
+        if (dup)
+          out.push(diagnostic("VFS021", pointer, { path: mp, other: dup.pointer.replace(/\/mount_point$/, "") }));
         else {
           for (const p of points) {
             if (absent || p.absent) continue;
-            if (mp.startsWith(p.path + "/")) out.push(diagnostic("VFS022", pointer, { path: mp, parent: p.path, other: p.pointer.replace(/\/mount_point$/, "") }));
-            else if (p.path.startsWith(mp + "/")) out.push(diagnostic("VFS022", p.pointer, { path: p.path, parent: mp, other: at }));
+            if (mp.startsWith(p.path + "/"))
+              out.push(
+                diagnostic("VFS022", pointer, {
+                  path: mp,
+                  parent: p.path,
+                  other: p.pointer.replace(/\/mount_point$/, "")
+                })
+              );
+            else if (p.path.startsWith(mp + "/"))
+              out.push(diagnostic("VFS022", p.pointer, { path: p.path, parent: mp, other: at }));
           }
           points.push({ path: mp, pointer, absent });
         }
@@ -2079,9 +2217,12 @@ function checkShares(shares, base, hostSide) {
     if (typeof share.options === "string") {
       const opts = share.options.split(",");
       const readonly = share.readonly === true;
-      if (opts.includes("ro") && !readonly) out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "ro", readonly: "false" }));
-      if (opts.includes("rw") && readonly) out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "rw", readonly: "true" }));
-      for (const option of refusedOperations(opts)) out.push(diagnostic("VFS036", pointerJoin(at, "options"), { option }));
+      if (opts.includes("ro") && !readonly)
+        out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "ro", readonly: "false" }));
+      if (opts.includes("rw") && readonly)
+        out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "rw", readonly: "true" }));
+      for (const option of refusedOperations(opts))
+        out.push(diagnostic("VFS036", pointerJoin(at, "options"), { option }));
     }
   });
   return out;
@@ -2095,7 +2236,8 @@ function shareProblems(shares, base, hostSide) {
 
 // src/runtime/schema-defaults.ts
 function filled(value, what) {
-  if (value === void 0) throw new Error(`${what} is unset: its schema default is filled in by the module's validator, which did not run`);
+  if (value === void 0)
+    throw new Error(`${what} is unset: its schema default is filled in by the module's validator, which did not run`);
   return value;
 }
 
@@ -2216,7 +2358,9 @@ var MountRun = class {
     if (r.rc === 0) return;
     const out = r.stderr + r.stdout;
     if (/busy/i.test(out)) {
-      throw new ShareFailure(`cannot unmount ${shown}: the mount point is busy (${describeFailure(r)}). Find the processes using it with \`fuser -vm ${shown}\` (or \`lsof +f -- ${shown}\`), stop them and retry.`);
+      throw new ShareFailure(
+        `cannot unmount ${shown}: the mount point is busy (${describeFailure(r)}). Find the processes using it with \`fuser -vm ${shown}\` (or \`lsof +f -- ${shown}\`), stop them and retry.`
+      );
     }
     throw new ShareFailure(`cannot unmount ${shown}: ${describeFailure(r)}`);
   }
@@ -2233,8 +2377,16 @@ var MountRun = class {
       if (diffs.length > 0) why = `the remount did not apply ${diffs.join(", ")}`;
     }
     if (!why) return;
-    this.record(job, { action: "umount", why: `${why}; unmounting to mount again` }, () => this.umount(job.kernelPath, mp));
-    this.record(job, { action: "mount", why: `mounting again with ${options.join(",")}` }, () => this.mount(share, options));
+    this.record(
+      job,
+      { action: "umount", why: `${why}; unmounting to mount again` },
+      () => this.umount(job.kernelPath, mp)
+    );
+    this.record(
+      job,
+      { action: "mount", why: `mounting again with ${options.join(",")}` },
+      () => this.mount(share, options)
+    );
   }
   /** Adds an action to the share's result and runs it; a throwing action is marked failed. */
   record(job, act, body) {
@@ -2267,7 +2419,12 @@ var MountRun = class {
       case "create_parent_dir":
         fs8.mkdirSync(step.path, 493);
         job.created.push(step.path);
-        setDirOwnerMode(step.path, process.getuid?.() === 0 ? 0 : void 0, process.getuid?.() === 0 ? 0 : void 0, 493);
+        setDirOwnerMode(
+          step.path,
+          process.getuid?.() === 0 ? 0 : void 0,
+          process.getuid?.() === 0 ? 0 : void 0,
+          493
+        );
         return true;
       case "create_dir":
         fs8.mkdirSync(mp, step.mode);
@@ -2316,7 +2473,11 @@ var MountRun = class {
   }
   afterMount(job) {
     this.refreshMountInfo();
-    const w = mountedOwnerWarning(job.desired, observePath(job.desired.mountPoint), (u, g) => `${userName(u)}:${groupName(g)}`);
+    const w = mountedOwnerWarning(
+      job.desired,
+      observePath(job.desired.mountPoint),
+      (u, g) => `${userName(u)}:${groupName(g)}`
+    );
     if (w) this.ctx.warn(w);
   }
   failureText(job, failure) {
@@ -2360,7 +2521,11 @@ var MountRun = class {
   undo(job, reason) {
     if (job.mountedHere) {
       try {
-        this.record(job, { action: "umount", why: `${reason}; unmounting what this run mounted` }, () => this.umount(job.kernelPath, job.desired.mountPoint));
+        this.record(
+          job,
+          { action: "umount", why: `${reason}; unmounting what this run mounted` },
+          () => this.umount(job.kernelPath, job.desired.mountPoint)
+        );
         job.mountedHere = false;
       } catch (e2) {
         return errorText(e2);
@@ -2368,7 +2533,11 @@ var MountRun = class {
     }
     const removed = removeEmptyDirs(job.created);
     job.created = [];
-    if (removed.length) job.result.actions.push({ action: "rmdir", why: `${reason}; removed what this run created: ${removed.join(", ")}` });
+    if (removed.length)
+      job.result.actions.push({
+        action: "rmdir",
+        why: `${reason}; removed what this run created: ${removed.join(", ")}`
+      });
     return void 0;
   }
 };
@@ -2393,7 +2562,8 @@ function ensureKernelModule(args, ctx) {
       const r = run("modprobe", ["--", "virtiofs"]);
       if (r.rc !== 0) {
         const msg = `the virtiofs kernel module is missing on this guest (${describeFailure(r)}). Install the kernel package that provides it for the running kernel ${os.release()} (Debian: linux-image-${os.release()}; it is in fs/fuse/virtiofs.ko) or boot a kernel built with CONFIG_VIRTIO_FS.`;
-        if (args.perform_mounts) throw new ModuleFailure(msg, { changed: false, kernel_module: { changed: false, actions } });
+        if (args.perform_mounts)
+          throw new ModuleFailure(msg, { changed: false, kernel_module: { changed: false, actions } });
         actions.pop();
         ctx.warn(msg);
       }
@@ -2407,13 +2577,19 @@ function ensureKernelModule(args, ctx) {
     current = void 0;
   }
   if (current !== "virtiofs\n") {
-    actions.push({ action: "modules_load", why: `${MODULES_LOAD_FILE} ${current === void 0 ? "is missing" : "does not contain exactly virtiofs"}; written so the module loads at boot` });
+    actions.push({
+      action: "modules_load",
+      why: `${MODULES_LOAD_FILE} ${current === void 0 ? "is missing" : "does not contain exactly virtiofs"}; written so the module loads at boot`
+    });
     if (!ctx.checkMode) {
       try {
         fs8.mkdirSync(path7.dirname(conf), { recursive: true, mode: 493 });
         writeFileAtomic(conf, "virtiofs\n", 420);
       } catch (e2) {
-        throw new ModuleFailure(`cannot write ${MODULES_LOAD_FILE}: ${errorText(e2)}`, { changed: actions.length > 1, kernel_module: { changed: actions.length > 1, actions: actions.slice(0, -1) } });
+        throw new ModuleFailure(`cannot write ${MODULES_LOAD_FILE}: ${errorText(e2)}`, {
+          changed: actions.length > 1,
+          kernel_module: { changed: actions.length > 1, actions: actions.slice(0, -1) }
+        });
       }
     }
   }
@@ -2432,7 +2608,8 @@ async function main(input, ctx) {
   try {
     fstabText = fs8.readFileSync(args.fstab, "utf8");
   } catch (e2) {
-    if (e2.code !== "ENOENT") throw new ModuleFailure(`cannot read ${args.fstab}: ${errorText(e2)}`);
+    if (e2.code !== "ENOENT")
+      throw new ModuleFailure(`cannot read ${args.fstab}: ${errorText(e2)}`);
     fstabExists = false;
   }
   let runner;
@@ -2448,49 +2625,66 @@ async function main(input, ctx) {
     mountedHere: false,
     created: [],
     fstabEdited: false,
-    result: { tag: desired.tag ?? "", mount_point: desired.mountPoint, state: desired.state, changed: false, actions: [], ...pruned ? { pruned: true } : {} }
+    result: {
+      tag: desired.tag ?? "",
+      mount_point: desired.mountPoint,
+      state: desired.state,
+      changed: false,
+      actions: [],
+      ...pruned ? { pruned: true } : {}
+    }
   });
   const jobs = args.mounts.map((share) => {
     const requested = filled(share.state, `state of share ${share.tag}`);
     const readonly = filled(share.readonly, `readonly of share ${share.tag}`);
     const owner = share.owner ?? args.default_owner;
     const group = share.group ?? args.default_group;
-    return job(share, {
-      tag: share.tag,
-      mountPoint: share.mount_point,
-      state: requested === "mounted" && !args.perform_mounts ? "present" : requested,
-      options: effectiveOptions(share.options, args.default_options, readonly),
-      readonly,
-      owner,
-      group,
-      uid: lookupUid(owner),
-      gid: lookupGid(group),
-      mode: parseMode(share.mode ?? args.default_mode),
-      absentWhy: "state is absent"
-    }, false);
+    return job(
+      share,
+      {
+        tag: share.tag,
+        mountPoint: share.mount_point,
+        state: requested === "mounted" && !args.perform_mounts ? "present" : requested,
+        options: effectiveOptions(share.options, args.default_options, readonly),
+        readonly,
+        owner,
+        group,
+        uid: lookupUid(owner),
+        gid: lookupGid(group),
+        mode: parseMode(share.mode ?? args.default_mode),
+        absentWhy: "state is absent"
+      },
+      false
+    );
   });
   if (args.prune) {
     const wanted = new Set(jobs.map((j) => j.kernelPath));
     const extra = /* @__PURE__ */ new Map();
     for (const l of runner.fstab.lines) {
       const key = runner.fstabKey(l);
-      if (l.entry && l.entry.vfstype === "virtiofs" && key !== void 0 && !wanted.has(key) && !extra.has(key)) extra.set(key, { mp: l.entry.file, tag: l.entry.spec });
+      if (l.entry && l.entry.vfstype === "virtiofs" && key !== void 0 && !wanted.has(key) && !extra.has(key))
+        extra.set(key, { mp: l.entry.file, tag: l.entry.spec });
     }
     for (const m of runner.mountinfo) {
-      if (m.fstype === "virtiofs" && m.mountPoint !== "/" && !wanted.has(m.mountPoint) && !extra.has(m.mountPoint)) extra.set(m.mountPoint, { mp: m.mountPoint, tag: m.source });
+      if (m.fstype === "virtiofs" && m.mountPoint !== "/" && !wanted.has(m.mountPoint) && !extra.has(m.mountPoint))
+        extra.set(m.mountPoint, { mp: m.mountPoint, tag: m.source });
     }
     for (const { mp, tag } of extra.values()) {
-      const j = job(void 0, {
-        tag: void 0,
-        mountPoint: mp,
-        state: "absent",
-        options: [],
-        readonly: false,
-        owner: "",
-        group: "",
-        mode: 0,
-        absentWhy: "not in mounts and prune is true"
-      }, true);
+      const j = job(
+        void 0,
+        {
+          tag: void 0,
+          mountPoint: mp,
+          state: "absent",
+          options: [],
+          readonly: false,
+          owner: "",
+          group: "",
+          mode: 0,
+          absentWhy: "not in mounts and prune is true"
+        },
+        true
+      );
       j.result.tag = tag;
       jobs.push(j);
     }
@@ -2520,8 +2714,13 @@ async function main(input, ctx) {
   if (!args.prune && args.persist) {
     for (const j of jobs) {
       if (!j.share) continue;
-      const elsewhere = runner.fstab.lines.find((l) => l.entry && l.entry.vfstype === "virtiofs" && l.entry.spec === j.share.tag && runner.fstabKey(l) !== j.kernelPath);
-      if (elsewhere) ctx.warn(`fstab also mounts tag ${j.share.tag} on ${elsewhere.entry.file}; remove that line or use prune: true`);
+      const elsewhere = runner.fstab.lines.find(
+        (l) => l.entry && l.entry.vfstype === "virtiofs" && l.entry.spec === j.share.tag && runner.fstabKey(l) !== j.kernelPath
+      );
+      if (elsewhere)
+        ctx.warn(
+          `fstab also mounts tag ${j.share.tag} on ${elsewhere.entry.file}; remove that line or use prune: true`
+        );
     }
   }
   const after = serialiseFstab(runner.fstab);
@@ -2540,7 +2739,10 @@ async function main(input, ctx) {
     if (fstabChanged && systemdIsPid1()) {
       const r = run("systemctl", ["daemon-reload"]);
       if (r.rc === 0) daemonReloaded = true;
-      else ctx.warn(`fstab changed but systemctl daemon-reload failed: ${describeFailure(r)}; run it by hand before the next reboot`);
+      else
+        ctx.warn(
+          `fstab changed but systemctl daemon-reload failed: ${describeFailure(r)}; run it by hand before the next reboot`
+        );
     }
   }
   let fstabFailure;
@@ -2573,14 +2775,24 @@ async function main(input, ctx) {
   if (backup) result.backup_file = backup;
   if (ctx.diff) {
     const written = ctx.checkMode || fstabChanged ? after : fstabText;
-    result.diff = { before: fstabText, after: written, before_header: `${args.fstab} (before)`, after_header: `${args.fstab} (after)` };
+    result.diff = {
+      before: fstabText,
+      after: written,
+      before_header: `${args.fstab} (before)`,
+      after_header: `${args.fstab} (after)`
+    };
   }
   const parts = [];
   if (unpersisted.length) {
-    parts.push(`MOUNTED BUT NOT IN ${args.fstab} (gone after the next reboot; unmount them or add their fstab lines by hand): ${unpersisted.join(" | ")}`);
+    parts.push(
+      `MOUNTED BUT NOT IN ${args.fstab} (gone after the next reboot; unmount them or add their fstab lines by hand): ${unpersisted.join(" | ")}`
+    );
   }
   if (fstabFailure) parts.push(fstabFailure);
-  if (failures.length) parts.push(failures.length === 1 && parts.length === 0 ? failures[0] : `${failures.length} shares failed: ${failures.join(" | ")}`);
+  if (failures.length)
+    parts.push(
+      failures.length === 1 && parts.length === 0 ? failures[0] : `${failures.length} shares failed: ${failures.join(" | ")}`
+    );
   if (parts.length > 0) throw new ModuleFailure(parts.join(". "), result);
   result.msg = changed ? summary(results, fstabChanged) : "all virtio-fs shares are as configured";
   return result;

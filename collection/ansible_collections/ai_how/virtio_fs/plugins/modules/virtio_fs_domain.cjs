@@ -7326,11 +7326,15 @@ function numericRange(s) {
   return parts.length ? `${what} ${parts.join(" and ")}` : void 0;
 }
 function showValue(v) {
-  if (typeof v === "number") return Number.isNaN(v) ? ".nan" : v === Infinity ? ".inf" : v === -Infinity ? "-.inf" : String(v);
+  if (typeof v === "number")
+    return Number.isNaN(v) ? ".nan" : v === Infinity ? ".inf" : v === -Infinity ? "-.inf" : String(v);
   if (typeof v === "string") return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
   return typeName(v);
 }
-var expectation = (code, expected2, got) => ({ code, params: { expected: expected2, got } });
+var expectation = (code, expected2, got) => ({
+  code,
+  params: { expected: expected2, got }
+});
 function describe(e2) {
   const p = e2.params;
   const parent = e2.parentSchema;
@@ -7338,7 +7342,8 @@ function describe(e2) {
   const code = e2.keyword === "type" ? "VFS011" : e2.keyword === "enum" ? "VFS013" : "VFS014";
   const oneOfList = (values) => `one of ${values.map((v) => JSON.stringify(v)).join(", ")}`;
   if (parent?.enum && e2.keyword === "type") return expectation(code, oneOfList(parent.enum), showValue(e2.data));
-  if (range && ["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].includes(e2.keyword)) return expectation(code, range, showValue(e2.data));
+  if (range && ["type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].includes(e2.keyword))
+    return expectation(code, range, showValue(e2.data));
   switch (e2.keyword) {
     case "required":
       return { code: "VFS012", params: { name: JSON.stringify(p.missingProperty) } };
@@ -7353,7 +7358,11 @@ function describe(e2) {
     case "pattern":
       return expectation(code, expected(e2) ?? `a value matching ${p.pattern}`, JSON.stringify(e2.data));
     case "minLength":
-      return expectation(code, `at least ${p.limit} character${p.limit === 1 ? "" : "s"}`, String(String(e2.data).length));
+      return expectation(
+        code,
+        `at least ${p.limit} character${p.limit === 1 ? "" : "s"}`,
+        String(String(e2.data).length)
+      );
     case "maxLength":
       return expectation(code, `at most ${p.limit} characters`, String(String(e2.data).length));
     case "minimum":
@@ -7384,10 +7393,18 @@ function oneOf(e2) {
   const data = e2.data && typeof e2.data === "object" ? e2.data : {};
   if (names) {
     const present = names.filter((n) => n in data);
-    return expectation("VFS014", `exactly one of the properties ${names.map((n) => JSON.stringify(n)).join(", ")}`, present.length ? present.map((n) => JSON.stringify(n)).join(" and ") : "none");
+    return expectation(
+      "VFS014",
+      `exactly one of the properties ${names.map((n) => JSON.stringify(n)).join(", ")}`,
+      present.length ? present.map((n) => JSON.stringify(n)).join(" and ") : "none"
+    );
   }
   const passing = e2.params.passingSchemas;
-  return expectation("VFS014", "exactly one of the alternatives (see the documentation of this object)", passing ? `a value matching alternatives ${passing.map((i) => i + 1).join(" and ")}` : "none");
+  return expectation(
+    "VFS014",
+    "exactly one of the alternatives (see the documentation of this object)",
+    passing ? `a value matching alternatives ${passing.map((i) => i + 1).join(" and ")}` : "none"
+  );
 }
 function expected(e2) {
   const parent = e2.parentSchema;
@@ -7397,7 +7414,8 @@ function typeName(v) {
   if (v === null) return "null";
   if (Array.isArray(v)) return "array";
   if (v instanceof Date) return "timestamp";
-  if (typeof v === "number") return Number.isNaN(v) ? ".nan" : !Number.isFinite(v) ? v > 0 ? ".inf" : "-.inf" : Number.isInteger(v) ? "integer" : "number";
+  if (typeof v === "number")
+    return Number.isNaN(v) ? ".nan" : !Number.isFinite(v) ? v > 0 ? ".inf" : "-.inf" : Number.isInteger(v) ? "integer" : "number";
   return typeof v;
 }
 function underWrapper(e2, wrappers) {
@@ -7417,7 +7435,8 @@ function formatAjvErrors(errors, options = {}) {
   const kept = errors.filter((e2) => {
     if (hidden.get(e2.instancePath)?.has(e2.keyword) || underWrapper(e2, summing)) return false;
     if (e2.keyword === "if" || e2.keyword === "anyOf") return false;
-    if (e2.keyword === "oneOf" && !summing.includes(e2) && !e2.params.passingSchemas) return false;
+    if (e2.keyword === "oneOf" && !summing.includes(e2) && !e2.params.passingSchemas)
+      return false;
     return true;
   });
   const out = [];
@@ -7425,7 +7444,14 @@ function formatAjvErrors(errors, options = {}) {
   for (const e2 of kept) {
     const pointer = e2.keyword === "additionalProperties" ? `${e2.instancePath}/${String(e2.params.additionalProperty).replace(/~/g, "~0").replace(/\//g, "~1")}` : e2.instancePath;
     const { code, params } = describe(e2);
-    const v = { pointer, keyword: e2.keyword, code, params, message: options.withValues === false ? messageWithoutValue(code, params) : message(code, params), error: e2 };
+    const v = {
+      pointer,
+      keyword: e2.keyword,
+      code,
+      params,
+      message: options.withValues === false ? messageWithoutValue(code, params) : message(code, params),
+      error: e2
+    };
     const key = `${v.pointer}|${v.message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -7463,7 +7489,9 @@ function toBool(v, shown) {
     if (FALSE_STRINGS.includes(s)) return false;
   }
   if (typeof v === "string" || typeof v === "number") {
-    throw new ConversionError(`The value ${shown(typeof v === "string" ? `'${v}'` : String(v))} is not a valid boolean. Valid booleans include: ${VALID_BOOLEANS}`);
+    throw new ConversionError(
+      `The value ${shown(typeof v === "string" ? `'${v}'` : String(v))} is not a valid boolean. Valid booleans include: ${VALID_BOOLEANS}`
+    );
   }
   throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a bool`);
 }
@@ -7483,7 +7511,8 @@ function toFloat(v) {
   if (typeof v === "string") {
     const s = v.trim().replace(/_/g, "");
     if (DECIMAL.test(v.trim())) return Number(s);
-    if (/^[+-]?(inf|infinity|nan)$/i.test(s)) return Number(s.replace(/inf(inity)?/i, "Infinity").replace(/nan/i, "NaN"));
+    if (/^[+-]?(inf|infinity|nan)$/i.test(s))
+      return Number(s.replace(/inf(inity)?/i, "Infinity").replace(/nan/i, "NaN"));
   }
   throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a float`);
 }
@@ -7546,7 +7575,9 @@ function convertArguments(args, types, noLog) {
         converted = convertScalar(t.type, value, shown);
       } catch (e2) {
         if (!(e2 instanceof ConversionError)) throw e2;
-        errors.push(`${at}: argument '${name}' is of type ${pyType(value)}${where} and we were unable to convert to ${t.type}: ${e2.message}`);
+        errors.push(
+          `${at}: argument '${name}' is of type ${pyType(value)}${where} and we were unable to convert to ${t.type}: ${e2.message}`
+        );
         continue;
       }
       if (Array.isArray(converted) && t.elements) {
@@ -7556,7 +7587,9 @@ function convertArguments(args, types, noLog) {
             return t.options && c && typeof c === "object" && !Array.isArray(c) ? convertObject(c, t.options, `${at}/${i}`, [...context, name]) : c;
           } catch (e2) {
             if (!(e2 instanceof ConversionError)) throw e2;
-            errors.push(`${at}/${i}: Elements value for option '${name}'${context.length ? ` found in '${context.join(" -> ")}'` : ""} is of type ${pyType(item)} and we were unable to convert to ${t.elements}: ${e2.message}`);
+            errors.push(
+              `${at}/${i}: Elements value for option '${name}'${context.length ? ` found in '${context.join(" -> ")}'` : ""} is of type ${pyType(item)} and we were unable to convert to ${t.elements}: ${e2.message}`
+            );
             return item;
           }
         });
@@ -7608,7 +7641,8 @@ function maskResult(value, secrets) {
   return value;
 }
 function readArgs(file) {
-  if (!file) throw new ModuleFailure("no arguments file given (expected the path of a JSON file as the first argument)");
+  if (!file)
+    throw new ModuleFailure("no arguments file given (expected the path of a JSON file as the first argument)");
   let text;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -7621,7 +7655,8 @@ function readArgs(file) {
   } catch (e2) {
     throw new ModuleFailure(`the arguments file is not JSON: ${e2.message}`);
   }
-  if (!data || typeof data !== "object" || Array.isArray(data)) throw new ModuleFailure("the arguments file must hold a JSON object");
+  if (!data || typeof data !== "object" || Array.isArray(data))
+    throw new ModuleFailure("the arguments file must hold a JSON object");
   const obj = data;
   const keys = Object.keys(obj);
   if (keys.length === 1 && keys[0] === "ANSIBLE_MODULE_ARGS" && obj.ANSIBLE_MODULE_ARGS && typeof obj.ANSIBLE_MODULE_ARGS === "object") {
@@ -7639,7 +7674,12 @@ function splitArgs(all, moduleName) {
   const args = {};
   const internal = {};
   for (const [k, v] of Object.entries(all)) {
-    Object.defineProperty(k.startsWith("_ansible_") ? internal : args, k, { value: v, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(k.startsWith("_ansible_") ? internal : args, k, {
+      value: v,
+      enumerable: true,
+      writable: true,
+      configurable: true
+    });
   }
   const warnings = [];
   const verbosity = Number(internal._ansible_verbosity ?? 0);
@@ -7661,7 +7701,11 @@ function emit(result) {
   try {
     text = JSON.stringify(result);
   } catch (e2) {
-    text = JSON.stringify({ failed: true, changed: false, msg: `module result not serialisable: ${e2.message}` });
+    text = JSON.stringify({
+      failed: true,
+      changed: false,
+      msg: `module result not serialisable: ${e2.message}`
+    });
   }
   process.stdout.write(text + "\n");
   process.exitCode = result.failed ? 1 : 0;
@@ -7677,7 +7721,11 @@ function runModule(name, validate2, main2, argumentTypes) {
   const fail = (e2) => {
     const failure = e2 instanceof ModuleFailure ? e2 : void 0;
     const message2 = e2 instanceof Error ? e2.message : String(e2);
-    const result = { ...failure?.result ?? {}, failed: true, msg: failure ? message2 : `${name}: unexpected error: ${message2}` };
+    const result = {
+      ...failure?.result ?? {},
+      failed: true,
+      msg: failure ? message2 : `${name}: unexpected error: ${message2}`
+    };
     if (result.changed === void 0) result.changed = false;
     if (!failure && ctx.verbosity >= 3 && !ctx.noLog && e2 instanceof Error && e2.stack) result.exception = e2.stack;
     finish(result);
@@ -7710,7 +7758,12 @@ var os = __toESM(require("os"));
 var path3 = __toESM(require("path"));
 
 // src/runtime/util-linux-optmap.ts
-var e = (name, flag, kind, extra = {}) => ({ name, flag, kind, ...extra });
+var e = (name, flag, kind, extra = {}) => ({
+  name,
+  flag,
+  kind,
+  ...extra
+});
 var inv = { invert: true };
 var LINUX_FLAGS_MAP = [
   e("ro", "MS_RDONLY", "vfs"),
@@ -7838,12 +7891,21 @@ function checkShares(shares, base, hostSide) {
       else if (why) out.push(diagnostic("VFS023", pointer, { path: mp, why }));
       else {
         const dup = points.find((p) => p.path === mp);
-        if (dup) out.push(diagnostic("VFS021", pointer, { path: mp, other: dup.pointer.replace(/\/mount_point$/, "") }));
+        if (dup)
+          out.push(diagnostic("VFS021", pointer, { path: mp, other: dup.pointer.replace(/\/mount_point$/, "") }));
         else {
           for (const p of points) {
             if (absent || p.absent) continue;
-            if (mp.startsWith(p.path + "/")) out.push(diagnostic("VFS022", pointer, { path: mp, parent: p.path, other: p.pointer.replace(/\/mount_point$/, "") }));
-            else if (p.path.startsWith(mp + "/")) out.push(diagnostic("VFS022", p.pointer, { path: p.path, parent: mp, other: at }));
+            if (mp.startsWith(p.path + "/"))
+              out.push(
+                diagnostic("VFS022", pointer, {
+                  path: mp,
+                  parent: p.path,
+                  other: p.pointer.replace(/\/mount_point$/, "")
+                })
+              );
+            else if (p.path.startsWith(mp + "/"))
+              out.push(diagnostic("VFS022", p.pointer, { path: p.path, parent: mp, other: at }));
           }
           points.push({ path: mp, pointer, absent });
         }
@@ -7858,9 +7920,12 @@ function checkShares(shares, base, hostSide) {
     if (typeof share.options === "string") {
       const opts = share.options.split(",");
       const readonly = share.readonly === true;
-      if (opts.includes("ro") && !readonly) out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "ro", readonly: "false" }));
-      if (opts.includes("rw") && readonly) out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "rw", readonly: "true" }));
-      for (const option of refusedOperations(opts)) out.push(diagnostic("VFS036", pointerJoin(at, "options"), { option }));
+      if (opts.includes("ro") && !readonly)
+        out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "ro", readonly: "false" }));
+      if (opts.includes("rw") && readonly)
+        out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "rw", readonly: "true" }));
+      for (const option of refusedOperations(opts))
+        out.push(diagnostic("VFS036", pointerJoin(at, "options"), { option }));
     }
   });
   return out;
@@ -7876,7 +7941,7 @@ function shareProblems(shares, base, hostSide) {
 var fs2 = __toESM(require("fs"));
 var path = __toESM(require("path"));
 function writeFileAtomic(file, content, defaultMode = 420) {
-  let target = file;
+  let target;
   try {
     target = fs2.realpathSync(file);
   } catch {
@@ -7932,7 +7997,8 @@ var import_xmldom = __toESM(require_lib());
 
 // src/runtime/schema-defaults.ts
 function filled(value, what) {
-  if (value === void 0) throw new Error(`${what} is unset: its schema default is filled in by the module's validator, which did not run`);
+  if (value === void 0)
+    throw new Error(`${what} is unset: its schema default is filled in by the module's validator, which did not run`);
   return value;
 }
 
@@ -7988,7 +8054,9 @@ var MAX_PARSE_PROBLEMS = 3;
 function parseXml(text) {
   const body = hasBom(text) ? text.slice(BOM.length) : text;
   if (prologHasDoctype(body)) {
-    throw new DomainXmlError("the XML has a <!DOCTYPE> declaration, which libvirt domain XML never has; it is refused so that no entity it declares is expanded (remove the DOCTYPE, then run again)");
+    throw new DomainXmlError(
+      "the XML has a <!DOCTYPE> declaration, which libvirt domain XML never has; it is refused so that no entity it declares is expanded (remove the DOCTYPE, then run again)"
+    );
   }
   const problems = [];
   let doc;
@@ -8013,7 +8081,8 @@ function parseXml(text) {
 function describeParseProblem(message2) {
   const first = message2.trim().split("\n")[0];
   const entity = /^entity not found:\s*(&[^;]*;?)/.exec(first);
-  if (entity) return `undefined entity ${entity[1]} (only &lt; &gt; &amp; &apos; &quot; and character references are allowed)`;
+  if (entity)
+    return `undefined entity ${entity[1]} (only &lt; &gt; &amp; &apos; &quot; and character references are allowed)`;
   return first;
 }
 function firstUnwritable(n) {
@@ -8275,7 +8344,8 @@ function filesystemTag(el) {
 }
 function domainDevices(doc, created = { value: false }) {
   const root = doc.documentElement;
-  if (root.tagName !== "domain") throw new DomainXmlError(`the root element is <${root.tagName}>, not a libvirt <domain>`);
+  if (root.tagName !== "domain")
+    throw new DomainXmlError(`the root element is <${root.tagName}>, not a libvirt <domain>`);
   return ensureChild(root, "devices", DOMAIN_ORDER, created);
 }
 function syncFilesystem(fsEl, spec) {
@@ -8291,7 +8361,8 @@ function syncFilesystem(fsEl, spec) {
     binary = ensureChild(fsEl, "binary", FILESYSTEM_ORDER, created);
     changed = (spec.binaryPath !== void 0 ? setAttr(binary, "path", spec.binaryPath) : removeAttr(binary, "path")) || changed;
     changed = (spec.xattr ? setAttr(binary, "xattr", "on") : removeAttr(binary, "xattr")) || changed;
-    if (spec.cacheMode) changed = setAttr(ensureChild(binary, "cache", BINARY_ORDER, created), "mode", spec.cacheMode) || changed;
+    if (spec.cacheMode)
+      changed = setAttr(ensureChild(binary, "cache", BINARY_ORDER, created), "mode", spec.cacheMode) || changed;
     else changed = removeChildren(binary, "cache") || changed;
     if (spec.threadPoolSize !== void 0) {
       changed = setAttr(ensureChild(binary, "thread_pool", BINARY_ORDER, created), "size", String(spec.threadPoolSize)) || changed;
@@ -8335,15 +8406,20 @@ function ensureSharedMemory(doc) {
   for (const [i, cell] of cells.entries()) {
     const access2 = cell.getAttribute("memAccess");
     if (cell.hasAttribute("memAccess") && access2 !== "shared") {
-      throw new DomainXmlError(`NUMA cell ${cell.getAttribute("id") ?? i} (<cpu><numa><cell>) has memAccess='${access2}', which overrides <memoryBacking><access> for that cell; ${SHARED_MEMORY_REFUSED}: set memAccess='shared' or remove it, then run again`);
+      throw new DomainXmlError(
+        `NUMA cell ${cell.getAttribute("id") ?? i} (<cpu><numa><cell>) has memAccess='${access2}', which overrides <memoryBacking><access> for that cell; ${SHARED_MEMORY_REFUSED}: set memAccess='shared' or remove it, then run again`
+      );
     }
   }
   const mb = firstChild(root, "memoryBacking");
   const access = mb && firstChild(mb, "access");
   const mode = access?.getAttribute("mode");
-  if (mode === "shared" || cells.length > 0 && cells.every((c) => c.getAttribute("memAccess") === "shared")) return false;
+  if (mode === "shared" || cells.length > 0 && cells.every((c) => c.getAttribute("memAccess") === "shared"))
+    return false;
   if (access && access.hasAttribute("mode")) {
-    throw new DomainXmlError(`<memoryBacking><access mode='${mode}'/> is set; ${SHARED_MEMORY_REFUSED}: change it to <access mode='shared'/> or remove it, then run again`);
+    throw new DomainXmlError(
+      `<memoryBacking><access mode='${mode}'/> is set; ${SHARED_MEMORY_REFUSED}: change it to <access mode='shared'/> or remove it, then run again`
+    );
   }
   const created = { value: false };
   const backing = ensureChild(root, "memoryBacking", DOMAIN_ORDER, created);
@@ -8421,14 +8497,16 @@ function checkDomainShares(args) {
 }
 function editDomainXml(before, args, libvirtVersion) {
   const version = parseVersion(libvirtVersion);
-  if (!version) throw new DomainXmlError(`libvirt version ${JSON.stringify(libvirtVersion)} is not a version such as 9.0.0`);
+  if (!version)
+    throw new DomainXmlError(`libvirt version ${JSON.stringify(libvirtVersion)} is not a version such as 9.0.0`);
   const readonlyAllowed = versionAtLeast(version, 11, 0);
   const doc = parseXml(before);
   const devices = domainDevices(doc);
   for (const share of args.mounts) {
     for (const field of XML_FIELDS) {
       const value = share[field];
-      if (typeof value === "string" && xmlCharProblem(value)) throw new DomainXmlError(`${field} of share ${JSON.stringify(share.tag)} ${xmlCharProblem(value)}`);
+      if (typeof value === "string" && xmlCharProblem(value))
+        throw new DomainXmlError(`${field} of share ${JSON.stringify(share.tag)} ${xmlCharProblem(value)}`);
     }
   }
   const wanted = args.mounts.filter((s) => filled(s.state, `state of share ${s.tag}`) !== "absent");
@@ -8438,7 +8516,9 @@ function editDomainXml(before, args, libvirtVersion) {
     if (tag !== void 0 && wantedTags.has(tag) && !isVirtiofsFilesystem(fsEl)) {
       const i = args.mounts.findIndex((s) => s.tag === tag);
       const driver = elementChildren(fsEl, "driver")[0]?.getAttribute("type") ?? "default (9p)";
-      throw new ModuleFailure(`/mounts/${i}/tag: tag "${tag}" is already used by a <filesystem> with driver ${driver} in the domain; tags must be unique in a VM (rename one of them)`);
+      throw new ModuleFailure(
+        `/mounts/${i}/tag: tag "${tag}" is already used by a <filesystem> with driver ${driver} in the domain; tags must be unique in a VM (rename one of them)`
+      );
     }
   }
   const added = [];
@@ -8489,7 +8569,8 @@ function readXmlFile(file) {
   try {
     const st = fs4.statSync(file);
     if (!st.isFile()) throw new Error("not a regular file");
-    if (st.size > MAX_XML_BYTES) throw new Error(`${st.size} bytes, more than the ${MAX_XML_BYTES} a domain XML may have`);
+    if (st.size > MAX_XML_BYTES)
+      throw new Error(`${st.size} bytes, more than the ${MAX_XML_BYTES} a domain XML may have`);
     data = fs4.readFileSync(file);
   } catch (e2) {
     throw new ModuleFailure(`cannot read ${file}: ${e2.message}`);
@@ -8522,7 +8603,9 @@ function main(args, ctx, fallbacks) {
   if (args.name !== void 0) {
     const dump = virsh(uri, "dumpxml", ["--inactive", `--domain=${args.name}`]);
     if (dump.rc !== 0) {
-      throw new ModuleFailure(`cannot read the definition of domain ${args.name} (${describeFailure(dump)}); check that it exists (\`virsh -c ${uri} list --all\`) and that this user may manage ${uri}`);
+      throw new ModuleFailure(
+        `cannot read the definition of domain ${args.name} (${describeFailure(dump)}); check that it exists (\`virsh -c ${uri} list --all\`) and that this user may manage ${uri}`
+      );
     }
     before = dump.stdout;
     let dumped;
@@ -8532,14 +8615,18 @@ function main(args, ctx, fallbacks) {
       throw new ModuleFailure(`cannot edit the domain XML of ${args.name}: ${e2.message}`);
     }
     if (dumped.name !== args.name) {
-      throw new ModuleFailure(`virsh returned the definition of domain ${JSON.stringify(dumped.name ?? "")} when asked for ${JSON.stringify(args.name)} (virsh reads a number as a domain id and a UUID as a domain UUID before it tries names); nothing was changed`);
+      throw new ModuleFailure(
+        `virsh returned the definition of domain ${JSON.stringify(dumped.name ?? "")} when asked for ${JSON.stringify(args.name)} (virsh reads a number as a domain id and a UUID as a domain UUID before it tries names); nothing was changed`
+      );
     }
     const domain = `--domain=${dumped.uuid || args.name}`;
     if (version === void 0) {
       const v = virsh(uri, "version", ["--daemon"]);
       version = v.rc === 0 ? parseVirshVersion(v.stdout) : void 0;
       if (version === void 0) {
-        ctx.warn(`could not tell the libvirt version (${v.rc === 0 ? "unrecognised virsh version output" : describeFailure(v)}); assuming ${fallbacks.libvirt_version}${versionAtLeast(parseVersion(fallbacks.libvirt_version), 11, 0) ? "" : ", so no <readonly/> is written"}`);
+        ctx.warn(
+          `could not tell the libvirt version (${v.rc === 0 ? "unrecognised virsh version output" : describeFailure(v)}); assuming ${fallbacks.libvirt_version}${versionAtLeast(parseVersion(fallbacks.libvirt_version), 11, 0) ? "" : ", so no <readonly/> is written"}`
+        );
         version = fallbacks.libvirt_version;
       }
     }
