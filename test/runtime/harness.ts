@@ -27,20 +27,11 @@ export function bundle(name: ModuleName, repo = REPO): string {
 
 /** Bundles an arbitrary entry source (resolved from the repository root) and returns the bundle path. */
 export function bundleSource(label: string, contents: string): string {
-  const esbuild = require("esbuild");
-  const out = esbuild.buildSync({
-    stdin: { contents, resolveDir: REPO, loader: "ts", sourcefile: `${label}.ts` },
-    bundle: true,
-    platform: "node",
-    target: "node18",
-    format: "cjs",
-    charset: "ascii",
-    write: false,
-  });
+  const text = bundleText(contents, `${label}.ts`);
   if (!bundleDir || !fs.existsSync(bundleDir))
     bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), "virtio-fs-runtime-bundles-"));
   const file = path.join(bundleDir, `${label}.js`);
-  fs.writeFileSync(file, out.outputFiles[0].text);
+  fs.writeFileSync(file, text);
   return file;
 }
 
@@ -68,13 +59,18 @@ export function runBundle(file: string, argsText: string | undefined, env: Recor
 
 /** Bundles only the runtime entry with a stub validator (what ships, minus the generated validator). */
 export function bundleRuntimeOnly(name: ModuleName): string {
-  const esbuild = require("esbuild");
   const src = `import { runModule } from "./src/runtime/ansible";
 import { main } from "./src/runtime/modules/${name}";
 const validate = (() => true) as any;
 runModule("${name}", validate, main as any);`;
+  return bundleText(src);
+}
+
+/** One CommonJS file for Node 18, ASCII only: the options the generator bundles modules with. */
+function bundleText(contents: string, sourcefile?: string): string {
+  const esbuild = require("esbuild");
   const out = esbuild.buildSync({
-    stdin: { contents: src, resolveDir: REPO, loader: "ts" },
+    stdin: { contents, resolveDir: REPO, loader: "ts", sourcefile },
     bundle: true,
     platform: "node",
     target: "node18",
