@@ -20,7 +20,10 @@ function newestMtime(dir) {
 
 function stale() {
   try {
-    return fs.statSync(out).mtimeMs < Math.max(newestMtime(path.join(root, "src")), fs.statSync(path.join(root, "package-lock.json")).mtimeMs);
+    return (
+      fs.statSync(out).mtimeMs <
+      Math.max(newestMtime(path.join(root, "src")), fs.statSync(path.join(root, "package-lock.json")).mtimeMs)
+    );
   } catch {
     return true;
   }

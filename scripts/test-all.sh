@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one test command (npm test): installs what it needs, then runs every tier.
-#   1. drift check of the committed generator output
+#   1. drift check of the committed generator output, then eslint and prettier --check on the TypeScript
 #   2. jest: compiler, CLI, invalid inputs, modules, Jinja2/nunjucks equality, virt-xml-validate,
 #      ansible-lint, yamllint, galaxy build/install, ansible-doc, playbook runs on localhost
 #   3. Molecule scenarios on real QEMU guests (scripts/test-vm.sh)
@@ -21,6 +21,8 @@ export PATH="$PWD/.venv/bin:$PATH"
 
 phase "generate --check"
 node bin/vfsgen.js generate --check
+phase "lint (eslint, prettier --check)"
+npm run -s lint
 phase "jest"
 mkdir -p .cache
 npx jest --ci --json --outputFile=.cache/jest-results.json

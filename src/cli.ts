@@ -30,10 +30,10 @@ function clusterOnly(r: ValidatedConfig): ValidatedConfig {
   return r;
 }
 
-/** A role variable or domain template field: option help, defaults and checks come from the schema. */
+/** A role variable, domain template field or render option: option help, defaults and checks come from the schema. */
 function field(name: string) {
   const ir = compile(ROOT);
-  const f = [...ir.roleVariables, ...ir.domainTemplate.fields].find((x) => x.name === name);
+  const f = [...ir.roleVariables, ...ir.domainTemplate.fields, ...ir.renderOptions.fields].find((x) => x.name === name);
   if (!f) throw new Error(`the schema has no field ${name}`);
   return f;
 }
@@ -41,7 +41,8 @@ function field(name: string) {
 /** The schema's own words for what a pattern accepts (x-expected), found by the field's schema pointer. */
 function expectedText(pointer: string): string | undefined {
   let node: unknown = compile(ROOT).schema;
-  for (const seg of pointer.split("/").slice(1)) node = (node as Record<string, unknown> | undefined)?.[seg.replace(/~1/g, "/").replace(/~0/g, "~")];
+  for (const seg of pointer.split("/").slice(1))
+    node = (node as Record<string, unknown> | undefined)?.[seg.replace(/~1/g, "/").replace(/~0/g, "~")];
   const n = node as { $ref?: string; "x-expected"?: string } | undefined;
   if (n?.["x-expected"]) return n["x-expected"];
   return n?.$ref?.startsWith("#/") ? expectedText(n.$ref.slice(1)) : undefined;
@@ -63,13 +64,16 @@ function schemaArgument(name: string): (v: string) => string {
 /** The image directory lands in the domain XML: an absolute path as the schema defines one. */
 function imageDir(v: string): string {
   const def = (compile(ROOT).schema.$defs as Record<string, { pattern: string; "x-expected": string }>).absolute_path;
-  if (firstNonPrintable(v) || !new RegExp(def.pattern, "u").test(v)) throw new InvalidArgumentError(`expected ${def["x-expected"]}`);
+  if (firstNonPrintable(v) || !new RegExp(def.pattern, "u").test(v))
+    throw new InvalidArgumentError(`expected ${def["x-expected"]}`);
   return v.length > 1 ? v.replace(/\/+$/, "") : v;
 }
 
 export function program(): Command {
   const cli = new Command("vfsgen")
-    .description("Compile the virtio-fs schema into an Ansible collection, a runtime playbook, a libvirt domain template and Node.js modules; validate and render virtio-fs configurations.")
+    .description(
+      "Compile the virtio-fs schema into an Ansible collection, a runtime playbook, a libvirt domain template and Node.js modules; validate and render virtio-fs configurations.",
+    )
     .exitOverride()
     .allowExcessArguments(false)
     // commander's own error lines are replaced by main()'s VFS060 line; help still goes to stderr/stdout
@@ -85,16 +89,22 @@ export function program(): Command {
       const result = await generate(ROOT, Boolean(opts.check));
       if (result.stale.length) {
         printDiagnostics(result.stale);
-        process.stderr.write(`${result.stale.length} generated file(s) are stale: run npm run generate and commit the result\n`);
+        process.stderr.write(
+          `${result.stale.length} generated file(s) are stale: run npm run generate and commit the result\n`,
+        );
         process.exitCode = 1;
         return;
       }
-      process.stdout.write(opts.check ? `up to date: ${result.files} generated files match the schema\n` : `wrote ${result.files} files\n`);
+      process.stdout.write(
+        opts.check ? `up to date: ${result.files} generated files match the schema\n` : `wrote ${result.files} files\n`,
+      );
     });
 
   cli
     .command("validate")
-    .description("Validate cluster configurations (clusters.<cluster>.<vm>.virtio_fs_mounts) and Ansible vars files (top-level virtio_fs_mounts); report every problem as FILE:LINE:COL: error[CODE] /pointer: message.")
+    .description(
+      "Validate cluster configurations (clusters.<cluster>.<vm>.virtio_fs_mounts) and Ansible vars files (top-level virtio_fs_mounts); report every problem as FILE:LINE:COL: error[CODE] /pointer: message.",
+    )
     .argument("<file...>", "YAML or JSON files")
     .action((files: string[]) => {
       const results = validateAll(files);
@@ -108,23 +118,47 @@ export function program(): Command {
     .description("Print the complete libvirt domain XML of each VM of a cluster configuration.")
     .argument("<file>", "cluster configuration")
     .option("--vm <name>", "only this VM (its name or <cluster>-<name>)")
-    .option("--domain-type <type>", field("vm_domain_type").description, schemaArgument("vm_domain_type"), field("vm_domain_type").default as string)
-    .option("--libvirt-version <version>", field("virtio_fs_libvirt_version").description, schemaArgument("virtio_fs_libvirt_version"), field("virtio_fs_libvirt_version").default as string)
-    .option("--image-dir <dir>", "directory of the VMs' qcow2 disks (absolute)", imageDir, "/var/lib/libvirt/images")
-    .action((file: string, opts: { vm?: string; domainType: "kvm" | "qemu"; libvirtVersion: string; imageDir: string }) => {
+    .option(
+      "--domain-type <type>",
+      field("vm_domain_type").description,
+      schemaArgument("vm_domain_type"),
+      field("vm_domain_type").default as string,
+    )
+    .option(
+      "--libvirt-version <version>",
+      field("virtio_fs_libvirt_version").description,
+      schemaArgument("virtio_fs_libvirt_version"),
+      field("virtio_fs_libvirt_version").default as string,
+    )
+    .option("--image-dir <dir>", field("image_dir").description, imageDir, field("image_dir").default as string)
+    .action((file: string, opts: { vm?: string; domainType: string; libvirtVersion: string; imageDir: string }) => {
       const [r] = validateAll([file]).map(clusterOnly);
       const ir = compile(ROOT);
       const vms = opts.vm ? r.vms.filter((v) => v.name === opts.vm || v.fullName === opts.vm) : r.vms;
-      if (opts.vm && !vms.length) throw new VfsError([{ ...diagnostic("VFS061", "/clusters", { name: opts.vm, names: r.vms.map((v) => v.fullName).join(", ") }), file }]);
+      if (opts.vm && !vms.length)
+        throw new VfsError([
+          {
+            ...diagnostic("VFS061", "/clusters", { name: opts.vm, names: r.vms.map((v) => v.fullName).join(", ") }),
+            file,
+          },
+        ]);
       for (const vm of vms) {
         process.stdout.write(renderHeaderComment(ir));
-        process.stdout.write(renderDomain(ir, vm, { domainType: opts.domainType, libvirtVersion: opts.libvirtVersion, imageDir: opts.imageDir }));
+        process.stdout.write(
+          renderDomain(ir, vm, {
+            domainType: opts.domainType,
+            libvirtVersion: opts.libvirtVersion,
+            imageDir: opts.imageDir,
+          }),
+        );
       }
     });
 
   cli
     .command("inventory")
-    .description("Print an Ansible YAML inventory for a cluster configuration: a group per cluster, a host per VM (ansible_host from ip_address) with its virtio_fs_mounts.")
+    .description(
+      "Print an Ansible YAML inventory for a cluster configuration: a group per cluster, a host per VM (ansible_host from ip_address) with its virtio_fs_mounts.",
+    )
     .argument("<file>", "cluster configuration")
     .action((file: string) => {
       const [r] = validateAll([file]).map(clusterOnly);
@@ -157,7 +191,8 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.exitCode === 0 || e.code === "commander.help" || e.code === "commander.helpDisplayed") return e.exitCode === 0 ? 0 : 2;
+      if (e.exitCode === 0 || e.code === "commander.help" || e.code === "commander.helpDisplayed")
+        return e.exitCode === 0 ? 0 : 2;
       const command = program().commands.find((c) => c.name() === argv[0]);
       const detail = e.message.replace(/^error: /, "").replace(/\.$/, "");
       return usage(`${detail} (vfsgen ${command ? `${command.name()} ` : ""}--help shows the usage)`);
@@ -178,5 +213,3 @@ if (require.main === module || process.env.VFSGEN_MAIN === "1") {
     process.exitCode = code;
   });
 }
-
-

@@ -1,33 +1,22 @@
 import { compile } from "./compile";
 import type { Ir } from "./ir/types";
-import { emitLibvirt } from "./emit/libvirt";
-import { emitModules } from "./emit/modules";
-import { emitMountRole } from "./emit/role/mount";
-import { emitHostRole } from "./emit/role/host";
-import { emitPlaybooks } from "./emit/playbook";
-import { emitCollectionMeta } from "./emit/collection";
-import { emitReadmeTables } from "./emit/docs";
-import { checkStaleOutput, writeFiles, type Outputs } from "./write/write-files";
+import { EMITTERS } from "./emit/registry";
+import type { Emitter, Outputs } from "./emit/outputs";
+import { checkStaleOutput, writeFiles } from "./write/write-files";
 import type { Diagnostic } from "./errors/messages";
 
 export { compile };
 
-/** Every emitter, each a pure function of the IR; a path two emitters claim is a generator bug. */
-export async function emitAll(ir: Ir, root: string): Promise<Outputs> {
-  const parts: Outputs[] = [
-    emitLibvirt(ir),
-    emitMountRole(ir),
-    emitHostRole(ir),
-    emitPlaybooks(ir),
-    emitCollectionMeta(ir),
-    emitReadmeTables(ir),
-    await emitModules(ir, root),
-  ];
+/** Runs every registered emitter; a path two emitters claim with different texts is a generator bug. */
+export async function emitAll(ir: Ir, root: string, emitters: readonly Emitter[] = EMITTERS): Promise<Outputs> {
   const all: Outputs = new Map();
-  for (const part of parts) {
-    for (const [file, text] of part) {
-      if (all.has(file) && all.get(file) !== text) throw new Error(`two emitters produce different ${file}`);
+  const owner = new Map<string, string>();
+  for (const emitter of emitters) {
+    for (const [file, text] of await emitter.emit(ir, { root })) {
+      if (all.has(file) && all.get(file) !== text)
+        throw new Error(`emitters "${owner.get(file)}" and "${emitter.name}" produce different ${file}`);
       all.set(file, text);
+      owner.set(file, emitter.name);
     }
   }
   return all;

@@ -70,16 +70,46 @@ describe("vfsgen CLI", () => {
 
   it("says what is wrong with the command line: missing or extra FILE, unparsable options (exit 2, VFS060)", async () => {
     const cases: [string[], string][] = [
-      [["render"], "vfsgen: error[VFS060] usage: missing required argument 'file' (vfsgen render --help shows the usage)\n"],
-      [["inventory"], "vfsgen: error[VFS060] usage: missing required argument 'file' (vfsgen inventory --help shows the usage)\n"],
-      [["validate"], "vfsgen: error[VFS060] usage: missing required argument 'file' (vfsgen validate --help shows the usage)\n"],
-      [["render", SEED, SEED], "vfsgen: error[VFS060] usage: too many arguments for 'render'. Expected 1 argument but got 2 (vfsgen render --help shows the usage)\n"],
-      [["inventory", SEED, "extra"], "vfsgen: error[VFS060] usage: too many arguments for 'inventory'. Expected 1 argument but got 2 (vfsgen inventory --help shows the usage)\n"],
-      [["render", SEED, "--libvirt-version", "nine"], "vfsgen: error[VFS060] usage: option '--libvirt-version <version>' argument 'nine' is invalid. expected a version such as \"9.0.0\" (vfsgen render --help shows the usage)\n"],
-      [["render", SEED, "--libvirt-version", "11"], "vfsgen: error[VFS060] usage: option '--libvirt-version <version>' argument '11' is invalid. expected a version such as \"9.0.0\" (vfsgen render --help shows the usage)\n"],
-      [["render", SEED, "--domain-type", "xen"], "vfsgen: error[VFS060] usage: option '--domain-type <type>' argument 'xen' is invalid. expected one of kvm, qemu (vfsgen render --help shows the usage)\n"],
-      [["render", SEED, "--image-dir", "images"], "vfsgen: error[VFS060] usage: option '--image-dir <dir>' argument 'images' is invalid. expected an absolute path (starting with /) without control characters (vfsgen render --help shows the usage)\n"],
-      [["render", SEED, "--image-dir", "/srv/\uffff"], "vfsgen: error[VFS060] usage: option '--image-dir <dir>' argument '/srv/\uffff' is invalid. expected an absolute path (starting with /) without control characters (vfsgen render --help shows the usage)\n"],
+      [
+        ["render"],
+        "vfsgen: error[VFS060] usage: missing required argument 'file' (vfsgen render --help shows the usage)\n",
+      ],
+      [
+        ["inventory"],
+        "vfsgen: error[VFS060] usage: missing required argument 'file' (vfsgen inventory --help shows the usage)\n",
+      ],
+      [
+        ["validate"],
+        "vfsgen: error[VFS060] usage: missing required argument 'file' (vfsgen validate --help shows the usage)\n",
+      ],
+      [
+        ["render", SEED, SEED],
+        "vfsgen: error[VFS060] usage: too many arguments for 'render'. Expected 1 argument but got 2 (vfsgen render --help shows the usage)\n",
+      ],
+      [
+        ["inventory", SEED, "extra"],
+        "vfsgen: error[VFS060] usage: too many arguments for 'inventory'. Expected 1 argument but got 2 (vfsgen inventory --help shows the usage)\n",
+      ],
+      [
+        ["render", SEED, "--libvirt-version", "nine"],
+        "vfsgen: error[VFS060] usage: option '--libvirt-version <version>' argument 'nine' is invalid. expected a version such as \"9.0.0\" (vfsgen render --help shows the usage)\n",
+      ],
+      [
+        ["render", SEED, "--libvirt-version", "11"],
+        "vfsgen: error[VFS060] usage: option '--libvirt-version <version>' argument '11' is invalid. expected a version such as \"9.0.0\" (vfsgen render --help shows the usage)\n",
+      ],
+      [
+        ["render", SEED, "--domain-type", "xen"],
+        "vfsgen: error[VFS060] usage: option '--domain-type <type>' argument 'xen' is invalid. expected one of kvm, qemu (vfsgen render --help shows the usage)\n",
+      ],
+      [
+        ["render", SEED, "--image-dir", "images"],
+        "vfsgen: error[VFS060] usage: option '--image-dir <dir>' argument 'images' is invalid. expected an absolute path (starting with /) without control characters (vfsgen render --help shows the usage)\n",
+      ],
+      [
+        ["render", SEED, "--image-dir", "/srv/\uffff"],
+        "vfsgen: error[VFS060] usage: option '--image-dir <dir>' argument '/srv/\uffff' is invalid. expected an absolute path (starting with /) without control characters (vfsgen render --help shows the usage)\n",
+      ],
     ];
     for (const [args, stderr] of cases) {
       const r = await vfsgen(args);
@@ -99,7 +129,10 @@ describe("vfsgen CLI", () => {
       expect([r.exitCode, r.stderr]).toEqual([1, `${f}:1:1: error[VFS007] (document): ${limit}\n`]);
     }
     const dirR = await vfsgen(["validate", dir]);
-    expect([dirR.exitCode, dirR.stderr]).toEqual([1, `${dir}:1:1: error[VFS002] (document): cannot read file: is a directory\n`]);
+    expect([dirR.exitCode, dirR.stderr]).toEqual([
+      1,
+      `${dir}:1:1: error[VFS002] (document): cannot read file: is a directory\n`,
+    ]);
     // a FIFO nobody writes to reads as empty instead of blocking
     const fifo = path.join(dir, "fifo");
     await execa("mkfifo", [fifo]);
@@ -107,7 +140,10 @@ describe("vfsgen CLI", () => {
     expect(lonely.exitCode).toBe(1);
     expect(lonely.stderr).toContain("error[VFS003]");
     // process substitution: a FIFO with a writer is read to its end
-    const piped = await execa("bash", ["-c", `node bin/vfsgen.js validate <(sleep 0.3; cat ${SEED})`], { cwd: ROOT, reject: false });
+    const piped = await execa("bash", ["-c", `node bin/vfsgen.js validate <(sleep 0.3; cat ${SEED})`], {
+      cwd: ROOT,
+      reject: false,
+    });
     expect([piped.exitCode, piped.stdout]).toEqual([0, "valid: 1 file(s), 1 VM(s), 2 share(s)"]);
   });
 
@@ -124,11 +160,23 @@ describe("vfsgen CLI", () => {
     expect(r.stdout).toContain("<target dir='data'/>");
     const inv = await vfsgen(["inventory", file]);
     expect(inv.exitCode).toBe(0);
-    expect(Object.keys((yaml.load(inv.stdout, { schema: yaml.FAILSAFE_SCHEMA.extend([new yaml.Type("!unsafe", { kind: "scalar" })]) }) as any).all.children.big.hosts)).toHaveLength(1000);
+    expect(
+      Object.keys(
+        (
+          yaml.load(inv.stdout, {
+            schema: yaml.FAILSAFE_SCHEMA.extend([new yaml.Type("!unsafe", { kind: "scalar" })]),
+          }) as any
+        ).all.children.big.hosts,
+      ),
+    ).toHaveLength(1000);
   });
 
   it("ends quietly when the reader of its output goes away (| head)", async () => {
-    const r = await execa("bash", ["-c", `node bin/vfsgen.js render ${SEED} | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`], { cwd: ROOT, reject: false });
+    const r = await execa(
+      "bash",
+      ["-c", `node bin/vfsgen.js render ${SEED} | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`],
+      { cwd: ROOT, reject: false },
+    );
     expect(r.stdout.trim()).toBe("0");
     expect(r.stderr).toBe("");
   });

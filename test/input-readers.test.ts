@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { loadYaml11Fast } from "../src/input/yaml11-fast";
 import { parseSource, parseSourceCarefully } from "../src/input/source-map";
-import { compileConfigValidators } from "../src/schema/config-validators";
+import { compileConfigValidators } from "../src/ir/config-validators";
 import { compile } from "../src/pipeline";
 import execa from "execa";
 import { ROOT, tmpDir, VENV_BIN } from "./helpers/tools";
@@ -18,14 +18,67 @@ function yamlFiles(dir: string): string[] {
   });
 }
 
-const fixtures = [...yamlFiles(path.join(ROOT, "test")), ...yamlFiles(path.join(ROOT, "molecule"))].map((f) => path.relative(ROOT, f)).sort();
+const fixtures = [...yamlFiles(path.join(ROOT, "test")), ...yamlFiles(path.join(ROOT, "molecule"))]
+  .map((f) => path.relative(ROOT, f))
+  .sort();
 
 const SCALARS = [
-  "yes", "Yes", "YES", "no", "No", "on", "On", "OFF", "off", "y", "Y", "n", "N", "true", "False", "TRUE", "tRue",
-  "0755", "'0755'", "\"0755\"", "0o755", "0x1F", "0b101", "1_000", "-12", "+7", "0", "09", "1:30", "01:30", "1:30.5", "1.5",
-  "1.5e3", "1.5e+3", "1e3", ".5", "-.5", ".", "1.", ".inf", "-.Inf", ".nan", "~", "null", "Null", "", "2001-12-14",
-  "2001-12-14t21:59:43.10-05:00", "rw,noatime", "/srv/a b",
-  "!!str 0755", "!!int '0755'", "[a, b]", "{a: 1}", "|\n  two\n  lines", ">-\n  folded\n  text",
+  "yes",
+  "Yes",
+  "YES",
+  "no",
+  "No",
+  "on",
+  "On",
+  "OFF",
+  "off",
+  "y",
+  "Y",
+  "n",
+  "N",
+  "true",
+  "False",
+  "TRUE",
+  "tRue",
+  "0755",
+  "'0755'",
+  '"0755"',
+  "0o755",
+  "0x1F",
+  "0b101",
+  "1_000",
+  "-12",
+  "+7",
+  "0",
+  "09",
+  "1:30",
+  "01:30",
+  "1:30.5",
+  "1.5",
+  "1.5e3",
+  "1.5e+3",
+  "1e3",
+  ".5",
+  "-.5",
+  ".",
+  "1.",
+  ".inf",
+  "-.Inf",
+  ".nan",
+  "~",
+  "null",
+  "Null",
+  "",
+  "2001-12-14",
+  "2001-12-14t21:59:43.10-05:00",
+  "rw,noatime",
+  "/srv/a b",
+  "!!str 0755",
+  "!!int '0755'",
+  "[a, b]",
+  "{a: 1}",
+  "|\n  two\n  lines",
+  ">-\n  folded\n  text",
 ];
 
 describe("the fast and the careful YAML readers", () => {
@@ -51,17 +104,25 @@ describe("the fast and the careful YAML readers", () => {
 
   it("reads every value with the type and value PyYAML (Ansible's YAML reader) gives it", async () => {
     const docs = SCALARS.map((v) => `k: ${v.includes("\n") ? v.replace(/\n/g, "\n ") : v}\n`);
-    const py = "import json, sys, yaml\nfor d in json.load(sys.stdin):\n    v = yaml.safe_load(d)['k']\n"
-      + "    print(json.dumps([type(v).__name__, repr(v) if type(v).__name__ in ('float', 'date', 'datetime') else v]))\n";
+    const py =
+      "import json, sys, yaml\nfor d in json.load(sys.stdin):\n    v = yaml.safe_load(d)['k']\n" +
+      "    print(json.dumps([type(v).__name__, repr(v) if type(v).__name__ in ('float', 'date', 'datetime') else v]))\n";
     const r = await execa(path.join(VENV_BIN, "python"), ["-c", py], { input: JSON.stringify(docs), reject: false });
     expect(r.stderr).toBe("");
-    const pyyaml = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as [string, unknown]);
+    const pyyaml = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as [string, unknown]);
     const verdicts = docs.map((d, i) => {
       const ours = (loadYaml11Fast(d)!.data as { k: unknown }).k;
       const [type, value] = pyyaml[i];
-      const same = type === "float" ? typeof ours === "number" && (Number.isNaN(ours) ? value === "nan" : ours === Number(String(value).replace("inf", "Infinity")))
-        : type === "date" || type === "datetime" ? ours instanceof Date
-        : JSON.stringify(ours) === JSON.stringify(value) && typeof ours === typeof value;
+      const same =
+        type === "float"
+          ? typeof ours === "number" &&
+            (Number.isNaN(ours) ? value === "nan" : ours === Number(String(value).replace("inf", "Infinity")))
+          : type === "date" || type === "datetime"
+            ? ours instanceof Date
+            : JSON.stringify(ours) === JSON.stringify(value) && typeof ours === typeof value;
       return `${SCALARS[i]}: ${same ? "same" : `ours ${JSON.stringify(ours)}, PyYAML ${type} ${JSON.stringify(value)}`}`;
     });
     expect(verdicts).toEqual(SCALARS.map((v) => `${v}: same`));
@@ -80,33 +141,53 @@ describe("the fast and the careful YAML readers", () => {
 
 describe("text both readers refuse alike", () => {
   // Code points on both sides of every edge of PyYAML's Reader.NON_PRINTABLE.
-  const CODE_POINTS = [0x00, 0x01, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0x84, 0x85, 0x86, 0x9f, 0xa0,
-    0xd7ff, 0xe000, 0xfeff, 0xfffd, 0xfffe, 0xffff, 0x10000, 0x10ffff];
+  const CODE_POINTS = [
+    0x00, 0x01, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0x84, 0x85, 0x86, 0x9f, 0xa0,
+    0xd7ff, 0xe000, 0xfeff, 0xfffd, 0xfffe, 0xffff, 0x10000, 0x10ffff,
+  ];
   const doc = (cp: number) => `k: "a${String.fromCodePoint(cp)}b"\n`;
 
   it("refuses, as raw text, exactly the characters PyYAML refuses", async () => {
-    const py = "import json, sys, yaml\nfor cp in json.load(sys.stdin):\n    try:\n        yaml.safe_load('k: \"a' + chr(cp) + 'b\"\\n')\n        print('ok')\n"
-      + "    except yaml.YAMLError as e:\n        print('refused' if 'special characters are not allowed' in str(e) else 'other: ' + str(e).splitlines()[0])\n";
-    const r = await execa(path.join(VENV_BIN, "python"), ["-c", py], { input: JSON.stringify(CODE_POINTS), reject: false });
+    const py =
+      "import json, sys, yaml\nfor cp in json.load(sys.stdin):\n    try:\n        yaml.safe_load('k: \"a' + chr(cp) + 'b\"\\n')\n        print('ok')\n" +
+      "    except yaml.YAMLError as e:\n        print('refused' if 'special characters are not allowed' in str(e) else 'other: ' + str(e).splitlines()[0])\n";
+    const r = await execa(path.join(VENV_BIN, "python"), ["-c", py], {
+      input: JSON.stringify(CODE_POINTS),
+      reject: false,
+    });
     expect(r.stderr).toBe("");
     const pyyaml = r.stdout.trim().split("\n");
     const ours = CODE_POINTS.map((cp) => {
       const d = parseSource("f.yml", doc(cp)).diagnostics;
       return d.length === 0 ? "ok" : d[0].code === "VFS005" ? "refused" : `other: ${d[0].message}`;
     });
-    expect(CODE_POINTS.map((cp, i) => `U+${cp.toString(16)} ${ours[i]}`)).toEqual(CODE_POINTS.map((cp, i) => `U+${cp.toString(16)} ${pyyaml[i]}`));
+    expect(CODE_POINTS.map((cp, i) => `U+${cp.toString(16)} ${ours[i]}`)).toEqual(
+      CODE_POINTS.map((cp, i) => `U+${cp.toString(16)} ${pyyaml[i]}`),
+    );
   });
 
   it.each([
-    ["a raw U+FFFE", "k: \"a\uFFFEb\"\n"],
+    ["a raw U+FFFE", 'k: "a\uFFFEb"\n'],
     ["an escaped lone surrogate", 'k: "\\ud800"\n'],
     ["an escaped U+FFFF in a key", '"\\uffff": 1\n'],
     ["an escaped control character", 'k: "\\x01"\n'],
     ["nesting 200 deep", `k: ${"[".repeat(200)}${"]".repeat(200)}\n`],
-    ["an alias bomb", "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "bcdefg".split("").map((c, i) => `${c}: &${c} [${Array(10).fill(`*${"abcdefg"[i]}`).join(", ")}]\n`).join("")],
+    [
+      "an alias bomb",
+      "a: &a [x, x, x, x, x, x, x, x, x, x]\n" +
+        "bcdefg"
+          .split("")
+          .map((c, i) => `${c}: &${c} [${Array(10).fill(`*${"abcdefg"[i]}`).join(", ")}]\n`)
+          .join(""),
+    ],
   ])("%s: the same diagnostics whether the fast or the careful reader loads it", (_, text) => {
     // an alias sends a text to the careful reader (yaml11-fast.ts steps aside for aliases)
-    const careful = parseSource("f.yml", `${text}zz: &zz 1\nzy: *zz\n`).diagnostics.map((d) => [d.code, d.pointer, d.line, d.col]);
+    const careful = parseSource("f.yml", `${text}zz: &zz 1\nzy: *zz\n`).diagnostics.map((d) => [
+      d.code,
+      d.pointer,
+      d.line,
+      d.col,
+    ]);
     const either = parseSource("f.yml", text).diagnostics.map((d) => [d.code, d.pointer, d.line, d.col]);
     expect(either.length).toBeGreaterThan(0);
     expect(either).toEqual(careful);

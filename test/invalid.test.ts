@@ -7,7 +7,10 @@ import { ROOT, vfsgen } from "./helpers/tools";
 
 // Each test/invalid/NAME.yml sits beside NAME.expected: the exact messages, in order, nothing more.
 const dir = path.join(ROOT, "test/invalid");
-const cases = fs.readdirSync(dir).filter((f) => f.endsWith(".yml")).sort();
+const cases = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith(".yml"))
+  .sort();
 
 describe("invalid inputs", () => {
   const ir = compile(ROOT);
@@ -41,7 +44,9 @@ describe("invalid inputs", () => {
     const expected = files.map((f) => fs.readFileSync(f.replace(/\.yml$/, ".expected"), "utf8")).join("");
     const first = await vfsgen(["validate", ...files]);
     expect(first.stderr).toBe(expected);
-    expect(fs.readdirSync(path.join(ROOT, ".cache/validators")).some((f) => f.startsWith("config-validators-"))).toBe(true);
+    expect(fs.readdirSync(path.join(ROOT, ".cache/validators")).some((f) => f.startsWith("config-validators-"))).toBe(
+      true,
+    );
     const cached = await vfsgen(["validate", ...files]);
     expect(cached.stderr).toBe(expected);
     expect(cached.exitCode).toBe(1);

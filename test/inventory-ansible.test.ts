@@ -6,7 +6,10 @@ import { ROOT, tmpDir, tool, vfsgen } from "./helpers/tools";
 // Jinja2 expression in a path is never evaluated (neither {{ 7 * 7 }} nor a lookup running a command
 // on the controller), and the role's module still receives the literal strings.
 
-const env = { ANSIBLE_COLLECTIONS_PATH: path.join(ROOT, "collection"), ANSIBLE_STDOUT_CALLBACK: "ansible.builtin.default" };
+const env = {
+  ANSIBLE_COLLECTIONS_PATH: path.join(ROOT, "collection"),
+  ANSIBLE_STDOUT_CALLBACK: "ansible.builtin.default",
+};
 
 describe("inventory through Ansible", () => {
   const dir = tmpDir("inventory");
@@ -32,7 +35,7 @@ describe("inventory through Ansible", () => {
         `          host_path: "/data/{{ lookup('pipe', 'touch ${canary}') }}"`,
         '          mount_point: "/mnt/{% raw %}x{% endraw %}"',
         '          mode: "0750"',
-        "  \"2024\":",
+        '  "2024":',
         "    __proto__:",
         "      cpu_cores: 2",
         "",
@@ -47,7 +50,7 @@ describe("inventory through Ansible", () => {
 
   it("writes every configuration string !unsafe, keeps numbers and booleans plain", () => {
     const text = fs.readFileSync(inventory, "utf8");
-    expect(text).toContain('host_path: !unsafe /data/{{ 7 * 7 }}');
+    expect(text).toContain("host_path: !unsafe /data/{{ 7 * 7 }}");
     expect(text).toContain('mode: !unsafe "0750"');
     expect(text).toContain("ansible_host: !unsafe 127.0.0.1");
     expect(text).not.toMatch(/^\s+(tag|host_path|mount_point|mode|ansible_host): (?!!unsafe )/m);
@@ -95,7 +98,9 @@ describe("inventory through Ansible", () => {
     expect(r.stdout).toContain('"msg": "host_path=/data/{{ 7 * 7 }}"');
     expect(r.stdout).not.toContain("/data/49");
     expect(r.stdout).toContain(`"msg": "/data/{{ 7 * 7 }},/data/{{ lookup('pipe', 'touch ${canary}') }}"`);
-    expect(fs.readFileSync(fstab, "utf8")).toBe(`# static file system information\ndatasets ${mountPoint.replace(/ /g, "\\040")} virtiofs rw,relatime,nofail 0 0\n`);
+    expect(fs.readFileSync(fstab, "utf8")).toBe(
+      `# static file system information\ndatasets ${mountPoint.replace(/ /g, "\\040")} virtiofs rw,relatime,nofail 0 0\n`,
+    );
     expect(fs.statSync(mountPoint).isDirectory()).toBe(true);
     expect(fs.existsSync(canary)).toBe(false);
   });

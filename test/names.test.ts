@@ -16,8 +16,12 @@ const dir = tmpDir("names");
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
-  const out = jest.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  const err = jest.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
+  const out = jest
+    .spyOn(process.stdout, "write")
+    .mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
+  const err = jest
+    .spyOn(process.stderr, "write")
+    .mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
   try {
     const code = await main(args);
     return { code, stdout, stderr };
@@ -35,42 +39,90 @@ function clusterFile(clusters: Record<string, Record<string, unknown>>): string 
   return file;
 }
 
-const vm = { cpu_cores: 2, ip_address: "10.0.0.1", virtio_fs_mounts: [{ tag: "data", host_path: "/data", mount_point: "/mnt/data" }] };
+const vm = {
+  cpu_cores: 2,
+  ip_address: "10.0.0.1",
+  virtio_fs_mounts: [{ tag: "data", host_path: "/data", mount_point: "/mnt/data" }],
+};
 
 /** Parses an inventory the way Ansible's YAML loader does for our purposes: !unsafe strings are strings. */
 const UNSAFE = new jsyaml.Type("!unsafe", { kind: "scalar", construct: (s: string | null) => s ?? "" });
-function loadInventory(text: string): { all: { children: Record<string, { hosts: Record<string, Record<string, unknown>> }> } } {
+function loadInventory(text: string): {
+  all: { children: Record<string, { hosts: Record<string, Record<string, unknown>> }> };
+} {
   return jsyaml.load(text, { schema: jsyaml.DEFAULT_SCHEMA.extend([UNSAFE]) }) as never;
 }
 
 const ANSIBLE_GROUP = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const HOSTILE = [
-  "__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "prototype", "__defineGetter__",
-  "2024", "0", "-x", "--all", "all", "ungrouped", "_", ".", "..", "a/b", "../../etc", "x --><!DOCTYPE y>",
-  "a b", "a\nb", "a\tb", "héllo", "日本", "ÅÄÖ", "a&b", "a<b", "a'b", 'a"b', "{{ 7 * 7 }}", "$(id)", "`id`",
-  "a;b", "", " ", "a".repeat(201), "\u0000", "\u202e", "a+b", "a.b", "A_B",
+  "__proto__",
+  "constructor",
+  "toString",
+  "hasOwnProperty",
+  "valueOf",
+  "prototype",
+  "__defineGetter__",
+  "2024",
+  "0",
+  "-x",
+  "--all",
+  "all",
+  "ungrouped",
+  "_",
+  ".",
+  "..",
+  "a/b",
+  "../../etc",
+  "x --><!DOCTYPE y>",
+  "a b",
+  "a\nb",
+  "a\tb",
+  "héllo",
+  "日本",
+  "ÅÄÖ",
+  "a&b",
+  "a<b",
+  "a'b",
+  'a"b',
+  "{{ 7 * 7 }}",
+  "$(id)",
+  "`id`",
+  "a;b",
+  "",
+  " ",
+  "a".repeat(201),
+  "\u0000",
+  "\u202e",
+  "a+b",
+  "a.b",
+  "A_B",
 ];
 
 describe("cluster and VM names", () => {
-  it.each(HOSTILE)("cluster and VM named %j: exit 0 or 1 for validate, render and inventory, never 70", async (name) => {
-    const file = clusterFile({ [name]: { [name]: vm, ok: vm }, ok: { [name]: vm } });
-    for (const cmd of ["validate", "render", "inventory"]) {
-      const r = await cli([cmd, file]);
-      expect([0, 1]).toContain(r.code);
-      expect(r.stderr).not.toContain("internal error");
-      if (r.code === 1) expect(r.stderr).toMatch(/error\[VFS\d+\]/);
-      if (cmd === "inventory" && r.code === 0) {
-        const groups = loadInventory(r.stdout).all.children;
-        for (const g of Object.keys(groups)) expect(g).toMatch(ANSIBLE_GROUP);
-        expect(Object.values(groups).reduce((k, g) => k + Object.keys(g.hosts).length, 0)).toBe(3);
+  it.each(HOSTILE)(
+    "cluster and VM named %j: exit 0 or 1 for validate, render and inventory, never 70",
+    async (name) => {
+      const file = clusterFile({ [name]: { [name]: vm, ok: vm }, ok: { [name]: vm } });
+      for (const cmd of ["validate", "render", "inventory"]) {
+        const r = await cli([cmd, file]);
+        expect([0, 1]).toContain(r.code);
+        expect(r.stderr).not.toContain("internal error");
+        if (r.code === 1) expect(r.stderr).toMatch(/error\[VFS\d+\]/);
+        if (cmd === "inventory" && r.code === 0) {
+          const groups = loadInventory(r.stdout).all.children;
+          for (const g of Object.keys(groups)) expect(g).toMatch(ANSIBLE_GROUP);
+          expect(Object.values(groups).reduce((k, g) => k + Object.keys(g.hosts).length, 0)).toBe(3);
+        }
       }
-    }
-  });
+    },
+  );
 
   it("keeps names that are Object.prototype members as plain groups and hosts", async () => {
     // JSON.parse makes __proto__ an own key (an object literal would set the prototype instead)
-    const clusters = JSON.parse(`{"__proto__": {"constructor": ${JSON.stringify(vm)}}, "toString": {"__proto__": ${JSON.stringify(vm)}}, "2024": {"hasOwnProperty": ${JSON.stringify(vm)}}}`);
+    const clusters = JSON.parse(
+      `{"__proto__": {"constructor": ${JSON.stringify(vm)}}, "toString": {"__proto__": ${JSON.stringify(vm)}}, "2024": {"hasOwnProperty": ${JSON.stringify(vm)}}}`,
+    );
     const r = await cli(["inventory", clusterFile(clusters)]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -87,24 +139,34 @@ describe("cluster and VM names", () => {
       const r = await cli(["render", clusterFile({ hpc: { [name]: vm } })]);
       expect(r.code).toBe(1);
       expect(r.stdout).toBe("");
-      expect(r.stderr).toContain(`:1:21: error[VFS028] /clusters/hpc/${name.replace(/\//g, "~1")}: VM name ${JSON.stringify(name)} is not valid`);
+      expect(r.stderr).toContain(
+        `:1:21: error[VFS028] /clusters/hpc/${name.replace(/\//g, "~1")}: VM name ${JSON.stringify(name)} is not valid`,
+      );
     }
   });
 
   it("reports colliding full names and inventory groups with both pointers", async () => {
     const full = await cli(["validate", clusterFile({ a: { "b-c": vm }, "a-b": { c: vm } })]);
     expect(full.code).toBe(1);
-    expect(full.stderr).toContain('error[VFS031] /clusters/a-b/c: VM full name "a-b-c" (<cluster>-<vm>) is also the full name of /clusters/a/b-c');
+    expect(full.stderr).toContain(
+      'error[VFS031] /clusters/a-b/c: VM full name "a-b-c" (<cluster>-<vm>) is also the full name of /clusters/a/b-c',
+    );
     const group = await cli(["inventory", clusterFile({ "a-b": { x: vm }, a_b: { y: vm } })]);
     expect(group.code).toBe(1);
     expect(group.stdout).toBe("");
-    expect(group.stderr).toContain('error[VFS032] /clusters/a_b: cluster name "a_b" becomes the inventory group "a_b", as does the cluster at /clusters/a-b');
+    expect(group.stderr).toContain(
+      'error[VFS032] /clusters/a_b: cluster name "a_b" becomes the inventory group "a_b", as does the cluster at /clusters/a-b',
+    );
   });
 
   it("property: any cluster and VM names give exit 0 or 1; on 0 the inventory has valid, distinct groups and every VM", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.dictionary(fc.oneof(fc.string(), fc.constantFrom(...HOSTILE)), fc.dictionary(fc.oneof(fc.string(), fc.constantFrom(...HOSTILE)), fc.constant(vm), { maxKeys: 3 }), { maxKeys: 4 }),
+        fc.dictionary(
+          fc.oneof(fc.string(), fc.constantFrom(...HOSTILE)),
+          fc.dictionary(fc.oneof(fc.string(), fc.constantFrom(...HOSTILE)), fc.constant(vm), { maxKeys: 3 }),
+          { maxKeys: 4 },
+        ),
         async (clusters) => {
           const file = clusterFile(clusters);
           const r = await cli(["inventory", file]);
@@ -125,15 +187,22 @@ describe("cluster and VM names", () => {
 describe("names in module arguments", () => {
   it("virtio_fs_mount refuses a tag that starts with - before running anything", () => {
     for (const tag of ["--bind", "-a", "-"]) {
-      const { result } = runBundle(bundle("virtio_fs_mount"), JSON.stringify({ mounts: [{ tag, mount_point: "/mnt/x" }] }));
+      const { result } = runBundle(
+        bundle("virtio_fs_mount"),
+        JSON.stringify({ mounts: [{ tag, mount_point: "/mnt/x" }] }),
+      );
       expect(result.failed).toBe(true);
-      expect(result.msg).toContain(`/mounts/0/tag: expected a tag that does not start with - (mount(8) would read it as an option), got ${JSON.stringify(tag)}`);
+      expect(result.msg).toContain(
+        `/mounts/0/tag: expected a tag that does not start with - (mount(8) would read it as an option), got ${JSON.stringify(tag)}`,
+      );
     }
   });
 
   it("virtio_fs_domain refuses a domain name virsh would read as an option", () => {
     const { result } = runBundle(bundle("virtio_fs_domain"), JSON.stringify({ name: "--all", mounts: [] }));
     expect(result.failed).toBe(true);
-    expect(result.msg).toContain('/name: expected a libvirt domain name of A-Z a-z 0-9 . _ + - that starts with a letter, digit or _, got "--all"');
+    expect(result.msg).toContain(
+      '/name: expected a libvirt domain name of A-Z a-z 0-9 . _ + - that starts with a letter, digit or _, got "--all"',
+    );
   });
 });

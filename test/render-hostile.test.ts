@@ -22,12 +22,15 @@ function vm(over: Partial<VmConfig> = {}, mounts: Record<string, unknown>[] = []
 describe("XML comments", () => {
   test("xmlCommentText never lets text close a comment or leave a character XML cannot carry", () => {
     const dashHeavy = fc.string({ unit: fc.constantFrom("-", "-", "a", ">", "<", "!", "\u0000", "\uFFFE", "\uD800") });
-    fc.assert(fc.property(fc.oneof(fc.string({ unit: "binary" }), dashHeavy), (s) => {
-      const t = xmlCommentText(s);
-      expect(t).not.toContain("--");
-      expect(t.endsWith("-")).toBe(false);
-      expect(xmlCharProblem(t)).toBeUndefined();
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: "binary" }), dashHeavy), (s) => {
+        const t = xmlCommentText(s);
+        expect(t).not.toContain("--");
+        expect(t.endsWith("-")).toBe(false);
+        expect(xmlCharProblem(t)).toBeUndefined();
+      }),
+      { numRuns: 500 },
+    );
     expect(xmlCommentText("x --><!DOCTYPE y>")).toBe("x - -><!DOCTYPE y>");
     expect(xmlCommentText("a---")).toBe("a- - - ");
   });
@@ -42,7 +45,10 @@ describe("XML comments", () => {
     const dir = tmpDir("render-hostile");
     const file = path.join(dir, "c.yml");
     // "a--b" is a valid libvirt name; the old header comment "<!-- hpc-a--b: ..." was not well-formed
-    fs.writeFileSync(file, "clusters:\n  hpc:\n    a--b:\n      virtio_fs_mounts:\n        - tag: t\n          host_path: \"/srv/x --><!DOCTYPE y>\"\n          mount_point: /mnt/t\n");
+    fs.writeFileSync(
+      file,
+      'clusters:\n  hpc:\n    a--b:\n      virtio_fs_mounts:\n        - tag: t\n          host_path: "/srv/x --><!DOCTYPE y>"\n          mount_point: /mnt/t\n',
+    );
     const r = await vfsgen(["render", file]);
     expect(r.stderr).toBe("");
     expect(r.exitCode).toBe(0);
@@ -60,18 +66,26 @@ describe("escaping in the template", () => {
   test("markup in every interpolated text arrives escaped (09-hostile-values) and the result is well-formed", () => {
     const x = renderTemplate(TEMPLATE, {
       vm_name: "x --><!DOCTYPE y [<!ENTITY z 'a'>]><!-- &amp; ]]>",
-      vm_disk_path: "/srv/it's <\"disk\"> ]]>.qcow2",
-      virtio_fs_mounts: [{ tag: "t", host_path: "/srv/a ]]> b 'c' \"d\" <e> & f", mount_point: "/m", binary_path: "/o/'<w>\" & ]]>" }],
+      vm_disk_path: '/srv/it\'s <"disk"> ]]>.qcow2',
+      virtio_fs_mounts: [
+        { tag: "t", host_path: "/srv/a ]]> b 'c' \"d\" <e> & f", mount_point: "/m", binary_path: "/o/'<w>\" & ]]>" },
+      ],
     });
     expect(wellFormed(x).stderr).toBe("");
-    expect(x).toContain("<name>x --&gt;&lt;!DOCTYPE y [&lt;!ENTITY z &apos;a&apos;&gt;]&gt;&lt;!-- &amp;amp; ]]&gt;</name>");
+    expect(x).toContain(
+      "<name>x --&gt;&lt;!DOCTYPE y [&lt;!ENTITY z &apos;a&apos;&gt;]&gt;&lt;!-- &amp;amp; ]]&gt;</name>",
+    );
     expect(x).toContain("<source dir='/srv/a ]]&gt; b &apos;c&apos; &quot;d&quot; &lt;e&gt; &amp; f'/>");
     expect(x).toContain("<binary path='/o/&apos;&lt;w&gt;&quot; &amp; ]]&gt;'/>");
     expect(x).not.toMatch(/<!DOCTYPE|<!ENTITY|<!--/);
   });
 
   test("TAB, LF and CR travel as character references, so an attribute keeps them (as the module writes them)", () => {
-    const x = renderTemplate(TEMPLATE, { vm_name: "v", vm_disk_path: "/d", virtio_fs_mounts: [{ tag: "t", host_path: "/a\tb\nc\rd", mount_point: "/m" }] });
+    const x = renderTemplate(TEMPLATE, {
+      vm_name: "v",
+      vm_disk_path: "/d",
+      virtio_fs_mounts: [{ tag: "t", host_path: "/a\tb\nc\rd", mount_point: "/m" }],
+    });
     expect(x).toContain("<source dir='/a&#9;b&#10;c&#13;d'/>");
   });
 });
@@ -79,9 +93,21 @@ describe("escaping in the template", () => {
 describe("vfsgen render refuses what XML 1.0 cannot carry", () => {
   const ir = compile(ROOT);
   const cases: [string, VmConfig, string][] = [
-    ["a C0 control in host_path", vm({}, [{ tag: "t", host_path: "/a\u0001b", mount_point: "/m" }]), "/clusters/c/v/virtio_fs_mounts/0/host_path"],
-    ["U+FFFE in binary_path", vm({}, [{ tag: "t", host_path: "/a", mount_point: "/m", binary_path: "/b\uFFFE" }]), "/clusters/c/v/virtio_fs_mounts/0/binary_path"],
-    ["U+FFFF in a tag", vm({}, [{ tag: "t\uFFFF", host_path: "/a", mount_point: "/m" }]), "/clusters/c/v/virtio_fs_mounts/0/tag"],
+    [
+      "a C0 control in host_path",
+      vm({}, [{ tag: "t", host_path: "/a\u0001b", mount_point: "/m" }]),
+      "/clusters/c/v/virtio_fs_mounts/0/host_path",
+    ],
+    [
+      "U+FFFE in binary_path",
+      vm({}, [{ tag: "t", host_path: "/a", mount_point: "/m", binary_path: "/b\uFFFE" }]),
+      "/clusters/c/v/virtio_fs_mounts/0/binary_path",
+    ],
+    [
+      "U+FFFF in a tag",
+      vm({}, [{ tag: "t\uFFFF", host_path: "/a", mount_point: "/m" }]),
+      "/clusters/c/v/virtio_fs_mounts/0/tag",
+    ],
     ["a lone surrogate in the VM name", vm({ name: "v\uD800", fullName: "c-v\uD800" }), "/clusters/c/v"],
     ["NUL in the cluster name", vm({ cluster: "c\u0000", fullName: "c\u0000-v" }), "/clusters/c"],
   ];
@@ -96,7 +122,9 @@ describe("vfsgen render refuses what XML 1.0 cannot carry", () => {
     const d = (err as VfsError).diagnostics[0];
     expect(d.code).toBe("VFS070");
     expect(d.pointer).toBe(pointer);
-    expect(d.message).toMatch(/contains U\+[0-9A-F]{4} \(.*\) at character \d+, which XML 1\.0 cannot represent: the domain XML cannot carry it$/);
+    expect(d.message).toMatch(
+      /contains U\+[0-9A-F]{4} \(.*\) at character \d+, which XML 1\.0 cannot represent: the domain XML cannot carry it$/,
+    );
   });
 
   test("--image-dir is checked too", () => {

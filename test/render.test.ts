@@ -6,7 +6,10 @@ import { ROOT, tmpDir, tool } from "./helpers/tools";
 
 const TEMPLATE = path.join(ROOT, "generated/templates/controller.xml.j2");
 const dir = path.join(ROOT, "test/render-configs");
-const configs = fs.readdirSync(dir).filter((f) => f.endsWith(".yml")).sort();
+const configs = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith(".yml"))
+  .sort();
 
 /** Renders every config with Ansible's own template module (Jinja2), one playbook run each. */
 async function renderWithAnsible(out: string): Promise<void> {
@@ -17,7 +20,15 @@ async function renderWithAnsible(out: string): Promise<void> {
   );
   await Promise.all(
     configs.map(async (c) => {
-      const r = await tool("ansible-playbook", ["-i", "localhost,", play, "-e", `@${path.join(dir, c)}`, "-e", `out=${path.join(out, c.replace(/\.yml$/, ".jinja2.xml"))}`]);
+      const r = await tool("ansible-playbook", [
+        "-i",
+        "localhost,",
+        play,
+        "-e",
+        `@${path.join(dir, c)}`,
+        "-e",
+        `out=${path.join(out, c.replace(/\.yml$/, ".jinja2.xml"))}`,
+      ]);
       if (r.exitCode !== 0) throw new Error(r.all);
     }),
   );
@@ -28,7 +39,10 @@ describe("libvirt domain template", () => {
   beforeAll(async () => {
     for (const c of configs) {
       const vars = yaml.load(fs.readFileSync(path.join(dir, c), "utf8")) as Record<string, unknown>;
-      fs.writeFileSync(path.join(out, c.replace(/\.yml$/, ".nunjucks.xml")), renderTemplate(fs.readFileSync(TEMPLATE, "utf8"), vars));
+      fs.writeFileSync(
+        path.join(out, c.replace(/\.yml$/, ".nunjucks.xml")),
+        renderTemplate(fs.readFileSync(TEMPLATE, "utf8"), vars),
+      );
     }
     await renderWithAnsible(out);
   });
@@ -51,9 +65,13 @@ describe("libvirt domain template", () => {
     expect(read("01-no-shares.yml")).not.toContain("memoryBacking");
     expect(read("07-all-shares-absent.yml")).not.toContain("memoryBacking");
     expect(read("07-all-shares-absent.yml")).not.toContain("<filesystem");
-    expect(read("08-mixed-states.yml")).toContain("<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>");
+    expect(read("08-mixed-states.yml")).toContain(
+      "<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>",
+    );
     expect(read("08-mixed-states.yml").match(/<filesystem /g)).toHaveLength(2);
-    expect(read("02-seed-controller.yml")).toContain("<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>");
+    expect(read("02-seed-controller.yml")).toContain(
+      "<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>",
+    );
   });
 
   it("emits one filesystem per share and <readonly/> only from libvirt 11", () => {
@@ -65,12 +83,14 @@ describe("libvirt domain template", () => {
 
   it("emits <binary> options only when set, mapping cache never to none and auto to nothing", () => {
     const x = read("03-every-option-libvirt-11.yml");
-    expect(x).toContain("<driver type='virtiofs' queue='512'/>\n      <binary path='/usr/libexec/virtiofsd' xattr='on'>\n        <cache mode='always'/>\n        <thread_pool size='16'/>\n      </binary>");
+    expect(x).toContain(
+      "<driver type='virtiofs' queue='512'/>\n      <binary path='/usr/libexec/virtiofsd' xattr='on'>\n        <cache mode='always'/>\n        <thread_pool size='16'/>\n      </binary>",
+    );
     // xattr false is virtiofsd's default: nothing is written, as the virtio_fs_domain module does.
     expect(x).toContain("<binary>\n        <cache mode='none'/>\n      </binary>");
     expect(x).not.toContain("xattr='off'");
     expect(x).toContain("<binary>\n        <thread_pool size='0'/>\n      </binary>");
-    expect(x).toMatch(/<driver type='virtiofs' queue='1024'\/>\n      <source dir='\/srv\/auto'\/>/);
+    expect(x).toMatch(/<driver type='virtiofs' queue='1024'\/>\n {6}<source dir='\/srv\/auto'\/>/);
     expect(read("02-seed-controller.yml")).not.toContain("<binary");
     expect(x).not.toContain("gone");
   });
@@ -82,13 +102,19 @@ describe("libvirt domain template", () => {
     expect(x).toContain("<source file='/srv/it&apos;s &quot;quoted&quot;/disk &amp; more.qcow2'/>");
     // markup meant to close a comment or declare entities arrives as text, in Jinja2 as in nunjucks
     const h = read("09-hostile-values.yml");
-    expect(h).toContain("<name>x --&gt;&lt;!DOCTYPE y [&lt;!ENTITY z &apos;a&apos;&gt;]&gt;&lt;!-- &amp;amp; ]]&gt;</name>");
-    expect(h).toContain("<source dir='/srv/a ]]&gt; b &apos;c&apos; &quot;d&quot; &lt;e&gt; &amp; f &amp;amp; --&gt; &lt;!-- x'/>");
+    expect(h).toContain(
+      "<name>x --&gt;&lt;!DOCTYPE y [&lt;!ENTITY z &apos;a&apos;&gt;]&gt;&lt;!-- &amp;amp; ]]&gt;</name>",
+    );
+    expect(h).toContain(
+      "<source dir='/srv/a ]]&gt; b &apos;c&apos; &quot;d&quot; &lt;e&gt; &amp; f &amp;amp; --&gt; &lt;!-- x'/>",
+    );
     expect(h).not.toMatch(/<!DOCTYPE|<!ENTITY|<!--/);
   });
 
   it("sizes the TCG translation cache only for emulated domains", () => {
-    expect(read("05-lab-tcg-direct-boot.yml")).toContain("<tcg>\n      <tb-cache unit='MiB'>128</tb-cache>\n    </tcg>");
+    expect(read("05-lab-tcg-direct-boot.yml")).toContain(
+      "<tcg>\n      <tb-cache unit='MiB'>128</tb-cache>\n    </tcg>",
+    );
     expect(read("02-seed-controller.yml")).not.toContain("<tcg>");
   });
 

@@ -39,7 +39,9 @@ export function accelLabel(): string {
 /** accel.sh's reason line ("accel: qemu/TCG (/dev/kvm is kvm_pvm: ...)"). */
 export function accelReason(): string {
   try {
-    return execFileSync("bash", ["-c", `bash "${path.join(REPO_DIR, "lab/accel.sh")}" 2>&1 >/dev/null`], { encoding: "utf8" }).trim();
+    return execFileSync("bash", ["-c", `bash "${path.join(REPO_DIR, "lab/accel.sh")}" 2>&1 >/dev/null`], {
+      encoding: "utf8",
+    }).trim();
   } catch {
     return "";
   }
@@ -60,14 +62,19 @@ export function machine(): Machine {
     accel: accelLabel(),
     qemu: sh("qemu-system-x86_64", ["--version"]).split("\n")[0] ?? "",
     node: process.version,
-    loadavg_at_summary: os.loadavg().map((l) => l.toFixed(2)).join(" "),
+    loadavg_at_summary: os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" "),
     other_vms_running: Number(qemus) || 0,
   };
 }
 
 export function machineLine(m: Machine): string {
-  return `${m.date.slice(0, 16).replace("T", " ")} UTC · ${m.nproc} CPUs (${m.cpu_model}) · ${m.memory_gib} GiB RAM · ` +
-    `kernel ${m.kernel} · accel **${m.accel}** · ${m.qemu} · Node ${m.node} · load ${m.loadavg_at_summary}`;
+  return (
+    `${m.date.slice(0, 16).replace("T", " ")} UTC · ${m.nproc} CPUs (${m.cpu_model}) · ${m.memory_gib} GiB RAM · ` +
+    `kernel ${m.kernel} · accel **${m.accel}** · ${m.qemu} · Node ${m.node} · load ${m.loadavg_at_summary}`
+  );
 }
 
 export function writeJson(name: string, data: unknown): string {
@@ -121,7 +128,18 @@ export interface Panel {
   log?: boolean; // logarithmic scale (values spanning decades)
 }
 
-export const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+export const PALETTE = [
+  "#4e79a7",
+  "#f28e2b",
+  "#59a14f",
+  "#e15759",
+  "#76b7b2",
+  "#edc948",
+  "#b07aa1",
+  "#ff9da7",
+  "#9c755f",
+  "#bab0ac",
+];
 
 function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -144,7 +162,9 @@ export function svgPanels(title: string, subtitle: string, panels: Panel[], colu
   const top = 62;
   const H = top + rowsH.reduce((a, b) => a + b, 0) + 10;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   out.push(`<text x="12" y="24" font-size="17" font-weight="bold">${esc(title)}</text>`);
   out.push(`<text x="12" y="44" font-size="11" fill="#555">${esc(subtitle)}</text>`);
@@ -158,20 +178,25 @@ export function svgPanels(title: string, subtitle: string, panels: Panel[], colu
     const vals = p.bars.map((b) => b.value).filter((v) => Number.isFinite(v) && v > 0);
     const max = vals.length ? Math.max(...vals) : 1;
     const min = vals.length ? Math.min(...vals) : 1;
-    const useLog = p.log ?? (max / Math.max(min, 1e-9) > 200);
+    const useLog = p.log ?? max / Math.max(min, 1e-9) > 200;
     const lo = useLog ? Math.pow(10, Math.floor(Math.log10(Math.max(min, 1e-9)))) : 0;
     const scale = (v: number) => {
       if (!Number.isFinite(v) || v <= 0) return 0;
       if (!useLog) return (v / max) * plotW;
       return Math.max(2, ((Math.log10(v) - Math.log10(lo)) / (Math.log10(max) - Math.log10(lo) || 1)) * plotW);
     };
-    out.push(`<text x="${x0}" y="${y0 + 18}" font-size="13" font-weight="bold">${esc(p.title)}<tspan dx="6" font-weight="normal" fill="#555">(${esc(p.unit)}${useLog ? ", log scale" : ""})</tspan></text>`);
+    out.push(
+      `<text x="${x0}" y="${y0 + 18}" font-size="13" font-weight="bold">${esc(p.title)}<tspan dx="6" font-weight="normal" fill="#555">(${esc(p.unit)}${useLog ? ", log scale" : ""})</tspan></text>`,
+    );
     p.bars.forEach((b, i) => {
       const y = y0 + panelHead + i * (barH + gap);
       const w = scale(b.value);
       out.push(`<text x="${x0 + labelW - 6}" y="${y + barH - 4}" text-anchor="end">${esc(b.label)}</text>`);
-      out.push(`<rect x="${x0 + labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${b.color ?? PALETTE[i % PALETTE.length]}"/>`);
-      const txt = (Number.isFinite(b.value) ? fmt(b.value, b.value < 10 ? 2 : 1) : "n/a") + (b.note ? ` ${b.note}` : "");
+      out.push(
+        `<rect x="${x0 + labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${b.color ?? PALETTE[i % PALETTE.length]}"/>`,
+      );
+      const txt =
+        (Number.isFinite(b.value) ? fmt(b.value, b.value < 10 ? 2 : 1) : "n/a") + (b.note ? ` ${b.note}` : "");
       out.push(`<text x="${x0 + labelW + w + 5}" y="${y + barH - 4}" fill="#222">${esc(txt)}</text>`);
     });
   });
@@ -206,7 +231,8 @@ export function updateReport(name: string, body: string): string {
   while ((m = re.exec(old))) sections.set(m[1], m[2]);
   sections.set(name, body.endsWith("\n") ? body : body + "\n");
   const names = [...ORDER.filter((n) => sections.has(n)), ...[...sections.keys()].filter((n) => !ORDER.includes(n))];
-  const text = HEADER + names.map((n) => `\n<!-- BEGIN ${n} -->\n${sections.get(n)}<!-- END ${n} -->\n`).join("") + limits();
+  const text =
+    HEADER + names.map((n) => `\n<!-- BEGIN ${n} -->\n${sections.get(n)}<!-- END ${n} -->\n`).join("") + limits();
   fs.writeFileSync(file, text);
   return file;
 }
@@ -236,12 +262,14 @@ function limits(): string {
   return `
 ## What could not be measured here, and why
 
-- **Hardware-accelerated guests.** ${accel === "KVM"
-    ? "KVM was usable for this run."
-    : `Every guest ran under TCG: \`lab/accel.sh\` says ${reason ? `"${reason}"` : "no usable KVM"}. ` +
-      "Guest CPU work (Python and Node start-up, FUSE request handling, fio itself) is emulated, so absolute " +
-      "guest figures are 10-100× below real hardware and only ratios within one run mean anything. The seed's " +
-      "published figures (1-3 GB/s, 50-100 K IOPS, 10-50 K metadata ops/s) can neither be confirmed nor refuted here."}
+- **Hardware-accelerated guests.** ${
+    accel === "KVM"
+      ? "KVM was usable for this run."
+      : `Every guest ran under TCG: \`lab/accel.sh\` says ${reason ? `"${reason}"` : "no usable KVM"}. ` +
+        "Guest CPU work (Python and Node start-up, FUSE request handling, fio itself) is emulated, so absolute " +
+        "guest figures are 10-100× below real hardware and only ratios within one run mean anything. The seed's " +
+        "published figures (1-3 GB/s, 50-100 K IOPS, 10-50 K metadata ops/s) can neither be confirmed nor refuted here."
+  }
 - **Cold host-disk reads.** The host page cache is shared with other engineers' jobs; dropping it would disturb
   them, so every target reads data the host holds in RAM (the figures compare transports, not disks).
 - **Quiet machine.** Each section gives the host's load average at its start and end; a load near or above

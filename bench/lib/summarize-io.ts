@@ -1,8 +1,22 @@
 // Summary of bench/io: one row per target (share type / cache mode / variant), one column per job.
 import * as fs from "fs";
 import {
-  type Machine, Bar, fmt, machine, machineLine, markdownTable, median, Panel, PALETTE, Row, svgPanels, textTable, updateReadme, updateReport,
-  writeJson, writeSvg,
+  type Machine,
+  Bar,
+  fmt,
+  machine,
+  machineLine,
+  markdownTable,
+  median,
+  Panel,
+  PALETTE,
+  Row,
+  svgPanels,
+  textTable,
+  updateReadme,
+  updateReport,
+  writeJson,
+  writeSvg,
 } from "./report";
 
 interface IoRec {
@@ -37,15 +51,36 @@ const LABELS: Record<string, string> = {
   native: "host native",
 };
 
-interface Metric { key: string; title: string; unit: string; job: string; get: (r: IoRec) => number | undefined; lowerIsBetter?: boolean }
+interface Metric {
+  key: string;
+  title: string;
+  unit: string;
+  job: string;
+  get: (r: IoRec) => number | undefined;
+  lowerIsBetter?: boolean;
+}
 const METRICS: Metric[] = [
   { key: "seq_write", title: "seq write 1 MiB", unit: "MiB/s", job: "seq-write", get: (r) => r.bw_mib_s },
   { key: "seq_read", title: "seq read 1 MiB", unit: "MiB/s", job: "seq-read", get: (r) => r.bw_mib_s },
   { key: "rand_read", title: "rand read 4 KiB", unit: "IOPS", job: "rand-read", get: (r) => r.iops },
   { key: "rand_read_4", title: "rand read 4 KiB, 4 jobs", unit: "IOPS", job: "rand-read-4jobs", get: (r) => r.iops },
   { key: "rand_write", title: "rand write 4 KiB", unit: "IOPS", job: "rand-write", get: (r) => r.iops },
-  { key: "lat_mean", title: "4 KiB read latency, mean", unit: "µs", job: "latency", get: (r) => r.clat_mean_us, lowerIsBetter: true },
-  { key: "lat_p99", title: "4 KiB read latency, p99", unit: "µs", job: "latency", get: (r) => r.clat_p99_us, lowerIsBetter: true },
+  {
+    key: "lat_mean",
+    title: "4 KiB read latency, mean",
+    unit: "µs",
+    job: "latency",
+    get: (r) => r.clat_mean_us,
+    lowerIsBetter: true,
+  },
+  {
+    key: "lat_p99",
+    title: "4 KiB read latency, p99",
+    unit: "µs",
+    job: "latency",
+    get: (r) => r.clat_p99_us,
+    lowerIsBetter: true,
+  },
   { key: "small", title: "small files 4 KiB", unit: "files/s", job: "small-files", get: (r) => r.iops },
   { key: "create", title: "create", unit: "files/s", job: "metadata", get: (r) => r.create_per_s },
   { key: "stat", title: "stat", unit: "files/s", job: "metadata", get: (r) => r.stat_per_s },
@@ -58,13 +93,20 @@ function geomean(xs: number[]): number {
 }
 
 export function summarizeIo(rawFile: string, metaFile: string): void {
-  const recs = fs.readFileSync(rawFile, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as IoRec);
+  const recs = fs
+    .readFileSync(rawFile, "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as IoRec);
   const meta = JSON.parse(fs.readFileSync(metaFile, "utf8")) as Record<string, string | number>;
   // re-summarising a committed run (meta.machine from its JSON) keeps the machine and time it ran on
   const m = (meta.machine as unknown as Machine | undefined) ?? machine();
   const targets = [...new Set(recs.map((r) => r.target))];
   const samples = (t: string, mt: Metric): number[] =>
-    recs.filter((x) => x.target === t && x.job === mt.job && !x.error).map((r) => mt.get(r)).filter((v): v is number => typeof v === "number");
+    recs
+      .filter((x) => x.target === t && x.job === mt.job && !x.error)
+      .map((r) => mt.get(r))
+      .filter((v): v is number => typeof v === "number");
   // the median over rounds; the spread is (max - min) / median, how much one target moved between rounds
   const value = (t: string, mt: Metric): number => {
     const v = samples(t, mt);
@@ -81,12 +123,18 @@ export function summarizeIo(rawFile: string, metaFile: string): void {
 
   const cfg = (t: string) => recs.find((r) => r.target === t) ?? ({} as IoRec);
   const head = ["target", "cache", "pool", "queue", ...METRICS.map((mt) => `${mt.title} (${mt.unit})`)];
-  const rows: Row[] = targets.map((t) => [LABELS[t] ?? t, cfg(t).cache ?? "", cfg(t).thread_pool ?? "", cfg(t).queue_size ?? "",
-    ...METRICS.map((mt) => fmt(table[t][mt.key], table[t][mt.key] < 100 ? 1 : 0))]);
+  const rows: Row[] = targets.map((t) => [
+    LABELS[t] ?? t,
+    cfg(t).cache ?? "",
+    cfg(t).thread_pool ?? "",
+    cfg(t).queue_size ?? "",
+    ...METRICS.map((mt) => fmt(table[t][mt.key], table[t][mt.key] < 100 ? 1 : 0)),
+  ]);
 
   // relative to virtio-fs cache=auto (higher = better, latency inverted)
   const rel = (t: string, mt: Metric): number => {
-    const a = table["vfs-auto"]?.[mt.key], b = table[t]?.[mt.key];
+    const a = table["vfs-auto"]?.[mt.key],
+      b = table[t]?.[mt.key];
     return mt.lowerIsBetter ? a / b : b / a;
   };
   const vfsTargets = targets.filter((t) => t !== "vfs-auto");
@@ -95,59 +143,108 @@ export function summarizeIo(rawFile: string, metaFile: string): void {
     const v = METRICS.map((mt) => spreadOf(t, mt)).filter((x) => Number.isFinite(x));
     return v.length ? median(v) : NaN;
   };
-  const relHead = ["target vs virtio-fs cache=auto", ...METRICS.map((mt) => mt.title), "geomean", "round-to-round spread (median)"];
+  const relHead = [
+    "target vs virtio-fs cache=auto",
+    ...METRICS.map((mt) => mt.title),
+    "geomean",
+    "round-to-round spread (median)",
+  ];
   const relRows: Row[] = vfsTargets.map((t) => {
     const rs = METRICS.map((mt) => rel(t, mt));
     const n = noise(t);
-    return [LABELS[t] ?? t, ...rs.map((x) => `${fmt(x, 2)}×`), `**${fmt(geomean(rs), 2)}×**`, Number.isFinite(n) ? `${fmt(n * 100, 0)} %` : "n/a"];
+    return [
+      LABELS[t] ?? t,
+      ...rs.map((x) => `${fmt(x, 2)}×`),
+      `**${fmt(geomean(rs), 2)}×**`,
+      Number.isFinite(n) ? `${fmt(n * 100, 0)} %` : "n/a",
+    ];
   });
   // Differences smaller than this are not read as an effect: the larger of 10 % and the noise
   // measured on the reference target and on the target compared with it.
   const threshold = (t: string) => Math.max(0.1, ...[noise("vfs-auto"), noise(t)].filter((x) => Number.isFinite(x)));
   const g = (t: string) => geomean(METRICS.map((mt) => rel(t, mt)));
-  const gMeta = (t: string) => geomean(["create", "stat", "delete"].map((k) => rel(t, METRICS.find((x) => x.key === k)!)));
-  const gData = (t: string) => geomean(METRICS.filter((x) => !["create", "stat", "delete"].includes(x.key)).map((mt) => rel(t, mt)));
+  const gMeta = (t: string) =>
+    geomean(
+      ["create", "stat", "delete"].map((k) =>
+        rel(
+          t,
+          METRICS.find((x) => x.key === k)!,
+        ),
+      ),
+    );
+  const gData = (t: string) =>
+    geomean(METRICS.filter((x) => !["create", "stat", "delete"].includes(x.key)).map((mt) => rel(t, mt)));
 
   // data-driven suggestions (the semantics that numbers cannot show are stated with them)
   const sugg: string[] = [];
   if (table["vfs-auto"]) {
-    const al = g("vfs-always"), no = g("vfs-none");
-    sugg.push(`**cache mode**: against \`auto\`, \`always\` scores ${fmt(al, 2)}× overall (data ${fmt(gData("vfs-always"), 2)}×, metadata ${fmt(gMeta("vfs-always"), 2)}×), ` +
-      `\`none\` ${fmt(no, 2)}× (data ${fmt(gData("vfs-none"), 2)}×, metadata ${fmt(gMeta("vfs-none"), 2)}×). ` +
-      (al > 1 + threshold("vfs-always")
-        ? "`always` is measurably faster here, but it trusts the guest's caches indefinitely: only for shares the host does not change underneath the guest (read-mostly datasets, container images). "
-        : "`always` buys no clear speed-up over `auto` here and gives up coherence with host-side changes. ") +
-      "`none` opens every file with direct I/O (no guest page cache; guest kernels before 6.6 also refuse MAP_SHARED mmap of such files); it helps large streaming I/O but " +
-      (gMeta("vfs-none") < 0.9 ? "costs metadata speed (every lookup goes to virtiofsd). " : "is not a general default. ") +
-      "Suggested default: **auto** (virtiofsd's own default: emit nothing); `always` per share for read-only, host-static data.");
+    const al = g("vfs-always"),
+      no = g("vfs-none");
+    sugg.push(
+      `**cache mode**: against \`auto\`, \`always\` scores ${fmt(al, 2)}× overall (data ${fmt(gData("vfs-always"), 2)}×, metadata ${fmt(gMeta("vfs-always"), 2)}×), ` +
+        `\`none\` ${fmt(no, 2)}× (data ${fmt(gData("vfs-none"), 2)}×, metadata ${fmt(gMeta("vfs-none"), 2)}×). ` +
+        (al > 1 + threshold("vfs-always")
+          ? "`always` is measurably faster here, but it trusts the guest's caches indefinitely: only for shares the host does not change underneath the guest (read-mostly datasets, container images). "
+          : "`always` buys no clear speed-up over `auto` here and gives up coherence with host-side changes. ") +
+        "`none` opens every file with direct I/O (no guest page cache; guest kernels before 6.6 also refuse MAP_SHARED mmap of such files); it helps large streaming I/O but " +
+        (gMeta("vfs-none") < 0.9
+          ? "costs metadata speed (every lookup goes to virtiofsd). "
+          : "is not a general default. ") +
+        "Suggested default: **auto** (virtiofsd's own default: emit nothing); `always` per share for read-only, host-static data.",
+    );
   }
   if (table["vfs-auto-pool0"]) {
-    const p0 = g("vfs-auto-pool0"), p0par = rel("vfs-auto-pool0", METRICS.find((x) => x.key === "rand_read_4")!);
-    sugg.push(`**thread pool**: \`--thread-pool-size=0\` (requests handled on the virtqueue thread) scores ${fmt(p0, 2)}× of the default pool (64) overall and ` +
-      `${fmt(p0par, 2)}× on 4 parallel random readers. ` +
-      (p0 > 1 + threshold("vfs-auto-pool0")
-        ? "Without a pool is faster here (no hand-off between threads while the host data is in RAM), as the virtio-fs project found on fast storage. " +
-          "Suggested default: **0** for shares on local, fast host storage (the Rust virtiofsd's own default); keep a pool only for high-latency host storage (network filesystems)."
-        : p0 < 1 - threshold("vfs-auto-pool0")
-          ? "The pool helps here. Suggested default: leave `thread_pool_size` unset (virtiofsd's default pool)."
-          : "No difference beyond the noise of this shared host. Suggested default: leave `thread_pool_size` unset (emit nothing: the daemon's own default; 0 is the Rust virtiofsd's default anyway)."));
+    const p0 = g("vfs-auto-pool0"),
+      p0par = rel(
+        "vfs-auto-pool0",
+        METRICS.find((x) => x.key === "rand_read_4")!,
+      );
+    sugg.push(
+      `**thread pool**: \`--thread-pool-size=0\` (requests handled on the virtqueue thread) scores ${fmt(p0, 2)}× of the default pool (64) overall and ` +
+        `${fmt(p0par, 2)}× on 4 parallel random readers. ` +
+        (p0 > 1 + threshold("vfs-auto-pool0")
+          ? "Without a pool is faster here (no hand-off between threads while the host data is in RAM), as the virtio-fs project found on fast storage. " +
+            "Suggested default: **0** for shares on local, fast host storage (the Rust virtiofsd's own default); keep a pool only for high-latency host storage (network filesystems)."
+          : p0 < 1 - threshold("vfs-auto-pool0")
+            ? "The pool helps here. Suggested default: leave `thread_pool_size` unset (virtiofsd's default pool)."
+            : "No difference beyond the noise of this shared host. Suggested default: leave `thread_pool_size` unset (emit nothing: the daemon's own default; 0 is the Rust virtiofsd's default anyway)."),
+    );
   }
   if (table["vfs-auto-q128"]) {
     const q = g("vfs-auto-q128");
-    sugg.push(`**queue size**: queue-size 128 scores ${fmt(q, 2)}× of 1024 overall. These jobs keep at most 4 requests in flight ` +
-      "(psync, queue depth 1, 4 readers), far below either size, so the queue cannot be what limits them" +
-      (Math.abs(q - 1) < threshold("vfs-auto-q128") ? ` (and no difference beyond the noise, ±${fmt(threshold("vfs-auto-q128") * 100, 0)} %, shows). ` : "; the difference is the noise of the shared host. ") +
-      "A larger queue only costs descriptor memory. Suggested default: **1024** (the seed's and libvirt's usual value), " +
-      "which leaves room for deeply parallel guest I/O.");
+    sugg.push(
+      `**queue size**: queue-size 128 scores ${fmt(q, 2)}× of 1024 overall. These jobs keep at most 4 requests in flight ` +
+        "(psync, queue depth 1, 4 readers), far below either size, so the queue cannot be what limits them" +
+        (Math.abs(q - 1) < threshold("vfs-auto-q128")
+          ? ` (and no difference beyond the noise, ±${fmt(threshold("vfs-auto-q128") * 100, 0)} %, shows). `
+          : "; the difference is the noise of the shared host. ") +
+        "A larger queue only costs descriptor memory. Suggested default: **1024** (the seed's and libvirt's usual value), " +
+        "which leaves room for deeply parallel guest I/O.",
+    );
   }
 
-  console.log(`\nio (${meta.accel}; guest ${meta.guest_kernel}; fio psync QD1; ${meta.size_mib} MiB files; ${meta.runtime_s} s random jobs)\n`);
+  console.log(
+    `\nio (${meta.accel}; guest ${meta.guest_kernel}; fio psync QD1; ${meta.size_mib} MiB files; ${meta.runtime_s} s random jobs)\n`,
+  );
   console.log(textTable(head, rows));
   console.log("");
   console.log(textTable(relHead, relRows));
   if (errors.length) console.log(`\nerrors: ${errors.map((e) => `${e.target}/${e.job}: ${e.error}`).join("; ")}`);
 
-  const jf = writeJson("io", { benchmark: "io", machine: m, meta, metrics: METRICS.map(({ key, title, unit, job, lowerIsBetter }) => ({ key, title, unit, job, lowerIsBetter: !!lowerIsBetter })), table, records: recs });
+  const jf = writeJson("io", {
+    benchmark: "io",
+    machine: m,
+    meta,
+    metrics: METRICS.map(({ key, title, unit, job, lowerIsBetter }) => ({
+      key,
+      title,
+      unit,
+      job,
+      lowerIsBetter: !!lowerIsBetter,
+    })),
+    table,
+    records: recs,
+  });
 
   const color = (t: string) => PALETTE[Math.max(0, targets.indexOf(t)) % PALETTE.length];
   const panels: Panel[] = METRICS.map((mt) => ({
@@ -155,8 +252,15 @@ export function summarizeIo(rawFile: string, metaFile: string): void {
     unit: mt.unit,
     bars: targets.map((t): Bar => ({ label: LABELS[t] ?? t, value: table[t][mt.key], color: color(t) })),
   }));
-  writeSvg("io", svgPanels(`io: virtio-fs cache modes vs 9p, guest disk and host (${meta.accel})`,
-    `${m.nproc} CPUs ${m.cpu_model} · guest 2 vCPU 1 GiB · fio psync QD1, ${meta.size_mib} MiB files · metadata ${meta.files} files · ${m.date.slice(0, 10)}`, panels, 2));
+  writeSvg(
+    "io",
+    svgPanels(
+      `io: virtio-fs cache modes vs 9p, guest disk and host (${meta.accel})`,
+      `${m.nproc} CPUs ${m.cpu_model} · guest 2 vCPU 1 GiB · fio psync QD1, ${meta.size_mib} MiB files · metadata ${meta.files} files · ${m.date.slice(0, 10)}`,
+      panels,
+      2,
+    ),
+  );
 
   const body = `## io — virtio-fs cache modes, 9p, guest disk, host
 
@@ -200,7 +304,9 @@ Load average on the host: ${meta.load_start} at start, ${meta.load_end} at the e
 ${m.nproc} cores shows up as round-to-round spread).
 `;
   updateReport("io", body);
-  updateReadme("io", `${m.date.slice(0, 16).replace("T", " ")} UTC · **${meta.accel}** · ${m.nproc} CPUs · one guest, ${rounds} round${rounds === 1 ? "" : "s"}, median
+  updateReadme(
+    "io",
+    `${m.date.slice(0, 16).replace("T", " ")} UTC · **${meta.accel}** · ${m.nproc} CPUs · one guest, ${rounds} round${rounds === 1 ? "" : "s"}, median
 (absolute figures and method: [bench/results/REPORT.md](bench/results/REPORT.md)).
 Relative to virtio-fs cache=auto (higher is better; latency inverted):
 
@@ -208,6 +314,7 @@ ${markdownTable(relHead, relRows)}
 
 ${sugg.map((s) => `- ${s}`).join("\n")}
 
-![io chart](bench/results/io.svg)`);
+![io chart](bench/results/io.svg)`,
+  );
   console.log(`\n${sugg.join("\n\n")}\n\nwrote ${jf}, bench/results/io.svg, bench/results/REPORT.md`);
 }

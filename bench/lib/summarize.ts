@@ -7,8 +7,21 @@
 import * as fs from "fs";
 import { summarizeIo } from "./summarize-io";
 import {
-  type Machine, Bar, fmt, machine, machineLine, markdownTable, median, PALETTE, Row, svgPanels, textTable, updateReadme, updateReport,
-  writeJson, writeSvg,
+  type Machine,
+  Bar,
+  fmt,
+  machine,
+  machineLine,
+  markdownTable,
+  median,
+  PALETTE,
+  Row,
+  svgPanels,
+  textTable,
+  updateReadme,
+  updateReport,
+  writeJson,
+  writeSvg,
 } from "./report";
 
 interface Counts {
@@ -33,10 +46,22 @@ interface ConvergeRun {
   fstab_lines_after: number;
   counts: Counts & { tasks?: TaskRec[] };
 }
-interface TaskRec { name: string; action: string; executions: number; changed: number; skipped: number; seconds: number; controller: boolean }
+interface TaskRec {
+  name: string;
+  action: string;
+  executions: number;
+  changed: number;
+  skipped: number;
+  seconds: number;
+  controller: boolean;
+}
 
 export function readJsonl<T>(file: string): T[] {
-  return fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+  return fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as T);
 }
 
 const TARGETS: Record<string, number> = { first: 5, reconverge: 10 };
@@ -67,13 +92,24 @@ function summarizeConverge(rawFile: string, metaFile: string): void {
     };
   };
   type Agg = ReturnType<typeof agg>;
-  const cells: { n: number; phase: string; generated: Agg; baseline: Agg; ratio_wall: number; ratio_modules: number; ratio_ssh: number }[] = [];
+  const cells: {
+    n: number;
+    phase: string;
+    generated: Agg;
+    baseline: Agg;
+    ratio_wall: number;
+    ratio_modules: number;
+    ratio_ssh: number;
+  }[] = [];
   for (const n of sizes) {
     for (const phase of phases) {
       const g = agg("generated", n, phase);
       const b = agg("baseline", n, phase);
       cells.push({
-        n, phase, generated: g, baseline: b,
+        n,
+        phase,
+        generated: g,
+        baseline: b,
         ratio_wall: b.wall_s_median / g.wall_s_median,
         ratio_modules: b.module_executions / g.module_executions,
         ratio_ssh: b.ssh_commands / g.ssh_commands,
@@ -81,12 +117,30 @@ function summarizeConverge(rawFile: string, metaFile: string): void {
     }
   }
   const range = (a: Agg) => `${fmt(a.wall_s_median)} (${fmt(a.wall_s_min)}–${fmt(a.wall_s_max)})`;
-  const head = ["N", "phase", "generated wall s (min–max)", "baseline wall s (min–max)", "baseline/generated",
-    "modules gen", "modules base", "ratio", "ssh cmds gen", "ssh cmds base", "changed gen/base"];
+  const head = [
+    "N",
+    "phase",
+    "generated wall s (min–max)",
+    "baseline wall s (min–max)",
+    "baseline/generated",
+    "modules gen",
+    "modules base",
+    "ratio",
+    "ssh cmds gen",
+    "ssh cmds base",
+    "changed gen/base",
+  ];
   const rows: Row[] = cells.map((c) => [
-    c.n, c.phase === "first" ? "first converge" : "re-converge", range(c.generated), range(c.baseline),
-    `**${fmt(c.ratio_wall, 2)}×**`, c.generated.module_executions, c.baseline.module_executions,
-    `${fmt(c.ratio_modules, 1)}×`, c.generated.ssh_commands, c.baseline.ssh_commands,
+    c.n,
+    c.phase === "first" ? "first converge" : "re-converge",
+    range(c.generated),
+    range(c.baseline),
+    `**${fmt(c.ratio_wall, 2)}×**`,
+    c.generated.module_executions,
+    c.baseline.module_executions,
+    `${fmt(c.ratio_modules, 1)}×`,
+    c.generated.ssh_commands,
+    c.baseline.ssh_commands,
     `${c.generated.changed}/${c.baseline.changed}`,
   ]);
   const targetRows: Row[] = phases.map((phase) => {
@@ -94,9 +148,12 @@ function summarizeConverge(rawFile: string, metaFile: string): void {
     const goal = TARGETS[phase];
     if (!c) return [phase, `generated ≤ 1/${goal} of baseline`, "not measured (N=20 not run)", ""];
     const met = c.ratio_wall >= goal;
-    return [phase === "first" ? "first converge, N=20" : "re-converge, N=20", `generated ≤ 1/${goal} of baseline (ratio ≥ ${goal})`,
+    return [
+      phase === "first" ? "first converge, N=20" : "re-converge, N=20",
+      `generated ≤ 1/${goal} of baseline (ratio ≥ ${goal})`,
       `${fmt(c.ratio_wall, 2)}× (generated ${fmt(c.generated.wall_s_median)} s, baseline ${fmt(c.baseline.wall_s_median)} s)`,
-      met ? "met" : "**not met**"];
+      met ? "met" : "**not met**",
+    ];
   });
 
   // where the time goes: per task, largest N, first converge (median over repetitions)
@@ -128,22 +185,38 @@ function summarizeConverge(rawFile: string, metaFile: string): void {
     title: phase === "first" ? "First converge (clean guest), wall time" : "Re-converge (nothing to do), wall time",
     unit: "s, median",
     log: false,
-    bars: cells.filter((c) => c.phase === phase).flatMap((c): Bar[] => [
-      { label: `N=${c.n} generated`, value: c.generated.wall_s_median, color: color("generated") },
-      { label: `N=${c.n} seed baseline`, value: c.baseline.wall_s_median, color: color("baseline"), note: `(${fmt(c.ratio_wall, 1)}×)` },
-    ]),
+    bars: cells
+      .filter((c) => c.phase === phase)
+      .flatMap((c): Bar[] => [
+        { label: `N=${c.n} generated`, value: c.generated.wall_s_median, color: color("generated") },
+        {
+          label: `N=${c.n} seed baseline`,
+          value: c.baseline.wall_s_median,
+          color: color("baseline"),
+          note: `(${fmt(c.ratio_wall, 1)}×)`,
+        },
+      ]),
   }));
   panels.push({
     title: "Module executions on the guest, first converge",
     unit: "count",
     log: false,
-    bars: cells.filter((c) => c.phase === "first").flatMap((c): Bar[] => [
-      { label: `N=${c.n} generated`, value: c.generated.module_executions, color: color("generated") },
-      { label: `N=${c.n} seed baseline`, value: c.baseline.module_executions, color: color("baseline") },
-    ]),
+    bars: cells
+      .filter((c) => c.phase === "first")
+      .flatMap((c): Bar[] => [
+        { label: `N=${c.n} generated`, value: c.generated.module_executions, color: color("generated") },
+        { label: `N=${c.n} seed baseline`, value: c.baseline.module_executions, color: color("baseline") },
+      ]),
   });
-  writeSvg("converge", svgPanels("converge: generated virtio_fs_mount role vs seed baseline role",
-    `${m.accel} · ${m.nproc} CPUs ${m.cpu_model} · one guest, alternating runs · ${m.date.slice(0, 10)}`, panels, 1));
+  writeSvg(
+    "converge",
+    svgPanels(
+      "converge: generated virtio_fs_mount role vs seed baseline role",
+      `${m.accel} · ${m.nproc} CPUs ${m.cpu_model} · one guest, alternating runs · ${m.date.slice(0, 10)}`,
+      panels,
+      1,
+    ),
+  );
 
   const body = `## converge — generated role vs seed baseline role
 
@@ -187,14 +260,17 @@ Load average on the host: ${meta.load_start} at start, ${meta.load_end} at the e
 guests ran on the same ${m.nproc} cores); the min–max spread shows the noise.
 `;
   updateReport("converge", body);
-  updateReadme("converge", `${m.date.slice(0, 16).replace("T", " ")} UTC · ${m.accel} · ${m.nproc} CPUs · ${meta.reps} alternating repetitions per N
+  updateReadme(
+    "converge",
+    `${m.date.slice(0, 16).replace("T", " ")} UTC · ${m.accel} · ${m.nproc} CPUs · ${meta.reps} alternating repetitions per N
 (method and per-task breakdown: [bench/results/REPORT.md](bench/results/REPORT.md)).
 
 ${markdownTable(head, rows)}
 
 ${markdownTable(["target", "goal", "measured", ""], targetRows)}
 
-![converge chart](bench/results/converge.svg)`);
+![converge chart](bench/results/converge.svg)`,
+  );
   console.log(`\nwrote ${jf}, bench/results/converge.svg, bench/results/REPORT.md`);
 }
 

@@ -29,7 +29,11 @@ export function optionSpec(f: FieldIr, overrides: OptionOverrides = {}, withDefa
   return spec;
 }
 
-export function optionSpecs(o: ObjectIr | FieldIr[], overrides: OptionOverrides = {}, withDefault = true): Record<string, unknown> {
+export function optionSpecs(
+  o: ObjectIr | FieldIr[],
+  overrides: OptionOverrides = {},
+  withDefault = true,
+): Record<string, unknown> {
   const fields = Array.isArray(o) ? o : o.fields;
   return Object.fromEntries(fields.map((f) => [f.name, optionSpec(f, overrides, withDefault)]));
 }

@@ -12,6 +12,11 @@ export function toYaml(value: unknown, types: yaml.Type[] = []): string {
 }
 
 export function yamlFile(ir: Ir, value: unknown, comment?: string): string {
-  const why = comment ? comment.split("\n").map((l) => `# ${l}`.trimEnd()).join("\n") + "\n" : "";
+  const why = comment
+    ? comment
+        .split("\n")
+        .map((l) => `# ${l}`.trimEnd())
+        .join("\n") + "\n"
+    : "";
   return `${hashHeader(ir)}${why}---\n${toYaml(value)}`;
 }

@@ -37,8 +37,10 @@ export interface NamedVm {
 
 function checkName(rule: NameRule, what: "cluster" | "VM", name: string, pointer: string): Diagnostic | undefined {
   const shown = JSON.stringify(name);
-  if (name.length > rule.maxLength) return diagnostic("VFS029", pointer, { what, name: shown, max: rule.maxLength, length: name.length });
-  if (name.length < rule.minLength || !rule.pattern.test(name)) return diagnostic("VFS028", pointer, { what, name: shown, expected: rule.expected });
+  if (name.length > rule.maxLength)
+    return diagnostic("VFS029", pointer, { what, name: shown, max: rule.maxLength, length: name.length });
+  if (name.length < rule.minLength || !rule.pattern.test(name))
+    return diagnostic("VFS028", pointer, { what, name: shown, expected: rule.expected });
   return undefined;
 }
 
@@ -65,7 +67,8 @@ export function checkClusterNames(ir: Ir, clusters: string[], vms: NamedVm[]): D
     const group = inventoryGroup(cluster);
     const first = groups.get(group);
     if (RESERVED_GROUPS.has(group)) out.push(diagnostic("VFS033", pointer, { name: JSON.stringify(cluster), group }));
-    else if (first !== undefined) out.push(diagnostic("VFS032", pointer, { name: JSON.stringify(cluster), group, other: first }));
+    else if (first !== undefined)
+      out.push(diagnostic("VFS032", pointer, { name: JSON.stringify(cluster), group, other: first }));
     else groups.set(group, pointer);
   }
   const fullNames = new Map<string, string>();
@@ -74,7 +77,9 @@ export function checkClusterNames(ir: Ir, clusters: string[], vms: NamedVm[]): D
     if (bad) out.push(bad);
     if (bad || badCluster.has(vm.cluster)) continue;
     if (vm.fullName.length > rule.maxLength) {
-      out.push(diagnostic("VFS030", vm.pointer, { name: vm.fullName, length: vm.fullName.length, max: rule.maxLength }));
+      out.push(
+        diagnostic("VFS030", vm.pointer, { name: vm.fullName, length: vm.fullName.length, max: rule.maxLength }),
+      );
       continue;
     }
     const first = fullNames.get(vm.fullName);
@@ -93,7 +98,8 @@ export function checkHostDomainNames(domains: unknown[], base: string): Diagnost
     if (typeof name !== "string") return;
     const pointer = pointerJoin(base, i, "name");
     const first = seen.get(name);
-    if (first !== undefined) out.push(diagnostic("VFS034", pointer, { name: JSON.stringify(name), other: first.replace(/\/name$/, "") }));
+    if (first !== undefined)
+      out.push(diagnostic("VFS034", pointer, { name: JSON.stringify(name), other: first.replace(/\/name$/, "") }));
     else seen.set(name, pointer);
   });
   return out;

@@ -1,6 +1,6 @@
 import { pointerJoin } from "../errors/messages";
 import { MAX_EXPANDED_VALUES, MAX_NESTING_DEPTH } from "./limits";
-import { codePointName, firstNonPrintable } from "./text-rules";
+import { firstNonPrintable } from "./text-rules";
 
 /** Something in loaded data that no consumer may be handed, with the JSON pointer where it is. */
 export type DataProblem =
@@ -87,7 +87,9 @@ function deepest(root: Node, height: Map<Node, number>): string {
   let node = root;
   let pointer = "";
   for (let d = 1; d <= MAX_NESTING_DEPTH; d++) {
-    const next = children(node).find(([, v]) => v !== null && typeof v === "object" && height.get(v) === height.get(node)! - 1);
+    const next = children(node).find(
+      ([, v]) => v !== null && typeof v === "object" && height.get(v) === height.get(node)! - 1,
+    );
     if (!next) break;
     node = next[1] as Node;
     pointer = pointerJoin(pointer, next[0]);
@@ -100,7 +102,9 @@ function explosion(root: Node, size: Map<Node, number>): string {
   let node = root;
   let pointer = "";
   for (;;) {
-    const next = children(node).find(([, v]) => v !== null && typeof v === "object" && size.get(v)! > MAX_EXPANDED_VALUES);
+    const next = children(node).find(
+      ([, v]) => v !== null && typeof v === "object" && size.get(v)! > MAX_EXPANDED_VALUES,
+    );
     if (!next) return pointer;
     node = next[1] as Node;
     pointer = pointerJoin(pointer, next[0]);

@@ -1,6 +1,6 @@
 import * as jsyaml from "js-yaml";
 import { toYaml } from "../emit/yaml";
-import type { VmConfig } from "./validate";
+import type { VmConfig } from "./vm-config";
 
 /**
  * The Ansible group of a cluster. Ansible accepts group names matching ^[A-Za-z_][A-Za-z0-9_]*$
@@ -22,7 +22,11 @@ class Unsafe {
   constructor(readonly value: string) {}
 }
 
-const UNSAFE = new jsyaml.Type("!unsafe", { kind: "scalar", instanceOf: Unsafe, represent: (u) => (u as Unsafe).value });
+const UNSAFE = new jsyaml.Type("!unsafe", {
+  kind: "scalar",
+  instanceOf: Unsafe,
+  represent: (u) => (u as Unsafe).value,
+});
 
 /** Every string in a configuration value, wrapped; keys stay plain (Ansible never templates keys). */
 function unsafe(value: unknown): unknown {
@@ -41,7 +45,7 @@ function unsafe(value: unknown): unknown {
  * Groups and hosts are keyed by names from the configuration, so the maps have no prototype:
  * a cluster named `__proto__` or `constructor` is a plain key.
  */
-export function buildInventory(vms: VmConfig[]): Record<string, unknown> {
+function buildInventory(vms: VmConfig[]): Record<string, unknown> {
   const children = new Map<string, Record<string, Record<string, unknown>>>();
   for (const vm of vms) {
     const group = inventoryGroup(vm.cluster);

@@ -5,7 +5,15 @@ export type ReadResult =
   | { text: string }
   | { problem: "read"; detail: string }
   | { problem: "size" }
-  | { problem: "utf8"; byte: number; offset: number; line: number; col: number; lossyText: string; lossyOffset: number };
+  | {
+      problem: "utf8";
+      byte: number;
+      offset: number;
+      line: number;
+      col: number;
+      lossyText: string;
+      lossyOffset: number;
+    };
 
 const FILE_TYPES: [keyof fs.Stats, string][] = [
   ["isCharacterDevice", "a character device"],
@@ -38,14 +46,16 @@ function readBounded(file: string): ReadResult | Buffer {
     let length = 0;
     let idleSince = Date.now();
     while (length <= MAX_CONFIG_BYTES) {
-      if (length === buf.length) buf = Buffer.concat([buf, Buffer.allocUnsafe(Math.min(buf.length, MAX_CONFIG_BYTES + 1 - buf.length))]);
+      if (length === buf.length)
+        buf = Buffer.concat([buf, Buffer.allocUnsafe(Math.min(buf.length, MAX_CONFIG_BYTES + 1 - buf.length))]);
       let n: number;
       try {
         n = fs.readSync(fd, buf, length, buf.length - length, null);
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         if (err.code !== "EAGAIN" && err.code !== "EWOULDBLOCK") return { problem: "read", detail: errnoDetail(err) };
-        if (Date.now() - idleSince > READ_IDLE_TIMEOUT_MS) return { problem: "read", detail: `${kind ?? "the file"} sent no data for ${READ_IDLE_TIMEOUT_MS / 1000} s` };
+        if (Date.now() - idleSince > READ_IDLE_TIMEOUT_MS)
+          return { problem: "read", detail: `${kind ?? "the file"} sent no data for ${READ_IDLE_TIMEOUT_MS / 1000} s` };
         Atomics.wait(sleeper, 0, 0, 10);
         continue;
       }
@@ -103,7 +113,15 @@ export function readConfigFile(file: string): ReadResult {
     const before = bytes.subarray(0, bad).toString("utf8");
     const lineStart = before.lastIndexOf("\n") + 1;
     const lossyText = bytes.toString("utf8");
-    return { problem: "utf8", byte: bytes[bad], offset: bad, line: before.split("\n").length, col: before.length - lineStart + 1, lossyText, lossyOffset: before.length };
+    return {
+      problem: "utf8",
+      byte: bytes[bad],
+      offset: bad,
+      line: before.split("\n").length,
+      col: before.length - lineStart + 1,
+      lossyText,
+      lossyOffset: before.length,
+    };
   }
   return { text: bytes.toString("utf8") };
 }

@@ -28,7 +28,14 @@ interface Position {
  */
 function parseWithPositions(text: string): { doc: Document; lineCounter: LineCounter } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { version: "1.1", customTags: pyyamlTags, lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: "error" });
+  const doc = parseDocument(text, {
+    version: "1.1",
+    customTags: pyyamlTags,
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    logLevel: "error",
+  });
   return { doc, lineCounter };
 }
 
@@ -55,7 +62,12 @@ function indexPositions(doc: Document): Map<string, Position> {
 }
 
 /** A document whose positions are computed on first use: valid input never pays for them. */
-function sourceDocument(file: string, text: string, data: unknown, parsed?: ReturnType<typeof parseWithPositions>): SourceDocument {
+function sourceDocument(
+  file: string,
+  text: string,
+  data: unknown,
+  parsed?: ReturnType<typeof parseWithPositions>,
+): SourceDocument {
   let positions: { index: Map<string, Position>; lineCounter: LineCounter } | undefined;
   const get = () => {
     if (!positions) {
@@ -98,7 +110,10 @@ function printablePointer(pointer: string): string {
   let out = pointer;
   for (let bad = firstNonPrintable(out); bad; bad = firstNonPrintable(out)) {
     const c = String.fromCodePoint(out.codePointAt(bad.offset)!);
-    out = out.slice(0, bad.offset) + [...c].map((u) => `\\u${u.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`).join("") + out.slice(bad.offset + c.length);
+    out =
+      out.slice(0, bad.offset) +
+      [...c].map((u) => `\\u${u.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`).join("") +
+      out.slice(bad.offset + c.length);
   }
   return out;
 }
@@ -109,7 +124,8 @@ export function pointerAt(text: string, offset: number): string {
   try {
     let best = { pointer: "", start: -1 };
     for (const [pointer, pos] of indexPositions(parseWithPositions(text).doc)) {
-      if (pos.end !== undefined && pos.value <= offset && offset < pos.end && pos.value >= best.start) best = { pointer, start: pos.value };
+      if (pos.end !== undefined && pos.value <= offset && offset < pos.end && pos.value >= best.start)
+        best = { pointer, start: pos.value };
     }
     return best.pointer;
   } catch {
@@ -125,12 +141,26 @@ function located(file: string, d: Diagnostic, pos: { line: number; col: number }
 function dataDiagnostics(doc: SourceDocument, problems: DataProblem[]): Diagnostic[] {
   return problems.map((p) => {
     const d =
-      p.kind === "cycle" ? diagnostic("VFS001", p.pointer, { detail: "an alias refers to a collection that contains it (a recursive structure), which JSON and Ansible variables cannot hold" })
-      : p.kind === "expansion" ? diagnostic("VFS001", p.pointer, { detail: `aliases expand the document to more than ${MAX_EXPANDED_VALUES} values (an alias bomb?); reuse anchors without nesting them so deeply` })
-      : p.kind === "depth" ? diagnostic("VFS006", p.pointer, { limit: MAX_NESTING_DEPTH })
-      : diagnostic("VFS005", p.pointer, { char: p.char, where: p.inKey ? " in a key (written as an escape)" : " in a value (written as an escape)" });
+      p.kind === "cycle"
+        ? diagnostic("VFS001", p.pointer, {
+            detail:
+              "an alias refers to a collection that contains it (a recursive structure), which JSON and Ansible variables cannot hold",
+          })
+        : p.kind === "expansion"
+          ? diagnostic("VFS001", p.pointer, {
+              detail: `aliases expand the document to more than ${MAX_EXPANDED_VALUES} values (an alias bomb?); reuse anchors without nesting them so deeply`,
+            })
+          : p.kind === "depth"
+            ? diagnostic("VFS006", p.pointer, { limit: MAX_NESTING_DEPTH })
+            : diagnostic("VFS005", p.pointer, {
+                char: p.char,
+                where: p.inKey ? " in a key (written as an escape)" : " in a value (written as an escape)",
+              });
     // the pointer itself may hold the character: the message must stay printable
-    return { ...located(doc.file, d, doc.locate(p.pointer, p.kind === "character" && p.inKey)), pointer: printablePointer(p.pointer) };
+    return {
+      ...located(doc.file, d, doc.locate(p.pointer, p.kind === "character" && p.inKey)),
+      pointer: printablePointer(p.pointer),
+    };
   });
 }
 
@@ -144,10 +174,17 @@ export function parseSource(file: string, text: string): { doc?: SourceDocument;
   const bad = firstNonPrintable(text);
   if (bad) {
     const pointer = printablePointer(pointerAt(text, bad.offset));
-    return { diagnostics: [located(file, diagnostic("VFS005", pointer, { char: bad.char, where: "" }), linePos(text, bad.offset))] };
+    return {
+      diagnostics: [
+        located(file, diagnostic("VFS005", pointer, { char: bad.char, where: "" }), linePos(text, bad.offset)),
+      ],
+    };
   }
   const deep = tooDeep(text);
-  if (deep) return { diagnostics: [located(file, diagnostic("VFS006", "", { limit: MAX_NESTING_DEPTH }), linePos(text, deep.offset))] };
+  if (deep)
+    return {
+      diagnostics: [located(file, diagnostic("VFS006", "", { limit: MAX_NESTING_DEPTH }), linePos(text, deep.offset))],
+    };
 
   let doc: SourceDocument;
   const fast = loadYaml11Fast(text);
@@ -157,7 +194,9 @@ export function parseSource(file: string, text: string): { doc?: SourceDocument;
     try {
       parsed = parseWithPositions(text);
     } catch (e) {
-      return { diagnostics: [located(file, diagnostic("VFS001", "", { detail: (e as Error).message }), { line: 1, col: 1 })] };
+      return {
+        diagnostics: [located(file, diagnostic("VFS001", "", { detail: (e as Error).message }), { line: 1, col: 1 })],
+      };
     }
     const { doc: yamlDoc, lineCounter } = parsed;
     if (yamlDoc.errors.length) {
@@ -176,7 +215,15 @@ export function parseSource(file: string, text: string): { doc?: SourceDocument;
       // an alias whose anchor comes later (or never): `yaml` throws when resolving it
       const alias = /: (\S+)$/.exec((e as Error).message)?.[1];
       const at = alias ? text.indexOf(`*${alias}`) : -1;
-      return { diagnostics: [located(file, diagnostic("VFS001", "", { detail: (e as Error).message }), at >= 0 ? linePos(text, at) : { line: 1, col: 1 })] };
+      return {
+        diagnostics: [
+          located(
+            file,
+            diagnostic("VFS001", "", { detail: (e as Error).message }),
+            at >= 0 ? linePos(text, at) : { line: 1, col: 1 },
+          ),
+        ],
+      };
     }
     doc = sourceDocument(file, text, data, parsed);
   }

@@ -1,25 +1,17 @@
 import type { ErrorObject } from "ajv";
 import { diagnostic, pointerJoin, type Diagnostic, type MessageCode } from "../errors/messages";
 import { formatAjvErrors } from "../errors/ajv-format";
-import { configValidators, type ConfigValidators } from "../schema/config-validators";
+import { configValidators, type ConfigValidators } from "../ir/config-validators";
 import type { Ir } from "../ir/types";
 import { parseSource, pointerAt, type SourceDocument } from "./source-map";
-import { checkShares, refusedOperations, type ShareInput } from "./check-shares";
+import { checkShares, refusedOperations, type ShareInput } from "../runtime/check-shares";
 import { splitOptions } from "../runtime/mount-options";
 import { readConfigFile } from "./read-config";
 import { MAX_CONFIG_BYTES } from "./limits";
 import { checkClusterNames, checkHostDomainNames } from "./check-names";
+import type { VmConfig } from "./vm-config";
 
-/** One VM of a cluster configuration, or the single implicit VM of a vars file. */
-export interface VmConfig {
-  cluster: string;
-  name: string;
-  /** `<cluster>-<vm>`: the libvirt domain name and inventory host name. */
-  fullName: string;
-  pointer: string;
-  data: Record<string, unknown>;
-  mounts: ShareInput[];
-}
+export type { VmConfig };
 
 export interface ValidatedConfig {
   file: string;
@@ -30,7 +22,17 @@ export interface ValidatedConfig {
 }
 
 /** Problems with a key itself (an unknown or badly named member) are located at the key, not its value. */
-const AT_KEY: ReadonlySet<MessageCode> = new Set(["VFS010", "VFS016", "VFS017", "VFS028", "VFS029", "VFS030", "VFS031", "VFS032", "VFS033"]);
+const AT_KEY: ReadonlySet<MessageCode> = new Set([
+  "VFS010",
+  "VFS016",
+  "VFS017",
+  "VFS028",
+  "VFS029",
+  "VFS030",
+  "VFS031",
+  "VFS032",
+  "VFS033",
+]);
 
 interface Validators extends ConfigValidators {
   octalPattern: string;
@@ -56,26 +58,21 @@ function validators(ir: Ir): Validators {
   return v;
 }
 
-const KEYWORD_CODES: Record<string, MessageCode> = {
-  additionalProperties: "VFS010",
-  type: "VFS011",
-  required: "VFS012",
-  enum: "VFS013",
-};
-
-function schemaDiagnostics(errors: ErrorObject[] | null | undefined, base: string, v: Validators, doc: SourceDocument): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  for (const violation of formatAjvErrors(errors)) {
-    const raw = (errors ?? []).find((e) => e.keyword === violation.keyword && (e.instancePath === violation.pointer || violation.keyword === "additionalProperties"));
+function schemaDiagnostics(
+  errors: ErrorObject[] | null | undefined,
+  base: string,
+  v: Validators,
+  doc: SourceDocument,
+): Diagnostic[] {
+  return formatAjvErrors(errors).map((violation) => {
     const pointer = base + violation.pointer;
-    const parent = raw?.parentSchema as { pattern?: string } | undefined;
-    if (violation.keyword === "type" && typeof raw?.data === "number" && parent?.pattern === v.octalPattern) {
-      out.push(diagnostic("VFS015", pointer, { value: doc.raw(pointer) ?? String(raw.data), number: String(raw.data) }));
-      continue;
+    const raw = violation.error;
+    const parent = raw.parentSchema as { pattern?: string } | undefined;
+    if (violation.keyword === "type" && typeof raw.data === "number" && parent?.pattern === v.octalPattern) {
+      return diagnostic("VFS015", pointer, { value: doc.raw(pointer) ?? String(raw.data), number: String(raw.data) });
     }
-    out.push(diagnostic(KEYWORD_CODES[violation.keyword] ?? "VFS014", pointer, { detail: violation.message }));
-  }
-  return out;
+    return diagnostic(violation.code, pointer, violation.params);
+  });
 }
 
 /** Edit distance, or Infinity when the lengths alone rule out a near miss (keys can be megabytes long). */
@@ -84,7 +81,8 @@ function levenshtein(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length][b.length];
 }
 
@@ -104,7 +102,9 @@ function nearMiss(key: string, known: string[]): string | undefined {
  * virtio_fs_*): a VM whose only key is misspelled must be reported, not skipped as "not a VM".
  */
 function looksLikeVm(member: Record<string, unknown>, v: Validators): boolean {
-  return Object.keys(member).some((k) => v.vmKeys.includes(k) || k.startsWith("virtio_fs") || nearMiss(k, v.vmKeys) !== undefined);
+  return Object.keys(member).some(
+    (k) => v.vmKeys.includes(k) || k.startsWith("virtio_fs") || nearMiss(k, v.vmKeys) !== undefined,
+  );
 }
 
 /** Misspelled VM keys (virtio_fs_* keys are role variables, judged by unknownVars). */
@@ -122,7 +122,10 @@ function unknownVars(data: Record<string, unknown>, base: string, v: Validators)
     .filter((k) => k.startsWith("virtio_fs_") && !v.knownVars.includes(k))
     .map((k) => {
       const best = v.knownVars.map((n) => [n, levenshtein(k, n)] as const).sort((a, b) => a[1] - b[1])[0];
-      return diagnostic("VFS016", pointerJoin(base, k), { name: k, hint: best && best[1] <= 3 ? ` (did you mean "${best[0]}"?)` : "" });
+      return diagnostic("VFS016", pointerJoin(base, k), {
+        name: k,
+        hint: best && best[1] <= 3 ? ` (did you mean "${best[0]}"?)` : "",
+      });
     });
 }
 
@@ -131,7 +134,7 @@ function isObject(x: unknown): x is Record<string, unknown> {
 }
 
 /** Validates one configuration: schema first, then the cross-share rules, all problems at once. */
-export function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
+function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
   const v = validators(ir);
   const data = doc.data;
   const diagnostics: Diagnostic[] = [];
@@ -169,7 +172,10 @@ export function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
     }
     if (Array.isArray(data.virtio_fs_host_domains)) {
       data.virtio_fs_host_domains.forEach((d, i) => {
-        if (isObject(d) && Array.isArray(d.mounts)) diagnostics.push(...checkShares(d.mounts as ShareInput[], pointerJoin("/virtio_fs_host_domains", i, "mounts"), true));
+        if (isObject(d) && Array.isArray(d.mounts))
+          diagnostics.push(
+            ...checkShares(d.mounts as ShareInput[], pointerJoin("/virtio_fs_host_domains", i, "mounts"), true),
+          );
       });
       diagnostics.push(...checkHostDomainNames(data.virtio_fs_host_domains, "/virtio_fs_host_domains"));
     }
@@ -186,7 +192,7 @@ export function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
   return { file: doc.file, kind, vms, data, diagnostics };
 }
 
-export function validateText(file: string, text: string, ir: Ir): ValidatedConfig {
+function validateText(file: string, text: string, ir: Ir): ValidatedConfig {
   const parsed = parseSource(file, text);
   if (!parsed.doc) return { file, kind: "unknown", vms: [], diagnostics: parsed.diagnostics };
   return validateDocument(parsed.doc, ir);
@@ -196,10 +202,13 @@ export function validateFile(file: string, ir: Ir): ValidatedConfig {
   const read = readConfigFile(file);
   if ("text" in read) return validateText(file, read.text, ir);
   const d =
-    read.problem === "size" ? diagnostic("VFS007", "", { limit: `${MAX_CONFIG_BYTES} bytes (${MAX_CONFIG_BYTES / 1024 / 1024} MiB)` })
-    : read.problem === "utf8" ? diagnostic("VFS004", "", { byte: read.byte.toString(16).toUpperCase().padStart(2, "0"), offset: read.offset })
-    : diagnostic("VFS002", "", { detail: read.detail });
-  if (read.problem !== "utf8") return { file, kind: "unknown", vms: [], diagnostics: [{ ...d, file, line: 1, col: 1 }] };
+    read.problem === "size"
+      ? diagnostic("VFS007", "", { limit: `${MAX_CONFIG_BYTES} bytes (${MAX_CONFIG_BYTES / 1024 / 1024} MiB)` })
+      : read.problem === "utf8"
+        ? diagnostic("VFS004", "", { byte: read.byte.toString(16).toUpperCase().padStart(2, "0"), offset: read.offset })
+        : diagnostic("VFS002", "", { detail: read.detail });
+  if (read.problem !== "utf8")
+    return { file, kind: "unknown", vms: [], diagnostics: [{ ...d, file, line: 1, col: 1 }] };
   // where the bad byte sits in the document, read with the byte replaced
   const pointer = pointerAt(read.lossyText, read.lossyOffset);
   return { file, kind: "unknown", vms: [], diagnostics: [{ ...d, pointer, file, line: read.line, col: read.col }] };

@@ -19,8 +19,11 @@ interface ScalarTag {
 }
 
 function yaml11Types(): jsyaml.Type[] {
-  const tags = (new Document(null, { version: "1.1", customTags: pyyamlTags }).schema as unknown as { tags: (ScalarTag & { default?: unknown })[] }).tags
-    .filter((t) => t.default === true && t.test instanceof RegExp);
+  const tags = (
+    new Document(null, { version: "1.1", customTags: pyyamlTags }).schema as unknown as {
+      tags: (ScalarTag & { default?: unknown })[];
+    }
+  ).tags.filter((t) => t.default === true && t.test instanceof RegExp);
   const byTag = new Map<string, ScalarTag[]>();
   for (const t of tags) byTag.set(t.tag, [...(byTag.get(t.tag) ?? []), t]);
   return [...byTag].map(([tag, variants]) => {
@@ -36,9 +39,13 @@ function yaml11Types(): jsyaml.Type[] {
       resolve: (s: string | null) => find(s ?? "") !== undefined,
       construct: (s: string | null) => {
         const v = find(s ?? "")!;
-        const r = v.resolve(s ?? "", (msg) => {
-          throw new Error(msg);
-        }, { intAsBigInt: false });
+        const r = v.resolve(
+          s ?? "",
+          (msg) => {
+            throw new Error(msg);
+          },
+          { intAsBigInt: false },
+        );
         return isScalar(r) ? r.value : r;
       },
     });
@@ -51,7 +58,10 @@ let schema: jsyaml.Schema | undefined;
 function yaml11Schema(): jsyaml.Schema {
   // js-yaml exports its built-in types at run time; @types/js-yaml does not declare them
   const t = (jsyaml as unknown as { types: Record<"merge" | "binary" | "omap" | "pairs" | "set", jsyaml.Type> }).types;
-  schema ??= jsyaml.FAILSAFE_SCHEMA.extend({ implicit: [...yaml11Types(), t.merge], explicit: [t.binary, t.omap, t.pairs, t.set] });
+  schema ??= jsyaml.FAILSAFE_SCHEMA.extend({
+    implicit: [...yaml11Types(), t.merge],
+    explicit: [t.binary, t.omap, t.pairs, t.set],
+  });
   return schema;
 }
 

@@ -28,7 +28,12 @@ export function pyyamlTags(tags: Tags): Tags {
   return tags.map((t) => {
     const s = t as ScalarTagLike;
     if (!(s.test instanceof RegExp)) return t;
-    const o = PYYAML_TESTS.find((p) => s.tag === `tag:yaml.org,2002:${p.tag}` && (p.format === undefined || p.format === (s.format ?? "")) && (!p.when || p.when(s.test!)));
+    const o = PYYAML_TESTS.find(
+      (p) =>
+        s.tag === `tag:yaml.org,2002:${p.tag}` &&
+        (p.format === undefined || p.format === (s.format ?? "")) &&
+        (!p.when || p.when(s.test!)),
+    );
     return o ? Object.assign({}, t, { test: o.test }) : t;
   });
 }

@@ -1,43 +1,10 @@
 import type { JsonSchema, LoadedSchema } from "../schema/load";
 import { VfsError, diagnostic, pointerJoin } from "../errors/messages";
-import type { FieldIr, FieldType, Ir, ModuleIr, ObjectIr, RoleIr } from "./types";
-
-const COLLECTION = {
-  namespace: "ai_how",
-  name: "virtio_fs",
-  version: "1.0.0",
-  requiresAnsible: ">=2.16.0",
-  repository: "https://example.invalid/ai-how/virtio-fs-collection",
-};
-
-const ROLES: Omit<RoleIr, "variables">[] = [
-  {
-    name: "virtio_fs_mount",
-    plainName: "virtio-fs-mount",
-    shortDescription: "Mount virtio-fs shares in a KVM guest",
-    description: [
-      "Guest side of virtio-fs: installs the packages, loads the virtiofs kernel module and applies every share (mount point, mount, fstab) in one virtio_fs_mount module call.",
-      "With packer_build true it installs and prepares only, for image builds.",
-    ],
-  },
-  {
-    name: "virtio_fs_host",
-    shortDescription: "Offer host directories to libvirt domains over virtio-fs",
-    description: [
-      "Host side of virtio-fs: checks that virtiofsd, QEMU and libvirt are present, checks or creates the host directories, and makes each domain's virtio-fs devices and shared memory match virtio_fs_host_domains.",
-    ],
-  },
-];
-
-const MODULE_SIDES: Record<string, "guest" | "host"> = {
-  virtio_fs_mount: "guest",
-  virtio_fs_info: "guest",
-  virtio_fs_domain: "host",
-};
+import type { FieldIr, FieldType, Ir, ModuleIr, ObjectIr } from "./types";
 
 /** Phase 2: turn the schema into the IR every emitter reads. */
 export function buildIr(loaded: LoadedSchema): Ir {
-  const { schema } = loaded;
+  const { schema, collection } = loaded;
   const defs = (schema.$defs ?? {}) as Record<string, JsonSchema>;
   const resolver = new Resolver(schema, loaded.relativePath);
   const roleVariables = resolver.objectFields(schema, "");
@@ -55,7 +22,8 @@ export function buildIr(loaded: LoadedSchema): Ir {
         name,
         defName,
         args: def(defName),
-        side: MODULE_SIDES[name] ?? "guest",
+        // a module collection.json does not place is refused by checkIr; "guest" only keeps the IR whole
+        side: collection.modules[name]?.side ?? "guest",
         doc: {
           shortDescription: String(meta.short_description ?? ""),
           description: (meta.description as string[]) ?? [],
@@ -71,20 +39,43 @@ export function buildIr(loaded: LoadedSchema): Ir {
     schema,
     title: String(schema.title ?? ""),
     description: String(schema.description ?? ""),
-    collection: COLLECTION,
+    collection: {
+      namespace: collection.namespace,
+      name: collection.name,
+      version: collection.version,
+      description: collection.description,
+      authors: collection.authors,
+      license: collection.license,
+      requiresAnsible: collection.requires_ansible,
+      repository: collection.repository,
+      galaxyTags: collection.galaxy_tags,
+      platforms: collection.platforms,
+    },
     roleVariables,
     share: def("share"),
     hostDomain: def("host_domain"),
     clusterVm: def("cluster_vm"),
     domainTemplate: def("domain_template"),
+    renderOptions: def("render_options"),
     modules,
-    roles: ROLES.map((r) => ({ ...r, variables: roleVariables.filter((v) => v.roles.includes(r.name)) })),
+    moduleSides: Object.fromEntries(Object.entries(collection.modules).map(([k, v]) => [k, v.side])),
+    roles: collection.roles.map((r) => ({
+      name: r.name,
+      ...(r.plain_name ? { plainName: r.plain_name } : {}),
+      side: r.side,
+      shortDescription: r.short_description,
+      description: r.description,
+      variables: roleVariables.filter((v) => v.roles.includes(r.name)),
+    })),
   };
 }
 
 class Resolver {
   private problems: ReturnType<typeof diagnostic>[] = [];
-  constructor(private readonly root: JsonSchema, private readonly file: string) {}
+  constructor(
+    private readonly root: JsonSchema,
+    private readonly file: string,
+  ) {}
 
   fail(pointer: string, detail: string): void {
     this.problems.push({ ...diagnostic("VFS040", pointer, { detail }), file: this.file });
@@ -106,7 +97,8 @@ class Resolver {
       }
       seen.add(ref);
       let target: unknown = this.root;
-      for (const seg of ref.slice(2).split("/")) target = (target as JsonSchema | undefined)?.[seg.replace(/~1/g, "/").replace(/~0/g, "~")];
+      for (const seg of ref.slice(2).split("/"))
+        target = (target as JsonSchema | undefined)?.[seg.replace(/~1/g, "/").replace(/~0/g, "~")];
       if (!target || typeof target !== "object") {
         this.fail(pointer, `$ref "${ref}" points nowhere`);
         return current;
@@ -142,6 +134,8 @@ class Resolver {
         required: required.has(name),
         roles: (raw["x-roles"] as string[] | undefined) ?? (pointer === "" ? inheritedRoles : []),
       };
+      if (p["x-fallback"] !== undefined) field.fallback = p["x-fallback"];
+      if (typeof p["x-default-from"] === "string") field.defaultFrom = p["x-default-from"];
       for (const k of ["default", "enum", "pattern", "minLength", "maxLength", "minimum", "maximum"] as const) {
         if (p[k] !== undefined) (field as unknown as Record<string, unknown>)[k] = p[k];
       }

@@ -17,6 +17,10 @@ export interface FieldIr {
   maxLength?: number;
   minimum?: number;
   maximum?: number;
+  /** The property whose default this one shares (x-default-from), a local JSON pointer. */
+  defaultFrom?: string;
+  /** For a module argument without a default: the value the module uses when it stays unset (x-fallback-from). */
+  fallback?: unknown;
   /** For arrays: the element type, and the element object when it is one. */
   itemType?: FieldType;
   itemObject?: ObjectIr;
@@ -54,17 +58,25 @@ export interface RoleIr {
   /** Collection role name (virtio_fs_mount) and its seed-compatible plain name (virtio-fs-mount). */
   name: string;
   plainName?: string;
+  side: "guest" | "host";
   shortDescription: string;
   description: string[];
   variables: FieldIr[];
 }
 
+/** From schemas/collection.json. */
 export interface CollectionIr {
   namespace: string;
   name: string;
   version: string;
+  description: string;
+  authors: string[];
+  license: string;
+  /** ansible-core requirement, e.g. ">=2.16.0". */
   requiresAnsible: string;
   repository: string;
+  galaxyTags: string[];
+  platforms: { name: string; versions: string[] }[];
 }
 
 export interface Ir {
@@ -80,6 +92,10 @@ export interface Ir {
   hostDomain: ObjectIr;
   clusterVm: ObjectIr;
   domainTemplate: ObjectIr;
+  /** Options of `vfsgen render` that are no template variable (image_dir). */
+  renderOptions: ObjectIr;
   modules: ModuleIr[];
+  /** Which side each module runs on, as collection.json says (checkIr matches it with modules). */
+  moduleSides: Record<string, "guest" | "host">;
   roles: RoleIr[];
 }

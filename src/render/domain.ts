@@ -1,7 +1,9 @@
 import * as nunjucks from "nunjucks";
 import type { Ir } from "../ir/types";
+import { schemaDefault, schemaField } from "../ir/lookup";
 import type { VmConfig } from "../input/validate";
-import { domainTemplate, TEMPLATE_NAME } from "../emit/libvirt/template";
+import { domainTemplate } from "../emit/libvirt/template";
+import { TEMPLATE_NAME } from "../emit/layout";
 import { headerLine } from "../emit/header";
 import { diagnostic, VfsError, type Diagnostic } from "../errors/messages";
 import { xmlCharProblem, xmlCommentText } from "../runtime/xml-chars";
@@ -21,31 +23,42 @@ export function renderTemplate(template: string, vars: Record<string, unknown>):
   return t.render(vars);
 }
 
+/** `vfsgen render`'s options; unset ones take the schema's defaults. */
 export interface RenderOptions {
-  domainType?: "kvm" | "qemu";
+  domainType?: string;
   libvirtVersion?: string;
   imageDir?: string;
 }
 
-/** Template variables of one VM of a cluster configuration. */
-export function domainVars(vm: VmConfig, opts: RenderOptions = {}): Record<string, unknown> {
+/**
+ * Template variables of one VM of a cluster configuration. Names and defaults come from the IR: what
+ * the configuration and the options leave unset is the schema's default (cluster_vm, render_options,
+ * the role variables), never a value written here.
+ */
+export function domainVars(ir: Ir, vm: VmConfig, opts: RenderOptions = {}): Record<string, unknown> {
   const d = vm.data;
-  const vars: Record<string, unknown> = {
-    vm_name: vm.fullName,
-    vm_domain_type: opts.domainType ?? "kvm",
-    vm_cpu_cores: typeof d.cpu_cores === "number" ? d.cpu_cores : 2,
-    vm_memory_mb: Math.round((typeof d.memory_gb === "number" ? d.memory_gb : 2) * 1024),
-    vm_disk_path: `${opts.imageDir ?? "/var/lib/libvirt/images"}/${vm.fullName}.qcow2`,
-    virtio_fs_mounts: vm.mounts,
-    virtio_fs_libvirt_version: opts.libvirtVersion ?? "9.0.0",
+  const tv = (n: string) => schemaField(ir, ir.domainTemplate, n).name;
+  const vmValue = (n: string): unknown => {
+    const key = schemaField(ir, ir.clusterVm, n).name;
+    return typeof d[key] === "number" ? d[key] : schemaDefault(ir, ir.clusterVm, n);
   };
-  return vars;
+  const imageDir = opts.imageDir ?? String(schemaDefault(ir, ir.renderOptions, "image_dir"));
+  return {
+    [tv("vm_name")]: vm.fullName,
+    [tv("vm_domain_type")]: opts.domainType ?? schemaDefault(ir, ir.domainTemplate, "vm_domain_type"),
+    [tv("vm_cpu_cores")]: vmValue("cpu_cores"),
+    [tv("vm_memory_mb")]: Math.round((vmValue("memory_gb") as number) * 1024),
+    [tv("vm_disk_path")]: `${imageDir}/${vm.fullName}.qcow2`,
+    [schemaField(ir, "role variables", "virtio_fs_mounts").name]: vm.mounts,
+    [schemaField(ir, "role variables", "virtio_fs_libvirt_version").name]:
+      opts.libvirtVersion ?? schemaDefault(ir, "role variables", "virtio_fs_libvirt_version"),
+  };
 }
 
 export function renderDomain(ir: Ir, vm: VmConfig, opts: RenderOptions = {}): string {
   const problems = unwritable(vm, opts);
   if (problems.length > 0) throw new VfsError(problems);
-  return renderTemplate(domainTemplate(ir), domainVars(vm, opts));
+  return renderTemplate(domainTemplate(ir), domainVars(ir, vm, opts));
 }
 
 /**
@@ -76,7 +89,8 @@ function unwritable(vm: VmConfig, opts: RenderOptions): Diagnostic[] {
   check(opts.imageDir, "", "--image-dir");
   vm.mounts.forEach((share, i) => {
     if (!share || typeof share !== "object") return;
-    for (const key of WRITTEN_SHARE_FIELDS) check((share as Record<string, unknown>)[key], `${vm.pointer}/virtio_fs_mounts/${i}/${key}`, key);
+    for (const key of WRITTEN_SHARE_FIELDS)
+      check((share as Record<string, unknown>)[key], `${vm.pointer}/virtio_fs_mounts/${i}/${key}`, key);
   });
   return out;
 }

@@ -30,7 +30,10 @@ function fromFile(db: Database, key: string): Account | undefined {
   } catch {
     return undefined;
   }
-  const rows = text.split("\n").filter((l) => l !== "" && !l.startsWith("#")).map(parseRow);
+  const rows = text
+    .split("\n")
+    .filter((l) => l !== "" && !l.startsWith("#"))
+    .map(parseRow);
   const numeric = /^\d+$/.test(key);
   return rows.find((r) => r && r.name === key) ?? (numeric ? rows.find((r) => r && r.id === Number(key)) : undefined);
 }

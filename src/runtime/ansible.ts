@@ -47,7 +47,10 @@ export interface ModuleResult {
  * result (for instance the per-share results gathered so far).
  */
 export class ModuleFailure extends Error {
-  constructor(message: string, readonly result: Record<string, unknown> = {}) {
+  constructor(
+    message: string,
+    readonly result: Record<string, unknown> = {},
+  ) {
     super(message);
     this.name = "ModuleFailure";
   }
@@ -55,38 +58,14 @@ export class ModuleFailure extends Error {
 
 const MASK = "********";
 
-/** A validation message that does not repeat the offending value (for no_log). */
-function describeWithoutValue(e: ErrorObject): string {
-  const p = e.params as Record<string, unknown>;
-  switch (e.keyword) {
-    case "type": return `expected ${String(p.type)}`;
-    case "enum": return `expected one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
-    case "const": return `expected ${JSON.stringify(p.allowedValue)}`;
-    case "pattern": {
-      const parent = e.parentSchema as Record<string, unknown> | undefined;
-      const expected = typeof parent?.["x-expected"] === "string" ? parent["x-expected"] : `a value matching ${String(p.pattern)}`;
-      return `expected ${String(expected)}`;
-    }
-    case "minLength": return `expected at least ${String(p.limit)} characters`;
-    case "maxLength": return `expected at most ${String(p.limit)} characters`;
-    case "minimum": case "maximum": case "exclusiveMinimum": case "exclusiveMaximum":
-      return `expected a number ${String(p.comparison)} ${String(p.limit)}`;
-    default: return "";
-  }
-}
-
-/** "pointer: message" for every violation; the root pointer is shown as "/". */
-export function validationMessage(errors: readonly ErrorObject[] | null | undefined, noLog: boolean): string {
-  const lines: string[] = [];
-  for (const e of errors ?? []) {
-    for (const v of formatAjvErrors([e])) {
-      const masked = noLog ? describeWithoutValue(e) : "";
-      const line = `${v.pointer || "/"}: ${masked || v.message}`;
-      if (!lines.includes(line)) lines.push(line);
-    }
-  }
+/**
+ * "pointer: message" for every violation; the root pointer is shown as "/". With noLog the messages
+ * never repeat a value.
+ */
+function validationMessage(errors: readonly ErrorObject[] | null | undefined, noLog: boolean): string {
+  const lines = formatAjvErrors(errors, { withValues: !noLog }).map((v) => `${v.pointer || "/"}: ${v.message}`);
   if (lines.length === 0) lines.push("/: arguments rejected by the schema");
-  return `invalid arguments: ${lines.join("; ")}`;
+  return `invalid arguments: ${[...new Set(lines)].join("; ")}`;
 }
 
 /** Every string value of the arguments (of 3 characters or more), for masking. */
@@ -112,7 +91,7 @@ function maskText(text: string, secrets: string[]): string {
  * (per-share msg, tag, mount_point, actions' why, diff, warnings, ...). Keys are the module's own
  * vocabulary (changed, mounts, warnings, ...) and stay readable: masking them would break the result.
  */
-export function maskResult<T>(value: T, secrets: string[]): T {
+function maskResult<T>(value: T, secrets: string[]): T {
   if (typeof value === "string") return maskText(value, secrets) as unknown as T;
   if (Array.isArray(value)) return value.map((v) => maskResult(v, secrets)) as unknown as T;
   if (value && typeof value === "object") {
@@ -122,7 +101,8 @@ export function maskResult<T>(value: T, secrets: string[]): T {
 }
 
 function readArgs(file: string | undefined): Record<string, unknown> {
-  if (!file) throw new ModuleFailure("no arguments file given (expected the path of a JSON file as the first argument)");
+  if (!file)
+    throw new ModuleFailure("no arguments file given (expected the path of a JSON file as the first argument)");
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -135,10 +115,16 @@ function readArgs(file: string | undefined): Record<string, unknown> {
   } catch (e) {
     throw new ModuleFailure(`the arguments file is not JSON: ${(e as Error).message}`);
   }
-  if (!data || typeof data !== "object" || Array.isArray(data)) throw new ModuleFailure("the arguments file must hold a JSON object");
+  if (!data || typeof data !== "object" || Array.isArray(data))
+    throw new ModuleFailure("the arguments file must hold a JSON object");
   const obj = data as Record<string, unknown>;
   const keys = Object.keys(obj);
-  if (keys.length === 1 && keys[0] === "ANSIBLE_MODULE_ARGS" && obj.ANSIBLE_MODULE_ARGS && typeof obj.ANSIBLE_MODULE_ARGS === "object") {
+  if (
+    keys.length === 1 &&
+    keys[0] === "ANSIBLE_MODULE_ARGS" &&
+    obj.ANSIBLE_MODULE_ARGS &&
+    typeof obj.ANSIBLE_MODULE_ARGS === "object"
+  ) {
     return obj.ANSIBLE_MODULE_ARGS as Record<string, unknown>;
   }
   return obj;
@@ -152,13 +138,21 @@ function asBool(v: unknown): boolean {
 }
 
 /** Splits the arguments into the module's own and a context built from the _ansible_* keys. */
-export function splitArgs(all: Record<string, unknown>, moduleName: string): { args: Record<string, unknown>; ctx: ModuleContext } {
+function splitArgs(
+  all: Record<string, unknown>,
+  moduleName: string,
+): { args: Record<string, unknown>; ctx: ModuleContext } {
   const args: Record<string, unknown> = {};
   const internal: Record<string, unknown> = {};
   // defineProperty, not assignment: a "__proto__" argument must stay an own key (which the schema
   // then refuses as unknown) instead of replacing the prototype of the arguments object.
   for (const [k, v] of Object.entries(all)) {
-    Object.defineProperty(k.startsWith("_ansible_") ? internal : args, k, { value: v, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(k.startsWith("_ansible_") ? internal : args, k, {
+      value: v,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   const warnings: string[] = [];
   const verbosity = Number(internal._ansible_verbosity ?? 0);
@@ -181,7 +175,11 @@ function emit(result: ModuleResult): void {
   try {
     text = JSON.stringify(result);
   } catch (e) {
-    text = JSON.stringify({ failed: true, changed: false, msg: `module result not serialisable: ${(e as Error).message}` });
+    text = JSON.stringify({
+      failed: true,
+      changed: false,
+      msg: `module result not serialisable: ${(e as Error).message}`,
+    });
   }
   process.stdout.write(text + "\n");
   process.exitCode = result.failed ? 1 : 0;
@@ -210,7 +208,11 @@ export function runModule<A>(
   const fail = (e: unknown) => {
     const failure = e instanceof ModuleFailure ? e : undefined;
     const message = e instanceof Error ? e.message : String(e);
-    const result: ModuleResult = { ...(failure?.result ?? {}), failed: true, msg: failure ? message : `${name}: unexpected error: ${message}` };
+    const result: ModuleResult = {
+      ...(failure?.result ?? {}),
+      failed: true,
+      msg: failure ? message : `${name}: unexpected error: ${message}`,
+    };
     if (result.changed === undefined) result.changed = false;
     if (!failure && ctx.verbosity >= 3 && !ctx.noLog && e instanceof Error && e.stack) result.exception = e.stack;
     finish(result);

@@ -23,7 +23,8 @@ export type ArgumentTypes = Record<string, ArgumentType>;
 /** BOOLEANS_TRUE / BOOLEANS_FALSE of ansible.module_utils.parsing.convert_bool. */
 const TRUE_STRINGS = ["y", "yes", "on", "1", "true", "t"];
 const FALSE_STRINGS = ["n", "no", "off", "0", "false", "f"];
-const VALID_BOOLEANS = "'y', 'yes', 'on', '1', 'true', 't', 1, 1.0, True, 'n', 'no', 'off', '0', 'false', 'f', 0, 0.0, False";
+const VALID_BOOLEANS =
+  "'y', 'yes', 'on', '1', 'true', 't', 1, 1.0, True, 'n', 'no', 'off', '0', 'false', 'f', 0, 0.0, False";
 
 /** Python's name of a JSON value's type (native_type_name). */
 function pyType(v: unknown): string {
@@ -53,7 +54,9 @@ function toBool(v: unknown, shown: (s: string) => string): boolean {
     if (FALSE_STRINGS.includes(s)) return false;
   }
   if (typeof v === "string" || typeof v === "number") {
-    throw new ConversionError(`The value ${shown(typeof v === "string" ? `'${v}'` : String(v))} is not a valid boolean. Valid booleans include: ${VALID_BOOLEANS}`);
+    throw new ConversionError(
+      `The value ${shown(typeof v === "string" ? `'${v}'` : String(v))} is not a valid boolean. Valid booleans include: ${VALID_BOOLEANS}`,
+    );
   }
   throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a bool`);
 }
@@ -77,7 +80,8 @@ function toFloat(v: unknown): unknown {
   if (typeof v === "string") {
     const s = v.trim().replace(/_/g, "");
     if (DECIMAL.test(v.trim())) return Number(s);
-    if (/^[+-]?(inf|infinity|nan)$/i.test(s)) return Number(s.replace(/inf(inity)?/i, "Infinity").replace(/nan/i, "NaN"));
+    if (/^[+-]?(inf|infinity|nan)$/i.test(s))
+      return Number(s.replace(/inf(inity)?/i, "Infinity").replace(/nan/i, "NaN"));
   }
   throw new ConversionError(`<class '${pyType(v)}'> cannot be converted to a float`);
 }
@@ -111,12 +115,18 @@ function toDict(v: unknown): unknown {
 
 function convertScalar(type: AnsibleType, v: unknown, shown: (s: string) => string): unknown {
   switch (type) {
-    case "bool": return toBool(v, shown);
-    case "int": return toInt(v, shown);
-    case "float": return toFloat(v);
-    case "str": return toStr(v);
-    case "list": return toList(v);
-    case "dict": return toDict(v);
+    case "bool":
+      return toBool(v, shown);
+    case "int":
+      return toInt(v, shown);
+    case "float":
+      return toFloat(v);
+    case "str":
+      return toStr(v);
+    case "list":
+      return toList(v);
+    case "dict":
+      return toDict(v);
   }
 }
 
@@ -125,10 +135,19 @@ function convertScalar(type: AnsibleType, v: unknown, shown: (s: string) => stri
  * would refuse ("/pointer: argument 'x' is of type str and we were unable to convert to int: ...").
  * With noLog the messages never repeat a value. Unknown keys are left for the schema to reject.
  */
-export function convertArguments(args: Record<string, unknown>, types: ArgumentTypes, noLog: boolean): { args: Record<string, unknown>; errors: string[] } {
+export function convertArguments(
+  args: Record<string, unknown>,
+  types: ArgumentTypes,
+  noLog: boolean,
+): { args: Record<string, unknown>; errors: string[] } {
   const errors: string[] = [];
   const shown = (s: string) => (noLog ? "********" : s);
-  const convertObject = (obj: Record<string, unknown>, spec: ArgumentTypes, pointer: string, context: string[]): Record<string, unknown> => {
+  const convertObject = (
+    obj: Record<string, unknown>,
+    spec: ArgumentTypes,
+    pointer: string,
+    context: string[],
+  ): Record<string, unknown> => {
     const out: Record<string, unknown> = { ...obj };
     for (const [name, t] of Object.entries(spec)) {
       if (!Object.prototype.hasOwnProperty.call(obj, name)) continue;
@@ -144,17 +163,23 @@ export function convertArguments(args: Record<string, unknown>, types: ArgumentT
         converted = convertScalar(t.type, value, shown);
       } catch (e) {
         if (!(e instanceof ConversionError)) throw e;
-        errors.push(`${at}: argument '${name}' is of type ${pyType(value)}${where} and we were unable to convert to ${t.type}: ${e.message}`);
+        errors.push(
+          `${at}: argument '${name}' is of type ${pyType(value)}${where} and we were unable to convert to ${t.type}: ${e.message}`,
+        );
         continue;
       }
       if (Array.isArray(converted) && t.elements) {
         converted = converted.map((item, i) => {
           try {
             const c = convertScalar(t.elements!, item, shown);
-            return t.options && c && typeof c === "object" && !Array.isArray(c) ? convertObject(c as Record<string, unknown>, t.options, `${at}/${i}`, [...context, name]) : c;
+            return t.options && c && typeof c === "object" && !Array.isArray(c)
+              ? convertObject(c as Record<string, unknown>, t.options, `${at}/${i}`, [...context, name])
+              : c;
           } catch (e) {
             if (!(e instanceof ConversionError)) throw e;
-            errors.push(`${at}/${i}: Elements value for option '${name}'${context.length ? ` found in '${context.join(" -> ")}'` : ""} is of type ${pyType(item)} and we were unable to convert to ${t.elements}: ${e.message}`);
+            errors.push(
+              `${at}/${i}: Elements value for option '${name}'${context.length ? ` found in '${context.join(" -> ")}'` : ""} is of type ${pyType(item)} and we were unable to convert to ${t.elements}: ${e.message}`,
+            );
             return item;
           }
         });

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 
 export function writeFileAtomic(file: string, content: string, defaultMode = 0o644): void {
-  let target = file;
+  let target: string;
   try {
     target = fs.realpathSync(file);
   } catch {

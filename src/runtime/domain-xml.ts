@@ -7,7 +7,8 @@
  * can act on are DomainXmlError.
  */
 import { DOMParser } from "@xmldom/xmldom";
-import type { Share } from "../../generated/modules/types";
+import type { Share } from "./generated/types";
+import { filled } from "./schema-defaults";
 import { xmlCharProblem } from "./xml-chars";
 
 /* Minimal structural view of the DOM nodes used here (xmldom's own typings vary between versions). */
@@ -25,7 +26,10 @@ export interface XNode {
   appendChild(node: XNode): XNode;
   removeChild(node: XNode): XNode;
 }
-export interface XAttr { name: string; value: string }
+export interface XAttr {
+  name: string;
+  value: string;
+}
 export interface XElement extends XNode {
   tagName: string;
   attributes: ArrayLike<XAttr>;
@@ -40,7 +44,13 @@ export interface XDocument extends XNode {
   createTextNode(text: string): XNode;
 }
 
-const ELEMENT = 1, TEXT = 3, CDATA = 4, PI = 7, COMMENT = 8, DOCUMENT = 9, DOCTYPE = 10;
+const ELEMENT = 1,
+  TEXT = 3,
+  CDATA = 4,
+  PI = 7,
+  COMMENT = 8,
+  DOCUMENT = 9,
+  DOCTYPE = 10;
 
 /** A domain XML the module refuses to read or to change, with the reason an operator can act on. */
 export class DomainXmlError extends Error {}
@@ -61,7 +71,11 @@ function prologHasDoctype(text: string): boolean {
   let i = 0;
   for (;;) {
     while (i < text.length && " \t\r\n".includes(text[i])) i++;
-    const [open, close] = text.startsWith("<?", i) ? ["<?", "?>"] : text.startsWith("<!--", i) ? ["<!--", "-->"] : ["", ""];
+    const [open, close] = text.startsWith("<?", i)
+      ? ["<?", "?>"]
+      : text.startsWith("<!--", i)
+        ? ["<!--", "-->"]
+        : ["", ""];
     if (open === "") return text.startsWith("<!DOCTYPE", i);
     const end = text.indexOf(close, i + open.length);
     if (end < 0) return false; // unterminated: the parser reports it
@@ -81,8 +95,10 @@ const MAX_PARSE_PROBLEMS = 3;
 export function parseXml(text: string): XDocument {
   const body = hasBom(text) ? text.slice(BOM.length) : text;
   if (prologHasDoctype(body)) {
-    throw new DomainXmlError("the XML has a <!DOCTYPE> declaration, which libvirt domain XML never has; "
-      + "it is refused so that no entity it declares is expanded (remove the DOCTYPE, then run again)");
+    throw new DomainXmlError(
+      "the XML has a <!DOCTYPE> declaration, which libvirt domain XML never has; " +
+        "it is refused so that no entity it declares is expanded (remove the DOCTYPE, then run again)",
+    );
   }
   const problems: string[] = [];
   let doc: XDocument;
@@ -108,13 +124,15 @@ export function parseXml(text: string): XDocument {
 function describeParseProblem(message: string): string {
   const first = message.trim().split("\n")[0];
   const entity = /^entity not found:\s*(&[^;]*;?)/.exec(first);
-  if (entity) return `undefined entity ${entity[1]} (only &lt; &gt; &amp; &apos; &quot; and character references are allowed)`;
+  if (entity)
+    return `undefined entity ${entity[1]} (only &lt; &gt; &amp; &apos; &quot; and character references are allowed)`;
   return first;
 }
 
 /** The first node or attribute holding a character XML 1.0 cannot carry, described; or undefined. */
 function firstUnwritable(n: XNode): string | undefined {
-  const where = (el: XNode | null) => (el && el.nodeType === ELEMENT ? `<${(el as XElement).tagName}>` : "the document");
+  const where = (el: XNode | null) =>
+    el && el.nodeType === ELEMENT ? `<${(el as XElement).tagName}>` : "the document";
   switch (n.nodeType) {
     case ELEMENT: {
       const el = n as XElement;
@@ -127,14 +145,19 @@ function firstUnwritable(n: XNode): string | undefined {
       }
       break;
     }
-    case TEXT: case CDATA: case COMMENT: case PI: {
+    case TEXT:
+    case CDATA:
+    case COMMENT:
+    case PI: {
       const p = xmlCharProblem(n.nodeValue ?? "") ?? xmlCharProblem(n.nodeName);
       const kind = n.nodeType === COMMENT ? "a comment" : n.nodeType === PI ? "a processing instruction" : "the text";
       if (p) return `${kind} in ${where(n.parentNode)} ${p}`;
       break;
     }
-    case DOCTYPE: return "it has a <!DOCTYPE> declaration";
-    default: break;
+    case DOCTYPE:
+      return "it has a <!DOCTYPE> declaration";
+    default:
+      break;
   }
   for (let c = n.firstChild; c; c = c.nextSibling) {
     const p = firstUnwritable(c);
@@ -184,12 +207,23 @@ function serializeNode(n: XNode, quote: string, out: string[]): void {
       out.push("</", el.tagName, ">");
       return;
     }
-    case TEXT: out.push(escapeText(n.nodeValue ?? "")); return;
-    case CDATA: out.push("<![CDATA[", n.nodeValue ?? "", "]]>"); return;
-    case COMMENT: out.push("<!--", n.nodeValue ?? "", "-->"); return;
-    case PI: out.push("<?", n.nodeName, n.nodeValue ? " " + n.nodeValue : "", "?>"); return;
-    case DOCUMENT: for (let c = n.firstChild; c; c = c.nextSibling) serializeNode(c, quote, out); return;
-    default: return;
+    case TEXT:
+      out.push(escapeText(n.nodeValue ?? ""));
+      return;
+    case CDATA:
+      out.push("<![CDATA[", n.nodeValue ?? "", "]]>");
+      return;
+    case COMMENT:
+      out.push("<!--", n.nodeValue ?? "", "-->");
+      return;
+    case PI:
+      out.push("<?", n.nodeName, n.nodeValue ? " " + n.nodeValue : "", "?>");
+      return;
+    case DOCUMENT:
+      for (let c = n.firstChild; c; c = c.nextSibling) serializeNode(c, quote, out);
+      return;
+    default:
+      return;
   }
 }
 
@@ -321,16 +355,49 @@ function removeChildren(parent: XElement, name: string): boolean {
 
 // ---- libvirt domain ---------------------------------------------------------------------------------
 
-const DOMAIN_ORDER = ["name", "uuid", "genid", "title", "description", "metadata", "maxMemory", "memory",
-  "currentMemory", "blkiotune", "memtune", "memoryBacking", "vcpu", "vcpus", "iothreads", "cputune", "numatune",
-  "resource", "sysinfo", "bootloader", "os", "features", "cpu", "clock", "on_poweroff", "on_reboot", "on_crash",
-  "pm", "perf", "idmap", "devices"];
+const DOMAIN_ORDER = [
+  "name",
+  "uuid",
+  "genid",
+  "title",
+  "description",
+  "metadata",
+  "maxMemory",
+  "memory",
+  "currentMemory",
+  "blkiotune",
+  "memtune",
+  "memoryBacking",
+  "vcpu",
+  "vcpus",
+  "iothreads",
+  "cputune",
+  "numatune",
+  "resource",
+  "sysinfo",
+  "bootloader",
+  "os",
+  "features",
+  "cpu",
+  "clock",
+  "on_poweroff",
+  "on_reboot",
+  "on_crash",
+  "pm",
+  "perf",
+  "idmap",
+  "devices",
+];
 const MEMORY_BACKING_ORDER = ["hugepages", "nosharepages", "locked", "source", "access", "allocation", "discard"];
 const FILESYSTEM_ORDER = ["driver", "binary", "source", "target", "readonly"];
 const BINARY_ORDER = ["cache", "sandbox", "lock", "thread_pool"];
 const DEVICE_ORDER = ["emulator", "disk", "controller", "lease", "filesystem"];
 
-export interface VersionTriple { major: number; minor: number; micro: number }
+export interface VersionTriple {
+  major: number;
+  minor: number;
+  micro: number;
+}
 
 export function parseVersion(v: string): VersionTriple | undefined {
   const m = /^\s*(\d+)\.(\d+)(?:\.(\d+))?\s*$/.exec(v);
@@ -359,12 +426,12 @@ export function deviceSpec(share: Share, readonlyElementAllowed: boolean): Devic
   return {
     tag: share.tag,
     hostPath: share.host_path ?? "",
-    queue: share.queue_size ?? 1024,
+    queue: filled(share.queue_size, `queue_size of share ${share.tag}`),
     binaryPath: share.binary_path,
     xattr: share.xattr === true,
     cacheMode: share.cache === "always" ? "always" : share.cache === "never" ? "none" : undefined,
     threadPoolSize: share.thread_pool_size,
-    readonly: (share.readonly ?? false) && readonlyElementAllowed,
+    readonly: filled(share.readonly, `readonly of share ${share.tag}`) && readonlyElementAllowed,
   };
 }
 
@@ -382,7 +449,8 @@ export function filesystemTag(el: XElement): string | undefined {
 
 export function domainDevices(doc: XDocument, created: { value: boolean } = { value: false }): XElement {
   const root = doc.documentElement!;
-  if (root.tagName !== "domain") throw new DomainXmlError(`the root element is <${root.tagName}>, not a libvirt <domain>`);
+  if (root.tagName !== "domain")
+    throw new DomainXmlError(`the root element is <${root.tagName}>, not a libvirt <domain>`);
   return ensureChild(root, "devices", DOMAIN_ORDER, created);
 }
 
@@ -392,19 +460,26 @@ export function syncFilesystem(fsEl: XElement, spec: DeviceSpec): boolean {
   const created = { value: false };
   changed = setAttr(fsEl, "type", "mount") || changed;
   changed = setAttr(fsEl, "accessmode", "passthrough") || changed;
-  const driver = elementChildren(fsEl, "driver").find((d) => d.getAttribute("type") === "virtiofs") ?? ensureChild(fsEl, "driver", FILESYSTEM_ORDER, created);
+  const driver =
+    elementChildren(fsEl, "driver").find((d) => d.getAttribute("type") === "virtiofs") ??
+    ensureChild(fsEl, "driver", FILESYSTEM_ORDER, created);
   changed = setAttr(driver, "type", "virtiofs") || changed;
   changed = setAttr(driver, "queue", String(spec.queue)) || changed;
 
   let binary = firstChild(fsEl, "binary");
   if (needsBinary(spec)) {
     binary = ensureChild(fsEl, "binary", FILESYSTEM_ORDER, created);
-    changed = (spec.binaryPath !== undefined ? setAttr(binary, "path", spec.binaryPath) : removeAttr(binary, "path")) || changed;
+    changed =
+      (spec.binaryPath !== undefined ? setAttr(binary, "path", spec.binaryPath) : removeAttr(binary, "path")) ||
+      changed;
     changed = (spec.xattr ? setAttr(binary, "xattr", "on") : removeAttr(binary, "xattr")) || changed;
-    if (spec.cacheMode) changed = setAttr(ensureChild(binary, "cache", BINARY_ORDER, created), "mode", spec.cacheMode) || changed;
+    if (spec.cacheMode)
+      changed = setAttr(ensureChild(binary, "cache", BINARY_ORDER, created), "mode", spec.cacheMode) || changed;
     else changed = removeChildren(binary, "cache") || changed;
     if (spec.threadPoolSize !== undefined) {
-      changed = setAttr(ensureChild(binary, "thread_pool", BINARY_ORDER, created), "size", String(spec.threadPoolSize)) || changed;
+      changed =
+        setAttr(ensureChild(binary, "thread_pool", BINARY_ORDER, created), "size", String(spec.threadPoolSize)) ||
+        changed;
     } else changed = removeChildren(binary, "thread_pool") || changed;
   } else if (binary) {
     changed = removeAttr(binary, "path") || changed;
@@ -441,7 +516,8 @@ export function addFilesystem(devices: XElement, spec: DeviceSpec, after?: XElem
   return fsEl;
 }
 
-const SHARED_MEMORY_REFUSED = "virtio-fs needs the guest memory shared, and libvirt refuses the domain otherwise (\"'virtiofs' requires shared memory\")";
+const SHARED_MEMORY_REFUSED =
+  "virtio-fs needs the guest memory shared, and libvirt refuses the domain otherwise (\"'virtiofs' requires shared memory\")";
 
 /**
  * Makes the guest memory shared the way libvirt checks it (qemuValidateDomainDefVhostUserRequireSharedMemory
@@ -459,17 +535,22 @@ export function ensureSharedMemory(doc: XDocument): boolean {
   for (const [i, cell] of cells.entries()) {
     const access = cell.getAttribute("memAccess");
     if (cell.hasAttribute("memAccess") && access !== "shared") {
-      throw new DomainXmlError(`NUMA cell ${cell.getAttribute("id") ?? i} (<cpu><numa><cell>) has memAccess='${access}', which overrides `
-        + `<memoryBacking><access> for that cell; ${SHARED_MEMORY_REFUSED}: set memAccess='shared' or remove it, then run again`);
+      throw new DomainXmlError(
+        `NUMA cell ${cell.getAttribute("id") ?? i} (<cpu><numa><cell>) has memAccess='${access}', which overrides ` +
+          `<memoryBacking><access> for that cell; ${SHARED_MEMORY_REFUSED}: set memAccess='shared' or remove it, then run again`,
+      );
     }
   }
   const mb = firstChild(root, "memoryBacking");
   const access = mb && firstChild(mb, "access");
   const mode = access?.getAttribute("mode");
-  if (mode === "shared" || (cells.length > 0 && cells.every((c) => c.getAttribute("memAccess") === "shared"))) return false;
+  if (mode === "shared" || (cells.length > 0 && cells.every((c) => c.getAttribute("memAccess") === "shared")))
+    return false;
   if (access && access.hasAttribute("mode")) {
-    throw new DomainXmlError(`<memoryBacking><access mode='${mode}'/> is set; ${SHARED_MEMORY_REFUSED}: `
-      + "change it to <access mode='shared'/> or remove it, then run again");
+    throw new DomainXmlError(
+      `<memoryBacking><access mode='${mode}'/> is set; ${SHARED_MEMORY_REFUSED}: ` +
+        "change it to <access mode='shared'/> or remove it, then run again",
+    );
   }
   const created = { value: false };
   const backing = ensureChild(root, "memoryBacking", DOMAIN_ORDER, created);

@@ -23,7 +23,7 @@ function searchPath(): string {
 }
 
 /** Where a program is run from: VIRTIO_FS_BIN_DIR/name when the hook is set, else the bare name. */
-export function programPath(name: string): string {
+function programPath(name: string): string {
   const dir = binDir();
   return dir ? path.join(dir, name) : name;
 }
@@ -52,6 +52,9 @@ export function run(program: string, args: string[], opts: { input?: string; tim
 /** One-line description of a failed run for error messages. */
 export function describeFailure(r: ExecResult): string {
   if (r.spawnError) return `${r.argv[0]} could not be run (${r.spawnError})`;
-  const out = (r.stderr.trim() || r.stdout.trim()).split("\n").filter((l) => l.trim() !== "").join(" / ");
+  const out = (r.stderr.trim() || r.stdout.trim())
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .join(" / ");
   return `\`${r.argv.join(" ")}\` exited ${r.rc}${out ? `: ${out}` : ""}`;
 }

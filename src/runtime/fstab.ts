@@ -118,8 +118,14 @@ export function formatFstabEntry(e: FstabEntry): string {
 
 /** Same meaning (decoded fields compared; a missing dump/pass equals 0). */
 export function sameFstabEntry(a: FstabEntry, b: FstabEntry): boolean {
-  return a.spec === b.spec && a.file === b.file && a.vfstype === b.vfstype && a.mntops === b.mntops
-    && Number(a.freq) === Number(b.freq) && Number(a.passno) === Number(b.passno);
+  return (
+    a.spec === b.spec &&
+    a.file === b.file &&
+    a.vfstype === b.vfstype &&
+    a.mntops === b.mntops &&
+    Number(a.freq) === Number(b.freq) &&
+    Number(a.passno) === Number(b.passno)
+  );
 }
 
 /** Appends a canonical line; the file then ends with a newline. */

@@ -28,9 +28,18 @@ export interface VfsFlags {
 
 /** Bits of VfsFlags, by the MS_* flag of util-linux's map. */
 const FLAG_BITS: Record<string, keyof Omit<VfsFlags, "atime" | "atimeAlt">> = {
-  MS_RDONLY: "ro", MS_NOSUID: "nosuid", MS_NODEV: "nodev", MS_NOEXEC: "noexec", MS_NOSYMFOLLOW: "nosymfollow", MS_NODIRATIME: "nodiratime",
+  MS_RDONLY: "ro",
+  MS_NOSUID: "nosuid",
+  MS_NODEV: "nodev",
+  MS_NOEXEC: "noexec",
+  MS_NOSYMFOLLOW: "nosymfollow",
+  MS_NODIRATIME: "nodiratime",
 };
-const ATIME_FLAGS: Record<string, Atime> = { MS_RELATIME: "relatime", MS_NOATIME: "noatime", MS_STRICTATIME: "strictatime" };
+const ATIME_FLAGS: Record<string, Atime> = {
+  MS_RELATIME: "relatime",
+  MS_NOATIME: "noatime",
+  MS_STRICTATIME: "strictatime",
+};
 
 interface Parsed {
   option: string;
@@ -50,7 +59,10 @@ function withImpliedFlags(options: string[]): Parsed[] {
     if (carriers.length === 0 || carriers[carriers.length - 1].entry!.invert) continue;
     const first = carriers[0];
     if (userFlag === "MNT_MS_USER" && first.option.includes("=")) continue;
-    const implied = IMPLIED_BY_USER_OPTIONS[userFlag].map((flag): Parsed => ({ option: `(${first.option})`, entry: { name: "", flag, kind: "vfs" } }));
+    const implied = IMPLIED_BY_USER_OPTIONS[userFlag].map((flag): Parsed => ({
+      option: `(${first.option})`,
+      entry: { name: "", flag, kind: "vfs" },
+    }));
     out.splice(out.indexOf(first) + 1, 0, ...implied);
   }
   return out;
@@ -58,7 +70,15 @@ function withImpliedFlags(options: string[]): Parsed[] {
 
 /** Flags the kernel applies for an option list, in mount(8) order (a later option wins). */
 export function requestedVfsFlags(options: string[]): VfsFlags {
-  const f: VfsFlags = { ro: false, nosuid: false, nodev: false, noexec: false, nosymfollow: false, nodiratime: false, atime: "relatime" };
+  const f: VfsFlags = {
+    ro: false,
+    nosuid: false,
+    nodev: false,
+    noexec: false,
+    nosymfollow: false,
+    nodiratime: false,
+    atime: "relatime",
+  };
   const atimeBits: Record<string, boolean> = {};
   let lastAtime: Atime | undefined;
   for (const { entry } of withImpliedFlags(options)) {
@@ -136,8 +156,10 @@ export function splitOptions(options: string): string[] {
 }
 
 function sameMeaning(a: string[], b: string[]): boolean {
-  return JSON.stringify(requestedVfsFlags(a)) === JSON.stringify(requestedVfsFlags(b))
-    && fsSpecificOptions(a).join(",") === fsSpecificOptions(b).join(",");
+  return (
+    JSON.stringify(requestedVfsFlags(a)) === JSON.stringify(requestedVfsFlags(b)) &&
+    fsSpecificOptions(a).join(",") === fsSpecificOptions(b).join(",")
+  );
 }
 
 /**
@@ -146,7 +168,11 @@ function sameMeaning(a: string[], b: string[]): boolean {
  * then ro or rw (from readonly) put first. A repeated option is dropped when that keeps the meaning
  * (`noatime,nofail,noatime`); when the repetition matters (`noexec,exec,noexec`) the list is kept.
  */
-export function effectiveOptions(shareOptions: string | undefined, defaultOptions: string, readonly: boolean): string[] {
+export function effectiveOptions(
+  shareOptions: string | undefined,
+  defaultOptions: string,
+  readonly: boolean,
+): string[] {
   const rest = splitOptions(shareOptions ?? defaultOptions).filter((o) => optmapEntry(o)?.flag !== "MS_RDONLY");
   const full = [readonly ? "ro" : "rw", ...rest];
   const deduped = [...new Set(full)];

@@ -11,7 +11,13 @@
  */
 import type { FstabEntry, FstabLine, Fstab } from "./fstab";
 import { sameFstabEntry } from "./fstab";
-import { fsSpecificOptions, mountedVfsFlags, requestedVfsFlags, splitOptions, vfsFlagDifferences } from "./mount-options";
+import {
+  fsSpecificOptions,
+  mountedVfsFlags,
+  requestedVfsFlags,
+  splitOptions,
+  vfsFlagDifferences,
+} from "./mount-options";
 import type { MountInfoEntry } from "./mountinfo";
 import { topMountAt } from "./mountinfo";
 import type { PathObservation } from "./mount-point";
@@ -95,25 +101,39 @@ const refuse = (msg: string): never => {
   throw new Refused({ kind: "message", msg });
 };
 
-export function octal(mode: number): string {
+function octal(mode: number): string {
   return "0" + mode.toString(8).padStart(3, "0");
 }
 
 /** The fstab lines whose mount point is this share's (any file system type). */
-export function fstabLinesAt(o: Observed): FstabLine[] {
+function fstabLinesAt(o: Observed): FstabLine[] {
   return o.fstab.lines.filter((l) => l.entry !== undefined && o.fstabKey(l) === o.point.kernelPath);
 }
 
-export function fstabEntryFor(d: Desired): FstabEntry {
-  return { spec: d.tag ?? "", file: d.mountPoint, vfstype: "virtiofs", mntops: d.options.join(","), freq: "0", passno: "0" };
+function fstabEntryFor(d: Desired): FstabEntry {
+  return {
+    spec: d.tag ?? "",
+    file: d.mountPoint,
+    vfstype: "virtiofs",
+    mntops: d.options.join(","),
+    freq: "0",
+    passno: "0",
+  };
 }
 
 /** The warning for a mounted rw share whose root (the host directory) is not owned as configured. */
-export function mountedOwnerWarning(d: Desired, st: { uid?: number; gid?: number }, ownerLabel: (uid: number, gid: number) => string): string | undefined {
-  if (d.readonly || d.uid === undefined || d.gid === undefined || st.uid === undefined || st.gid === undefined) return undefined;
+export function mountedOwnerWarning(
+  d: Desired,
+  st: { uid?: number; gid?: number },
+  ownerLabel: (uid: number, gid: number) => string,
+): string | undefined {
+  if (d.readonly || d.uid === undefined || d.gid === undefined || st.uid === undefined || st.gid === undefined)
+    return undefined;
   if (st.uid === d.uid && st.gid === d.gid) return undefined;
-  return `share ${d.tag} is mounted on ${d.mountPoint} as ${ownerLabel(st.uid, st.gid)} (the host directory's owner, `
-    + `which virtio-fs passes through), not ${d.owner}:${d.group}; the module does not chown a mounted share, change the host directory instead`;
+  return (
+    `share ${d.tag} is mounted on ${d.mountPoint} as ${ownerLabel(st.uid, st.gid)} (the host directory's owner, ` +
+    `which virtio-fs passes through), not ${d.owner}:${d.group}; the module does not chown a mounted share, change the host directory instead`
+  );
 }
 
 export function planShare(d: Desired, o: Observed, s: Settings): Plan {
@@ -132,19 +152,25 @@ export function planShare(d: Desired, o: Observed, s: Settings): Plan {
 
 function refuseSymlink(d: Desired, o: Observed): void {
   if (o.point.kind !== "symlink") return;
-  refuse(`mount point ${d.mountPoint} is a symbolic link (to ${o.point.linkTarget}); the module does not mount on, chown or chmod `
-    + `the target of a link: set mount_point to the real directory (${o.point.kernelPath}) or remove the link`);
+  refuse(
+    `mount point ${d.mountPoint} is a symbolic link (to ${o.point.linkTarget}); the module does not mount on, chown or chmod ` +
+      `the target of a link: set mount_point to the real directory (${o.point.kernelPath}) or remove the link`,
+  );
 }
 
 /** Fails when a non-virtiofs fstab line or mount already owns the mount point. */
 function refuseConflicts(d: Desired, o: Observed, top: MountInfoEntry | undefined, s: Settings): void {
   for (const l of fstabLinesAt(o)) {
     if (l.entry!.vfstype === "virtiofs") continue;
-    refuse(`${d.mountPoint} already has a ${l.entry!.vfstype} line in fstab (line ${o.lineNumber(l)}: ${l.raw.trim()}); `
-      + `remove that line or choose another mount_point for ${d.tag}`);
+    refuse(
+      `${d.mountPoint} already has a ${l.entry!.vfstype} line in fstab (line ${o.lineNumber(l)}: ${l.raw.trim()}); ` +
+        `remove that line or choose another mount_point for ${d.tag}`,
+    );
   }
   if (top && top.fstype !== "virtiofs" && d.state === "mounted" && s.perform_mounts) {
-    refuse(`${d.mountPoint} is already the mount point of a ${top.fstype} file system (${top.source}); unmount it or choose another mount_point for ${d.tag}`);
+    refuse(
+      `${d.mountPoint} is already the mount point of a ${top.fstype} file system (${top.source}); unmount it or choose another mount_point for ${d.tag}`,
+    );
   }
 }
 
@@ -160,12 +186,21 @@ function planDir(d: Desired, o: Observed, s: Settings, plan: Plan): void {
   const mp = d.mountPoint;
   refuseUnusablePath(d, o);
   if (!s.create_mount_dirs) {
-    if (p.kind === "missing") refuse(`mount point ${mp} does not exist and create_mount_dirs is false; create it or set create_mount_dirs: true`);
+    if (p.kind === "missing")
+      refuse(
+        `mount point ${mp} does not exist and create_mount_dirs is false; create it or set create_mount_dirs: true`,
+      );
     return;
   }
   const problems: string[] = [];
-  if (d.uid === undefined) problems.push(`user "${d.owner}" is unknown to NSS (\`getent passwd\`: /etc/passwd, LDAP, SSSD) (set owner/default_owner to an existing user or create it first)`);
-  if (d.gid === undefined) problems.push(`group "${d.group}" is unknown to NSS (\`getent group\`) (set group/default_group to an existing group or create it first)`);
+  if (d.uid === undefined)
+    problems.push(
+      `user "${d.owner}" is unknown to NSS (\`getent passwd\`: /etc/passwd, LDAP, SSSD) (set owner/default_owner to an existing user or create it first)`,
+    );
+  if (d.gid === undefined)
+    problems.push(
+      `group "${d.group}" is unknown to NSS (\`getent group\`) (set group/default_group to an existing group or create it first)`,
+    );
   if (problems.length > 0) {
     const msg = `mount point ${mp}: ${problems.join("; ")}`;
     if (!d.readonly) refuse(msg);
@@ -174,17 +209,39 @@ function planDir(d: Desired, o: Observed, s: Settings, plan: Plan): void {
   const label = `${d.uid === undefined ? "(unchanged)" : d.owner}:${d.gid === undefined ? "(unchanged)" : d.group}`;
   if (p.kind === "missing") {
     for (const parent of p.missingParents) {
-      plan.steps.push({ action: "create_parent_dir", why: `${parent} is missing; created root-owned with mode 0755`, path: parent });
+      plan.steps.push({
+        action: "create_parent_dir",
+        why: `${parent} is missing; created root-owned with mode 0755`,
+        path: parent,
+      });
     }
-    plan.steps.push({ action: "create_dir", why: `mount point is missing; created as ${label} ${octal(d.mode)}`, uid: d.uid, gid: d.gid, mode: d.mode, tolerant: d.readonly });
+    plan.steps.push({
+      action: "create_dir",
+      why: `mount point is missing; created as ${label} ${octal(d.mode)}`,
+      uid: d.uid,
+      gid: d.gid,
+      mode: d.mode,
+      tolerant: d.readonly,
+    });
     return;
   }
   const uidWrong = d.uid !== undefined && p.uid !== d.uid;
   const gidWrong = d.gid !== undefined && p.gid !== d.gid;
   if (uidWrong || gidWrong) {
-    plan.steps.push({ action: "chown", why: `mount point is ${o.ownerLabel(p.uid!, p.gid!)}, wanted ${label}`, uid: d.uid, gid: d.gid, tolerant: d.readonly });
+    plan.steps.push({
+      action: "chown",
+      why: `mount point is ${o.ownerLabel(p.uid!, p.gid!)}, wanted ${label}`,
+      uid: d.uid,
+      gid: d.gid,
+      tolerant: d.readonly,
+    });
   }
-  if (p.mode !== d.mode) plan.steps.push({ action: "chmod", why: `mount point mode is ${octal(p.mode!)}, wanted ${octal(d.mode)}`, mode: d.mode });
+  if (p.mode !== d.mode)
+    plan.steps.push({
+      action: "chmod",
+      why: `mount point mode is ${octal(p.mode!)}, wanted ${octal(d.mode)}`,
+      mode: d.mode,
+    });
 }
 
 /** The share's fstab line: added, rewritten to the canonical form, duplicates removed. */
@@ -198,13 +255,27 @@ function planFstabLine(d: Desired, o: Observed, plan: Plan): void {
   const [first, ...dups] = lines;
   const have = first.entry!;
   if (!sameFstabEntry(have, want)) {
-    const what = have.spec !== want.spec ? `tag ${have.spec}`
-      : have.file !== want.file ? `mount point spelled ${have.file}`
-        : have.mntops !== want.mntops ? `options ${have.mntops}` : "dump/pass fields";
-    plan.steps.push({ action: "fstab_update", why: `fstab line had ${what}, wanted ${want.spec} with ${want.mntops}`, line: first, entry: want });
+    const what =
+      have.spec !== want.spec
+        ? `tag ${have.spec}`
+        : have.file !== want.file
+          ? `mount point spelled ${have.file}`
+          : have.mntops !== want.mntops
+            ? `options ${have.mntops}`
+            : "dump/pass fields";
+    plan.steps.push({
+      action: "fstab_update",
+      why: `fstab line had ${what}, wanted ${want.spec} with ${want.mntops}`,
+      line: first,
+      entry: want,
+    });
   }
   for (const line of dups) {
-    plan.steps.push({ action: "fstab_remove", why: `duplicate fstab line for ${d.mountPoint} (line ${o.lineNumber(line)})`, line });
+    plan.steps.push({
+      action: "fstab_remove",
+      why: `duplicate fstab line for ${d.mountPoint} (line ${o.lineNumber(line)})`,
+      line,
+    });
   }
 }
 
@@ -235,7 +306,11 @@ function planMounted(d: Desired, o: Observed, s: Settings, plan: Plan): void {
   if (!ours) {
     if (!top) refuseUnusablePath(d, o);
     if (o.tags !== null && !o.tags.includes(d.tag!)) throw new Refused({ kind: "tag_not_offered" });
-    if (top && top.fstype === "virtiofs") plan.steps.push({ action: "umount", why: `${d.mountPoint} has virtio-fs tag ${top.source} mounted, wanted ${d.tag}` });
+    if (top && top.fstype === "virtiofs")
+      plan.steps.push({
+        action: "umount",
+        why: `${d.mountPoint} has virtio-fs tag ${top.source} mounted, wanted ${d.tag}`,
+      });
     planDir(d, o, s, plan);
     plan.steps.push({ action: "mount", why: `not mounted; mounting with ${d.options.join(",")}`, options: d.options });
   } else {
@@ -288,6 +363,8 @@ function planAbsent(d: Desired, o: Observed, s: Settings, plan: Plan): void {
     }
   }
   if (stackedMounts(d, o).all - unmounts > 0) return;
-  if (unmounts > 0) plan.steps.push({ action: "rmdir", why: "the mount point will be removed if it is empty once unmounted" });
-  else if (o.point.kind === "directory" && o.point.empty) plan.steps.push({ action: "rmdir", why: "empty mount point of an absent share" });
+  if (unmounts > 0)
+    plan.steps.push({ action: "rmdir", why: "the mount point will be removed if it is empty once unmounted" });
+  else if (o.point.kind === "directory" && o.point.empty)
+    plan.steps.push({ action: "rmdir", why: "empty mount point of an absent share" });
 }

@@ -110,13 +110,19 @@ export function observePath(p: string): PathObservation {
       obs.blocked = `${parent} is a symbolic link to a missing target`;
       return obs;
     }
-    if (!target.isDirectory()) obs.blocked = `${parent} is ${pst.isSymbolicLink() ? "a symbolic link to " : ""}a file, not a directory`;
+    if (!target.isDirectory())
+      obs.blocked = `${parent} is ${pst.isSymbolicLink() ? "a symbolic link to " : ""}a file, not a directory`;
     return obs;
   }
 }
 
 /** chown and/or chmod of a directory, never following a symlink (O_NOFOLLOW on the last component). */
-export function setDirOwnerMode(dir: string, uid: number | undefined, gid: number | undefined, mode: number | undefined): void {
+export function setDirOwnerMode(
+  dir: string,
+  uid: number | undefined,
+  gid: number | undefined,
+  mode: number | undefined,
+): void {
   const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
   try {
     if (uid !== undefined || gid !== undefined) fs.fchownSync(fd, uid ?? -1, gid ?? -1);

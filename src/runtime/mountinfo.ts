@@ -43,7 +43,7 @@ export function encodeMountInfoField(value: string): string {
   return out;
 }
 
-export function parseMountInfoLine(line: string): MountInfoEntry | undefined {
+function parseMountInfoLine(line: string): MountInfoEntry | undefined {
   const f = line.split(" ");
   const sep = f.indexOf("-", 6);
   if (f.length < 10 || sep < 0 || sep + 3 > f.length) return undefined;

@@ -31,11 +31,16 @@ export interface OptmapEntry {
   prefix?: true;
 }
 
-const e = (name: string, flag: string, kind: OptionKind, extra: Partial<OptmapEntry> = {}): OptmapEntry => ({ name, flag, kind, ...extra });
+const e = (name: string, flag: string, kind: OptionKind, extra: Partial<OptmapEntry> = {}): OptmapEntry => ({
+  name,
+  flag,
+  kind,
+  ...extra,
+});
 const inv = { invert: true } as const;
 
 /** linux_flags_map: fs-independent kernel flags (MNT_LINUX_MAP). */
-export const LINUX_FLAGS_MAP: readonly OptmapEntry[] = [
+const LINUX_FLAGS_MAP: readonly OptmapEntry[] = [
   e("ro", "MS_RDONLY", "vfs"),
   e("rw", "MS_RDONLY", "vfs", inv),
   e("exec", "MS_NOEXEC", "vfs", inv),
@@ -82,7 +87,7 @@ export const LINUX_FLAGS_MAP: readonly OptmapEntry[] = [
 ];
 
 /** userspace_opts_map (MNT_USERSPACE_MAP). */
-export const USERSPACE_OPTS_MAP: readonly OptmapEntry[] = [
+const USERSPACE_OPTS_MAP: readonly OptmapEntry[] = [
   e("defaults", "", "userspace"),
   e("auto", "MNT_MS_NOAUTO", "userspace", inv),
   e("noauto", "MNT_MS_NOAUTO", "userspace"),

@@ -14,7 +14,7 @@ function readText(file: string): string | undefined {
 }
 
 /** /proc/filesystems lists virtiofs (loaded module or built into the kernel). */
-export function filesystemsListVirtiofs(): boolean {
+function filesystemsListVirtiofs(): boolean {
   const text = readText("/proc/filesystems") ?? "";
   return text.split("\n").some((l) => l.trim().split(/\s+/).pop() === "virtiofs");
 }
@@ -25,7 +25,7 @@ export function virtiofsLoaded(): boolean {
 }
 
 /** modules.builtin of the kernel lists virtiofs. */
-export function virtiofsBuiltin(kernel = os.release()): boolean {
+function virtiofsBuiltin(kernel = os.release()): boolean {
   const text = readText(`/lib/modules/${kernel}/modules.builtin`) ?? "";
   return text.split("\n").some((l) => path.basename(l.trim()) === "virtiofs.ko");
 }
@@ -69,5 +69,9 @@ export function dmesgTagNotFound(tag: string): string | undefined {
   const r = run("dmesg", []);
   if (r.rc !== 0) return undefined;
   const needle = `tag <${tag}> not found`;
-  return r.stdout.split("\n").reverse().find((l) => l.includes(needle))?.trim();
+  return r.stdout
+    .split("\n")
+    .reverse()
+    .find((l) => l.includes(needle))
+    ?.trim();
 }

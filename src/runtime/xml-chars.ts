@@ -6,19 +6,25 @@
  * `vfsgen render`; no dependency, so the CLI does not pull the XML parser in.
  */
 
-export interface IllegalChar {
+interface IllegalChar {
   /** Index of the character in the string (UTF-16 code units, as JavaScript counts). */
   index: number;
   codePoint: number;
 }
 
 function isXmlChar(cp: number): boolean {
-  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff)
-    || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+  return (
+    cp === 0x9 ||
+    cp === 0xa ||
+    cp === 0xd ||
+    (cp >= 0x20 && cp <= 0xd7ff) ||
+    (cp >= 0xe000 && cp <= 0xfffd) ||
+    (cp >= 0x10000 && cp <= 0x10ffff)
+  );
 }
 
 /** The first character of s that XML 1.0 cannot represent, or undefined. */
-export function firstIllegalXmlChar(s: string): IllegalChar | undefined {
+function firstIllegalXmlChar(s: string): IllegalChar | undefined {
   let index = 0;
   // for-of walks code points: a valid surrogate pair is one character, a lone surrogate stays alone
   for (const c of s) {
@@ -30,7 +36,7 @@ export function firstIllegalXmlChar(s: string): IllegalChar | undefined {
 }
 
 /** "U+0001 (a control character)", "U+D800 (a lone surrogate)", "U+FFFE (a noncharacter)". */
-export function describeCodePoint(cp: number): string {
+function describeCodePoint(cp: number): string {
   const hex = `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`;
   const kind = cp < 0x20 ? "a control character" : cp >= 0xd800 && cp <= 0xdfff ? "a lone surrogate" : "a noncharacter";
   return `${hex} (${kind})`;
@@ -39,7 +45,9 @@ export function describeCodePoint(cp: number): string {
 /** Why s cannot be written into XML, or undefined when it can. */
 export function xmlCharProblem(s: string): string | undefined {
   const bad = firstIllegalXmlChar(s);
-  return bad && `contains ${describeCodePoint(bad.codePoint)} at character ${bad.index + 1}, which XML 1.0 cannot represent`;
+  return (
+    bad && `contains ${describeCodePoint(bad.codePoint)} at character ${bad.index + 1}, which XML 1.0 cannot represent`
+  );
 }
 
 /**

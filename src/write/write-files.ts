@@ -1,25 +1,20 @@
 import * as fs from "fs";
 import * as path from "path";
 import { VfsError, diagnostic, type Diagnostic } from "../errors/messages";
-
-/** Directories the generator owns entirely: anything in them that it did not emit is stale. */
-export const MANAGED_ROOTS = ["generated", "collection"];
-
-/** `FILE#region` outputs replace the text between BEGIN/END GENERATED markers of a hand-written file. */
-export const REGION_SEPARATOR = "#";
-
-export type Outputs = Map<string, string>;
+import { REGION_SEPARATOR, type Outputs } from "../emit/outputs";
+import { MANAGED_ROOTS, managedRootOf } from "../emit/layout";
 
 export interface WriteResult {
   written: number;
-  stale: Diagnostic[];
 }
 
 function listFiles(dir: string, prefix = ""): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? listFiles(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]))
+    .flatMap((e) =>
+      e.isDirectory() ? listFiles(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
+    )
     .sort();
 }
 
@@ -31,7 +26,10 @@ function splice(file: string, current: string, region: string, body: string): st
   const [begin, end] = markers(region);
   const a = current.indexOf(begin);
   const b = current.indexOf(end);
-  if (a < 0 || b < a) throw new VfsError([{ ...diagnostic("VFS050", "", { detail: `${file} has no "${begin}" ... "${end}" markers` }), file }]);
+  if (a < 0 || b < a)
+    throw new VfsError([
+      { ...diagnostic("VFS050", "", { detail: `${file} has no "${begin}" ... "${end}" markers` }), file },
+    ]);
   return `${current.slice(0, a + begin.length)}\n${body}${current.slice(b)}`;
 }
 
@@ -39,7 +37,8 @@ function firstDifference(expected: string, actual: string): string {
   const e = expected.split("\n");
   const a = actual.split("\n");
   for (let i = 0; i < Math.max(e.length, a.length); i++) {
-    if (e[i] !== a[i]) return `line ${i + 1}: expected ${JSON.stringify(e[i] ?? "<end of file>")}, found ${JSON.stringify(a[i] ?? "<end of file>")}`;
+    if (e[i] !== a[i])
+      return `line ${i + 1}: expected ${JSON.stringify(e[i] ?? "<end of file>")}, found ${JSON.stringify(a[i] ?? "<end of file>")}`;
   }
   return "same text";
 }
@@ -65,16 +64,27 @@ export function checkStaleOutput(root: string, outputs: Outputs): Diagnostic[] {
   const stale: Diagnostic[] = [];
   for (const [file, text] of desired) {
     const full = path.join(root, file);
-    if (!fs.existsSync(full)) stale.push({ ...diagnostic("VFS050", "", { detail: `${file} is missing (run npm run generate)` }), file });
+    if (!fs.existsSync(full))
+      stale.push({ ...diagnostic("VFS050", "", { detail: `${file} is missing (run npm run generate)` }), file });
     else {
       const actual = fs.readFileSync(full, "utf8");
-      if (actual !== text) stale.push({ ...diagnostic("VFS050", "", { detail: `${file} differs from the schema's output at ${firstDifference(text, actual)}` }), file });
+      if (actual !== text)
+        stale.push({
+          ...diagnostic("VFS050", "", {
+            detail: `${file} differs from the schema's output at ${firstDifference(text, actual)}`,
+          }),
+          file,
+        });
     }
   }
   for (const dir of MANAGED_ROOTS) {
     for (const rel of listFiles(path.join(root, dir))) {
       const file = `${dir}/${rel}`;
-      if (!desired.has(file)) stale.push({ ...diagnostic("VFS050", "", { detail: `${file} is not produced by the generator any more` }), file });
+      if (!desired.has(file))
+        stale.push({
+          ...diagnostic("VFS050", "", { detail: `${file} is not produced by the generator any more` }),
+          file,
+        });
     }
   }
   return stale;
@@ -102,11 +112,11 @@ export function writeFiles(root: string, outputs: Outputs): WriteResult {
       fs.renameSync(fresh, live);
     }
     for (const file of desired.keys()) {
-      if (MANAGED_ROOTS.includes(file.split("/")[0])) continue;
+      if (managedRootOf(file)) continue;
       fs.renameSync(path.join(tmp, file), path.join(root, file));
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  return { written: desired.size, stale: [] };
+  return { written: desired.size };
 }

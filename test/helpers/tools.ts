@@ -23,8 +23,18 @@ export function toolEnv(extra: Record<string, string> = {}): Record<string, stri
   };
 }
 
-export async function tool(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string>; reject?: boolean } = {}) {
-  return execa(cmd, args, { cwd: opts.cwd ?? ROOT, env: toolEnv(opts.env), reject: opts.reject ?? false, all: true, extendEnv: false });
+export async function tool(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; reject?: boolean } = {},
+) {
+  return execa(cmd, args, {
+    cwd: opts.cwd ?? ROOT,
+    env: toolEnv(opts.env),
+    reject: opts.reject ?? false,
+    all: true,
+    extendEnv: false,
+  });
 }
 
 export function tmpDir(prefix: string): string {
@@ -33,5 +43,9 @@ export function tmpDir(prefix: string): string {
 
 /** Runs the CLI exactly as a user does (bin/vfsgen.js), capturing exit code and both streams. */
 export async function vfsgen(args: string[], cwd = ROOT, project = ROOT) {
-  return execa(process.execPath, [path.join(project, "bin/vfsgen.js"), ...args], { cwd, reject: false, stripFinalNewline: false });
+  return execa(process.execPath, [path.join(project, "bin/vfsgen.js"), ...args], {
+    cwd,
+    reject: false,
+    stripFinalNewline: false,
+  });
 }

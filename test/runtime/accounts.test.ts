@@ -8,7 +8,9 @@ afterEach(() => w?.cleanup());
 /** A getent that knows a directory-service user and group /etc/passwd and /etc/group do not, and logs its argv. */
 function nssGetent(world: World): string {
   const log = path.join(world.dir, "getent.log");
-  fs.writeFileSync(path.join(world.bin, "getent"), `#!${process.execPath}
+  fs.writeFileSync(
+    path.join(world.bin, "getent"),
+    `#!${process.execPath}
 const fs = require("fs");
 fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(process.argv.slice(2)) + "\\n");
 const [db, sep, key] = process.argv.slice(2);
@@ -17,7 +19,9 @@ const row = known.find((l) => l.split(":")[0] === key || l.split(":")[2] === key
 if (sep !== "--") process.exit(1);
 if (!row) process.exit(2);
 process.stdout.write(row + "\\n");
-`, { mode: 0o755 });
+`,
+    { mode: 0o755 },
+  );
   return log;
 }
 
@@ -25,15 +29,21 @@ function loadAccounts(world: World) {
   process.env.VIRTIO_FS_ROOT = world.root;
   process.env.VIRTIO_FS_BIN_DIR = world.bin;
   let mod: typeof import("../../src/runtime/accounts") | undefined;
-  jest.isolateModules(() => { mod = require("../../src/runtime/accounts"); });
+  jest.isolateModules(() => {
+    mod = require("../../src/runtime/accounts");
+  });
   return mod!;
 }
 
 describe("owners and groups come from NSS (getent)", () => {
   const saved = { root: process.env.VIRTIO_FS_ROOT, bin: process.env.VIRTIO_FS_BIN_DIR };
   afterEach(() => {
-    for (const [k, v] of [["VIRTIO_FS_ROOT", saved.root], ["VIRTIO_FS_BIN_DIR", saved.bin]] as const) {
-      if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    for (const [k, v] of [
+      ["VIRTIO_FS_ROOT", saved.root],
+      ["VIRTIO_FS_BIN_DIR", saved.bin],
+    ] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
     }
   });
 
@@ -81,8 +91,16 @@ describe("owners and groups come from NSS (getent)", () => {
     w = makeWorld();
     nssGetent(w);
     const mp = path.join(w.mnt, "ldap");
-    const r = w.run("virtio_fs_mount", { mounts: [{ tag: "t", mount_point: mp, owner: "ldapuser", group: "ldapgroup" }], fstab: w.fstab, load_module: false, _ansible_check_mode: true }).result;
+    const r = w.run("virtio_fs_mount", {
+      mounts: [{ tag: "t", mount_point: mp, owner: "ldapuser", group: "ldapgroup" }],
+      fstab: w.fstab,
+      load_module: false,
+      _ansible_check_mode: true,
+    }).result;
     expect(r.failed).toBeFalsy();
-    expect(r.mounts[0].actions).toContainEqual({ action: "create_dir", why: "mount point is missing; created as ldapuser:ldapgroup 0755" });
+    expect(r.mounts[0].actions).toContainEqual({
+      action: "create_dir",
+      why: "mount point is missing; created as ldapuser:ldapgroup 0755",
+    });
   });
 });

@@ -35,7 +35,16 @@ const run = (args: unknown) => runBundle(probe, JSON.stringify(args)).result;
 
 describe("runModule", () => {
   test("splits _ansible_* keys into the context and passes only the module's own arguments", () => {
-    const r = run({ mode: "change", x: 1, _ansible_check_mode: true, _ansible_diff: true, _ansible_no_log: false, _ansible_verbosity: 2, _ansible_version: "2.16.0", _ansible_module_name: "probe" });
+    const r = run({
+      mode: "change",
+      x: 1,
+      _ansible_check_mode: true,
+      _ansible_diff: true,
+      _ansible_no_log: false,
+      _ansible_verbosity: 2,
+      _ansible_version: "2.16.0",
+      _ansible_module_name: "probe",
+    });
     expect(r.changed).toBe(true);
     expect(r.seen).toEqual({ mode: "change", x: 1 });
     expect(r.ctx).toEqual({ checkMode: true, diff: true, noLog: false, verbosity: 2 });
@@ -114,9 +123,14 @@ describe("schema validation through a generated-style validator", () => {
   const env = { VIRTIO_FS_ROOT: tmp, VIRTIO_FS_BIN_DIR: tmp };
 
   test("bad values name the pointer and the expectation", () => {
-    const r = runBundle(bundle("virtio_fs_mount"), JSON.stringify({
-      mounts: [{ tag: "bad/tag", mount_point: "relative", mode: "999", state: "gone" }], fstab: path.join(tmp, "fstab"),
-    }), env).result;
+    const r = runBundle(
+      bundle("virtio_fs_mount"),
+      JSON.stringify({
+        mounts: [{ tag: "bad/tag", mount_point: "relative", mode: "999", state: "gone" }],
+        fstab: path.join(tmp, "fstab"),
+      }),
+      env,
+    ).result;
     expect(r.failed).toBe(true);
     expect(r.msg).toMatch(/^invalid arguments: /);
     expect(r.msg).toContain("/mounts/0/tag: expected");
@@ -126,21 +140,67 @@ describe("schema validation through a generated-style validator", () => {
   });
 
   test("an unknown argument is rejected, _ansible_* keys are not", () => {
-    const r = runBundle(bundle("virtio_fs_mount"), JSON.stringify({ mounts: [], bogus: 1, _ansible_check_mode: true }), env).result;
+    const r = runBundle(
+      bundle("virtio_fs_mount"),
+      JSON.stringify({ mounts: [], bogus: 1, _ansible_check_mode: true }),
+      env,
+    ).result;
     expect(r.failed).toBe(true);
     expect(r.msg).toContain('unknown property "bogus"');
     expect(r.msg).not.toContain("_ansible_check_mode");
-    const unknownInShare = runBundle(bundle("virtio_fs_mount"), JSON.stringify({ mounts: [{ tag: "a", mount_point: "/a", colour: "red" }] }), env).result;
+    const unknownInShare = runBundle(
+      bundle("virtio_fs_mount"),
+      JSON.stringify({ mounts: [{ tag: "a", mount_point: "/a", colour: "red" }] }),
+      env,
+    ).result;
     expect(unknownInShare.msg).toContain('unknown property "colour"');
     expect(unknownInShare.msg).toContain("/mounts/0");
   });
 
   test("a __proto__ argument is an unknown key, not a prototype that smuggles arguments past the schema", () => {
     // JSON.parse keeps "__proto__" as an own key; copying it by assignment would set the prototype.
-    const text = '{"mounts": [], "fstab": "' + path.join(tmp, "fstab") + '", "__proto__": {"perform_mounts": "x", "bogus": 1}}';
+    const text =
+      '{"mounts": [], "fstab": "' + path.join(tmp, "fstab") + '", "__proto__": {"perform_mounts": "x", "bogus": 1}}';
     const r = runBundle(bundle("virtio_fs_mount"), text, env).result;
     expect(r.failed).toBe(true);
     expect(r.msg).toContain('unknown property "__proto__"');
+  });
+
+  test("the module formats all errors at once, so a cause hides the checks it makes moot", () => {
+    // An empty tag fails minLength, the tag pattern and the "does not start with -" pattern: the
+    // length says it all, the patterns are moot (one-error-at-a-time formatting listed all three).
+    const r = runBundle(
+      bundle("virtio_fs_mount"),
+      JSON.stringify({ mounts: [{ tag: "", mount_point: "/mnt/x" }], fstab: path.join(tmp, "fstab") }),
+      env,
+    ).result;
+    expect(r).toMatchObject({
+      failed: true,
+      changed: false,
+      msg: "invalid arguments: /mounts/0/tag: expected at least 1 character, got 0",
+    });
+  });
+
+  test("a oneOf of required properties is one message, not one 'missing' per alternative", () => {
+    const mounts = [{ tag: "a", mount_point: "/a" }];
+    const none = runBundle(bundle("virtio_fs_domain"), JSON.stringify({ mounts }), env).result;
+    expect(none.msg).toBe('invalid arguments: /: expected exactly one of the properties "name", "xml_path", got none');
+    const both = runBundle(
+      bundle("virtio_fs_domain"),
+      JSON.stringify({ mounts, name: "vm", xml_path: "/x.xml" }),
+      env,
+    ).result;
+    expect(both.msg).toBe(
+      'invalid arguments: /: expected exactly one of the properties "name", "xml_path", got "name" and "xml_path"',
+    );
+  });
+
+  test("with no_log, the same messages without the value: the schema's expectation stays", () => {
+    const args = { mounts: [{ tag: "bad/tag", mount_point: "/a", queue_size: 4096 }], _ansible_no_log: true };
+    const r = runBundle(bundle("virtio_fs_domain"), JSON.stringify({ ...args, name: "vm" }), env).result;
+    expect(r.msg).toContain("/mounts/0/tag: expected a tag of 1 to 36 characters from A-Z a-z 0-9 . _ -");
+    expect(r.msg).toContain("/mounts/0/queue_size: expected one of 16, 32, 64, 128, 256, 512, 1024");
+    expect(r.msg).not.toMatch(/bad\/tag|4096|got/);
   });
 
   test("a missing required argument is named", () => {
@@ -170,4 +230,21 @@ describe("bundles", () => {
       expect(code).not.toMatch(/^(import|export) /m);
     });
   }
+
+  test("every shipped bundle is ASCII only, comments and header included", () => {
+    const repo = path.resolve(__dirname, "../..");
+    const shipped = (dir: string): string[] =>
+      fs
+        .readdirSync(dir, { withFileTypes: true })
+        .flatMap((e) =>
+          e.isDirectory() ? shipped(path.join(dir, e.name)) : e.name.endsWith(".cjs") ? [path.join(dir, e.name)] : [],
+        );
+    const files = [...shipped(path.join(repo, "collection")), ...shipped(path.join(repo, "generated"))];
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const nonAscii = files.flatMap((f) => {
+      const at = fs.readFileSync(f).findIndex((b) => b >= 0x80);
+      return at < 0 ? [] : [`${path.relative(repo, f)} at byte ${at}`];
+    });
+    expect(nonAscii).toEqual([]);
+  });
 });

@@ -8,13 +8,32 @@ const TYPES: ArgumentTypes = {
   ratio: { type: "float" },
   name: { type: "str" },
   tags: { type: "list", elements: "str" },
-  items: { type: "list", elements: "dict", options: { on: { type: "bool" }, size: { type: "int" }, label: { type: "str" } } },
+  items: {
+    type: "list",
+    elements: "dict",
+    options: { on: { type: "bool" }, size: { type: "int" }, label: { type: "str" } },
+  },
 };
 
 describe("arguments are converted as Ansible converts them for Python modules", () => {
   test.each([
-    ["yes", true], ["No", false], ["TRUE", true], ["false", false], ["on", true], ["off", false], ["1", true], ["0", false],
-    ["y", true], ["N", false], ["t", true], ["f", false], [" true ", true], [1, true], [0, false], [true, true], [false, false],
+    ["yes", true],
+    ["No", false],
+    ["TRUE", true],
+    ["false", false],
+    ["on", true],
+    ["off", false],
+    ["1", true],
+    ["0", false],
+    ["y", true],
+    ["N", false],
+    ["t", true],
+    ["f", false],
+    [" true ", true],
+    [1, true],
+    [0, false],
+    [true, true],
+    [false, false],
   ])("bool %p -> %p", (given, want) => {
     expect(convertArguments({ flag: given }, TYPES, false)).toEqual({ args: { flag: want }, errors: [] });
   });
@@ -23,15 +42,20 @@ describe("arguments are converted as Ansible converts them for Python modules", 
     expect(convertArguments({ count: "8" }, TYPES, false).args.count).toBe(8);
     expect(convertArguments({ count: " -12 " }, TYPES, false).args.count).toBe(-12);
     expect(convertArguments({ count: "8.0" }, TYPES, false).args.count).toBe(8);
-    expect(convertArguments({ count: "8.5" }, TYPES, false).errors)
-      .toEqual([`/count: argument 'count' is of type str and we were unable to convert to int: "'8.5'" cannot be converted to an int`]);
-    expect(convertArguments({ count: "abc" }, TYPES, false).errors[0]).toContain(`"'abc'" cannot be converted to an int`);
+    expect(convertArguments({ count: "8.5" }, TYPES, false).errors).toEqual([
+      `/count: argument 'count' is of type str and we were unable to convert to int: "'8.5'" cannot be converted to an int`,
+    ]);
+    expect(convertArguments({ count: "abc" }, TYPES, false).errors[0]).toContain(
+      `"'abc'" cannot be converted to an int`,
+    );
     expect(convertArguments({ count: 2.5 }, TYPES, false).errors[0]).toContain("is of type float");
   });
 
   test("bool: anything else is refused with the list of valid booleans", () => {
     const { errors } = convertArguments({ flag: "maybe" }, TYPES, false);
-    expect(errors[0]).toMatch(/^\/flag: argument 'flag' is of type str and we were unable to convert to bool: The value 'maybe' is not a valid boolean\. Valid booleans include: 'y'/);
+    expect(errors[0]).toMatch(
+      /^\/flag: argument 'flag' is of type str and we were unable to convert to bool: The value 'maybe' is not a valid boolean\. Valid booleans include: 'y'/,
+    );
     expect(convertArguments({ flag: 2 }, TYPES, false).errors[0]).toContain("The value 2 is not a valid boolean");
   });
 
@@ -44,9 +68,17 @@ describe("arguments are converted as Ansible converts them for Python modules", 
   test("lists: comma-separated strings split, elements and sub-options converted, errors located", () => {
     expect(convertArguments({ tags: "a,b" }, TYPES, false).args.tags).toEqual(["a", "b"]);
     expect(convertArguments({ tags: [1, true] }, TYPES, false).args.tags).toEqual(["1", "True"]);
-    const r = convertArguments({ items: [{ on: "no", size: "3", label: 7, extra: "kept" }, { on: "perhaps" }] }, TYPES, false);
+    const r = convertArguments(
+      { items: [{ on: "no", size: "3", label: 7, extra: "kept" }, { on: "perhaps" }] },
+      TYPES,
+      false,
+    );
     expect(r.args.items).toEqual([{ on: false, size: 3, label: "7", extra: "kept" }, { on: "perhaps" }]);
-    expect(r.errors).toEqual([expect.stringMatching(/^\/items\/1\/on: argument 'on' is of type str found in 'items'\. and we were unable to convert to bool/)]);
+    expect(r.errors).toEqual([
+      expect.stringMatching(
+        /^\/items\/1\/on: argument 'on' is of type str found in 'items'\. and we were unable to convert to bool/,
+      ),
+    ]);
   });
 
   test("with no_log the messages do not repeat the value", () => {
@@ -63,7 +95,13 @@ describe("the bundled modules convert before validating (types from the schema)"
   test('virtio_fs_mount: perform_mounts "false", persist "yes", readonly "no" behave as booleans', () => {
     w = makeWorld();
     const mp = path.join(w.mnt, "data");
-    const r = w.run("virtio_fs_mount", { mounts: [{ tag: "data", mount_point: mp, readonly: "no" }], fstab: w.fstab, perform_mounts: "false", persist: "yes", load_module: "0" }).result;
+    const r = w.run("virtio_fs_mount", {
+      mounts: [{ tag: "data", mount_point: mp, readonly: "no" }],
+      fstab: w.fstab,
+      perform_mounts: "false",
+      persist: "yes",
+      load_module: "0",
+    }).result;
     expect(r.failed).toBeFalsy();
     expect(r.mounts[0].state).toBe("present");
     expect(w.calls().filter((c) => c[0] === "mount")).toEqual([]);
@@ -74,6 +112,8 @@ describe("the bundled modules convert before validating (types from the schema)"
     w = makeWorld();
     const r = w.run("virtio_fs_mount", { mounts: [], fstab: w.fstab, perform_mounts: "sometimes" }).result;
     expect(r.failed).toBe(true);
-    expect(r.msg).toContain("invalid arguments: /perform_mounts: argument 'perform_mounts' is of type str and we were unable to convert to bool: The value 'sometimes' is not a valid boolean");
+    expect(r.msg).toContain(
+      "invalid arguments: /perform_mounts: argument 'perform_mounts' is of type str and we were unable to convert to bool: The value 'sometimes' is not a valid boolean",
+    );
   });
 });

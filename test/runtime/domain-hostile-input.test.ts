@@ -24,7 +24,8 @@ const DOMAIN = `<domain type='kvm'>
 </domain>
 `;
 
-const wellFormed = (xml: string | Buffer) => spawnSync("xmllint", ["--noout", "--nonet", "-"], { input: xml, encoding: "utf8" }).stderr;
+const wellFormed = (xml: string | Buffer) =>
+  spawnSync("xmllint", ["--noout", "--nonet", "-"], { input: xml, encoding: "utf8" }).stderr;
 
 function withFile(content: string | Buffer) {
   w = makeWorld();
@@ -47,15 +48,51 @@ describe("domain XML files as they come", () => {
   });
 
   const refused: [string, string, RegExp][] = [
-    ["an internal DTD subset declaring an entity", `<!DOCTYPE domain [<!ENTITY n "vm">]>\n${DOMAIN.replace("<name>vm</name>", "<name>&n;</name>")}`, /<!DOCTYPE> declaration.*no entity it declares is expanded/],
-    ["an entity expansion bomb", `<?xml version="1.0"?>\n<!-- x -->\n<!DOCTYPE domain [\n<!ENTITY a "aaaaaaaaaa">\n${Array.from({ length: 9 }, (_, i) => `<!ENTITY ${String.fromCharCode(98 + i)} "${`&${String.fromCharCode(97 + i)};`.repeat(10)}">`).join("\n")}\n]>\n${DOMAIN.replace("<description>", "<description>&j;")}`, /<!DOCTYPE> declaration/],
-    ["an external entity", `<!DOCTYPE domain [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n${DOMAIN.replace("<description>", "<description>&x;")}`, /<!DOCTYPE> declaration/],
-    ["an external DTD", `<!DOCTYPE domain SYSTEM "http://127.0.0.1:9/domain.dtd">\n${DOMAIN}`, /<!DOCTYPE> declaration/],
-    ["an undefined entity", DOMAIN.replace("<description>", "<description>&nbsp;"), /undefined entity &nbsp; \(only &lt; &gt; &amp; &apos; &quot; and character references are allowed\)/],
-    ["a control character as a character reference", DOMAIN.replace("<description>", "<description>&#1;"), /the text in <description> contains U\+0001 \(a control character\)/],
-    ["U+FFFE in an attribute", DOMAIN.replace("type='kvm'", "type='kvm\uFFFE'"), /attribute "type" of <domain> contains U\+FFFE \(a noncharacter\)/],
-    ["a lone surrogate as a character reference", DOMAIN.replace("<description>", "<description>&#xD800;"), /contains U\+D800 \(a lone surrogate\)/],
-    ["a reference beyond Unicode", DOMAIN.replace("<description>", "<description>&#x110000;"), /cannot be written back well-formed/],
+    [
+      "an internal DTD subset declaring an entity",
+      `<!DOCTYPE domain [<!ENTITY n "vm">]>\n${DOMAIN.replace("<name>vm</name>", "<name>&n;</name>")}`,
+      /<!DOCTYPE> declaration.*no entity it declares is expanded/,
+    ],
+    [
+      "an entity expansion bomb",
+      `<?xml version="1.0"?>\n<!-- x -->\n<!DOCTYPE domain [\n<!ENTITY a "aaaaaaaaaa">\n${Array.from({ length: 9 }, (_, i) => `<!ENTITY ${String.fromCharCode(98 + i)} "${`&${String.fromCharCode(97 + i)};`.repeat(10)}">`).join("\n")}\n]>\n${DOMAIN.replace("<description>", "<description>&j;")}`,
+      /<!DOCTYPE> declaration/,
+    ],
+    [
+      "an external entity",
+      `<!DOCTYPE domain [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n${DOMAIN.replace("<description>", "<description>&x;")}`,
+      /<!DOCTYPE> declaration/,
+    ],
+    [
+      "an external DTD",
+      `<!DOCTYPE domain SYSTEM "http://127.0.0.1:9/domain.dtd">\n${DOMAIN}`,
+      /<!DOCTYPE> declaration/,
+    ],
+    [
+      "an undefined entity",
+      DOMAIN.replace("<description>", "<description>&nbsp;"),
+      /undefined entity &nbsp; \(only &lt; &gt; &amp; &apos; &quot; and character references are allowed\)/,
+    ],
+    [
+      "a control character as a character reference",
+      DOMAIN.replace("<description>", "<description>&#1;"),
+      /the text in <description> contains U\+0001 \(a control character\)/,
+    ],
+    [
+      "U+FFFE in an attribute",
+      DOMAIN.replace("type='kvm'", "type='kvm\uFFFE'"),
+      /attribute "type" of <domain> contains U\+FFFE \(a noncharacter\)/,
+    ],
+    [
+      "a lone surrogate as a character reference",
+      DOMAIN.replace("<description>", "<description>&#xD800;"),
+      /contains U\+D800 \(a lone surrogate\)/,
+    ],
+    [
+      "a reference beyond Unicode",
+      DOMAIN.replace("<description>", "<description>&#x110000;"),
+      /cannot be written back well-formed/,
+    ],
     ["U+FFFF in a comment", DOMAIN.replace("an operator's note", "note \uFFFF"), /comment/],
   ];
   test.each(refused)("%s is refused, nothing expanded or written", (_, xml, message) => {
@@ -72,7 +109,11 @@ describe("domain XML files as they come", () => {
   });
 
   test("invalid UTF-8 is refused, not replaced by U+FFFD and written back", () => {
-    const bytes = Buffer.concat([Buffer.from(DOMAIN.slice(0, 60)), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(DOMAIN.slice(60))]);
+    const bytes = Buffer.concat([
+      Buffer.from(DOMAIN.slice(0, 60)),
+      Buffer.from([0xff, 0xfe, 0xc3]),
+      Buffer.from(DOMAIN.slice(60)),
+    ]);
     const p = withFile(bytes);
     const r = w.run("virtio_fs_domain", { xml_path: p, mounts: [share] }).result;
     expect(r.failed).toBe(true);
@@ -91,22 +132,40 @@ describe("domain XML files as they come", () => {
 describe("values written into the XML", () => {
   test("quotes, <, &, ]]> and apostrophes in host_path and binary_path are escaped; the result is well-formed and stable", () => {
     const p = withFile(DOMAIN);
-    const hostile = { ...share, host_path: "/srv/a ]]> b 'c' \"d\" <e> & f --> <!-- x", binary_path: "/opt/it's \"<w>\" & ]]>" };
+    const hostile = {
+      ...share,
+      host_path: "/srv/a ]]> b 'c' \"d\" <e> & f --> <!-- x",
+      binary_path: '/opt/it\'s "<w>" & ]]>',
+    };
     const r = w.run("virtio_fs_domain", { xml_path: p, mounts: [hostile] }).result;
     expect(r.failed).toBeUndefined();
     const after = fs.readFileSync(p, "utf8");
     expect(wellFormed(after)).toBe("");
     expect(after).toContain("<binary path='/opt/it&apos;s &quot;&lt;w&gt;&quot; &amp; ]]&gt;'/>");
-    expect(after).toContain("<source dir='/srv/a ]]&gt; b &apos;c&apos; &quot;d&quot; &lt;e&gt; &amp; f --&gt; &lt;!-- x'/>");
+    expect(after).toContain(
+      "<source dir='/srv/a ]]&gt; b &apos;c&apos; &quot;d&quot; &lt;e&gt; &amp; f --&gt; &lt;!-- x'/>",
+    );
     expect(after).toContain("<!-- kept: an operator's note -->");
-    expect(after).toContain("<description>a &amp; b &lt;c&gt; \"d\" it's ]]&gt;</description>");
+    expect(after).toContain('<description>a &amp; b &lt;c&gt; "d" it\'s ]]&gt;</description>');
     expect(w.run("virtio_fs_domain", { xml_path: p, mounts: [hostile] }).result.changed).toBe(false);
   });
 
   const illegal: [string, Record<string, unknown>, string][] = [
-    ["U+FFFE in host_path", { ...share, host_path: "/srv/\uFFFE" }, "/mounts/0/host_path: contains U+FFFE (a noncharacter) at character 6"],
-    ["U+FFFF in binary_path", { ...share, binary_path: "/b\uFFFF" }, "/mounts/0/binary_path: contains U+FFFF (a noncharacter) at character 3"],
-    ["a lone surrogate in host_path", { ...share, host_path: "/srv/\uDC00x" }, "/mounts/0/host_path: contains U+DC00 (a lone surrogate) at character 6"],
+    [
+      "U+FFFE in host_path",
+      { ...share, host_path: "/srv/\uFFFE" },
+      "/mounts/0/host_path: contains U+FFFE (a noncharacter) at character 6",
+    ],
+    [
+      "U+FFFF in binary_path",
+      { ...share, binary_path: "/b\uFFFF" },
+      "/mounts/0/binary_path: contains U+FFFF (a noncharacter) at character 3",
+    ],
+    [
+      "a lone surrogate in host_path",
+      { ...share, host_path: "/srv/\uDC00x" },
+      "/mounts/0/host_path: contains U+DC00 (a lone surrogate) at character 6",
+    ],
   ];
   test.each(illegal)("%s is refused with the share and field named, nothing written", (_, bad, message) => {
     const p = withFile(DOMAIN);
@@ -120,7 +179,8 @@ describe("values written into the XML", () => {
 });
 
 describe("virsh calls", () => {
-  const store = (world: World, name: string, xml: string) => fs.writeFileSync(path.join(world.bin, "domains", `${name}.xml`), xml);
+  const store = (world: World, name: string, xml: string) =>
+    fs.writeFileSync(path.join(world.bin, "domains", `${name}.xml`), xml);
   const named = (name: string) => DOMAIN.replace("<name>vm</name>", `<name>${name}</name>`);
 
   test("a name that looks like an option travels inside --domain=; the temporary file is private, fixed-name and removed", () => {
@@ -131,7 +191,12 @@ describe("virsh calls", () => {
     w.setFake({ libvirtVersion: "9.0.0" });
     // The shipped module's schema refuses such a name; past the schema, virsh still never sees an option.
     expect(w.run("virtio_fs_domain", { name: "--help", mounts: [share] }).result.msg).toContain("/name: expected");
-    const r = w.runWithFaults("virtio_fs_domain", { name: "--help", uri: "-x", mounts: [share] }, {}, { TMPDIR: tmp }).result;
+    const r = w.runWithFaults(
+      "virtio_fs_domain",
+      { name: "--help", uri: "-x", mounts: [share] },
+      {},
+      { TMPDIR: tmp },
+    ).result;
     expect(r.failed).toBeUndefined();
     expect(r.changed).toBe(true);
     const calls = callsOf(w, "virsh");
@@ -141,7 +206,11 @@ describe("virsh calls", () => {
       expect(c).not.toContain("--help");
     }
     expect(calls[0]).toEqual(["--connect=-x", "dumpxml", "--inactive", "--domain=--help"]);
-    expect(calls.find((c) => c[1] === "domstate")).toEqual(["--connect=-x", "domstate", "--domain=0b6f3e3c-0000-4000-8000-000000000001"]);
+    expect(calls.find((c) => c[1] === "domstate")).toEqual([
+      "--connect=-x",
+      "domstate",
+      "--domain=0b6f3e3c-0000-4000-8000-000000000001",
+    ]);
     const def = calls.find((c) => c[1] === "define")!;
     const file = def[2].replace(/^--file=/, "");
     expect(path.basename(file)).toBe("domain.xml");

@@ -42,10 +42,22 @@ const memoryBacking = (xml: string) => /<memoryBacking>[\s\S]*?<\/memoryBacking>
 describe("a backing that is already shared is kept", () => {
   const kept: [string, string][] = [
     ["file-backed", "  <memoryBacking>\n    <source type='file'/>\n    <access mode='shared'/>\n  </memoryBacking>\n"],
-    ["hugepages", "  <memoryBacking>\n    <hugepages>\n      <page size='2048' unit='KiB'/>\n    </hugepages>\n    <access mode='shared'/>\n  </memoryBacking>\n"],
-    ["hugepages + file", "  <memoryBacking>\n    <hugepages/>\n    <source type='file'/>\n    <access mode='shared'/>\n    <allocation mode='immediate'/>\n  </memoryBacking>\n"],
-    ["anonymous", "  <memoryBacking>\n    <source type='anonymous'/>\n    <access mode='shared'/>\n  </memoryBacking>\n"],
-    ["memfd + locked", "  <memoryBacking>\n    <locked/>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>\n"],
+    [
+      "hugepages",
+      "  <memoryBacking>\n    <hugepages>\n      <page size='2048' unit='KiB'/>\n    </hugepages>\n    <access mode='shared'/>\n  </memoryBacking>\n",
+    ],
+    [
+      "hugepages + file",
+      "  <memoryBacking>\n    <hugepages/>\n    <source type='file'/>\n    <access mode='shared'/>\n    <allocation mode='immediate'/>\n  </memoryBacking>\n",
+    ],
+    [
+      "anonymous",
+      "  <memoryBacking>\n    <source type='anonymous'/>\n    <access mode='shared'/>\n  </memoryBacking>\n",
+    ],
+    [
+      "memfd + locked",
+      "  <memoryBacking>\n    <locked/>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>\n",
+    ],
   ];
   test.each(kept)("%s", (_, mb) => {
     const { result, after } = run(domain(mb));
@@ -71,14 +83,26 @@ describe("a backing that is already shared is kept", () => {
 
 describe("missing shared access is added, the backing chosen is kept", () => {
   const cases: [string, string, string][] = [
-    ["no memoryBacking: memfd, as the template writes", "",
-      "<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>"],
-    ["file-backed without access", "  <memoryBacking>\n    <source type='file'/>\n  </memoryBacking>\n",
-      "<memoryBacking>\n    <source type='file'/>\n    <access mode='shared'/>\n  </memoryBacking>"],
-    ["hugepages without source or access", "  <memoryBacking>\n    <hugepages/>\n  </memoryBacking>\n",
-      "<memoryBacking>\n    <hugepages/>\n    <access mode='shared'/>\n  </memoryBacking>"],
-    ["<access/> without mode", "  <memoryBacking>\n    <source type='memfd'/>\n    <access/>\n  </memoryBacking>\n",
-      "<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>"],
+    [
+      "no memoryBacking: memfd, as the template writes",
+      "",
+      "<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>",
+    ],
+    [
+      "file-backed without access",
+      "  <memoryBacking>\n    <source type='file'/>\n  </memoryBacking>\n",
+      "<memoryBacking>\n    <source type='file'/>\n    <access mode='shared'/>\n  </memoryBacking>",
+    ],
+    [
+      "hugepages without source or access",
+      "  <memoryBacking>\n    <hugepages/>\n  </memoryBacking>\n",
+      "<memoryBacking>\n    <hugepages/>\n    <access mode='shared'/>\n  </memoryBacking>",
+    ],
+    [
+      "<access/> without mode",
+      "  <memoryBacking>\n    <source type='memfd'/>\n    <access/>\n  </memoryBacking>\n",
+      "<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>",
+    ],
   ];
   test.each(cases)("%s", (_, mb, expected) => {
     const { result, after } = run(domain(mb));
@@ -90,20 +114,33 @@ describe("missing shared access is added, the backing chosen is kept", () => {
   test("NUMA cells without memAccess take the domain-level access, which is added", () => {
     const { result, after } = run(domain("", cells(undefined, "shared")));
     expect(result.failed).toBeUndefined();
-    expect(memoryBacking(after)).toBe("<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>");
+    expect(memoryBacking(after)).toBe(
+      "<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>",
+    );
     expect(after).toContain("memAccess='shared'/>");
   });
 });
 
 describe("an explicit private access is refused with a message, nothing is written", () => {
   const cases: [string, string, string, RegExp][] = [
-    ["a NUMA cell memAccess='private' over a shared memfd backing",
-      "  <memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>\n", cells("shared", "private"),
-      /NUMA cell 1 \(<cpu><numa><cell>\) has memAccess='private', which overrides <memoryBacking><access> for that cell; .*requires shared memory.*set memAccess='shared' or remove it/],
-    ["domain-level <access mode='private'/>", "  <memoryBacking>\n    <source type='memfd'/>\n    <access mode='private'/>\n  </memoryBacking>\n", "",
-      /<memoryBacking><access mode='private'\/> is set; virtio-fs needs the guest memory shared.*change it to <access mode='shared'\/> or remove it/],
-    ["domain-level private with a cell that inherits it", "  <memoryBacking>\n    <access mode='private'/>\n  </memoryBacking>\n", cells("shared", undefined),
-      /<access mode='private'\/> is set/],
+    [
+      "a NUMA cell memAccess='private' over a shared memfd backing",
+      "  <memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>\n",
+      cells("shared", "private"),
+      /NUMA cell 1 \(<cpu><numa><cell>\) has memAccess='private', which overrides <memoryBacking><access> for that cell; .*requires shared memory.*set memAccess='shared' or remove it/,
+    ],
+    [
+      "domain-level <access mode='private'/>",
+      "  <memoryBacking>\n    <source type='memfd'/>\n    <access mode='private'/>\n  </memoryBacking>\n",
+      "",
+      /<memoryBacking><access mode='private'\/> is set; virtio-fs needs the guest memory shared.*change it to <access mode='shared'\/> or remove it/,
+    ],
+    [
+      "domain-level private with a cell that inherits it",
+      "  <memoryBacking>\n    <access mode='private'/>\n  </memoryBacking>\n",
+      cells("shared", undefined),
+      /<access mode='private'\/> is set/,
+    ],
     ["a memAccess libvirt does not know", "", cells("SHARED"), /memAccess='SHARED'/],
   ];
   test.each(cases)("%s", (_, mb, cpu, message) => {

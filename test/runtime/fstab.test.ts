@@ -1,6 +1,14 @@
 import {
-  appendFstabEntry, decodeFstabField, encodeFstabField, formatFstabEntry, normaliseMountPath, parseFstab, parseFstabLine,
-  replaceFstabLine, sameFstabEntry, serialiseFstab,
+  appendFstabEntry,
+  decodeFstabField,
+  encodeFstabField,
+  formatFstabEntry,
+  normaliseMountPath,
+  parseFstab,
+  parseFstabLine,
+  replaceFstabLine,
+  sameFstabEntry,
+  serialiseFstab,
 } from "../../src/runtime/fstab";
 
 describe("fstab octal escapes", () => {
@@ -13,7 +21,8 @@ describe("fstab octal escapes", () => {
     expect(encodeFstabField("/mnt/host data\ttab\nnl\\bs")).toBe("/mnt/host\\040data\\011tab\\012nl\\134bs");
   });
   test("round trip of awkward paths", () => {
-    for (const p of ["/a b", "/x\\040y", "/t\tt", "/plain", "/ä ö"]) expect(decodeFstabField(encodeFstabField(p))).toBe(p);
+    for (const p of ["/a b", "/x\\040y", "/t\tt", "/plain", "/ä ö"])
+      expect(decodeFstabField(encodeFstabField(p))).toBe(p);
   });
 });
 
@@ -48,13 +57,34 @@ describe("parseFstab / serialiseFstab", () => {
     const f = parseFstab(text);
     expect(f.trailingNewline).toBe(false);
     expect(f.lines.map((l) => l.entry === undefined)).toEqual([true, true, false, true, true, false, true, false]);
-    expect(f.lines[5].entry).toEqual({ spec: "datasets", file: "/mnt/host datasets", vfstype: "virtiofs", mntops: "ro,nofail", freq: "0", passno: "0" });
-    expect(f.lines[7].entry).toEqual({ spec: "tmpfs", file: "/tmp", vfstype: "tmpfs", mntops: "defaults", freq: "0", passno: "0" });
+    expect(f.lines[5].entry).toEqual({
+      spec: "datasets",
+      file: "/mnt/host datasets",
+      vfstype: "virtiofs",
+      mntops: "ro,nofail",
+      freq: "0",
+      passno: "0",
+    });
+    expect(f.lines[7].entry).toEqual({
+      spec: "tmpfs",
+      file: "/tmp",
+      vfstype: "tmpfs",
+      mntops: "defaults",
+      freq: "0",
+      passno: "0",
+    });
   });
 
   test("appending to a file without trailing newline adds the separator and ends with a newline", () => {
     const f = parseFstab("# only a comment");
-    appendFstabEntry(f, { spec: "t", file: "/mnt/a b", vfstype: "virtiofs", mntops: "rw,nofail", freq: "0", passno: "0" });
+    appendFstabEntry(f, {
+      spec: "t",
+      file: "/mnt/a b",
+      vfstype: "virtiofs",
+      mntops: "rw,nofail",
+      freq: "0",
+      passno: "0",
+    });
     expect(serialiseFstab(f)).toBe("# only a comment\nt /mnt/a\\040b virtiofs rw,nofail 0 0\n");
     const empty = parseFstab("");
     appendFstabEntry(empty, { spec: "t", file: "/m", vfstype: "virtiofs", mntops: "rw", freq: "0", passno: "0" });
@@ -63,7 +93,14 @@ describe("parseFstab / serialiseFstab", () => {
 
   test("replacing one line leaves the others untouched", () => {
     const f = parseFstab(text);
-    replaceFstabLine(f, 5, { spec: "datasets", file: "/mnt/host datasets", vfstype: "virtiofs", mntops: "rw,nofail", freq: "0", passno: "0" });
+    replaceFstabLine(f, 5, {
+      spec: "datasets",
+      file: "/mnt/host datasets",
+      vfstype: "virtiofs",
+      mntops: "rw,nofail",
+      freq: "0",
+      passno: "0",
+    });
     const lines = serialiseFstab(f).split("\n");
     expect(lines[5]).toBe("datasets /mnt/host\\040datasets virtiofs rw,nofail 0 0");
     expect(lines.filter((_, i) => i !== 5)).toEqual(text.split("\n").filter((_, i) => i !== 5));
@@ -80,7 +117,15 @@ describe("parseFstab / serialiseFstab", () => {
 
 describe("normaliseMountPath", () => {
   test("one spelling per mount point", () => {
-    for (const p of ["/mnt/data", "/mnt/data/", "/mnt//data", "/mnt/./data", "//mnt/data//", "/mnt/x/../data", "/mnt/data/."]) {
+    for (const p of [
+      "/mnt/data",
+      "/mnt/data/",
+      "/mnt//data",
+      "/mnt/./data",
+      "//mnt/data//",
+      "/mnt/x/../data",
+      "/mnt/data/.",
+    ]) {
       expect(normaliseMountPath(p)).toBe("/mnt/data");
     }
     expect(normaliseMountPath("/")).toBe("/");

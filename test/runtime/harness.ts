@@ -9,6 +9,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { compile } from "../../src/compile";
+import { moduleFallbacks } from "../../src/ir/lookup";
 
 const REPO = path.resolve(__dirname, "../..");
 let bundleDir: string | undefined;
@@ -19,21 +21,17 @@ export type ModuleName = "virtio_fs_mount" | "virtio_fs_info" | "virtio_fs_domai
  * The shipped module: the bundle `npm run generate` wrote into the collection (ajv standalone
  * validator, esbuild, WANT_JSON header). Module tests run exactly what Ansible ships to a guest.
  */
-export function bundle(name: ModuleName): string {
-  return path.join(REPO, "collection/ansible_collections/ai_how/virtio_fs/plugins/modules", `${name}.cjs`);
+export function bundle(name: ModuleName, repo = REPO): string {
+  return path.join(repo, "collection/ansible_collections/ai_how/virtio_fs/plugins/modules", `${name}.cjs`);
 }
 
 /** Bundles an arbitrary entry source (resolved from the repository root) and returns the bundle path. */
 export function bundleSource(label: string, contents: string): string {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const esbuild = require("esbuild");
-  const out = esbuild.buildSync({
-    stdin: { contents, resolveDir: REPO, loader: "ts", sourcefile: `${label}.ts` },
-    bundle: true, platform: "node", target: "node18", format: "cjs", write: false,
-  });
-  if (!bundleDir || !fs.existsSync(bundleDir)) bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), "virtio-fs-runtime-bundles-"));
+  const text = bundleText(contents, `${label}.ts`);
+  if (!bundleDir || !fs.existsSync(bundleDir))
+    bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), "virtio-fs-runtime-bundles-"));
   const file = path.join(bundleDir, `${label}.js`);
-  fs.writeFileSync(file, out.outputFiles[0].text);
+  fs.writeFileSync(file, text);
   return file;
 }
 
@@ -41,28 +39,44 @@ export function bundleSource(label: string, contents: string): string {
 export function runBundle(file: string, argsText: string | undefined, env: Record<string, string> = {}): ModuleOutput {
   const argv = [file];
   if (argsText !== undefined) {
-    const argsFile = path.join(os.tmpdir(), `virtio-fs-runtime-args-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
+    const argsFile = path.join(
+      os.tmpdir(),
+      `virtio-fs-runtime-args-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}.json`,
+    );
     fs.writeFileSync(argsFile, argsText);
     argv.push(argsFile);
   }
-  const r = spawnSync(process.execPath, argv, { encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } });
+  const r = spawnSync(process.execPath, argv, {
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+  });
   if (argv[1]) fs.rmSync(argv[1], { force: true });
   const lines = r.stdout.split("\n").filter((l) => l.trim() !== "");
-  if (lines.length !== 1) throw new Error(`expected exactly one line of JSON on stdout, got:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  if (lines.length !== 1)
+    throw new Error(`expected exactly one line of JSON on stdout, got:\n${r.stdout}\nstderr:\n${r.stderr}`);
   return { result: JSON.parse(lines[0]), stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
 /** Bundles only the runtime entry with a stub validator (what ships, minus the generated validator). */
 export function bundleRuntimeOnly(name: ModuleName): string {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const esbuild = require("esbuild");
   const src = `import { runModule } from "./src/runtime/ansible";
 import { main } from "./src/runtime/modules/${name}";
 const validate = (() => true) as any;
 runModule("${name}", validate, main as any);`;
+  return bundleText(src);
+}
+
+/** One CommonJS file for Node 18, ASCII only: the options the generator bundles modules with. */
+function bundleText(contents: string, sourcefile?: string): string {
+  const esbuild = require("esbuild");
   const out = esbuild.buildSync({
-    stdin: { contents: src, resolveDir: REPO, loader: "ts" },
-    bundle: true, platform: "node", target: "node18", format: "cjs", write: false,
+    stdin: { contents, resolveDir: REPO, loader: "ts", sourcefile },
+    bundle: true,
+    platform: "node",
+    target: "node18",
+    format: "cjs",
+    charset: "ascii",
+    write: false,
   });
   return out.outputFiles[0].text;
 }
@@ -88,7 +102,9 @@ const faultBundles = new Map<string, string>();
 export function faultBundle(name: ModuleName): string {
   const cached = faultBundles.get(name);
   if (cached && fs.existsSync(cached)) return cached;
-  const file = bundleSource(`${name}-faults`, `import { runModule } from "./src/runtime/ansible";
+  const file = bundleSource(
+    `${name}-faults`,
+    `import { runModule } from "./src/runtime/ansible";
 import { main } from "./src/runtime/modules/${name}";
 const realFs = require("fs");
 const nodePath = require("path");
@@ -107,11 +123,14 @@ realFs.mkdirSync = (p: any, ...rest: any[]) => {
   if (code) throw injected(code, "mkdir", String(p));
   return mkdirSync(p, ...rest);
 };
-import validate from "./generated/modules/${name}/validate";
+import validate from "./src/runtime/generated/${name}/validate";
 // The schema's validator fills in the defaults (the module restates none) but its verdict is ignored,
 // so inputs the schema refuses (a tag like --bind) still reach the module's own defences.
-runModule("${name}", ((args: unknown) => { validate(args); return true; }) as any, main as any);
-`);
+// The fallbacks the generated entry passes (x-fallback-from), from the same schema.
+const fallbacks = ${JSON.stringify(moduleFallbacks(compile(REPO).modules.find((m) => m.name === name)!))};
+runModule("${name}", ((args: unknown) => { validate(args); return true; }) as any, ((args: any, ctx: any) => (main as any)(args, ctx, fallbacks)) as any);
+`,
+  );
   faultBundles.set(name, file);
   return file;
 }
@@ -315,11 +334,12 @@ for (const k of keys) {
 process.exit(rc);
 `;
 
-export const BASE_MOUNTINFO = [
-  "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw,errors=remount-ro",
-  "23 22 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw",
-  "24 22 0:22 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw",
-].join("\n") + "\n";
+export const BASE_MOUNTINFO =
+  [
+    "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw,errors=remount-ro",
+    "23 22 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw",
+    "24 22 0:22 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw",
+  ].join("\n") + "\n";
 
 export interface World {
   dir: string;
@@ -340,7 +360,12 @@ export interface World {
   /** Runs a module with args (plus _ansible_* keys) and returns its parsed stdout. */
   run(name: ModuleName, args: Record<string, unknown>, extraEnv?: Record<string, string>): ModuleOutput;
   /** Runs the module without schema validation and with file system faults injected (faultBundle). */
-  runWithFaults(name: ModuleName, args: Record<string, unknown>, faults?: FsFaults, extraEnv?: Record<string, string>): ModuleOutput;
+  runWithFaults(
+    name: ModuleName,
+    args: Record<string, unknown>,
+    faults?: FsFaults,
+    extraEnv?: Record<string, string>,
+  ): ModuleOutput;
   cleanup(): void;
 }
 
@@ -352,6 +377,8 @@ export interface ModuleOutput {
 }
 
 export interface WorldOptions {
+  /** The repository whose shipped bundles run (default: this one; the schema mutation test uses a copy). */
+  repo?: string;
   systemd?: boolean;
   moduleLoaded?: boolean;
   tagsDir?: string[] | null;
@@ -361,7 +388,9 @@ export interface WorldOptions {
 
 export function escMountinfo(s: string): string {
   let out = "";
-  for (const c of s) out += c === " " || c === "\t" || c === "\n" || c === "\\" ? "\\" + c.charCodeAt(0).toString(8).padStart(3, "0") : c;
+  for (const c of s)
+    out +=
+      c === " " || c === "\t" || c === "\n" || c === "\\" ? "\\" + c.charCodeAt(0).toString(8).padStart(3, "0") : c;
   return out;
 }
 
@@ -371,7 +400,16 @@ export function makeWorld(opts: WorldOptions = {}): World {
   const bin = path.join(dir, "bin");
   const mnt = path.join(dir, "mnt");
   const fstab = path.join(dir, "etc-fstab");
-  for (const d of [root, bin, mnt, path.join(bin, "domains"), path.join(root, "proc/self"), path.join(root, "proc/1"), path.join(root, "etc"), path.join(root, "sys/module")]) {
+  for (const d of [
+    root,
+    bin,
+    mnt,
+    path.join(bin, "domains"),
+    path.join(root, "proc/self"),
+    path.join(root, "proc/1"),
+    path.join(root, "etc"),
+    path.join(root, "sys/module"),
+  ]) {
     fs.mkdirSync(d, { recursive: true });
   }
   fs.writeFileSync(path.join(root, "proc/self/mountinfo"), BASE_MOUNTINFO);
@@ -391,8 +429,18 @@ export function makeWorld(opts: WorldOptions = {}): World {
   }
   const users = { root: 0, admin: process.getuid!(), alice: 1234, ...(opts.users ?? {}) };
   const groups = { root: 0, admin: process.getgid!(), staff: 2345, ...(opts.groups ?? {}) };
-  fs.writeFileSync(path.join(root, "etc/passwd"), Object.entries(users).map(([n, id]) => `${n}:x:${id}:${id}:${n}:/home/${n}:/bin/sh`).join("\n") + "\n");
-  fs.writeFileSync(path.join(root, "etc/group"), Object.entries(groups).map(([n, id]) => `${n}:x:${id}:`).join("\n") + "\n");
+  fs.writeFileSync(
+    path.join(root, "etc/passwd"),
+    Object.entries(users)
+      .map(([n, id]) => `${n}:x:${id}:${id}:${n}:/home/${n}:/bin/sh`)
+      .join("\n") + "\n",
+  );
+  fs.writeFileSync(
+    path.join(root, "etc/group"),
+    Object.entries(groups)
+      .map(([n, id]) => `${n}:x:${id}:`)
+      .join("\n") + "\n",
+  );
   for (const [name, body] of Object.entries(FAKES)) {
     fs.writeFileSync(path.join(bin, name), `#!${process.execPath}\n${FAKE_COMMON}\n${body}\n`, { mode: 0o755 });
   }
@@ -400,26 +448,49 @@ export function makeWorld(opts: WorldOptions = {}): World {
   fs.writeFileSync(path.join(bin, "fake.json"), "{}");
 
   const world: World = {
-    dir, root, bin, fstab, mnt,
+    dir,
+    root,
+    bin,
+    fstab,
+    mnt,
     setFake: (cfg) => fs.writeFileSync(path.join(bin, "fake.json"), JSON.stringify(cfg)),
     calls: () => {
       const f = path.join(bin, "calls.log");
       if (!fs.existsSync(f)) return [];
-      return fs.readFileSync(f, "utf8").split("\n").filter((l) => l).map((l) => JSON.parse(l));
+      return fs
+        .readFileSync(f, "utf8")
+        .split("\n")
+        .filter((l) => l)
+        .map((l) => JSON.parse(l));
     },
     clearCalls: () => fs.rmSync(path.join(bin, "calls.log"), { force: true }),
     mountinfo: () => fs.readFileSync(path.join(root, "proc/self/mountinfo"), "utf8"),
     setMountinfo: (text) => fs.writeFileSync(path.join(root, "proc/self/mountinfo"), text),
     addMount: (tag, mp, perMount = "rw,relatime") => {
-      const n = world.mountinfo().split("\n").filter((l) => l).length;
-      fs.appendFileSync(path.join(root, "proc/self/mountinfo"), `${200 + n} 22 0:${200 + n} / ${escMountinfo(mp)} ${perMount} shared:${200 + n} - virtiofs ${escMountinfo(tag)} rw\n`);
+      const n = world
+        .mountinfo()
+        .split("\n")
+        .filter((l) => l).length;
+      fs.appendFileSync(
+        path.join(root, "proc/self/mountinfo"),
+        `${200 + n} 22 0:${200 + n} / ${escMountinfo(mp)} ${perMount} shared:${200 + n} - virtiofs ${escMountinfo(tag)} rw\n`,
+      );
     },
     writeFstab: (text) => fs.writeFileSync(fstab, text),
     readFstab: () => fs.readFileSync(fstab, "utf8"),
     run: (name, args, extraEnv = {}) =>
-      runBundle(bundle(name), JSON.stringify(args), { VIRTIO_FS_ROOT: root, VIRTIO_FS_BIN_DIR: bin, ...extraEnv }),
+      runBundle(bundle(name, opts.repo), JSON.stringify(args), {
+        VIRTIO_FS_ROOT: root,
+        VIRTIO_FS_BIN_DIR: bin,
+        ...extraEnv,
+      }),
     runWithFaults: (name, args, faults = {}, extraEnv = {}) =>
-      runBundle(faultBundle(name), JSON.stringify(args), { VIRTIO_FS_ROOT: root, VIRTIO_FS_BIN_DIR: bin, VIRTIO_FS_TEST_FAULTS: JSON.stringify(faults), ...extraEnv }),
+      runBundle(faultBundle(name), JSON.stringify(args), {
+        VIRTIO_FS_ROOT: root,
+        VIRTIO_FS_BIN_DIR: bin,
+        VIRTIO_FS_TEST_FAULTS: JSON.stringify(faults),
+        ...extraEnv,
+      }),
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
   return world;
@@ -427,7 +498,10 @@ export function makeWorld(opts: WorldOptions = {}): World {
 
 /** Calls of one fake program, without the program name. */
 export function callsOf(world: World, program: string): string[][] {
-  return world.calls().filter((c) => c[0] === program).map((c) => c.slice(1));
+  return world
+    .calls()
+    .filter((c) => c[0] === program)
+    .map((c) => c.slice(1));
 }
 
 export const isRoot = process.getuid?.() === 0;

@@ -19,25 +19,72 @@ const DOMAIN = `<domain type='kvm'>
 `;
 
 // Strings from the classes the adversarial review uses: option-like, markup, templating, odd bytes.
-const hostile = fc.constantFrom("--bind", "-a", "a b", "x --><!DOCTYPE y>", "<&'\">", "{{ 7 * 7 }}", "\u0001", "\uFFFE",
-  "..", "a/../b", "é", "__proto__", "");
+const hostile = fc.constantFrom(
+  "--bind",
+  "-a",
+  "a b",
+  "x --><!DOCTYPE y>",
+  "<&'\">",
+  "{{ 7 * 7 }}",
+  "\u0001",
+  "\uFFFE",
+  "..",
+  "a/../b",
+  "é",
+  "__proto__",
+  "",
+);
 const tag = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._-]{1,12}$/), hostile);
 const component = fc.oneof(fc.stringMatching(/^[a-z0-9 ._-]{1,8}$/), hostile);
-const options = fc.option(fc.array(fc.constantFrom("rw", "ro", "nofail", "defaults", "noatime", "relatime", "nosuid", "noexec", "exec",
-  "user", "bind", "x-systemd.automount", "dax", "nodev", "comment=x"), { maxLength: 5 }).map((o) => o.join(",")), { nil: undefined });
-const share = fc.record({
-  tag,
-  sub: fc.array(component, { minLength: 1, maxLength: 3 }),
-  readonly: fc.option(fc.boolean(), { nil: undefined }),
-  state: fc.option(fc.constantFrom("mounted", "present", "unmounted", "absent"), { nil: undefined }),
-  options,
-}, { requiredKeys: ["tag", "sub"] });
+const options = fc.option(
+  fc
+    .array(
+      fc.constantFrom(
+        "rw",
+        "ro",
+        "nofail",
+        "defaults",
+        "noatime",
+        "relatime",
+        "nosuid",
+        "noexec",
+        "exec",
+        "user",
+        "bind",
+        "x-systemd.automount",
+        "dax",
+        "nodev",
+        "comment=x",
+      ),
+      { maxLength: 5 },
+    )
+    .map((o) => o.join(",")),
+  { nil: undefined },
+);
+const share = fc.record(
+  {
+    tag,
+    sub: fc.array(component, { minLength: 1, maxLength: 3 }),
+    readonly: fc.option(fc.boolean(), { nil: undefined }),
+    state: fc.option(fc.constantFrom("mounted", "present", "unmounted", "absent"), { nil: undefined }),
+    options,
+  },
+  { requiredKeys: ["tag", "sub"] },
+);
 
-const xmlProblems = (xml: string) => spawnSync("xmllint", ["--noout", "--nonet", "-"], { input: xml, encoding: "utf8" }).stderr;
+const xmlProblems = (xml: string) =>
+  spawnSync("xmllint", ["--noout", "--nonet", "-"], { input: xml, encoding: "utf8" }).stderr;
 
-function sharesIn(w: World, list: fc.RecordValue<{ tag: string; sub: string[]; readonly?: boolean; state?: string; options?: string }>[]) {
+function sharesIn(
+  w: World,
+  list: fc.RecordValue<{ tag: string; sub: string[]; readonly?: boolean; state?: string; options?: string }>[],
+) {
   return list.map((s) => {
-    const out: Record<string, unknown> = { tag: s.tag, mount_point: path.join(w.mnt, ...s.sub), host_path: path.join("/srv", ...s.sub) };
+    const out: Record<string, unknown> = {
+      tag: s.tag,
+      mount_point: path.join(w.mnt, ...s.sub),
+      host_path: path.join("/srv", ...s.sub),
+    };
     if (s.readonly !== undefined) out.readonly = s.readonly;
     if (s.state !== undefined) out.state = s.state;
     if (s.options !== undefined) out.options = s.options;

@@ -1,6 +1,12 @@
 import * as path from "path";
 import fc from "fast-check";
-import { effectiveOptions, fsSpecificOptions, mountedVfsFlags, requestedVfsFlags, vfsFlagDifferences } from "../../src/runtime/mount-options";
+import {
+  effectiveOptions,
+  fsSpecificOptions,
+  mountedVfsFlags,
+  requestedVfsFlags,
+  vfsFlagDifferences,
+} from "../../src/runtime/mount-options";
 import { makeWorld } from "./harness";
 
 /*
@@ -10,16 +16,45 @@ import { makeWorld } from "./harness";
  * (mnt_optlist_get_attrs: the last atime option set wins) and Linux fs/namespace.c (mount(2):
  * relatime unless MS_NOATIME, MS_STRICTATIME clears both) and show_mnt_opts (mountinfo order).
  */
-const MS = { RDONLY: 1, NOSUID: 2, NODEV: 4, NOEXEC: 8, NOATIME: 1024, NODIRATIME: 2048, RELATIME: 1 << 21, STRICTATIME: 1 << 24, NOSYMFOLLOW: 256 };
+const MS = {
+  RDONLY: 1,
+  NOSUID: 2,
+  NODEV: 4,
+  NOEXEC: 8,
+  NOATIME: 1024,
+  NODIRATIME: 2048,
+  RELATIME: 1 << 21,
+  STRICTATIME: 1 << 24,
+  NOSYMFOLLOW: 256,
+};
 const LINUX: Record<string, [number, boolean]> = {
-  ro: [MS.RDONLY, false], rw: [MS.RDONLY, true], noexec: [MS.NOEXEC, false], exec: [MS.NOEXEC, true], nosuid: [MS.NOSUID, false],
-  suid: [MS.NOSUID, true], nodev: [MS.NODEV, false], dev: [MS.NODEV, true], noatime: [MS.NOATIME, false], atime: [MS.NOATIME, true],
-  nodiratime: [MS.NODIRATIME, false], diratime: [MS.NODIRATIME, true], relatime: [MS.RELATIME, false], norelatime: [MS.RELATIME, true],
-  strictatime: [MS.STRICTATIME, false], nostrictatime: [MS.STRICTATIME, true], nosymfollow: [MS.NOSYMFOLLOW, false], symfollow: [MS.NOSYMFOLLOW, true],
+  ro: [MS.RDONLY, false],
+  rw: [MS.RDONLY, true],
+  noexec: [MS.NOEXEC, false],
+  exec: [MS.NOEXEC, true],
+  nosuid: [MS.NOSUID, false],
+  suid: [MS.NOSUID, true],
+  nodev: [MS.NODEV, false],
+  dev: [MS.NODEV, true],
+  noatime: [MS.NOATIME, false],
+  atime: [MS.NOATIME, true],
+  nodiratime: [MS.NODIRATIME, false],
+  diratime: [MS.NODIRATIME, true],
+  relatime: [MS.RELATIME, false],
+  norelatime: [MS.RELATIME, true],
+  strictatime: [MS.STRICTATIME, false],
+  nostrictatime: [MS.STRICTATIME, true],
+  nosymfollow: [MS.NOSYMFOLLOW, false],
+  symfollow: [MS.NOSYMFOLLOW, true],
 };
 const SECURE = ["noexec", "nosuid", "nodev"];
 const OWNERSECURE = ["nosuid", "nodev"];
-const USER_KINDS: [string, string, string[]][] = [["owner", "noowner", OWNERSECURE], ["group", "nogroup", OWNERSECURE], ["user", "nouser", SECURE], ["users", "nousers", SECURE]];
+const USER_KINDS: [string, string, string[]][] = [
+  ["owner", "noowner", OWNERSECURE],
+  ["group", "nogroup", OWNERSECURE],
+  ["user", "nouser", SECURE],
+  ["users", "nousers", SECURE],
+];
 
 function modelMountinfo(options: string[], api: "mount2" | "setattr"): string {
   const list = [...options];
@@ -54,8 +89,28 @@ function modelMountinfo(options: string[], api: "mount2" | "setattr"): string {
 
 const KNOWN = [
   ...Object.keys(LINUX).filter((o) => o !== "ro" && o !== "rw"),
-  "defaults", "auto", "noauto", "nofail", "user", "user=alice", "nouser", "users", "nousers", "owner", "noowner", "group", "nogroup",
-  "_netdev", "comment=x", "x-systemd.automount", "X-mount.mkdir", "sync", "async", "dirsync", "lazytime", "nolazytime",
+  "defaults",
+  "auto",
+  "noauto",
+  "nofail",
+  "user",
+  "user=alice",
+  "nouser",
+  "users",
+  "nousers",
+  "owner",
+  "noowner",
+  "group",
+  "nogroup",
+  "_netdev",
+  "comment=x",
+  "x-systemd.automount",
+  "X-mount.mkdir",
+  "sync",
+  "async",
+  "dirsync",
+  "lazytime",
+  "nolazytime",
 ];
 const FS_SPECIFIC = ["dax", "dax=always", "dax=never", "rootmode=040000", "default_permissions", "allow_other"];
 const optionLists = fc.array(fc.constantFrom(...KNOWN, ...FS_SPECIFIC), { maxLength: 9 });
@@ -74,7 +129,11 @@ describe("mount options follow util-linux and the kernel", () => {
           expect(mountedVfsFlags(shown).ro).toBe(readonly);
         }
         // the effective list means what the share's own options mean, ro/rw aside
-        expect(modelMountinfo(effective, "mount2").split(",").slice(1)).toEqual(modelMountinfo([readonly ? "ro" : "rw", ...opts], "mount2").split(",").slice(1));
+        expect(modelMountinfo(effective, "mount2").split(",").slice(1)).toEqual(
+          modelMountinfo([readonly ? "ro" : "rw", ...opts], "mount2")
+            .split(",")
+            .slice(1),
+        );
       }),
       { numRuns: 2000 },
     );
@@ -111,18 +170,25 @@ describe("virtio_fs_mount on the fake guest: a second run changes nothing", () =
     let n = 0;
     try {
       fc.assert(
-        fc.property(optionLists, fc.boolean(), fc.constantFrom("mount2" as const, "setattr" as const), (opts, readonly, api) => {
-          w.setFake({ mountApi: api });
-          const mp = path.join(w.mnt, `share${n++}`);
-          const share: Record<string, unknown> = { tag: `t${n}`, mount_point: mp, readonly };
-          if (opts.length) share.options = opts.join(",");
-          const args = { mounts: [share], fstab: w.fstab, load_module: false, prune: false };
-          const first = w.run("virtio_fs_mount", args).result;
-          expect(first.failed).toBeFalsy();
-          expect(first.changed).toBe(true);
-          const second = w.run("virtio_fs_mount", args).result;
-          expect({ opts, readonly, api, changed: second.changed, mounts: second.mounts }).toMatchObject({ changed: false });
-        }),
+        fc.property(
+          optionLists,
+          fc.boolean(),
+          fc.constantFrom("mount2" as const, "setattr" as const),
+          (opts, readonly, api) => {
+            w.setFake({ mountApi: api });
+            const mp = path.join(w.mnt, `share${n++}`);
+            const share: Record<string, unknown> = { tag: `t${n}`, mount_point: mp, readonly };
+            if (opts.length) share.options = opts.join(",");
+            const args = { mounts: [share], fstab: w.fstab, load_module: false, prune: false };
+            const first = w.run("virtio_fs_mount", args).result;
+            expect(first.failed).toBeFalsy();
+            expect(first.changed).toBe(true);
+            const second = w.run("virtio_fs_mount", args).result;
+            expect({ opts, readonly, api, changed: second.changed, mounts: second.mounts }).toMatchObject({
+              changed: false,
+            });
+          },
+        ),
         { numRuns: 40 },
       );
     } finally {

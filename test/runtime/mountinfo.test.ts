@@ -1,6 +1,16 @@
-import { decodeMountInfoField, encodeMountInfoField, parseMountInfo, topMountAt, virtiofsMounts } from "../../src/runtime/mountinfo";
 import {
-  effectiveOptions, fsSpecificOptions, mountedVfsFlags, requestedVfsFlags, vfsFlagDifferences,
+  decodeMountInfoField,
+  encodeMountInfoField,
+  parseMountInfo,
+  topMountAt,
+  virtiofsMounts,
+} from "../../src/runtime/mountinfo";
+import {
+  effectiveOptions,
+  fsSpecificOptions,
+  mountedVfsFlags,
+  requestedVfsFlags,
+  vfsFlagDifferences,
 } from "../../src/runtime/mount-options";
 
 const SAMPLE = [
@@ -22,10 +32,21 @@ describe("mountinfo", () => {
     const all = parseMountInfo(SAMPLE);
     expect(all).toHaveLength(5);
     const ds = all[1];
-    expect(ds).toMatchObject({ mountId: 36, parentId: 22, mountPoint: "/mnt/host datasets", fstype: "virtiofs", source: "datasets", readonly: false });
+    expect(ds).toMatchObject({
+      mountId: 36,
+      parentId: 22,
+      mountPoint: "/mnt/host datasets",
+      fstype: "virtiofs",
+      source: "datasets",
+      readonly: false,
+    });
     expect(ds.mountOptions).toEqual(["rw", "nosuid", "relatime"]);
     expect(all[2].readonly).toBe(true);
-    expect(all[3]).toMatchObject({ mountPoint: "/mnt/tab\tand\\bs", source: "we ird", superOptions: ["rw", "dax=always"] });
+    expect(all[3]).toMatchObject({
+      mountPoint: "/mnt/tab\tand\\bs",
+      source: "we ird",
+      superOptions: ["rw", "dax=always"],
+    });
     expect(virtiofsMounts(all).map((m) => m.source)).toEqual(["datasets", "containers", "we ird"]);
   });
 
@@ -47,14 +68,26 @@ describe("mount options", () => {
     const want = requestedVfsFlags(["ro", "relatime", "nofail", "x-systemd.automount"]);
     expect(vfsFlagDifferences(want, mountedVfsFlags(["ro", "relatime"]))).toEqual([]);
     expect(vfsFlagDifferences(want, mountedVfsFlags(["rw", "relatime"]))).toEqual(["ro"]);
-    expect(vfsFlagDifferences(requestedVfsFlags(["rw", "noexec", "noatime"]), mountedVfsFlags(["rw", "relatime"]))).toEqual(["noexec", "atime"]);
+    expect(
+      vfsFlagDifferences(requestedVfsFlags(["rw", "noexec", "noatime"]), mountedVfsFlags(["rw", "relatime"])),
+    ).toEqual(["noexec", "atime"]);
     expect(requestedVfsFlags(["rw", "user"])).toMatchObject({ noexec: true, nosuid: true, nodev: true });
     expect(requestedVfsFlags(["rw", "user", "exec"]).noexec).toBe(false);
     expect(mountedVfsFlags(["rw"]).atime).toBe("strictatime");
   });
 
   test("file-system specific options exclude VFS flags and userspace-only options", () => {
-    expect(fsSpecificOptions(["rw", "relatime", "nofail", "x-systemd.automount", "_netdev", "dax=always", "comment=x", "defaults"]))
-      .toEqual(["dax=always"]);
+    expect(
+      fsSpecificOptions([
+        "rw",
+        "relatime",
+        "nofail",
+        "x-systemd.automount",
+        "_netdev",
+        "dax=always",
+        "comment=x",
+        "defaults",
+      ]),
+    ).toEqual(["dax=always"]);
   });
 });

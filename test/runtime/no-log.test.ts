@@ -25,11 +25,19 @@ describe("no_log masks every value derived from the arguments, anywhere in the r
     w = makeWorld({ tagsDir: ["s3cret-tag"] });
     const ok = expectMasked("virtio_fs_mount", {
       mounts: [
-        { tag: "s3cret-tag", mount_point: path.join(w.mnt, "hidden-place"), options: "noatime,x-secret-opt", owner: "nobody_known", readonly: true },
+        {
+          tag: "s3cret-tag",
+          mount_point: path.join(w.mnt, "hidden-place"),
+          options: "noatime,x-secret-opt",
+          owner: "nobody_known",
+          readonly: true,
+        },
         { tag: "other-tag", mount_point: path.join(w.mnt, "second-place") },
         { tag: "gone-tag", mount_point: path.join(w.mnt, "third-place"), state: "absent" },
       ],
-      fstab: w.fstab, default_mode: "0750", load_module: false,
+      fstab: w.fstab,
+      default_mode: "0750",
+      load_module: false,
     });
     expect(ok.failed).toBe(true); // other-tag is not offered: a per-share failure with its own msg
     expect(ok.mounts.length).toBe(3);
@@ -45,14 +53,26 @@ describe("no_log masks every value derived from the arguments, anywhere in the r
   test("virtio_fs_domain: added tags, diff of the XML, failures", () => {
     w = makeWorld();
     const xml = path.join(w.dir, "dom.xml");
-    fs.writeFileSync(xml, "<domain type='kvm'>\n  <name>vm</name>\n  <memory unit='MiB'>1024</memory>\n  <devices>\n    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n  </devices>\n</domain>\n");
-    const ok = expectMasked("virtio_fs_domain", { xml_path: xml, mounts: [{ tag: "s3cret-tag", host_path: "/srv/hidden-dir", mount_point: "/mnt/hidden" }] });
+    fs.writeFileSync(
+      xml,
+      "<domain type='kvm'>\n  <name>vm</name>\n  <memory unit='MiB'>1024</memory>\n  <devices>\n    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n  </devices>\n</domain>\n",
+    );
+    const ok = expectMasked("virtio_fs_domain", {
+      xml_path: xml,
+      mounts: [{ tag: "s3cret-tag", host_path: "/srv/hidden-dir", mount_point: "/mnt/hidden" }],
+    });
     expect(ok.failed).toBeFalsy();
-    expectMasked("virtio_fs_domain", { xml_path: path.join(w.dir, "missing-secret.xml"), mounts: [{ tag: "s3cret-tag", host_path: "/srv/hidden-dir", mount_point: "/mnt/hidden" }] });
+    expectMasked("virtio_fs_domain", {
+      xml_path: path.join(w.dir, "missing-secret.xml"),
+      mounts: [{ tag: "s3cret-tag", host_path: "/srv/hidden-dir", mount_point: "/mnt/hidden" }],
+    });
   });
 
   test("argument conversion failures do not repeat the value either", () => {
     w = makeWorld();
-    expectMasked("virtio_fs_mount", { mounts: [{ tag: "abc", mount_point: "/mnt/abc", readonly: "s3cret-bool" }], fstab: w.fstab });
+    expectMasked("virtio_fs_mount", {
+      mounts: [{ tag: "abc", mount_point: "/mnt/abc", readonly: "s3cret-bool" }],
+      fstab: w.fstab,
+    });
   });
 });

@@ -11,7 +11,10 @@ import { makeWorld, type World } from "./harness";
 
 const TEMPLATE = fs.readFileSync(path.join(ROOT, "generated/templates/controller.xml.j2"), "utf8");
 const dir = path.join(ROOT, "test/render-configs");
-const configs = fs.readdirSync(dir).filter((f) => f.endsWith(".yml")).sort();
+const configs = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith(".yml"))
+  .sort();
 
 let w: World;
 afterEach(() => w?.cleanup());
@@ -22,7 +25,8 @@ const notWellFormed = (xml: string): string => {
   return r.status === 0 ? "" : r.stderr;
 };
 
-const blocks = (xml: string, element: string): string[] => xml.match(new RegExp(`^ *<${element}[ >][\\s\\S]*?</${element}>$`, "gm")) ?? [];
+const blocks = (xml: string, element: string): string[] =>
+  xml.match(new RegExp(`^ *<${element}[ >][\\s\\S]*?</${element}>$`, "gm")) ?? [];
 
 describe("virtio_fs_domain writes what the domain template renders", () => {
   it.each(configs)("%s: same <filesystem> devices and <memoryBacking>", (c) => {
@@ -51,10 +55,17 @@ describe("virtio_fs_domain writes what the domain template renders", () => {
   // A share that is absent keeps no device, so it needs no shared memory: only present, unmounted
   // and mounted shares count, in the template as in the module (decided in issue 9).
   it("adds shared memory only when a share is not absent", () => {
-    const render = (states: string[]) => renderTemplate(TEMPLATE, {
-      vm_name: "s", vm_disk_path: "/d.qcow2",
-      virtio_fs_mounts: states.map((state, i) => ({ tag: `t${i}`, host_path: `/h${i}`, mount_point: `/m${i}`, state })),
-    });
+    const render = (states: string[]) =>
+      renderTemplate(TEMPLATE, {
+        vm_name: "s",
+        vm_disk_path: "/d.qcow2",
+        virtio_fs_mounts: states.map((state, i) => ({
+          tag: `t${i}`,
+          host_path: `/h${i}`,
+          mount_point: `/m${i}`,
+          state,
+        })),
+      });
     expect(blocks(render(["absent"]), "memoryBacking")).toEqual([]);
     expect(blocks(render(["absent", "absent"]), "memoryBacking")).toEqual([]);
     for (const kept of ["mounted", "present", "unmounted"]) {

@@ -95,7 +95,9 @@ describe("domain XML serialisation", () => {
     expect(() => parseXml("<domain><devices></domain>")).toThrow(/not well-formed/);
   });
   test("virsh version output is parsed", () => {
-    expect(parseVirshVersion("Compiled against library: libvirt 9.0.0\nRunning against daemon: 11.2.0\n")).toBe("11.2.0");
+    expect(parseVirshVersion("Compiled against library: libvirt 9.0.0\nRunning against daemon: 11.2.0\n")).toBe(
+      "11.2.0",
+    );
     expect(parseVirshVersion("Using library: libvirt 10.0.0\n")).toBe("10.0.0");
     expect(parseVirshVersion("garbage")).toBeUndefined();
   });
@@ -107,11 +109,24 @@ describe("virtio_fs_domain with xml_path", () => {
     const p = writeXml(w, PLAIN);
     const { result } = w.run("virtio_fs_domain", { xml_path: p, mounts: [ds] });
     expect(result.failed).toBeUndefined();
-    expect(result).toMatchObject({ changed: true, added: ["datasets"], updated: [], removed: [], restart_required: false, memory_backing_changed: true });
+    expect(result).toMatchObject({
+      changed: true,
+      added: ["datasets"],
+      updated: [],
+      removed: [],
+      restart_required: false,
+      memory_backing_changed: true,
+    });
     const after = fs.readFileSync(p, "utf8");
-    expect(after).toBe(PLAIN
-      .replace("  <vcpu", "  <memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>\n  <vcpu")
-      .replace("    </disk>\n", "    </disk>\n    <filesystem type='mount' accessmode='passthrough'>\n      <driver type='virtiofs' queue='1024'/>\n      <source dir='/data/ds'/>\n      <target dir='datasets'/>\n    </filesystem>\n"));
+    expect(after).toBe(
+      PLAIN.replace(
+        "  <vcpu",
+        "  <memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>\n  <vcpu",
+      ).replace(
+        "    </disk>\n",
+        "    </disk>\n    <filesystem type='mount' accessmode='passthrough'>\n      <driver type='virtiofs' queue='1024'/>\n      <source dir='/data/ds'/>\n      <target dir='datasets'/>\n    </filesystem>\n",
+      ),
+    );
     const mtime = fs.statSync(p).mtimeMs;
     const again = w.run("virtio_fs_domain", { xml_path: p, mounts: [ds] }).result;
     expect(again).toMatchObject({ changed: false, added: [], updated: [], removed: [], restart_required: false });
@@ -122,11 +137,21 @@ describe("virtio_fs_domain with xml_path", () => {
   test("binary, cache, thread pool, xattr and queue are emitted as libvirt expects", () => {
     w = makeWorld();
     const p = writeXml(w, PLAIN);
-    w.run("virtio_fs_domain", { xml_path: p, mounts: [
-      { ...ds, queue_size: 256, binary_path: "/usr/libexec/virtiofsd", xattr: true, cache: "never", thread_pool_size: 16 },
-      { tag: "auto", host_path: "/data/auto", mount_point: "/mnt/a", cache: "auto" },
-      { tag: "always", host_path: "/data/always", mount_point: "/mnt/b", cache: "always" },
-    ] });
+    w.run("virtio_fs_domain", {
+      xml_path: p,
+      mounts: [
+        {
+          ...ds,
+          queue_size: 256,
+          binary_path: "/usr/libexec/virtiofsd",
+          xattr: true,
+          cache: "never",
+          thread_pool_size: 16,
+        },
+        { tag: "auto", host_path: "/data/auto", mount_point: "/mnt/a", cache: "auto" },
+        { tag: "always", host_path: "/data/always", mount_point: "/mnt/b", cache: "always" },
+      ],
+    });
     const after = fs.readFileSync(p, "utf8");
     expect(after).toContain(`    <filesystem type='mount' accessmode='passthrough'>
       <driver type='virtiofs' queue='256'/>
@@ -158,10 +183,20 @@ describe("virtio_fs_domain with xml_path", () => {
     const p = writeXml(w, PLAIN);
     w.run("virtio_fs_domain", { xml_path: p, mounts: [{ ...ds, readonly: true }] });
     expect(fs.readFileSync(p, "utf8")).not.toContain("<readonly/>");
-    const r = w.run("virtio_fs_domain", { xml_path: p, mounts: [{ ...ds, readonly: true }], libvirt_version: "11.0" }).result;
+    const r = w.run("virtio_fs_domain", {
+      xml_path: p,
+      mounts: [{ ...ds, readonly: true }],
+      libvirt_version: "11.0",
+    }).result;
     expect(r.updated).toEqual(["datasets"]);
-    expect(fs.readFileSync(p, "utf8")).toContain("      <target dir='datasets'/>\n      <readonly/>\n    </filesystem>");
-    const back = w.run("virtio_fs_domain", { xml_path: p, mounts: [{ ...ds, readonly: false }], libvirt_version: "11.0" }).result;
+    expect(fs.readFileSync(p, "utf8")).toContain(
+      "      <target dir='datasets'/>\n      <readonly/>\n    </filesystem>",
+    );
+    const back = w.run("virtio_fs_domain", {
+      xml_path: p,
+      mounts: [{ ...ds, readonly: false }],
+      libvirt_version: "11.0",
+    }).result;
     expect(back.updated).toEqual(["datasets"]);
     expect(fs.readFileSync(p, "utf8")).not.toContain("<readonly/>");
   });
@@ -170,7 +205,13 @@ describe("virtio_fs_domain with xml_path", () => {
     w = makeWorld();
     const p = writeXml(w, SHARED);
     const { result } = w.run("virtio_fs_domain", { xml_path: p, mounts: [{ ...ds, host_path: "/data/ds2" }] });
-    expect(result).toMatchObject({ changed: true, added: [], updated: ["datasets"], removed: ["old"], memory_backing_changed: true });
+    expect(result).toMatchObject({
+      changed: true,
+      added: [],
+      updated: ["datasets"],
+      removed: ["old"],
+      memory_backing_changed: true,
+    });
     const after = fs.readFileSync(p, "utf8");
     expect(after).toContain(NINEP);
     expect(after).not.toContain("<target dir='old'/>");
@@ -186,7 +227,9 @@ describe("virtio_fs_domain with xml_path", () => {
     </filesystem>
 `);
     // the file-backed hugepages stay: only the shared access virtio-fs needs is added
-    expect(after).toContain("  <memoryBacking>\n    <hugepages/>\n    <source type='file'/>\n    <access mode='shared'/>\n  </memoryBacking>\n");
+    expect(after).toContain(
+      "  <memoryBacking>\n    <hugepages/>\n    <source type='file'/>\n    <access mode='shared'/>\n  </memoryBacking>\n",
+    );
     expect(after.startsWith(HEAD)).toBe(true);
     expect(after.endsWith(TAIL_DEVICES)).toBe(true);
   });
@@ -194,7 +237,13 @@ describe("virtio_fs_domain with xml_path", () => {
   test("a share with state absent is removed from the domain", () => {
     w = makeWorld();
     const p = writeXml(w, SHARED);
-    const r = w.run("virtio_fs_domain", { xml_path: p, mounts: [{ ...ds, state: "absent", host_path: undefined }, { tag: "old", host_path: "/data/old", mount_point: "/o" }] }).result;
+    const r = w.run("virtio_fs_domain", {
+      xml_path: p,
+      mounts: [
+        { ...ds, state: "absent", host_path: undefined },
+        { tag: "old", host_path: "/data/old", mount_point: "/o" },
+      ],
+    }).result;
     expect(r.removed).toEqual(["datasets"]);
     expect(fs.readFileSync(p, "utf8")).not.toContain("<target dir='datasets'/>");
   });
@@ -202,7 +251,12 @@ describe("virtio_fs_domain with xml_path", () => {
   test("check mode writes nothing and predicts the change; diff has before/after XML", () => {
     w = makeWorld();
     const p = writeXml(w, PLAIN);
-    const r = w.run("virtio_fs_domain", { xml_path: p, mounts: [ds], _ansible_check_mode: true, _ansible_diff: true }).result;
+    const r = w.run("virtio_fs_domain", {
+      xml_path: p,
+      mounts: [ds],
+      _ansible_check_mode: true,
+      _ansible_diff: true,
+    }).result;
     expect(r).toMatchObject({ changed: true, added: ["datasets"] });
     expect(fs.readFileSync(p, "utf8")).toBe(PLAIN);
     expect(r.diff.before).toBe(PLAIN);
@@ -213,11 +267,21 @@ describe("virtio_fs_domain with xml_path", () => {
   test("argument problems name their pointers", () => {
     w = makeWorld();
     const p = writeXml(w, PLAIN);
-    const r = w.run("virtio_fs_domain", { xml_path: p, mounts: [{ tag: "a", mount_point: "/a" }, { tag: "b", host_path: "/b", mount_point: "/b" }, { tag: "b", host_path: "/c", mount_point: "/c" }] }).result;
+    const r = w.run("virtio_fs_domain", {
+      xml_path: p,
+      mounts: [
+        { tag: "a", mount_point: "/a" },
+        { tag: "b", host_path: "/b", mount_point: "/b" },
+        { tag: "b", host_path: "/c", mount_point: "/c" },
+      ],
+    }).result;
     expect(r.failed).toBe(true);
     expect(r.msg).toContain("/mounts/0/host_path: host_path is required here");
     expect(r.msg).toContain('/mounts/2/tag: duplicate tag "b": already used by /mounts/1');
-    const long = w.run("virtio_fs_domain", { xml_path: p, mounts: [{ tag: "x".repeat(37), host_path: "/b", mount_point: "/b" }] }).result;
+    const long = w.run("virtio_fs_domain", {
+      xml_path: p,
+      mounts: [{ tag: "x".repeat(37), host_path: "/b", mount_point: "/b" }],
+    }).result;
     expect(long.msg).toContain("/mounts/0/tag: expected at most 36 characters");
     const both = w.run("virtio_fs_domain", { xml_path: p, name: "ctl", mounts: [] }).result;
     expect(both.failed).toBe(true);
@@ -230,7 +294,10 @@ describe("virtio_fs_domain with xml_path", () => {
   test("a 9p filesystem already using the tag is a clear failure", () => {
     w = makeWorld();
     const p = writeXml(w, SHARED);
-    const r = w.run("virtio_fs_domain", { xml_path: p, mounts: [ds, { tag: "ninep", host_path: "/x", mount_point: "/x" }] }).result;
+    const r = w.run("virtio_fs_domain", {
+      xml_path: p,
+      mounts: [ds, { tag: "ninep", host_path: "/x", mount_point: "/x" }],
+    }).result;
     expect(r.failed).toBe(true);
     expect(r.msg).toContain('/mounts/1/tag: tag "ninep" is already used by a <filesystem>');
     expect(fs.readFileSync(p, "utf8")).toBe(SHARED);
@@ -256,7 +323,13 @@ describe("virtio_fs_domain with name (virsh)", () => {
     define(w, PLAIN);
     w.setFake({ domstate: "running", libvirtVersion: "9.0.0" });
     const r = w.run("virtio_fs_domain", { name: "ctl", uri: "qemu:///system", mounts: [ds] }).result;
-    expect(r).toMatchObject({ changed: true, added: ["datasets"], restart_required: true, domain_state: "running", libvirt_version: "9.0.0" });
+    expect(r).toMatchObject({
+      changed: true,
+      added: ["datasets"],
+      restart_required: true,
+      domain_state: "running",
+      libvirt_version: "9.0.0",
+    });
     const calls = callsOf(w, "virsh");
     expect(calls[0]).toEqual(["--connect=qemu:///system", "dumpxml", "--inactive", "--domain=ctl"]);
     expect(calls.some((c) => c[1] === "version" && c[2] === "--daemon")).toBe(true);
@@ -320,7 +393,12 @@ describe("virtio_fs_domain with name (virsh)", () => {
 describe("editDomainXml", () => {
   test("duplicate virtiofs devices of one tag are collapsed", () => {
     const dup = SHARED.replace(OLD_VIRTIOFS, DS_VIRTIOFS);
-    const e = editDomainXml(dup, { mounts: [ds] } as never, "9.0.0");
+    // called past the module's validator, so the share carries the defaults that validator would fill in
+    const e = editDomainXml(
+      dup,
+      { mounts: [{ ...ds, state: "mounted", readonly: false, queue_size: 1024 }] } as never,
+      "9.0.0",
+    );
     expect(e.updated).toEqual(["datasets"]);
     expect(e.xml.split("<target dir='datasets'/>")).toHaveLength(2);
   });

@@ -10,14 +10,24 @@ describe("virtio_fs_info", () => {
   test("reports kernel, module, mounts (escaped paths decoded), fstab virtiofs lines; tags null without /sys/fs/virtiofs", () => {
     w = makeWorld();
     w.addMount("data sets", "/mnt/host datasets", "ro,nosuid,relatime");
-    w.writeFstab("# c\nUUID=1 / ext4 defaults 0 1\ndatasets /mnt/host\\040datasets virtiofs ro,nofail 0 0\nc /mnt/c virtiofs rw\n");
+    w.writeFstab(
+      "# c\nUUID=1 / ext4 defaults 0 1\ndatasets /mnt/host\\040datasets virtiofs ro,nofail 0 0\nc /mnt/c virtiofs rw\n",
+    );
     const { result } = w.run("virtio_fs_info", { fstab: w.fstab });
     expect(result.failed).toBeUndefined();
     expect(result.changed).toBe(false);
     const f = result.virtio_fs;
     expect(f.kernel).toBe(os.release());
     expect(f.module).toEqual({ available: true, loaded: true });
-    expect(f.mounts).toEqual([{ tag: "data sets", mount_point: "/mnt/host datasets", options: "ro,nosuid,relatime", super_options: "rw", ro: true }]);
+    expect(f.mounts).toEqual([
+      {
+        tag: "data sets",
+        mount_point: "/mnt/host datasets",
+        options: "ro,nosuid,relatime",
+        super_options: "rw",
+        ro: true,
+      },
+    ]);
     expect(f.fstab).toEqual([
       { tag: "datasets", mount_point: "/mnt/host datasets", options: "ro,nofail", dump: 0, passno: 0, line: 3 },
       { tag: "c", mount_point: "/mnt/c", options: "rw", dump: 0, passno: 0, line: 4 },
@@ -55,7 +65,10 @@ describe("virtio_fs_info", () => {
   test("loaded when /proc/filesystems lists virtiofs", () => {
     w = makeWorld({ moduleLoaded: false });
     fs.appendFileSync(path.join(w.root, "proc/filesystems"), "nodev\tvirtiofs\n");
-    expect(w.run("virtio_fs_info", { fstab: w.fstab }).result.virtio_fs.module).toEqual({ available: true, loaded: true });
+    expect(w.run("virtio_fs_info", { fstab: w.fstab }).result.virtio_fs.module).toEqual({
+      available: true,
+      loaded: true,
+    });
   });
 
   test("a missing fstab is an empty list; check mode works; unknown arguments are rejected", () => {

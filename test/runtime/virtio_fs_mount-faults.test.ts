@@ -14,8 +14,16 @@ afterEach(() => w?.cleanup());
 type Act = { action: string; why: string; failed?: boolean };
 const actions = (share: { actions: Act[] }) => share.actions.map((a) => a.action);
 const byTag = (result: Record<string, any>, tag: string) => result.mounts.find((m: { tag: string }) => m.tag === tag);
-const args = (world: World, mounts: Record<string, unknown>[], extra: Record<string, unknown> = {}) => ({ mounts, fstab: world.fstab, ...extra });
-const virtiofsMounts = (world: World) => world.mountinfo().split("\n").filter((l) => l.includes(" - virtiofs "));
+const args = (world: World, mounts: Record<string, unknown>[], extra: Record<string, unknown> = {}) => ({
+  mounts,
+  fstab: world.fstab,
+  ...extra,
+});
+const virtiofsMounts = (world: World) =>
+  world
+    .mountinfo()
+    .split("\n")
+    .filter((l) => l.includes(" - virtiofs "));
 
 describe("partial failure never loses a share", () => {
   function goodAndBad(world: World) {
@@ -23,7 +31,15 @@ describe("partial failure never loses a share", () => {
     const file = path.join(world.mnt, "a-file");
     fs.writeFileSync(file, "not a directory");
     const bad = path.join(file, "bad");
-    return { good, bad, file, mounts: [{ tag: "good", mount_point: good }, { tag: "bad", mount_point: bad }] };
+    return {
+      good,
+      bad,
+      file,
+      mounts: [
+        { tag: "good", mount_point: good },
+        { tag: "bad", mount_point: bad },
+      ],
+    };
   }
 
   test("a mount point through a regular file fails that share only: good is mounted AND in fstab, both results returned", () => {
@@ -39,7 +55,9 @@ describe("partial failure never loses a share", () => {
     expect(byTag(result, "good").failed).toBeUndefined();
     expect(actions(byTag(result, "good"))).toEqual(["create_dir", "mount", "fstab_add"]);
     expect(byTag(result, "bad")).toMatchObject({ failed: true, changed: false, actions: [] });
-    expect(byTag(result, "bad").msg).toBe(`mount point ${path.join(file, "bad")} cannot be created: ${file} is a file, not a directory`);
+    expect(byTag(result, "bad").msg).toBe(
+      `mount point ${path.join(file, "bad")} cannot be created: ${file} is a file, not a directory`,
+    );
     expect(result.msg).toContain(`bad (${path.join(file, "bad")})`);
     w.clearCalls();
     const again = w.run("virtio_fs_mount", args(w, mounts)).result;
@@ -52,13 +70,20 @@ describe("partial failure never loses a share", () => {
     w = makeWorld();
     const good = path.join(w.mnt, "good");
     const bad = path.join(w.mnt, "parent", "bad");
-    const mounts = [{ tag: "bad", mount_point: bad }, { tag: "good", mount_point: good }];
+    const mounts = [
+      { tag: "bad", mount_point: bad },
+      { tag: "good", mount_point: good },
+    ];
     const faults = { mkdir: { [path.join(w.mnt, "parent")]: "EACCES" } };
     const { result } = w.runWithFaults("virtio_fs_mount", args(w, mounts), faults);
     expect(result.failed).toBe(true);
     expect(result.changed).toBe(true);
-    expect(byTag(result, "bad").msg).toBe(`create_parent_dir failed: EACCES: injected fault, mkdir '${path.join(w.mnt, "parent")}'`);
-    expect(byTag(result, "bad").actions).toEqual([{ action: "create_parent_dir", why: expect.any(String), failed: true }]);
+    expect(byTag(result, "bad").msg).toBe(
+      `create_parent_dir failed: EACCES: injected fault, mkdir '${path.join(w.mnt, "parent")}'`,
+    );
+    expect(byTag(result, "bad").actions).toEqual([
+      { action: "create_parent_dir", why: expect.any(String), failed: true },
+    ]);
     expect(byTag(result, "bad").changed).toBe(false);
     expect(w.readFstab()).toBe(`good ${good} virtiofs rw,relatime,nofail 0 0\n`);
     expect(callsOf(w, "mount").map((c) => c[5])).toEqual(["good"]);
@@ -72,7 +97,10 @@ describe("partial failure never loses a share", () => {
     const good = path.join(w.mnt, "good");
     const bad = path.join(w.mnt, "bad");
     w.setFake({ mountFail: [bad] });
-    const mounts = [{ tag: "bad", mount_point: bad }, { tag: "good", mount_point: good }];
+    const mounts = [
+      { tag: "bad", mount_point: bad },
+      { tag: "good", mount_point: good },
+    ];
     const { result } = w.run("virtio_fs_mount", args(w, mounts));
     expect(result.failed).toBe(true);
     expect(byTag(result, "bad").actions).toEqual([
@@ -98,7 +126,10 @@ describe("partial failure never loses a share", () => {
     w.addMount("kept", kept);
     w.writeFstab(`# old\nkept ${kept} virtiofs rw,relatime 0 0\n`);
     const before = w.readFstab();
-    const mounts = [{ tag: "good", mount_point: good }, { tag: "kept", mount_point: kept }];
+    const mounts = [
+      { tag: "good", mount_point: good },
+      { tag: "kept", mount_point: kept },
+    ];
     const faults = { createIn: { [path.dirname(w.fstab)]: "EROFS" } };
     const { result } = w.runWithFaults("virtio_fs_mount", args(w, mounts), faults);
     expect(result.failed).toBe(true);
@@ -118,7 +149,9 @@ describe("partial failure never loses a share", () => {
     // once fstab is writable the run converges
     expect(w.run("virtio_fs_mount", args(w, mounts)).result.changed).toBe(true);
     expect(w.run("virtio_fs_mount", args(w, mounts)).result.changed).toBe(false);
-    expect(w.readFstab()).toBe(`# old\nkept ${kept} virtiofs rw,relatime,nofail 0 0\ngood ${good} virtiofs rw,relatime,nofail 0 0\n`);
+    expect(w.readFstab()).toBe(
+      `# old\nkept ${kept} virtiofs rw,relatime,nofail 0 0\ngood ${good} virtiofs rw,relatime,nofail 0 0\n`,
+    );
   });
 
   test("an fstab whose directory does not exist (what root cannot bypass either): rollback", () => {
@@ -144,7 +177,11 @@ describe("partial failure never loses a share", () => {
     const faults = { createIn: { [path.dirname(w.fstab)]: "EPERM" } };
     const { result } = w.runWithFaults("virtio_fs_mount", a, faults);
     expect(result.failed).toBe(true);
-    expect(result.msg).toMatch(new RegExp(`^MOUNTED BUT NOT IN ${w.fstab} .*: good \\(${good}\\): cannot unmount ${good}: the mount point is busy`));
+    expect(result.msg).toMatch(
+      new RegExp(
+        `^MOUNTED BUT NOT IN ${w.fstab} .*: good \\(${good}\\): cannot unmount ${good}: the mount point is busy`,
+      ),
+    );
     expect(byTag(result, "good").actions.at(-1)).toMatchObject({ action: "umount", failed: true });
     expect(byTag(result, "good").msg).toContain("stays mounted");
     expect(virtiofsMounts(w)).toHaveLength(1);
@@ -206,7 +243,9 @@ describe("paths are compared as the kernel sees them", () => {
     const gone = w.run("virtio_fs_mount", args(w, [{ tag: "data", mount_point: mp, state: "absent" }])).result;
     expect(actions(gone.mounts[0])).toEqual(["umount", "fstab_remove", "rmdir"]);
     expect(virtiofsMounts(w)).toEqual([]);
-    expect(w.run("virtio_fs_mount", args(w, [{ tag: "data", mount_point: mp, state: "absent" }])).result.changed).toBe(false);
+    expect(w.run("virtio_fs_mount", args(w, [{ tag: "data", mount_point: mp, state: "absent" }])).result.changed).toBe(
+      false,
+    );
   });
 
   test("a mount point that is itself a symlink is refused; its target keeps its mode and owner", () => {
@@ -243,22 +282,35 @@ describe("paths are compared as the kernel sees them", () => {
 });
 
 describe("fstab lines are matched by normalised path", () => {
-  const spellings = (mp: string) => [`${mp}/`, mp.replace(/\/([^/]+)$/, "//$1"), mp.replace(/\/([^/]+)$/, "/./$1"), mp.replace(/\/([^/]+)$/, "/x/../$1")];
+  const spellings = (mp: string) => [
+    `${mp}/`,
+    mp.replace(/\/([^/]+)$/, "//$1"),
+    mp.replace(/\/([^/]+)$/, "/./$1"),
+    mp.replace(/\/([^/]+)$/, "/x/../$1"),
+  ];
 
-  test.each([0, 1, 2, 3])("an old virtiofs line spelled differently (variant %i) is replaced, not duplicated, by mounted", (variant) => {
-    w = makeWorld();
-    const mp = path.join(w.mnt, "data");
-    fs.mkdirSync(mp);
-    w.addMount("data", mp);
-    const spelled = spellings(mp)[variant];
-    w.writeFstab(`# head\ndata ${spelled} virtiofs rw,relatime,nofail 0 0\n`);
-    const a = args(w, [{ tag: "data", mount_point: mp }]);
-    const r = w.run("virtio_fs_mount", a).result;
-    expect(r.mounts[0].actions).toEqual([{ action: "fstab_update", why: `fstab line had mount point spelled ${spelled}, wanted data with rw,relatime,nofail` }]);
-    expect(w.readFstab()).toBe(`# head\ndata ${mp} virtiofs rw,relatime,nofail 0 0\n`);
-    expect(callsOf(w, "mount")).toEqual([]);
-    expect(w.run("virtio_fs_mount", a).result.changed).toBe(false);
-  });
+  test.each([0, 1, 2, 3])(
+    "an old virtiofs line spelled differently (variant %i) is replaced, not duplicated, by mounted",
+    (variant) => {
+      w = makeWorld();
+      const mp = path.join(w.mnt, "data");
+      fs.mkdirSync(mp);
+      w.addMount("data", mp);
+      const spelled = spellings(mp)[variant];
+      w.writeFstab(`# head\ndata ${spelled} virtiofs rw,relatime,nofail 0 0\n`);
+      const a = args(w, [{ tag: "data", mount_point: mp }]);
+      const r = w.run("virtio_fs_mount", a).result;
+      expect(r.mounts[0].actions).toEqual([
+        {
+          action: "fstab_update",
+          why: `fstab line had mount point spelled ${spelled}, wanted data with rw,relatime,nofail`,
+        },
+      ]);
+      expect(w.readFstab()).toBe(`# head\ndata ${mp} virtiofs rw,relatime,nofail 0 0\n`);
+      expect(callsOf(w, "mount")).toEqual([]);
+      expect(w.run("virtio_fs_mount", a).result.changed).toBe(false);
+    },
+  );
 
   test("present replaces a trailing-slash line too, and \\040 escapes are decoded before comparing", () => {
     w = makeWorld();
@@ -291,7 +343,9 @@ describe("fstab lines are matched by normalised path", () => {
     const r = w.run("virtio_fs_mount", a).result;
     expect(r.failed).toBe(true);
     expect(r.msg).toBe(`data (${mp}): ${r.mounts[0].msg}`);
-    expect(r.mounts[0].msg).toBe(`${mp} already has a nfs line in fstab (line 2: ${line}); remove that line or choose another mount_point for data`);
+    expect(r.mounts[0].msg).toBe(
+      `${mp} already has a nfs line in fstab (line 2: ${line}); remove that line or choose another mount_point for data`,
+    );
     expect(w.run("virtio_fs_mount", a).result.changed).toBe(false);
   });
 
@@ -306,7 +360,9 @@ describe("fstab lines are matched by normalised path", () => {
     w.writeFstab(`keep ${keep}/ virtiofs rw,relatime,nofail 0 0\nstale ${stale}/ virtiofs rw 0 0\n`);
     const a = args(w, [{ tag: "keep", mount_point: keep }], { prune: true });
     const r = w.run("virtio_fs_mount", a).result;
-    expect(r.mounts.filter((m: { pruned?: boolean }) => m.pruned).map((m: { mount_point: string }) => m.mount_point)).toEqual([`${stale}/`]);
+    expect(
+      r.mounts.filter((m: { pruned?: boolean }) => m.pruned).map((m: { mount_point: string }) => m.mount_point),
+    ).toEqual([`${stale}/`]);
     expect(w.readFstab()).toBe(`keep ${keep} virtiofs rw,relatime,nofail 0 0\n`);
     expect(virtiofsMounts(w)).toHaveLength(1);
     expect(w.run("virtio_fs_mount", a).result.changed).toBe(false);
@@ -314,26 +370,30 @@ describe("fstab lines are matched by normalised path", () => {
 });
 
 describe("nothing from the arguments reaches a command line as an option", () => {
-  test.each(["--bind", "-a", "-o"])("a tag %s (given without the schema) goes after -- to mount, umount and remount", (tag) => {
-    w = makeWorld();
-    const mp = path.join(w.mnt, "t");
-    const a = args(w, [{ tag, mount_point: mp }]);
-    const r = w.runWithFaults("virtio_fs_mount", a).result;
-    expect(r.failed).toBeUndefined();
-    expect(callsOf(w, "mount")).toEqual([["-t", "virtiofs", "-o", "rw,relatime,nofail", "--", tag, mp]]);
-    expect(w.runWithFaults("virtio_fs_mount", a).result.changed).toBe(false);
-    w.clearCalls();
-    w.runWithFaults("virtio_fs_mount", args(w, [{ tag, mount_point: mp, readonly: true }]));
-    expect(callsOf(w, "mount")).toEqual([["-o", "remount,ro,relatime,nofail", "--", mp]]);
-    w.runWithFaults("virtio_fs_mount", args(w, [{ tag, mount_point: mp, state: "absent" }]));
-    expect(callsOf(w, "umount")).toEqual([["--", mp]]);
-    expect(virtiofsMounts(w)).toEqual([]);
-  });
+  test.each(["--bind", "-a", "-o"])(
+    "a tag %s (given without the schema) goes after -- to mount, umount and remount",
+    (tag) => {
+      w = makeWorld();
+      const mp = path.join(w.mnt, "t");
+      const a = args(w, [{ tag, mount_point: mp }]);
+      const r = w.runWithFaults("virtio_fs_mount", a).result;
+      expect(r.failed).toBeUndefined();
+      expect(callsOf(w, "mount")).toEqual([["-t", "virtiofs", "-o", "rw,relatime,nofail", "--", tag, mp]]);
+      expect(w.runWithFaults("virtio_fs_mount", a).result.changed).toBe(false);
+      w.clearCalls();
+      w.runWithFaults("virtio_fs_mount", args(w, [{ tag, mount_point: mp, readonly: true }]));
+      expect(callsOf(w, "mount")).toEqual([["-o", "remount,ro,relatime,nofail", "--", mp]]);
+      w.runWithFaults("virtio_fs_mount", args(w, [{ tag, mount_point: mp, state: "absent" }]));
+      expect(callsOf(w, "umount")).toEqual([["--", mp]]);
+      expect(virtiofsMounts(w)).toEqual([]);
+    },
+  );
 
   test("the fake mount(8) refuses an option it does not know, so a test would catch a missing --", () => {
     w = makeWorld();
     const r = require("child_process").spawnSync(path.join(w.bin, "mount"), ["-t", "virtiofs", "--bind", "x", w.mnt], {
-      encoding: "utf8", env: { ...process.env, VIRTIO_FS_ROOT: w.root },
+      encoding: "utf8",
+      env: { ...process.env, VIRTIO_FS_ROOT: w.root },
     });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("unrecognized option '--bind'");
@@ -344,9 +404,14 @@ test("a path through a file is reported as such even when the kernel lists the o
   w = makeWorld({ tagsDir: ["good"] });
   const file = path.join(w.mnt, "f");
   fs.writeFileSync(file, "");
-  const a = args(w, [{ tag: "good", mount_point: path.join(w.mnt, "good") }, { tag: "ghost", mount_point: path.join(file, "ghost") }]);
+  const a = args(w, [
+    { tag: "good", mount_point: path.join(w.mnt, "good") },
+    { tag: "ghost", mount_point: path.join(file, "ghost") },
+  ]);
   const r = w.run("virtio_fs_mount", a).result;
-  expect(byTag(r, "ghost").msg).toBe(`mount point ${path.join(file, "ghost")} cannot be created: ${file} is a file, not a directory`);
+  expect(byTag(r, "ghost").msg).toBe(
+    `mount point ${path.join(file, "ghost")} cannot be created: ${file} is a file, not a directory`,
+  );
   expect(byTag(r, "good").changed).toBe(true);
   expect(w.run("virtio_fs_mount", a).result.changed).toBe(false);
 });

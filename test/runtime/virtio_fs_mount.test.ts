@@ -22,9 +22,13 @@ describe("virtio_fs_mount: mounting new shares", () => {
     expect(result.changed).toBe(true);
     expect(result.fstab_changed).toBe(true);
     // when mount ran, fstab did not have the line yet
-    expect(fs.readFileSync(path.join(w.bin, "fstab-at-mount.log"), "utf8")).toBe(JSON.stringify("# static\nUUID=1 / ext4 defaults 0 1\n") + "\n");
+    expect(fs.readFileSync(path.join(w.bin, "fstab-at-mount.log"), "utf8")).toBe(
+      JSON.stringify("# static\nUUID=1 / ext4 defaults 0 1\n") + "\n",
+    );
     expect(callsOf(w, "mount")).toEqual([["-t", "virtiofs", "-o", "rw,relatime,nofail", "--", "datasets", mp]]);
-    expect(w.readFstab()).toBe(`# static\nUUID=1 / ext4 defaults 0 1\ndatasets ${mp} virtiofs rw,relatime,nofail 0 0\n`);
+    expect(w.readFstab()).toBe(
+      `# static\nUUID=1 / ext4 defaults 0 1\ndatasets ${mp} virtiofs rw,relatime,nofail 0 0\n`,
+    );
     expect(fs.statSync(mp).isDirectory()).toBe(true);
     expect(modeOf(mp)).toBe(0o750);
     expect(callsOf(w, "systemctl")).toEqual([["daemon-reload"]]);
@@ -44,7 +48,10 @@ describe("virtio_fs_mount: mounting new shares", () => {
   test("readonly shares are mounted ro with ro first in the options and in fstab", () => {
     w = makeWorld();
     const mp = path.join(w.mnt, "containers");
-    const { result } = w.run("virtio_fs_mount", args(w, [{ tag: "containers", mount_point: mp, readonly: true, options: "noatime,nofail" }]));
+    const { result } = w.run(
+      "virtio_fs_mount",
+      args(w, [{ tag: "containers", mount_point: mp, readonly: true, options: "noatime,nofail" }]),
+    );
     expect(result.changed).toBe(true);
     expect(callsOf(w, "mount")[0]).toEqual(["-t", "virtiofs", "-o", "ro,noatime,nofail", "--", "containers", mp]);
     expect(w.readFstab()).toBe(`containers ${mp} virtiofs ro,noatime,nofail 0 0\n`);
@@ -54,7 +61,18 @@ describe("virtio_fs_mount: mounting new shares", () => {
   test("missing parents are created root-owned 0755, the mount point with owner/group/mode", () => {
     w = makeWorld();
     const mp = path.join(w.mnt, "deep", "er", "share");
-    const { result } = w.run("virtio_fs_mount", args(w, [{ tag: "t", mount_point: mp, owner: isRoot ? "alice" : "admin", group: isRoot ? "staff" : "admin", mode: "2770" }]));
+    const { result } = w.run(
+      "virtio_fs_mount",
+      args(w, [
+        {
+          tag: "t",
+          mount_point: mp,
+          owner: isRoot ? "alice" : "admin",
+          group: isRoot ? "staff" : "admin",
+          mode: "2770",
+        },
+      ]),
+    );
     expect(result.changed).toBe(true);
     expect(modeOf(path.join(w.mnt, "deep"))).toBe(0o755);
     expect(modeOf(path.join(w.mnt, "deep", "er"))).toBe(0o755);
@@ -64,7 +82,13 @@ describe("virtio_fs_mount: mounting new shares", () => {
       expect(fs.statSync(mp).gid).toBe(2345);
       expect(fs.statSync(path.join(w.mnt, "deep")).uid).toBe(0);
     }
-    expect(result.mounts[0].actions.map((x: { action: string }) => x.action)).toEqual(["create_parent_dir", "create_parent_dir", "create_dir", "mount", "fstab_add"]);
+    expect(result.mounts[0].actions.map((x: { action: string }) => x.action)).toEqual([
+      "create_parent_dir",
+      "create_parent_dir",
+      "create_dir",
+      "mount",
+      "fstab_add",
+    ]);
   });
 
   test("paths with spaces: mounted with the raw path, written as \\040, idempotent against escaped mountinfo", () => {
@@ -85,7 +109,13 @@ describe("virtio_fs_mount: mounting new shares", () => {
     w.setFake({ offered: ["good"] });
     const good = path.join(w.mnt, "good");
     const bad = path.join(w.mnt, "bad");
-    const { result } = w.run("virtio_fs_mount", args(w, [{ tag: "bad", mount_point: bad }, { tag: "good", mount_point: good }]));
+    const { result } = w.run(
+      "virtio_fs_mount",
+      args(w, [
+        { tag: "bad", mount_point: bad },
+        { tag: "good", mount_point: good },
+      ]),
+    );
     expect(result.failed).toBe(true);
     expect(result.changed).toBe(true);
     expect(w.readFstab()).toBe(`good ${good} virtiofs rw,relatime,nofail 0 0\n`);
@@ -134,7 +164,10 @@ describe("virtio_fs_mount: changes on mounted shares", () => {
     w = makeWorld();
     const mp = path.join(w.mnt, "d");
     mounted(w, "d", mp, "rw,relatime", "rw,relatime,nofail");
-    const { result } = w.run("virtio_fs_mount", args(w, [{ tag: "d", mount_point: mp, options: "noexec,relatime,nofail" }]));
+    const { result } = w.run(
+      "virtio_fs_mount",
+      args(w, [{ tag: "d", mount_point: mp, options: "noexec,relatime,nofail" }]),
+    );
     expect(callsOf(w, "mount")).toEqual([["-o", "remount,rw,noexec,relatime,nofail", "--", mp]]);
     expect(result.mounts[0].actions[0].why).toContain("noexec");
   });
@@ -167,9 +200,17 @@ describe("virtio_fs_mount: changes on mounted shares", () => {
     mounted(w, "d", mp, "rw,relatime", "rw,relatime,nofail");
     const { result } = w.run("virtio_fs_mount", args(w, [{ tag: "d", mount_point: mp, readonly: true }]));
     expect(result.failed).toBeUndefined();
-    expect(callsOf(w, "mount")).toEqual([["-o", "remount,ro,relatime,nofail", "--", mp], ["-t", "virtiofs", "-o", "ro,relatime,nofail", "--", "d", mp]]);
+    expect(callsOf(w, "mount")).toEqual([
+      ["-o", "remount,ro,relatime,nofail", "--", mp],
+      ["-t", "virtiofs", "-o", "ro,relatime,nofail", "--", "d", mp],
+    ]);
     expect(callsOf(w, "umount")).toEqual([["--", mp]]);
-    expect(result.mounts[0].actions.map((x: { action: string }) => x.action)).toEqual(["remount", "umount", "mount", "fstab_update"]);
+    expect(result.mounts[0].actions.map((x: { action: string }) => x.action)).toEqual([
+      "remount",
+      "umount",
+      "mount",
+      "fstab_update",
+    ]);
   });
 
   test("a remount that reports success but changes nothing falls back to unmount + mount", () => {
@@ -206,7 +247,17 @@ describe("virtio_fs_mount: states", () => {
     expect(w.readFstab()).toBe(`p ${mp} virtiofs rw,relatime,nofail 0 0\n`);
 
     const mp2 = path.join(w.mnt, "q");
-    r = w.run("virtio_fs_mount", args(w, [{ tag: "p", mount_point: mp, state: "present" }, { tag: "q", mount_point: mp2 }], { perform_mounts: false })).result;
+    r = w.run(
+      "virtio_fs_mount",
+      args(
+        w,
+        [
+          { tag: "p", mount_point: mp, state: "present" },
+          { tag: "q", mount_point: mp2 },
+        ],
+        { perform_mounts: false },
+      ),
+    ).result;
     expect(r.mounts[1].state).toBe("present");
     expect(callsOf(w, "mount")).toEqual([]);
     expect(w.readFstab()).toContain(`q ${mp2} virtiofs`);
@@ -239,15 +290,24 @@ describe("virtio_fs_mount: states", () => {
     fs.mkdirSync(full);
     fs.writeFileSync(path.join(full, "keep"), "x");
     w.addMount("gone", empty);
-    w.writeFstab(`# keep me\ngone ${empty} virtiofs rw 0 0\nfull ${full} virtiofs rw 0 0\nproc /proc proc defaults 0 0\n`);
-    const a = args(w, [{ tag: "gone", mount_point: empty, state: "absent" }, { tag: "full", mount_point: full, state: "absent" }]);
+    w.writeFstab(
+      `# keep me\ngone ${empty} virtiofs rw 0 0\nfull ${full} virtiofs rw 0 0\nproc /proc proc defaults 0 0\n`,
+    );
+    const a = args(w, [
+      { tag: "gone", mount_point: empty, state: "absent" },
+      { tag: "full", mount_point: full, state: "absent" },
+    ]);
     const { result } = w.run("virtio_fs_mount", a);
     expect(result.changed).toBe(true);
     expect(callsOf(w, "umount")).toEqual([["--", empty]]);
     expect(w.readFstab()).toBe("# keep me\nproc /proc proc defaults 0 0\n");
     expect(fs.existsSync(empty)).toBe(false);
     expect(fs.existsSync(full)).toBe(true);
-    expect(result.mounts[0].actions.map((x: { action: string }) => x.action)).toEqual(["umount", "fstab_remove", "rmdir"]);
+    expect(result.mounts[0].actions.map((x: { action: string }) => x.action)).toEqual([
+      "umount",
+      "fstab_remove",
+      "rmdir",
+    ]);
     w.clearCalls();
     expect(w.run("virtio_fs_mount", a).result.changed).toBe(false);
   });
@@ -272,7 +332,9 @@ describe("virtio_fs_mount: states", () => {
     for (const d of [keep, stale, staleLineOnly]) fs.mkdirSync(d);
     w.addMount("keep", keep);
     w.addMount("stale", stale);
-    w.writeFstab(`keep ${keep} virtiofs rw,relatime,nofail 0 0\nstale ${stale} virtiofs rw 0 0\nold ${staleLineOnly.replace(" ", "\\040")} virtiofs ro 0 0\ntmpfs /tmp tmpfs defaults 0 0\n`);
+    w.writeFstab(
+      `keep ${keep} virtiofs rw,relatime,nofail 0 0\nstale ${stale} virtiofs rw 0 0\nold ${staleLineOnly.replace(" ", "\\040")} virtiofs ro 0 0\ntmpfs /tmp tmpfs defaults 0 0\n`,
+    );
     const a = args(w, [{ tag: "keep", mount_point: keep }], { prune: true });
     const { result } = w.run("virtio_fs_mount", a);
     expect(result.changed).toBe(true);
@@ -331,7 +393,13 @@ describe("virtio_fs_mount: check mode and diff", () => {
     const fstab = `d ${mp} virtiofs rw,relatime,nofail 0 0\ngone ${gone} virtiofs rw 0 0\n`;
     w.writeFstab(fstab);
     const mi = w.mountinfo();
-    const r = w.run("virtio_fs_mount", { ...args(w, [{ tag: "d", mount_point: mp, readonly: true }, { tag: "gone", mount_point: gone, state: "absent" }]), _ansible_check_mode: true }).result;
+    const r = w.run("virtio_fs_mount", {
+      ...args(w, [
+        { tag: "d", mount_point: mp, readonly: true },
+        { tag: "gone", mount_point: gone, state: "absent" },
+      ]),
+      _ansible_check_mode: true,
+    }).result;
     expect(r.changed).toBe(true);
     expect(r.mounts[0].actions.map((x: { action: string }) => x.action)).toEqual(["remount", "fstab_update"]);
     expect(r.mounts[1].actions.map((x: { action: string }) => x.action)).toEqual(["umount", "fstab_remove", "rmdir"]);
@@ -403,11 +471,17 @@ describe("virtio_fs_mount: fstab handling", () => {
   test("backup keeps a timestamped copy of the old fstab and returns its path", () => {
     w = makeWorld();
     w.writeFstab("# old\n");
-    const r = w.run("virtio_fs_mount", args(w, [{ tag: "b", mount_point: path.join(w.mnt, "b") }], { backup: true })).result;
+    const r = w.run(
+      "virtio_fs_mount",
+      args(w, [{ tag: "b", mount_point: path.join(w.mnt, "b") }], { backup: true }),
+    ).result;
     expect(typeof r.backup_file).toBe("string");
     expect(r.backup_file.startsWith(`${w.fstab}.`)).toBe(true);
     expect(fs.readFileSync(r.backup_file, "utf8")).toBe("# old\n");
-    const again = w.run("virtio_fs_mount", args(w, [{ tag: "b", mount_point: path.join(w.mnt, "b") }], { backup: true })).result;
+    const again = w.run(
+      "virtio_fs_mount",
+      args(w, [{ tag: "b", mount_point: path.join(w.mnt, "b") }], { backup: true }),
+    ).result;
     expect(again.backup_file).toBeUndefined();
   });
 
@@ -500,7 +574,9 @@ describe("virtio_fs_mount: diagnostics", () => {
     expect(dflt.msg).toContain('"rslave"');
     expect(callsOf(w, "mount")).toEqual([]);
     expect(w.readFstab()).toBe("# nothing\n");
-    expect(w.run("virtio_fs_mount", args(w, [{ ...share, options: "nofail,silent,x-systemd.automount" }])).result.failed).toBeUndefined();
+    expect(
+      w.run("virtio_fs_mount", args(w, [{ ...share, options: "nofail,silent,x-systemd.automount" }])).result.failed,
+    ).toBeUndefined();
   });
 
   test("a tag the VM does not offer: the message names the tag, the domain XML fix and the dmesg line", () => {
@@ -523,8 +599,15 @@ describe("virtio_fs_mount: diagnostics", () => {
     const r = w.run("virtio_fs_mount", args(w, [{ tag: "missing", mount_point: mp }])).result;
     expect(r.failed).toBe(true);
     expect(fs.existsSync(path.join(w.mnt, "new-parent"))).toBe(false);
-    expect(r.mounts[0].actions.map((x: { action: string }) => x.action)).toEqual(["create_parent_dir", "create_dir", "mount", "rmdir"]);
-    expect(r.mounts[0].actions[3].why).toBe(`the mount failed; removed what this run created: ${mp}, ${path.join(w.mnt, "new-parent")}`);
+    expect(r.mounts[0].actions.map((x: { action: string }) => x.action)).toEqual([
+      "create_parent_dir",
+      "create_dir",
+      "mount",
+      "rmdir",
+    ]);
+    expect(r.mounts[0].actions[3].why).toBe(
+      `the mount failed; removed what this run created: ${mp}, ${path.join(w.mnt, "new-parent")}`,
+    );
     expect(fs.existsSync(w.mnt)).toBe(true);
     const existing = path.join(w.mnt, "kept");
     fs.mkdirSync(existing);
@@ -557,11 +640,17 @@ describe("virtio_fs_mount: diagnostics", () => {
 
   test("an unknown owner fails a rw share and names the user; for a ro share it is only a warning", () => {
     w = makeWorld();
-    const rw = w.run("virtio_fs_mount", args(w, [{ tag: "t", mount_point: path.join(w.mnt, "t"), owner: "nobody_here" }])).result;
+    const rw = w.run(
+      "virtio_fs_mount",
+      args(w, [{ tag: "t", mount_point: path.join(w.mnt, "t"), owner: "nobody_here" }]),
+    ).result;
     expect(rw.failed).toBe(true);
     expect(rw.msg).toContain('user "nobody_here" is unknown to NSS');
     expect(callsOf(w, "mount")).toEqual([]);
-    const ro = w.run("virtio_fs_mount", args(w, [{ tag: "r", mount_point: path.join(w.mnt, "r"), readonly: true, group: "no_group" }])).result;
+    const ro = w.run(
+      "virtio_fs_mount",
+      args(w, [{ tag: "r", mount_point: path.join(w.mnt, "r"), readonly: true, group: "no_group" }]),
+    ).result;
     expect(ro.failed).toBeUndefined();
     expect(ro.warnings.join(" ")).toContain('group "no_group" is unknown to NSS');
     expect(callsOf(w, "mount").map((c) => c[5])).toEqual(["r"]);
@@ -569,19 +658,26 @@ describe("virtio_fs_mount: diagnostics", () => {
 
   test("argument combinations the schema cannot check are refused with their pointers", () => {
     w = makeWorld();
-    const r = w.run("virtio_fs_mount", args(w, [
-      { tag: "a", mount_point: "/mnt/a" },
-      { tag: "a", mount_point: "/mnt/a/inner" },
-      { tag: "c", mount_point: "/mnt/a", options: "ro,nofail" },
-      { tag: "d", mount_point: "/mnt/x/../y" },
-    ])).result;
+    const r = w.run(
+      "virtio_fs_mount",
+      args(w, [
+        { tag: "a", mount_point: "/mnt/a" },
+        { tag: "a", mount_point: "/mnt/a/inner" },
+        { tag: "c", mount_point: "/mnt/a", options: "ro,nofail" },
+        { tag: "d", mount_point: "/mnt/x/../y" },
+      ]),
+    ).result;
     expect(r.failed).toBe(true);
-    // The same rules and words as `vfsgen validate` (src/input/check-shares.ts).
+    // The same rules and words as `vfsgen validate` (src/runtime/check-shares.ts).
     expect(r.msg).toContain('/mounts/1/tag: duplicate tag "a": already used by /mounts/0');
-    expect(r.msg).toContain('/mounts/1/mount_point: mount point "/mnt/a/inner" is inside the share mounted at "/mnt/a" (/mounts/0)');
+    expect(r.msg).toContain(
+      '/mounts/1/mount_point: mount point "/mnt/a/inner" is inside the share mounted at "/mnt/a" (/mounts/0)',
+    );
     expect(r.msg).toContain('/mounts/2/mount_point: duplicate mount point "/mnt/a": already used by /mounts/0');
     expect(r.msg).toContain('/mounts/2/options: options contain "ro" but readonly is false');
-    expect(r.msg).toContain('/mounts/3/mount_point: mount point "/mnt/x/../y" is not normalised: it contains a .. component');
+    expect(r.msg).toContain(
+      '/mounts/3/mount_point: mount point "/mnt/x/../y" is not normalised: it contains a .. component',
+    );
     expect(w.calls()).toEqual([]);
   });
 });
@@ -625,13 +721,19 @@ describe("virtio_fs_mount: owner/group/mode semantics", () => {
   test("create_mount_dirs false: a missing mount point fails, an existing one is left as is", () => {
     w = makeWorld();
     const missing = path.join(w.mnt, "missing");
-    const r = w.run("virtio_fs_mount", args(w, [{ tag: "m", mount_point: missing }], { create_mount_dirs: false })).result;
+    const r = w.run(
+      "virtio_fs_mount",
+      args(w, [{ tag: "m", mount_point: missing }], { create_mount_dirs: false }),
+    ).result;
     expect(r.failed).toBe(true);
     expect(r.msg).toContain("create_mount_dirs is false");
     const there = path.join(w.mnt, "there");
     fs.mkdirSync(there);
     fs.chmodSync(there, 0o700);
-    const ok = w.run("virtio_fs_mount", args(w, [{ tag: "t", mount_point: there }], { create_mount_dirs: false })).result;
+    const ok = w.run(
+      "virtio_fs_mount",
+      args(w, [{ tag: "t", mount_point: there }], { create_mount_dirs: false }),
+    ).result;
     expect(ok.failed).toBeUndefined();
     expect(modeOf(there)).toBe(0o700);
   });

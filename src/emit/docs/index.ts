@@ -1,6 +1,7 @@
 import type { Ir } from "../../ir/types";
-import type { Outputs } from "../../write/write-files";
-import { fieldsTable, variablesTable } from "../role/common";
+import type { Outputs } from "../outputs";
+import { README_FIELDS } from "../layout";
+import { fieldsTable, variablesTable } from "../markdown";
 
 /** The README's field tables, spliced between its GENERATED markers. */
 export function emitReadmeTables(ir: Ir): Outputs {
@@ -20,5 +21,5 @@ ${fieldsTable(ir.clusterVm.fields)}
 
 ${fieldsTable(ir.domainTemplate.fields)}
 `;
-  return new Map([["README.md#fields", text]]);
+  return new Map([[README_FIELDS, text]]);
 }

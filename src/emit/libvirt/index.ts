@@ -1,12 +1,13 @@
 import type { Ir } from "../../ir/types";
-import type { Outputs } from "../../write/write-files";
-import { TEMPLATE_NAME, domainTemplate } from "./template";
+import type { Outputs } from "../outputs";
+import { SEED_TEMPLATE, collectionTemplate } from "../layout";
+import { domainTemplate } from "./template";
 
 /** The libvirt domain template, in the seed-compatible tree and in the host role. */
 export function emitLibvirt(ir: Ir): Outputs {
   const text = domainTemplate(ir);
   return new Map([
-    [`generated/templates/${TEMPLATE_NAME}`, text],
-    [`collection/ansible_collections/${ir.collection.namespace}/${ir.collection.name}/roles/virtio_fs_host/templates/${TEMPLATE_NAME}`, text],
+    [SEED_TEMPLATE, text],
+    [collectionTemplate(ir, "virtio_fs_host"), text],
   ]);
 }

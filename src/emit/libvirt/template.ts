@@ -1,22 +1,22 @@
-import type { Ir } from "../../ir/types";
+import type { FieldIr, Ir } from "../../ir/types";
+import { schemaDefault, schemaField } from "../../ir/lookup";
 import { headerLine } from "../header";
 
-/** Where the template lands: the seed-compatible tree and the host role of the collection. */
-export const TEMPLATE_NAME = "controller.xml.j2";
-
 /**
- * XML-escapes a Jinja expression with filters both Jinja2 and nunjucks implement identically
- * (their own `escape` filters differ on quotes), so one .j2 renders the same bytes in both.
+ * The one XML-escaping step, a macro: filters both Jinja2 and nunjucks implement identically (their
+ * own `escape` filters differ on quotes), so one .j2 renders the same bytes in both. TAB, LF and CR
+ * become character references: a parser turns them into spaces in an attribute value (XML 1.0
+ * section 3.3.3), and the virtio_fs_domain module writes them so.
  */
-function x(expr: string): string {
-  // TAB, LF and CR as character references: a parser turns them into spaces in an attribute value
-  // (XML 1.0 section 3.3.3), and the virtio_fs_domain module writes them so
-  return `{{ ${expr} | string | replace('&', '&amp;') | replace('<', '&lt;') | replace('>', '&gt;') | replace('"', '&quot;') | replace("'", '&apos;')`
-    + ` | replace('\\t', '&#9;') | replace('\\n', '&#10;') | replace('\\r', '&#13;') }}`;
-}
+const XML_MACRO =
+  `{% macro xml(value) %}{{ value | string | replace('&', '&amp;') | replace('<', '&lt;') | replace('>', '&gt;')` +
+  ` | replace('"', '&quot;') | replace("'", '&apos;') | replace('\\t', '&#9;') | replace('\\n', '&#10;') | replace('\\r', '&#13;') }}{% endmacro %}`;
 
-function set(v: string): string {
-  return `${v} is defined and ${v}`;
+/** A schema value as a Jinja literal both engines read alike (single-quoted strings, plain numbers). */
+function lit(v: unknown): string {
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (typeof v === "string" && !/['\\\n\r{}%#]/.test(v)) return `'${v}'`;
+  throw new Error(`the domain template cannot write the schema value ${JSON.stringify(v)} as a Jinja literal`);
 }
 
 /**
@@ -25,18 +25,39 @@ function set(v: string): string {
  * newline after a tag), no `{% set %}` inside loops, no booleans printed, no engine-specific filters.
  */
 export function domainTemplate(ir: Ir): string {
-  const mounts = "virtio_fs_mounts | default([])";
-  const binaryChildren = "mount.thread_pool_size is defined or (mount.cache is defined and mount.cache != 'auto')";
-  const binaryNeeded = `mount.binary_path is defined or (mount.xattr is defined and mount.xattr) or ${binaryChildren}`;
+  // Every variable, share field, default and enum value comes from the IR: a field renamed in the
+  // schema follows through, and one the template needs but the schema lost stops generation.
+  const role = (n: string) => schemaField(ir, "role variables", n).name;
+  const vm = (n: string) => schemaField(ir, ir.domainTemplate, n).name;
+  const vmOr = (n: string) => `${vm(n)} | default(${lit(schemaDefault(ir, ir.domainTemplate, n))})`;
+  const m = (n: string) => `mount.${schemaField(ir, ir.share, n).name}`;
+  const mOr = (n: string) => `${m(n)} | default(${lit(schemaDefault(ir, ir.share, n))})`;
+  const is = (field: FieldIr, value: string) => {
+    if (!field.enum?.includes(value))
+      throw new Error(`the domain template tests ${field.name} for ${value}, which its schema enum does not list`);
+    return lit(value);
+  };
+  const state = schemaField(ir, ir.share, "state");
+  const cache = schemaField(ir, ir.share, "cache");
+  const domainType = schemaField(ir, ir.domainTemplate, "vm_domain_type");
+  const x = (expr: string) => `{{ xml(${expr}) }}`;
+  const set = (v: string) => `${v} is defined and ${v}`;
+  const mounts = `${role("virtio_fs_mounts")} | default([])`;
+  const notAbsent = `${mOr("state")} != ${is(state, "absent")}`;
+  const binaryChildren = `${m("thread_pool_size")} is defined or (${m("cache")} is defined and ${m("cache")} != ${is(cache, "auto")})`;
+  const binaryNeeded = `${m("binary_path")} is defined or (${m("xattr")} is defined and ${m("xattr")}) or ${binaryChildren}`;
+  const libvirtVersion = `${role("virtio_fs_libvirt_version")} | default(${lit(schemaDefault(ir, "role variables", "virtio_fs_libvirt_version"))})`;
   return `{# ${headerLine(ir)} -#}
 {# Shares need shared guest memory: without memfd + shared access QEMU refuses vhost-user-fs. -#}
 {# Only shares not absent count, as in the virtio_fs_domain module: one x per share, captured (empty: none). -#}
-{% set virtio_fs_libvirt_major = (virtio_fs_libvirt_version | default('9.0.0') | string).split('.') | first | int %}
-{% set virtio_fs_active_shares %}{% for mount in ${mounts} %}{% if mount.state | default('mounted') != 'absent' %}x{% endif %}{% endfor %}{% endset %}
-<domain type='${x("vm_domain_type | default('kvm')")}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
-  <name>${x("vm_name")}</name>
-  <memory unit='MiB'>{{ vm_memory_mb | default(2048) | int }}</memory>
-  <vcpu placement='static'>{{ vm_cpu_cores | default(2) | int }}</vcpu>
+{# xml(value): the value as XML text, safe in an attribute or an element. -#}
+${XML_MACRO}
+{% set virtio_fs_libvirt_major = (${libvirtVersion} | string).split('.') | first | int %}
+{% set virtio_fs_active_shares %}{% for mount in ${mounts} %}{% if ${notAbsent} %}x{% endif %}{% endfor %}{% endset %}
+<domain type='${x(vmOr("vm_domain_type"))}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>${x(vm("vm_name"))}</name>
+  <memory unit='MiB'>{{ ${vmOr("vm_memory_mb")} | int }}</memory>
+  <vcpu placement='static'>{{ ${vmOr("vm_cpu_cores")} | int }}</vcpu>
 {% if virtio_fs_active_shares %}
   <memoryBacking>
     <source type='memfd'/>
@@ -45,12 +66,12 @@ export function domainTemplate(ir: Ir): string {
 {% endif %}
   <os>
     <type arch='x86_64' machine='q35'>hvm</type>
-{% if ${set("vm_kernel")} %}
-    <kernel>${x("vm_kernel")}</kernel>
-{% if ${set("vm_initrd")} %}
-    <initrd>${x("vm_initrd")}</initrd>
+{% if ${set(vm("vm_kernel"))} %}
+    <kernel>${x(vm("vm_kernel"))}</kernel>
+{% if ${set(vm("vm_initrd"))} %}
+    <initrd>${x(vm("vm_initrd"))}</initrd>
 {% endif %}
-    <cmdline>${x("vm_cmdline | default('console=ttyS0 root=/dev/vda rw')")}</cmdline>
+    <cmdline>${x(vmOr("vm_cmdline"))}</cmdline>
 {% else %}
     <boot dev='hd'/>
 {% endif %}
@@ -58,13 +79,13 @@ export function domainTemplate(ir: Ir): string {
   <features>
     <acpi/>
     <apic/>
-{% if ${set("vm_tcg_tb_cache_mb")} and vm_domain_type | default('kvm') == 'qemu' %}
+{% if ${set(vm("vm_tcg_tb_cache_mb"))} and ${vmOr("vm_domain_type")} == ${is(domainType, "qemu")} %}
     <tcg>
-      <tb-cache unit='MiB'>{{ vm_tcg_tb_cache_mb | int }}</tb-cache>
+      <tb-cache unit='MiB'>{{ ${vm("vm_tcg_tb_cache_mb")} | int }}</tb-cache>
     </tcg>
 {% endif %}
   </features>
-{% if vm_domain_type | default('kvm') == 'kvm' %}
+{% if ${vmOr("vm_domain_type")} == ${is(domainType, "kvm")} %}
   <cpu mode='host-passthrough'/>
 {% else %}
   <cpu mode='maximum'/>
@@ -74,51 +95,51 @@ export function domainTemplate(ir: Ir): string {
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>
   <devices>
-    <emulator>${x("vm_emulator | default('/usr/bin/qemu-system-x86_64')")}</emulator>
+    <emulator>${x(vmOr("vm_emulator"))}</emulator>
     <disk type='file' device='disk'>
       <driver name='qemu' type='qcow2'/>
-      <source file='${x("vm_disk_path")}'/>
+      <source file='${x(vm("vm_disk_path"))}'/>
       <target dev='vda' bus='virtio'/>
     </disk>
 {% for mount in ${mounts} %}
-{% if mount.state | default('mounted') != 'absent' %}
+{% if ${notAbsent} %}
     <filesystem type='mount' accessmode='passthrough'>
-      <driver type='virtiofs' queue='{{ mount.queue_size | default(1024) | int }}'/>
+      <driver type='virtiofs' queue='{{ ${mOr("queue_size")} | int }}'/>
 {% if ${binaryNeeded} %}
-      <binary{% if mount.binary_path is defined %} path='${x("mount.binary_path")}'{% endif %}{% if mount.xattr is defined and mount.xattr %} xattr='on'{% endif %}{% if ${binaryChildren} %}>
-{% if mount.cache is defined and mount.cache == 'always' %}
+      <binary{% if ${m("binary_path")} is defined %} path='${x(m("binary_path"))}'{% endif %}{% if ${m("xattr")} is defined and ${m("xattr")} %} xattr='on'{% endif %}{% if ${binaryChildren} %}>
+{% if ${m("cache")} is defined and ${m("cache")} == ${is(cache, "always")} %}
         <cache mode='always'/>
-{% elif mount.cache is defined and mount.cache == 'never' %}
+{% elif ${m("cache")} is defined and ${m("cache")} == ${is(cache, "never")} %}
         <cache mode='none'/>
 {% endif %}
-{% if mount.thread_pool_size is defined %}
-        <thread_pool size='{{ mount.thread_pool_size | int }}'/>
+{% if ${m("thread_pool_size")} is defined %}
+        <thread_pool size='{{ ${m("thread_pool_size")} | int }}'/>
 {% endif %}
       </binary>
 {% else %}/>
 {% endif %}
 {% endif %}
-      <source dir='${x("mount.host_path")}'/>
-      <target dir='${x("mount.tag")}'/>
-{% if (mount.readonly | default(false)) and virtio_fs_libvirt_major >= 11 %}
+      <source dir='${x(m("host_path"))}'/>
+      <target dir='${x(m("tag"))}'/>
+{% if (${mOr("readonly")}) and virtio_fs_libvirt_major >= 11 %}
       <readonly/>
 {% endif %}
     </filesystem>
 {% endif %}
 {% endfor %}
-{% if ${set("vm_network")} %}
+{% if ${set(vm("vm_network"))} %}
     <interface type='network'>
-      <source network='${x("vm_network")}'/>
+      <source network='${x(vm("vm_network"))}'/>
       <model type='virtio'/>
     </interface>
 {% endif %}
-{% if ${set("vm_serial_log")} %}
+{% if ${set(vm("vm_serial_log"))} %}
     <serial type='file'>
-      <source path='${x("vm_serial_log")}'/>
+      <source path='${x(vm("vm_serial_log"))}'/>
       <target port='0'/>
     </serial>
     <console type='file'>
-      <source path='${x("vm_serial_log")}'/>
+      <source path='${x(vm("vm_serial_log"))}'/>
       <target type='serial' port='0'/>
     </console>
 {% else %}
@@ -131,10 +152,10 @@ export function domainTemplate(ir: Ir): string {
 {% endif %}
     <memballoon model='none'/>
   </devices>
-{% if ${set("vm_ssh_forward_port")} %}
+{% if ${set(vm("vm_ssh_forward_port"))} %}
   <qemu:commandline>
     <qemu:arg value='-netdev'/>
-    <qemu:arg value='user,id=vfsnet0,restrict=on,hostfwd=tcp:127.0.0.1:{{ vm_ssh_forward_port | int }}-:22'/>
+    <qemu:arg value='user,id=vfsnet0,restrict=on,hostfwd=tcp:127.0.0.1:{{ ${vm("vm_ssh_forward_port")} | int }}-:22'/>
     <qemu:arg value='-device'/>
     <qemu:arg value='virtio-net-pci,netdev=vfsnet0,bus=pcie.0,addr=0x10'/>
   </qemu:commandline>

@@ -3,8 +3,15 @@ import { optionSpecs } from "../ansible-types";
 import { yamlFile } from "../yaml";
 
 const ATTRIBUTES = {
-  check_mode: { support: "full", description: "Can run in check_mode and return changed status prediction without modifying target." },
-  diff_mode: { support: "full", description: "Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode." },
+  check_mode: {
+    support: "full",
+    description: "Can run in check_mode and return changed status prediction without modifying target.",
+  },
+  diff_mode: {
+    support: "full",
+    description:
+      "Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.",
+  },
   platform: { support: "full", platforms: "posix", description: "Target OS/families that can be operated against." },
 };
 

@@ -9,7 +9,10 @@ export function interfaceName(o: ObjectIr): string {
 }
 
 function pascal(s: string): string {
-  return s.split(/[_-]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
+  return s
+    .split(/[_-]/)
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join("");
 }
 
 function tsType(f: FieldIr): string {
@@ -26,7 +29,12 @@ function tsType(f: FieldIr): string {
       return "Record<string, unknown>";
     case "array": {
       if (f.itemObject) return `${interfaceName(f.itemObject)}[]`;
-      const inner = f.itemType === "integer" || f.itemType === "number" ? "number" : f.itemType === "boolean" ? "boolean" : "string";
+      const inner =
+        f.itemType === "integer" || f.itemType === "number"
+          ? "number"
+          : f.itemType === "boolean"
+            ? "boolean"
+            : "string";
       return `${inner}[]`;
     }
   }

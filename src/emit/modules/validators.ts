@@ -8,7 +8,11 @@ import { slashHeader } from "../header";
  * validates with. useDefaults fills the schema defaults in, so module code never restates them.
  */
 export function emitValidator(ir: Ir, m: ModuleIr): string {
-  const ajv = createAjv(ir.schema, { code: { source: true, esm: false, lines: true }, useDefaults: true, verbose: true });
+  const ajv = createAjv(ir.schema, {
+    code: { source: true, esm: false, lines: true },
+    useDefaults: true,
+    verbose: true,
+  });
   const validate = ajv.getSchema(`${ir.schemaId}#/$defs/${m.defName}`);
   if (!validate) throw new Error(`no schema for ${m.defName}`);
   return `${slashHeader(ir)}/* eslint-disable */\n${standaloneCode(ajv, validate)}\n`;

@@ -1,6 +1,6 @@
 import type { Ir } from "../../ir/types";
-import type { Outputs } from "../../write/write-files";
-import { collectionRoot } from "../role/common";
+import type { Outputs } from "../outputs";
+import { SEED_PLAYBOOK, SEED_PLAYBOOK_ROLE_REF, collectionPlaybook } from "../layout";
 import { yamlFile } from "../yaml";
 
 /** The seed's "Applying to Running VMs" play: the guest role against VMs that already run. */
@@ -25,7 +25,10 @@ const WHY = [
 
 export function emitPlaybooks(ir: Ir): Outputs {
   return new Map([
-    [`${collectionRoot(ir)}/playbooks/virtio_fs_runtime_config.yml`, yamlFile(ir, runtimePlay(`${ir.collection.namespace}.${ir.collection.name}.virtio_fs_mount`), WHY)],
-    ["generated/ansible/playbooks/playbook-virtio-fs-runtime-config.yml", yamlFile(ir, runtimePlay("../roles/virtio-fs-mount"), WHY)],
+    [
+      collectionPlaybook(ir),
+      yamlFile(ir, runtimePlay(`${ir.collection.namespace}.${ir.collection.name}.virtio_fs_mount`), WHY),
+    ],
+    [SEED_PLAYBOOK, yamlFile(ir, runtimePlay(SEED_PLAYBOOK_ROLE_REF), WHY)],
   ]);
 }

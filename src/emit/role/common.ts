@@ -1,10 +1,6 @@
-import type { FieldIr, Ir, RoleIr } from "../../ir/types";
+import type { Ir, RoleIr } from "../../ir/types";
 import { optionSpecs, type OptionOverrides } from "../ansible-types";
 import { yamlFile } from "../yaml";
-
-export function collectionRoot(ir: Ir): string {
-  return `collection/ansible_collections/${ir.collection.namespace}/${ir.collection.name}`;
-}
 
 export function roleIr(ir: Ir, name: string): RoleIr {
   const role = ir.roles.find((r) => r.name === name);
@@ -14,7 +10,9 @@ export function roleIr(ir: Ir, name: string): RoleIr {
 
 /** defaults/main.yml: every public variable, with the schema's default. */
 export function defaultsFile(ir: Ir, role: RoleIr): string {
-  const values = Object.fromEntries(role.variables.filter((v) => v.default !== undefined).map((v) => [v.name, v.default]));
+  const values = Object.fromEntries(
+    role.variables.filter((v) => v.default !== undefined).map((v) => [v.name, v.default]),
+  );
   return yamlFile(ir, values, `Every public variable of the ${role.name} role; meta/argument_specs.yml types them.`);
 }
 
@@ -34,34 +32,18 @@ export function argumentSpecsFile(ir: Ir, role: RoleIr, overrides: OptionOverrid
 export function metaMainFile(ir: Ir, role: RoleIr): string {
   return yamlFile(ir, {
     galaxy_info: {
-      author: "AI-HOW virtio-fs maintainers",
+      author: ir.collection.authors.join(", "),
       description: role.shortDescription,
-      license: "MIT",
-      min_ansible_version: "2.16",
-      platforms: [{ name: "Debian", versions: ["bookworm"] }],
-      galaxy_tags: ["virtiofs", "libvirt", "kvm", "qemu"],
+      license: ir.collection.license,
+      min_ansible_version: minAnsibleVersion(ir.collection.requiresAnsible),
+      platforms: ir.collection.platforms,
+      galaxy_tags: ir.collection.galaxyTags,
     },
     dependencies: [],
   });
 }
 
-function cell(s: string): string {
-  return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
-}
-
-export function fieldDefault(f: FieldIr): string {
-  return f.default === undefined ? "" : `\`${JSON.stringify(f.default)}\``;
-}
-
-export function variablesTable(fields: FieldIr[]): string {
-  const rows = fields.map((f) => `| \`${f.name}\` | ${f.type}${f.itemType ? ` of ${f.itemObject ? "share" : f.itemType}` : ""} | ${fieldDefault(f)} | ${cell(f.description)} |`);
-  return ["| Variable | Type | Default | Description |", "|---|---|---|---|", ...rows].join("\n");
-}
-
-export function fieldsTable(fields: FieldIr[], requiredNote: Record<string, string> = {}): string {
-  const rows = fields.map((f) => {
-    const choices = f.enum ? ` One of ${f.enum.map((v) => `\`${v}\``).join(", ")}.` : "";
-    return `| \`${f.name}\` | ${f.type} | ${requiredNote[f.name] ?? (f.required ? "yes" : "no")} | ${fieldDefault(f)} | ${cell(f.description)}${choices} |`;
-  });
-  return ["| Field | Type | Required | Default | Description |", "|---|---|---|---|---|", ...rows].join("\n");
+/** ">=2.16.0" (meta/runtime.yml's requires_ansible) as galaxy_info's min_ansible_version "2.16". */
+function minAnsibleVersion(requires: string): string {
+  return requires.replace(/^>=/, "").replace(/\.0$/, "");
 }

@@ -1,8 +1,10 @@
 import type { Ir } from "../../ir/types";
-import type { Outputs } from "../../write/write-files";
+import type { Outputs } from "../outputs";
+import { ROLE_FILES, collectionRoleDir } from "../layout";
+import { variablesTable } from "../markdown";
 import { htmlHeader } from "../header";
 import { yamlFile } from "../yaml";
-import { argumentSpecsFile, collectionRoot, defaultsFile, metaMainFile, roleIr, variablesTable } from "./common";
+import { argumentSpecsFile, defaultsFile, metaMainFile, roleIr } from "./common";
 
 const ALL_SHARES = "{{ virtio_fs_host_domains | map(attribute='mounts') | flatten }}";
 
@@ -29,7 +31,8 @@ export function hostTasks(ir: Ir): unknown[] {
     {
       name: "Record the libvirt daemon version",
       "ansible.builtin.set_fact": {
-        virtio_fs_host_libvirt_detected: "{{ virtio_fs_host_virsh_version.stdout | regex_search('daemon: *([0-9.]+)', '\\1') | first }}",
+        virtio_fs_host_libvirt_detected:
+          "{{ virtio_fs_host_virsh_version.stdout | regex_search('daemon: *([0-9.]+)', '\\1') | first }}",
       },
     },
     {
@@ -40,7 +43,8 @@ export function hostTasks(ir: Ir): unknown[] {
           "virtio_fs_host_qemu.stat.exists",
           "virtio_fs_host_libvirt_detected is version('6.2', '>=')",
         ],
-        fail_msg: "virtio-fs needs {{ virtio_fs_virtiofsd_path }} (found: {{ virtio_fs_host_virtiofsd.stat.exists }}), {{ virtio_fs_qemu_path }} (found: {{ virtio_fs_host_qemu.stat.exists }}) and libvirt >= 6.2 (found: {{ virtio_fs_host_libvirt_detected }}); on Debian install qemu-system-x86 and libvirt-daemon-system",
+        fail_msg:
+          "virtio-fs needs {{ virtio_fs_virtiofsd_path }} (found: {{ virtio_fs_host_virtiofsd.stat.exists }}), {{ virtio_fs_qemu_path }} (found: {{ virtio_fs_host_qemu.stat.exists }}) and libvirt >= 6.2 (found: {{ virtio_fs_host_libvirt_detected }}); on Debian install qemu-system-x86 and libvirt-daemon-system",
         quiet: true,
       },
     },
@@ -53,7 +57,11 @@ export function hostTasks(ir: Ir): unknown[] {
     },
     {
       name: "Create the missing host directories",
-      "ansible.builtin.file": { path: "{{ item.item.host_path }}", state: "directory", mode: "{{ virtio_fs_host_dir_mode }}" },
+      "ansible.builtin.file": {
+        path: "{{ item.item.host_path }}",
+        state: "directory",
+        mode: "{{ virtio_fs_host_dir_mode }}",
+      },
       loop: "{{ virtio_fs_host_dirs.results }}",
       loop_control: { label: "{{ item.item.host_path }}" },
       when: ["virtio_fs_host_create_dirs | bool", "not item.stat.exists"],
@@ -62,7 +70,8 @@ export function hostTasks(ir: Ir): unknown[] {
       name: "Refuse shares whose host directory is missing",
       "ansible.builtin.assert": {
         that: ["item.stat.exists", "item.stat.isdir"],
-        fail_msg: "host directory {{ item.item.host_path }} of share {{ item.item.tag }} does not exist or is not a directory: create it, or set virtio_fs_host_create_dirs: true",
+        fail_msg:
+          "host directory {{ item.item.host_path }} of share {{ item.item.tag }} does not exist or is not a directory: create it, or set virtio_fs_host_create_dirs: true",
         quiet: true,
       },
       loop: "{{ virtio_fs_host_dirs.results }}",
@@ -83,7 +92,9 @@ export function hostTasks(ir: Ir): unknown[] {
     },
     {
       name: "Report the domains that must be restarted",
-      "ansible.builtin.debug": { msg: "Domain {{ item.item.name }} is running: restart it to see its new virtio-fs shares" },
+      "ansible.builtin.debug": {
+        msg: "Domain {{ item.item.name }} is running: restart it to see its new virtio-fs shares",
+      },
       loop: "{{ virtio_fs_host_domain_results.results }}",
       loop_control: { label: "{{ item.item.name }}" },
       when: "item.restart_required | default(false)",
@@ -93,7 +104,7 @@ export function hostTasks(ir: Ir): unknown[] {
 
 export function emitHostRole(ir: Ir): Outputs {
   const role = roleIr(ir, "virtio_fs_host");
-  const dir = `${collectionRoot(ir)}/roles/virtio_fs_host`;
+  const dir = collectionRoleDir(ir, role.name);
   const fqcn = `${ir.collection.namespace}.${ir.collection.name}`;
   const readme = `${htmlHeader(ir)}# ${fqcn}.virtio_fs_host
 
@@ -125,10 +136,10 @@ new domains with \`ansible.builtin.template\` and \`virsh define\`.
 ${variablesTable(role.variables)}
 `;
   return new Map([
-    [`${dir}/defaults/main.yml`, defaultsFile(ir, role)],
-    [`${dir}/meta/argument_specs.yml`, argumentSpecsFile(ir, role, { require: ["host_path"] })],
-    [`${dir}/meta/main.yml`, metaMainFile(ir, role)],
-    [`${dir}/tasks/main.yml`, yamlFile(ir, hostTasks(ir))],
-    [`${dir}/README.md`, readme],
+    [`${dir}/${ROLE_FILES.defaults}`, defaultsFile(ir, role)],
+    [`${dir}/${ROLE_FILES.argumentSpecs}`, argumentSpecsFile(ir, role, { require: ["host_path"] })],
+    [`${dir}/${ROLE_FILES.meta}`, metaMainFile(ir, role)],
+    [`${dir}/${ROLE_FILES.tasks}`, yamlFile(ir, hostTasks(ir))],
+    [`${dir}/${ROLE_FILES.readme}`, readme],
   ]);
 }

@@ -1,8 +1,10 @@
 import type { Ir } from "../../ir/types";
-import type { Outputs } from "../../write/write-files";
+import type { Outputs } from "../outputs";
+import { ROLE_FILES, SEED_MOUNT_ROLE, SEED_ROLE_DIR, collectionRoleDir } from "../layout";
+import { fieldsTable, variablesTable } from "../markdown";
 import { htmlHeader } from "../header";
 import { yamlFile } from "../yaml";
-import { argumentSpecsFile, collectionRoot, defaultsFile, fieldsTable, metaMainFile, roleIr, variablesTable } from "./common";
+import { argumentSpecsFile, defaultsFile, metaMainFile, roleIr } from "./common";
 
 /** Module arguments of the one virtio_fs_mount call, from the role's public variables. */
 const MOUNT_ARGS: Record<string, string> = {
@@ -33,7 +35,11 @@ export function mountTasks(moduleName: string): unknown[] {
     {
       name: "Install Node.js for the virtio-fs modules",
       "ansible.builtin.package": { name: "{{ virtio_fs_nodejs_package }}", state: "present" },
-      when: ["virtio_fs_install_packages | bool", "virtio_fs_install_nodejs | bool", "not virtio_fs_mount_node.stat.exists"],
+      when: [
+        "virtio_fs_install_packages | bool",
+        "virtio_fs_install_nodejs | bool",
+        "not virtio_fs_mount_node.stat.exists",
+      ],
     },
     {
       name: "Prepare the virtiofs kernel module for the image",
@@ -88,16 +94,20 @@ export function emitMountRole(ir: Ir): Outputs {
   const role = roleIr(ir, "virtio_fs_mount");
   const out: Outputs = new Map();
   const trees: [string, string, string][] = [
-    [`${collectionRoot(ir)}/roles/virtio_fs_mount`, `${ir.collection.namespace}.${ir.collection.name}.virtio_fs_mount`, `${ir.collection.namespace}.${ir.collection.name}.virtio_fs_mount`],
-    ["generated/ansible/roles/virtio-fs-mount", "virtio_fs_mount", "virtio-fs-mount"],
+    [
+      collectionRoleDir(ir, role.name),
+      `${ir.collection.namespace}.${ir.collection.name}.virtio_fs_mount`,
+      `${ir.collection.namespace}.${ir.collection.name}.virtio_fs_mount`,
+    ],
+    [SEED_ROLE_DIR, "virtio_fs_mount", SEED_MOUNT_ROLE],
   ];
   for (const [dir, moduleName, roleName] of trees) {
-    out.set(`${dir}/defaults/main.yml`, defaultsFile(ir, role));
-    out.set(`${dir}/meta/argument_specs.yml`, argumentSpecsFile(ir, role));
-    out.set(`${dir}/meta/main.yml`, metaMainFile(ir, role));
-    out.set(`${dir}/tasks/main.yml`, yamlFile(ir, mountTasks(moduleName)));
+    out.set(`${dir}/${ROLE_FILES.defaults}`, defaultsFile(ir, role));
+    out.set(`${dir}/${ROLE_FILES.argumentSpecs}`, argumentSpecsFile(ir, role));
+    out.set(`${dir}/${ROLE_FILES.meta}`, metaMainFile(ir, role));
+    out.set(`${dir}/${ROLE_FILES.tasks}`, yamlFile(ir, mountTasks(moduleName)));
     const usage = `- name: Mount the virtio-fs shares\n  hosts: vms\n  become: true\n  roles:\n    - role: ${roleName}\n  vars:\n${USAGE_VARS}`;
-    out.set(`${dir}/README.md`, roleReadme(ir, roleName, usage));
+    out.set(`${dir}/${ROLE_FILES.readme}`, roleReadme(ir, roleName, usage));
   }
   return out;
 }

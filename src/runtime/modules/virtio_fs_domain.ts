@@ -22,19 +22,36 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { shareProblems } from "../../input/check-shares";
-import type { VirtioFsDomainArgs } from "../../../generated/modules/types";
+import { shareProblems } from "../check-shares";
+import type { VirtioFsDomainArgs } from "../generated/types";
 import { ModuleFailure, type ModuleContext, type ModuleResult } from "../ansible";
 import { writeFileAtomic } from "../atomic-write";
 import {
-  addFilesystem, deviceSpec, DomainXmlError, domainDevices, elementChildren, ensureSharedMemory, filesystemTag, firstChild,
-  hasBom, isVirtiofsFilesystem, parseVersion, parseXml, removeFormatted, serializeXml, syncFilesystem, versionAtLeast,
-  type XDocument, type XElement,
+  addFilesystem,
+  deviceSpec,
+  DomainXmlError,
+  domainDevices,
+  elementChildren,
+  ensureSharedMemory,
+  filesystemTag,
+  firstChild,
+  hasBom,
+  isVirtiofsFilesystem,
+  parseVersion,
+  parseXml,
+  removeFormatted,
+  serializeXml,
+  syncFilesystem,
+  versionAtLeast,
+  type XDocument,
+  type XElement,
 } from "../domain-xml";
 import { describeFailure, run } from "../exec";
 import { xmlCharProblem } from "../xml-chars";
+import { filled, type Fallbacks } from "../schema-defaults";
 
-const DEFAULT_LIBVIRT_VERSION = "9.0.0";
+/** libvirt_version when it is unset and cannot be asked from virsh (the role variable's default). */
+export type DomainFallbacks = Fallbacks<"libvirt_version">;
 
 export interface DomainEdit {
   xml: string;
@@ -69,7 +86,9 @@ export function checkDomainShares(args: VirtioFsDomainArgs): string[] {
 
 /** Applies the shares to a domain XML text. */
 export function editDomainXml(before: string, args: VirtioFsDomainArgs, libvirtVersion: string): DomainEdit {
-  const version = parseVersion(libvirtVersion) ?? parseVersion(DEFAULT_LIBVIRT_VERSION)!;
+  const version = parseVersion(libvirtVersion);
+  if (!version)
+    throw new DomainXmlError(`libvirt version ${JSON.stringify(libvirtVersion)} is not a version such as 9.0.0`);
   const readonlyAllowed = versionAtLeast(version, 11, 0);
   const doc = parseXml(before);
   const devices = domainDevices(doc);
@@ -77,10 +96,11 @@ export function editDomainXml(before: string, args: VirtioFsDomainArgs, libvirtV
     for (const field of XML_FIELDS) {
       const value = share[field];
       // checkDomainShares refuses these first; this keeps editDomainXml safe on its own
-      if (typeof value === "string" && xmlCharProblem(value)) throw new DomainXmlError(`${field} of share ${JSON.stringify(share.tag)} ${xmlCharProblem(value)}`);
+      if (typeof value === "string" && xmlCharProblem(value))
+        throw new DomainXmlError(`${field} of share ${JSON.stringify(share.tag)} ${xmlCharProblem(value)}`);
     }
   }
-  const wanted = args.mounts.filter((s) => (s.state ?? "mounted") !== "absent");
+  const wanted = args.mounts.filter((s) => filled(s.state, `state of share ${s.tag}`) !== "absent");
   const wantedTags = new Set(wanted.map((s) => s.tag));
 
   for (const fsEl of elementChildren(devices, "filesystem")) {
@@ -88,8 +108,10 @@ export function editDomainXml(before: string, args: VirtioFsDomainArgs, libvirtV
     if (tag !== undefined && wantedTags.has(tag) && !isVirtiofsFilesystem(fsEl)) {
       const i = args.mounts.findIndex((s) => s.tag === tag);
       const driver = elementChildren(fsEl, "driver")[0]?.getAttribute("type") ?? "default (9p)";
-      throw new ModuleFailure(`/mounts/${i}/tag: tag "${tag}" is already used by a <filesystem> with driver ${driver} in the domain; `
-        + "tags must be unique in a VM (rename one of them)");
+      throw new ModuleFailure(
+        `/mounts/${i}/tag: tag "${tag}" is already used by a <filesystem> with driver ${driver} in the domain; ` +
+          "tags must be unique in a VM (rename one of them)",
+      );
     }
   }
 
@@ -123,7 +145,9 @@ export function editDomainXml(before: string, args: VirtioFsDomainArgs, libvirtV
   // shared memory is what virtio-fs needs; a domain without shares is left as it is (never stripped)
   const memoryBackingChanged = wanted.length > 0 ? ensureSharedMemory(doc) : false;
   const changed = added.length + updated.length + removed.length > 0 || memoryBackingChanged;
-  const xml = changed ? (hasBom(before) ? "\uFEFF" : "") + serializeXml(doc, { trailingNewline: before.endsWith("\n") }) : before;
+  const xml = changed
+    ? (hasBom(before) ? "\uFEFF" : "") + serializeXml(doc, { trailingNewline: before.endsWith("\n") })
+    : before;
   // what is written must read back: never hand libvirt (or a file) XML that is not well-formed
   if (changed) parseXml(xml);
   return { xml, added, updated, removed, memoryBackingChanged };
@@ -155,7 +179,8 @@ function readXmlFile(file: string): string {
   try {
     const st = fs.statSync(file);
     if (!st.isFile()) throw new Error("not a regular file");
-    if (st.size > MAX_XML_BYTES) throw new Error(`${st.size} bytes, more than the ${MAX_XML_BYTES} a domain XML may have`);
+    if (st.size > MAX_XML_BYTES)
+      throw new Error(`${st.size} bytes, more than the ${MAX_XML_BYTES} a domain XML may have`);
     data = fs.readFileSync(file);
   } catch (e) {
     throw new ModuleFailure(`cannot read ${file}: ${(e as Error).message}`);
@@ -177,8 +202,8 @@ export function parseVirshVersion(text: string): string | undefined {
   return undefined;
 }
 
-export function main(args: VirtioFsDomainArgs, ctx: ModuleContext): ModuleResult {
-  const uri = args.uri ?? "qemu:///system";
+export function main(args: VirtioFsDomainArgs, ctx: ModuleContext, fallbacks: DomainFallbacks): ModuleResult {
+  const uri = filled(args.uri, "uri");
   const problems = checkDomainShares(args);
   if (problems.length > 0) throw new ModuleFailure(`invalid arguments: ${problems.join("; ")}`);
   if ((args.name === undefined) === (args.xml_path === undefined)) {
@@ -192,8 +217,10 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext): ModuleResult
   if (args.name !== undefined) {
     const dump = virsh(uri, "dumpxml", ["--inactive", `--domain=${args.name}`]);
     if (dump.rc !== 0) {
-      throw new ModuleFailure(`cannot read the definition of domain ${args.name} (${describeFailure(dump)}); `
-        + `check that it exists (\`virsh -c ${uri} list --all\`) and that this user may manage ${uri}`);
+      throw new ModuleFailure(
+        `cannot read the definition of domain ${args.name} (${describeFailure(dump)}); ` +
+          `check that it exists (\`virsh -c ${uri} list --all\`) and that this user may manage ${uri}`,
+      );
     }
     before = dump.stdout;
     let dumped: { name?: string; uuid?: string };
@@ -203,8 +230,10 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext): ModuleResult
       throw new ModuleFailure(`cannot edit the domain XML of ${args.name}: ${(e as Error).message}`);
     }
     if (dumped.name !== args.name) {
-      throw new ModuleFailure(`virsh returned the definition of domain ${JSON.stringify(dumped.name ?? "")} when asked for ${JSON.stringify(args.name)} `
-        + "(virsh reads a number as a domain id and a UUID as a domain UUID before it tries names); nothing was changed");
+      throw new ModuleFailure(
+        `virsh returned the definition of domain ${JSON.stringify(dumped.name ?? "")} when asked for ${JSON.stringify(args.name)} ` +
+          "(virsh reads a number as a domain id and a UUID as a domain UUID before it tries names); nothing was changed",
+      );
     }
     // the UUID names this very domain in the calls that follow, whatever its name looks like
     const domain = `--domain=${dumped.uuid || args.name}`;
@@ -212,8 +241,10 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext): ModuleResult
       const v = virsh(uri, "version", ["--daemon"]);
       version = v.rc === 0 ? parseVirshVersion(v.stdout) : undefined;
       if (version === undefined) {
-        ctx.warn(`could not tell the libvirt version (${v.rc === 0 ? "unrecognised virsh version output" : describeFailure(v)}); assuming ${DEFAULT_LIBVIRT_VERSION}, so no <readonly/> is written`);
-        version = DEFAULT_LIBVIRT_VERSION;
+        ctx.warn(
+          `could not tell the libvirt version (${v.rc === 0 ? "unrecognised virsh version output" : describeFailure(v)}); assuming ${fallbacks.libvirt_version}${versionAtLeast(parseVersion(fallbacks.libvirt_version)!, 11, 0) ? "" : ", so no <readonly/> is written"}`,
+        );
+        version = fallbacks.libvirt_version;
       }
     }
     const st = virsh(uri, "domstate", [domain]);
@@ -221,7 +252,7 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext): ModuleResult
     running = domState !== undefined && !["shut off", "crashed"].includes(domState);
   } else {
     before = readXmlFile(args.xml_path!);
-    version = version ?? DEFAULT_LIBVIRT_VERSION;
+    version = version ?? fallbacks.libvirt_version;
   }
 
   let edit: DomainEdit;
@@ -242,9 +273,11 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext): ModuleResult
         fs.writeFileSync(file, edit.xml, { mode: 0o600, flag: "wx" });
         const def = virsh(uri, "define", [`--file=${file}`]);
         if (def.rc !== 0) {
-          throw new ModuleFailure(`libvirt refused the new definition of ${args.name} (${describeFailure(def)}); `
-            + "nothing was changed. libvirt 9.0 accepts cache modes none/always only and no <readonly/>; virtio-fs needs shared memory",
-          { changed: false, added: edit.added, updated: edit.updated, removed: edit.removed });
+          throw new ModuleFailure(
+            `libvirt refused the new definition of ${args.name} (${describeFailure(def)}); ` +
+              "nothing was changed. libvirt 9.0 accepts cache modes none/always only and no <readonly/>; virtio-fs needs shared memory",
+            { changed: false, added: edit.added, updated: edit.updated, removed: edit.removed },
+          );
         }
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
@@ -269,9 +302,14 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext): ModuleResult
     result.diff = { before, after: edit.xml, before_header: `${what} (before)`, after_header: `${what} (after)` };
   }
   result.msg = changed
-    ? `${[edit.added.length ? `added ${edit.added.join(", ")}` : "", edit.updated.length ? `updated ${edit.updated.join(", ")}` : "",
-      edit.removed.length ? `removed ${edit.removed.join(", ")}` : "", edit.memoryBackingChanged ? "guest memory made shared (<memoryBacking>)" : ""]
-      .filter((s) => s).join("; ")}${changed && running ? "; restart the domain to apply" : ""}`
+    ? `${[
+        edit.added.length ? `added ${edit.added.join(", ")}` : "",
+        edit.updated.length ? `updated ${edit.updated.join(", ")}` : "",
+        edit.removed.length ? `removed ${edit.removed.join(", ")}` : "",
+        edit.memoryBackingChanged ? "guest memory made shared (<memoryBacking>)" : "",
+      ]
+        .filter((s) => s)
+        .join("; ")}${changed && running ? "; restart the domain to apply" : ""}`
     : "the domain's virtio-fs shares are as configured";
   return result;
 }

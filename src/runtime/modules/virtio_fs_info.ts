@@ -5,7 +5,8 @@
  */
 import * as fs from "fs";
 import * as os from "os";
-import type { VirtioFsInfoArgs } from "../../../generated/modules/types";
+import type { VirtioFsInfoArgs } from "../generated/types";
+import { filled } from "../schema-defaults";
 import { ModuleFailure, type ModuleContext, type ModuleResult } from "../ansible";
 import { parseFstab } from "../fstab";
 import { readMountInfo, virtiofsMounts } from "../mountinfo";
@@ -20,26 +21,33 @@ export interface VirtioFsFacts {
   tags: string[] | null;
 }
 
-export function gatherFacts(fstabPath: string): VirtioFsFacts {
+function gatherFacts(fstabPath: string): VirtioFsFacts {
   const kernel = os.release();
   let fstabText = "";
   try {
     fstabText = fs.readFileSync(fstabPath, "utf8");
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new ModuleFailure(`cannot read ${fstabPath}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT")
+      throw new ModuleFailure(`cannot read ${fstabPath}: ${(e as Error).message}`);
   }
   let mountinfo;
   try {
     mountinfo = readMountInfo();
   } catch (e) {
-    throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${(e as Error).message}`);
+    throw new ModuleFailure(
+      `cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${(e as Error).message}`,
+    );
   }
   const fstab: VirtioFsFacts["fstab"] = [];
   parseFstab(fstabText).lines.forEach((l, i) => {
     if (l.entry && l.entry.vfstype === "virtiofs") {
       fstab.push({
-        tag: l.entry.spec, mount_point: l.entry.file, options: l.entry.mntops,
-        dump: Number(l.entry.freq) || 0, passno: Number(l.entry.passno) || 0, line: i + 1,
+        tag: l.entry.spec,
+        mount_point: l.entry.file,
+        options: l.entry.mntops,
+        dump: Number(l.entry.freq) || 0,
+        passno: Number(l.entry.passno) || 0,
+        line: i + 1,
       });
     }
   });
@@ -47,7 +55,11 @@ export function gatherFacts(fstabPath: string): VirtioFsFacts {
     kernel,
     module: { available: virtiofsAvailable(kernel), loaded: virtiofsLoaded() },
     mounts: virtiofsMounts(mountinfo).map((m) => ({
-      tag: m.source, mount_point: m.mountPoint, options: m.mountOptions.join(","), super_options: m.superOptions.join(","), ro: m.readonly,
+      tag: m.source,
+      mount_point: m.mountPoint,
+      options: m.mountOptions.join(","),
+      super_options: m.superOptions.join(","),
+      ro: m.readonly,
     })),
     fstab,
     tags: offeredTags(),
@@ -55,6 +67,6 @@ export function gatherFacts(fstabPath: string): VirtioFsFacts {
 }
 
 export function main(args: VirtioFsInfoArgs, _ctx: ModuleContext): ModuleResult {
-  const facts = gatherFacts(args.fstab ?? "/etc/fstab");
+  const facts = gatherFacts(filled(args.fstab, "fstab"));
   return { changed: false, virtio_fs: facts, ansible_facts: { virtio_fs: facts } };
 }

@@ -33,23 +33,43 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { Share, VirtioFsMountArgs } from "../../../generated/modules/types";
+import type { Share, VirtioFsMountArgs } from "../generated/types";
 import { ModuleFailure, type ModuleContext, type ModuleResult } from "../ansible";
 import { lookupGid, lookupUid, groupName, userName } from "../accounts";
 import { backupFile, writeFileAtomic } from "../atomic-write";
 import { systemPath } from "../env-hooks";
 import { describeFailure, run } from "../exec";
 import {
-  appendFstabEntry, normaliseMountPath, parseFstab, replaceFstabLine, serialiseFstab, type Fstab, type FstabLine,
+  appendFstabEntry,
+  normaliseMountPath,
+  parseFstab,
+  replaceFstabLine,
+  serialiseFstab,
+  type Fstab,
+  type FstabLine,
 } from "../fstab";
-import { effectiveOptions, mountedVfsFlags, requestedVfsFlags, splitOptions, vfsFlagDifferences } from "../mount-options";
 import {
-  mountedOwnerWarning, planShare, type Action, type Desired, type Observed, type PlanFailure, type State, type Step,
+  effectiveOptions,
+  mountedVfsFlags,
+  requestedVfsFlags,
+  splitOptions,
+  vfsFlagDifferences,
+} from "../mount-options";
+import {
+  mountedOwnerWarning,
+  planShare,
+  type Action,
+  type Desired,
+  type Observed,
+  type PlanFailure,
+  type State,
+  type Step,
 } from "../mount-plan";
 import { isEmptyDir, kernelPathOf, observePath, setDirOwnerMode } from "../mount-point";
 import { readMountInfo, topMountAt, type MountInfoEntry } from "../mountinfo";
-import { refusedOperations, shareProblems } from "../../input/check-shares";
+import { refusedOperations, shareProblems } from "../check-shares";
 import { message } from "../../errors/messages";
+import { filled } from "../schema-defaults";
 import { dmesgTagNotFound, offeredTags, systemdIsPid1, virtiofsLoaded } from "../virtiofs-kernel";
 
 export type { Action } from "../mount-plan";
@@ -106,7 +126,11 @@ class MountRun {
   private readonly keys = new Map<FstabLine, string | undefined>();
   private readonly lineNumbers = new Map<FstabLine, number>();
 
-  constructor(readonly args: MountArgs, readonly ctx: ModuleContext, fstabText: string) {
+  constructor(
+    readonly args: MountArgs,
+    readonly ctx: ModuleContext,
+    fstabText: string,
+  ) {
     this.check = ctx.checkMode;
     this.mountinfo = readMountInfo();
     this.fstab = parseFstab(fstabText);
@@ -145,9 +169,11 @@ class MountRun {
 
   mountFailure(share: Share, what: string, output: string): string {
     if (/unknown filesystem type/i.test(output)) {
-      return `mounting ${share.tag} on ${share.mount_point} failed: the kernel does not know the virtiofs file system (${what}). `
-        + `Load the virtiofs kernel module (load_module: true), or install the kernel package that provides it for the running kernel ${os.release()} `
-        + `(Debian: linux-image-${os.release()}).`;
+      return (
+        `mounting ${share.tag} on ${share.mount_point} failed: the kernel does not know the virtiofs file system (${what}). ` +
+        `Load the virtiofs kernel module (load_module: true), or install the kernel package that provides it for the running kernel ${os.release()} ` +
+        `(Debian: linux-image-${os.release()}).`
+      );
     }
     const notListed = this.tags !== null && !this.tags.includes(share.tag);
     if (notListed || /wrong fs type|does not exist|no such file or directory|no such device/i.test(output)) {
@@ -158,11 +184,16 @@ class MountRun {
 
   tagNotOffered(share: Share, what?: string): string {
     const dmesg = this.check ? undefined : dmesgTagNotFound(share.tag);
-    const offered = this.tags === null ? "" : ` The VM offers: ${this.tags.length ? this.tags.join(", ") : "no virtio-fs tags at all"}.`;
-    return `virtio-fs tag "${share.tag}" is not offered by this VM${what ? ` (${what})` : ""}.`
-      + `${dmesg ? ` dmesg: ${dmesg}.` : ""}${offered} The libvirt domain XML is missing a <filesystem type='mount'> device `
-      + `with <driver type='virtiofs'/> and <target dir='${share.tag}'/> (add it with the virtio_fs_domain module or the host role, `
-      + `with shared memoryBacking) and restart the VM.`;
+    const offered =
+      this.tags === null
+        ? ""
+        : ` The VM offers: ${this.tags.length ? this.tags.join(", ") : "no virtio-fs tags at all"}.`;
+    return (
+      `virtio-fs tag "${share.tag}" is not offered by this VM${what ? ` (${what})` : ""}.` +
+      `${dmesg ? ` dmesg: ${dmesg}.` : ""}${offered} The libvirt domain XML is missing a <filesystem type='mount'> device ` +
+      `with <driver type='virtiofs'/> and <target dir='${share.tag}'/> (add it with the virtio_fs_domain module or the host role, ` +
+      `with shared memoryBacking) and restart the VM.`
+    );
   }
 
   /** Unmounts the top mount at a kernel path; shown as the configured path. */
@@ -172,8 +203,10 @@ class MountRun {
     if (r.rc === 0) return;
     const out = r.stderr + r.stdout;
     if (/busy/i.test(out)) {
-      throw new ShareFailure(`cannot unmount ${shown}: the mount point is busy (${describeFailure(r)}). `
-        + `Find the processes using it with \`fuser -vm ${shown}\` (or \`lsof +f -- ${shown}\`), stop them and retry.`);
+      throw new ShareFailure(
+        `cannot unmount ${shown}: the mount point is busy (${describeFailure(r)}). ` +
+          `Find the processes using it with \`fuser -vm ${shown}\` (or \`lsof +f -- ${shown}\`), stop them and retry.`,
+      );
     }
     throw new ShareFailure(`cannot unmount ${shown}: ${describeFailure(r)}`);
   }
@@ -187,12 +220,18 @@ class MountRun {
     else {
       this.refreshMountInfo();
       const top = topMountAt(this.mountinfo, job.kernelPath);
-      const diffs = top ? vfsFlagDifferences(requestedVfsFlags(options), mountedVfsFlags(top.mountOptions)) : ["not mounted"];
+      const diffs = top
+        ? vfsFlagDifferences(requestedVfsFlags(options), mountedVfsFlags(top.mountOptions))
+        : ["not mounted"];
       if (diffs.length > 0) why = `the remount did not apply ${diffs.join(", ")}`;
     }
     if (!why) return;
-    this.record(job, { action: "umount", why: `${why}; unmounting to mount again` }, () => this.umount(job.kernelPath, mp));
-    this.record(job, { action: "mount", why: `mounting again with ${options.join(",")}` }, () => this.mount(share, options));
+    this.record(job, { action: "umount", why: `${why}; unmounting to mount again` }, () =>
+      this.umount(job.kernelPath, mp),
+    );
+    this.record(job, { action: "mount", why: `mounting again with ${options.join(",")}` }, () =>
+      this.mount(share, options),
+    );
   }
 
   /** Adds an action to the share's result and runs it; a throwing action is marked failed. */
@@ -229,7 +268,12 @@ class MountRun {
       case "create_parent_dir":
         fs.mkdirSync(step.path, 0o755);
         job.created.push(step.path);
-        setDirOwnerMode(step.path, process.getuid?.() === 0 ? 0 : undefined, process.getuid?.() === 0 ? 0 : undefined, 0o755);
+        setDirOwnerMode(
+          step.path,
+          process.getuid?.() === 0 ? 0 : undefined,
+          process.getuid?.() === 0 ? 0 : undefined,
+          0o755,
+        );
         return true;
       case "create_dir":
         fs.mkdirSync(mp, step.mode);
@@ -279,7 +323,11 @@ class MountRun {
 
   afterMount(job: Job): void {
     this.refreshMountInfo();
-    const w = mountedOwnerWarning(job.desired, observePath(job.desired.mountPoint), (u, g) => `${userName(u)}:${groupName(g)}`);
+    const w = mountedOwnerWarning(
+      job.desired,
+      observePath(job.desired.mountPoint),
+      (u, g) => `${userName(u)}:${groupName(g)}`,
+    );
     if (w) this.ctx.warn(w);
   }
 
@@ -326,7 +374,9 @@ class MountRun {
   undo(job: Job, reason: string): string | undefined {
     if (job.mountedHere) {
       try {
-        this.record(job, { action: "umount", why: `${reason}; unmounting what this run mounted` }, () => this.umount(job.kernelPath, job.desired.mountPoint));
+        this.record(job, { action: "umount", why: `${reason}; unmounting what this run mounted` }, () =>
+          this.umount(job.kernelPath, job.desired.mountPoint),
+        );
         job.mountedHere = false;
       } catch (e) {
         return errorText(e);
@@ -334,7 +384,11 @@ class MountRun {
     }
     const removed = removeEmptyDirs(job.created);
     job.created = [];
-    if (removed.length) job.result.actions.push({ action: "rmdir", why: `${reason}; removed what this run created: ${removed.join(", ")}` });
+    if (removed.length)
+      job.result.actions.push({
+        action: "rmdir",
+        why: `${reason}; removed what this run created: ${removed.join(", ")}`,
+      });
     return undefined;
   }
 }
@@ -364,9 +418,11 @@ function ensureKernelModule(args: { load_module: boolean; perform_mounts: boolea
     if (!ctx.checkMode) {
       const r = run("modprobe", ["--", "virtiofs"]);
       if (r.rc !== 0) {
-        const msg = `the virtiofs kernel module is missing on this guest (${describeFailure(r)}). Install the kernel package that provides it for the `
-          + `running kernel ${os.release()} (Debian: linux-image-${os.release()}; it is in fs/fuse/virtiofs.ko) or boot a kernel built with CONFIG_VIRTIO_FS.`;
-        if (args.perform_mounts) throw new ModuleFailure(msg, { changed: false, kernel_module: { changed: false, actions } });
+        const msg =
+          `the virtiofs kernel module is missing on this guest (${describeFailure(r)}). Install the kernel package that provides it for the ` +
+          `running kernel ${os.release()} (Debian: linux-image-${os.release()}; it is in fs/fuse/virtiofs.ko) or boot a kernel built with CONFIG_VIRTIO_FS.`;
+        if (args.perform_mounts)
+          throw new ModuleFailure(msg, { changed: false, kernel_module: { changed: false, actions } });
         actions.pop();
         ctx.warn(msg);
       }
@@ -380,13 +436,19 @@ function ensureKernelModule(args: { load_module: boolean; perform_mounts: boolea
     current = undefined;
   }
   if (current !== "virtiofs\n") {
-    actions.push({ action: "modules_load", why: `${MODULES_LOAD_FILE} ${current === undefined ? "is missing" : "does not contain exactly virtiofs"}; written so the module loads at boot` });
+    actions.push({
+      action: "modules_load",
+      why: `${MODULES_LOAD_FILE} ${current === undefined ? "is missing" : "does not contain exactly virtiofs"}; written so the module loads at boot`,
+    });
     if (!ctx.checkMode) {
       try {
         fs.mkdirSync(path.dirname(conf), { recursive: true, mode: 0o755 });
         writeFileAtomic(conf, "virtiofs\n", 0o644);
       } catch (e) {
-        throw new ModuleFailure(`cannot write ${MODULES_LOAD_FILE}: ${errorText(e)}`, { changed: actions.length > 1, kernel_module: { changed: actions.length > 1, actions: actions.slice(0, -1) } });
+        throw new ModuleFailure(`cannot write ${MODULES_LOAD_FILE}: ${errorText(e)}`, {
+          changed: actions.length > 1,
+          kernel_module: { changed: actions.length > 1, actions: actions.slice(0, -1) },
+        });
       }
     }
   }
@@ -410,7 +472,8 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
   try {
     fstabText = fs.readFileSync(args.fstab, "utf8");
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new ModuleFailure(`cannot read ${args.fstab}: ${errorText(e)}`);
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT")
+      throw new ModuleFailure(`cannot read ${args.fstab}: ${errorText(e)}`);
     fstabExists = false;
   }
   let runner: MountRun;
@@ -421,23 +484,43 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
   }
 
   const job = (share: Share | undefined, desired: Desired, pruned: boolean): Job => ({
-    share, desired, kernelPath: kernelPathOf(desired.mountPoint), mountedHere: false, created: [], fstabEdited: false,
-    result: { tag: desired.tag ?? "", mount_point: desired.mountPoint, state: desired.state, changed: false, actions: [], ...(pruned ? { pruned: true } : {}) },
+    share,
+    desired,
+    kernelPath: kernelPathOf(desired.mountPoint),
+    mountedHere: false,
+    created: [],
+    fstabEdited: false,
+    result: {
+      tag: desired.tag ?? "",
+      mount_point: desired.mountPoint,
+      state: desired.state,
+      changed: false,
+      actions: [],
+      ...(pruned ? { pruned: true } : {}),
+    },
   });
   const jobs: Job[] = args.mounts.map((share) => {
-    const requested = (share.state ?? "mounted") as State;
+    const requested: State = filled(share.state, `state of share ${share.tag}`);
+    const readonly = filled(share.readonly, `readonly of share ${share.tag}`);
     const owner = share.owner ?? args.default_owner;
     const group = share.group ?? args.default_group;
-    return job(share, {
-      tag: share.tag,
-      mountPoint: share.mount_point,
-      state: requested === "mounted" && !args.perform_mounts ? "present" : requested,
-      options: effectiveOptions(share.options, args.default_options, share.readonly ?? false),
-      readonly: share.readonly ?? false,
-      owner, group, uid: lookupUid(owner), gid: lookupGid(group),
-      mode: parseMode(share.mode ?? args.default_mode),
-      absentWhy: "state is absent",
-    }, false);
+    return job(
+      share,
+      {
+        tag: share.tag,
+        mountPoint: share.mount_point,
+        state: requested === "mounted" && !args.perform_mounts ? "present" : requested,
+        options: effectiveOptions(share.options, args.default_options, readonly),
+        readonly,
+        owner,
+        group,
+        uid: lookupUid(owner),
+        gid: lookupGid(group),
+        mode: parseMode(share.mode ?? args.default_mode),
+        absentWhy: "state is absent",
+      },
+      false,
+    );
   });
 
   if (args.prune) {
@@ -445,16 +528,29 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
     const extra = new Map<string, { mp: string; tag: string }>();
     for (const l of runner.fstab.lines) {
       const key = runner.fstabKey(l);
-      if (l.entry && l.entry.vfstype === "virtiofs" && key !== undefined && !wanted.has(key) && !extra.has(key)) extra.set(key, { mp: l.entry.file, tag: l.entry.spec });
+      if (l.entry && l.entry.vfstype === "virtiofs" && key !== undefined && !wanted.has(key) && !extra.has(key))
+        extra.set(key, { mp: l.entry.file, tag: l.entry.spec });
     }
     for (const m of runner.mountinfo) {
-      if (m.fstype === "virtiofs" && m.mountPoint !== "/" && !wanted.has(m.mountPoint) && !extra.has(m.mountPoint)) extra.set(m.mountPoint, { mp: m.mountPoint, tag: m.source });
+      if (m.fstype === "virtiofs" && m.mountPoint !== "/" && !wanted.has(m.mountPoint) && !extra.has(m.mountPoint))
+        extra.set(m.mountPoint, { mp: m.mountPoint, tag: m.source });
     }
     for (const { mp, tag } of extra.values()) {
-      const j = job(undefined, {
-        tag: undefined, mountPoint: mp, state: "absent", options: [], readonly: false, owner: "", group: "", mode: 0,
-        absentWhy: "not in mounts and prune is true",
-      }, true);
+      const j = job(
+        undefined,
+        {
+          tag: undefined,
+          mountPoint: mp,
+          state: "absent",
+          options: [],
+          readonly: false,
+          owner: "",
+          group: "",
+          mode: 0,
+          absentWhy: "not in mounts and prune is true",
+        },
+        true,
+      );
       j.result.tag = tag;
       jobs.push(j);
     }
@@ -475,7 +571,10 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
       runner.apply(j);
     } catch (e) {
       r.failed = true;
-      r.msg = e instanceof ShareFailure ? e.message : `${r.actions.at(-1)?.failed ? `${r.actions.at(-1)!.action} failed: ` : ""}${errorText(e)}`;
+      r.msg =
+        e instanceof ShareFailure
+          ? e.message
+          : `${r.actions.at(-1)?.failed ? `${r.actions.at(-1)!.action} failed: ` : ""}${errorText(e)}`;
       const lastFailed = r.actions.at(-1);
       const reason = lastFailed?.failed && lastFailed.action === "mount" ? "the mount failed" : "the share failed";
       const stuck = runner.undo(j, reason);
@@ -487,8 +586,17 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
   if (!args.prune && args.persist) {
     for (const j of jobs) {
       if (!j.share) continue;
-      const elsewhere = runner.fstab.lines.find((l) => l.entry && l.entry.vfstype === "virtiofs" && l.entry.spec === j.share!.tag && runner.fstabKey(l) !== j.kernelPath);
-      if (elsewhere) ctx.warn(`fstab also mounts tag ${j.share.tag} on ${elsewhere.entry!.file}; remove that line or use prune: true`);
+      const elsewhere = runner.fstab.lines.find(
+        (l) =>
+          l.entry &&
+          l.entry.vfstype === "virtiofs" &&
+          l.entry.spec === j.share!.tag &&
+          runner.fstabKey(l) !== j.kernelPath,
+      );
+      if (elsewhere)
+        ctx.warn(
+          `fstab also mounts tag ${j.share.tag} on ${elsewhere.entry!.file}; remove that line or use prune: true`,
+        );
     }
   }
 
@@ -508,7 +616,10 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
     if (fstabChanged && systemdIsPid1()) {
       const r = run("systemctl", ["daemon-reload"]);
       if (r.rc === 0) daemonReloaded = true;
-      else ctx.warn(`fstab changed but systemctl daemon-reload failed: ${describeFailure(r)}; run it by hand before the next reboot`);
+      else
+        ctx.warn(
+          `fstab changed but systemctl daemon-reload failed: ${describeFailure(r)}; run it by hand before the next reboot`,
+        );
     }
   }
 
@@ -525,11 +636,14 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
       else if (wasMounted) rolledBack.push(label);
       else lost.push(label);
       r.failed = true;
-      r.msg = `${fstabError}; the fstab change for this share was not saved${wasMounted ? stuck ? ` and it stays mounted (unmounting failed: ${stuck})` : ", so the mount this run made was undone" : ""}`;
+      r.msg = `${fstabError}; the fstab change for this share was not saved${wasMounted ? (stuck ? ` and it stays mounted (unmounting failed: ${stuck})` : ", so the mount this run made was undone") : ""}`;
     }
-    fstabFailure = fstabError
-      + (rolledBack.length ? `; unmounted again because their fstab line could not be saved: ${rolledBack.join(", ")}` : "")
-      + (lost.length ? `; fstab changes not saved for: ${lost.join(", ")}` : "");
+    fstabFailure =
+      fstabError +
+      (rolledBack.length
+        ? `; unmounted again because their fstab line could not be saved: ${rolledBack.join(", ")}`
+        : "") +
+      (lost.length ? `; fstab changes not saved for: ${lost.join(", ")}` : "");
   }
 
   const results = jobs.map((j) => j.result);
@@ -545,14 +659,26 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
   if (backup) result.backup_file = backup;
   if (ctx.diff) {
     const written = ctx.checkMode || fstabChanged ? after : fstabText;
-    result.diff = { before: fstabText, after: written, before_header: `${args.fstab} (before)`, after_header: `${args.fstab} (after)` };
+    result.diff = {
+      before: fstabText,
+      after: written,
+      before_header: `${args.fstab} (before)`,
+      after_header: `${args.fstab} (after)`,
+    };
   }
   const parts: string[] = [];
   if (unpersisted.length) {
-    parts.push(`MOUNTED BUT NOT IN ${args.fstab} (gone after the next reboot; unmount them or add their fstab lines by hand): ${unpersisted.join(" | ")}`);
+    parts.push(
+      `MOUNTED BUT NOT IN ${args.fstab} (gone after the next reboot; unmount them or add their fstab lines by hand): ${unpersisted.join(" | ")}`,
+    );
   }
   if (fstabFailure) parts.push(fstabFailure);
-  if (failures.length) parts.push(failures.length === 1 && parts.length === 0 ? failures[0] : `${failures.length} shares failed: ${failures.join(" | ")}`);
+  if (failures.length)
+    parts.push(
+      failures.length === 1 && parts.length === 0
+        ? failures[0]
+        : `${failures.length} shares failed: ${failures.join(" | ")}`,
+    );
   if (parts.length > 0) throw new ModuleFailure(parts.join(". "), result);
   result.msg = changed ? summary(results, fstabChanged) : "all virtio-fs shares are as configured";
   return result;

@@ -1,5 +1,5 @@
 import { diagnostic, pointerJoin, type Diagnostic } from "../errors/messages";
-import { operationOptions } from "../runtime/mount-options";
+import { operationOptions } from "./mount-options";
 
 /** A share as it comes from the user, before defaults. */
 export interface ShareInput {
@@ -12,7 +12,7 @@ export interface ShareInput {
 }
 
 /** Why a path is not normalised, or undefined when it is. */
-export function pathProblem(path: string): string | undefined {
+function pathProblem(path: string): string | undefined {
   if (path.length > 1 && path.endsWith("/")) return "it ends with /";
   if (path.includes("//")) return "it contains an empty component (//)";
   const parts = path.split("/");
@@ -48,12 +48,21 @@ export function checkShares(shares: ShareInput[], base: string, hostSide: boolea
       else if (why) out.push(diagnostic("VFS023", pointer, { path: mp, why }));
       else {
         const dup = points.find((p) => p.path === mp);
-        if (dup) out.push(diagnostic("VFS021", pointer, { path: mp, other: dup.pointer.replace(/\/mount_point$/, "") }));
+        if (dup)
+          out.push(diagnostic("VFS021", pointer, { path: mp, other: dup.pointer.replace(/\/mount_point$/, "") }));
         else {
           for (const p of points) {
             if (absent || p.absent) continue;
-            if (mp.startsWith(p.path + "/")) out.push(diagnostic("VFS022", pointer, { path: mp, parent: p.path, other: p.pointer.replace(/\/mount_point$/, "") }));
-            else if (p.path.startsWith(mp + "/")) out.push(diagnostic("VFS022", p.pointer, { path: p.path, parent: mp, other: at }));
+            if (mp.startsWith(p.path + "/"))
+              out.push(
+                diagnostic("VFS022", pointer, {
+                  path: mp,
+                  parent: p.path,
+                  other: p.pointer.replace(/\/mount_point$/, ""),
+                }),
+              );
+            else if (p.path.startsWith(mp + "/"))
+              out.push(diagnostic("VFS022", p.pointer, { path: p.path, parent: mp, other: at }));
           }
           points.push({ path: mp, pointer, absent });
         }
@@ -68,9 +77,12 @@ export function checkShares(shares: ShareInput[], base: string, hostSide: boolea
     if (typeof share.options === "string") {
       const opts = share.options.split(",");
       const readonly = share.readonly === true;
-      if (opts.includes("ro") && !readonly) out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "ro", readonly: "false" }));
-      if (opts.includes("rw") && readonly) out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "rw", readonly: "true" }));
-      for (const option of refusedOperations(opts)) out.push(diagnostic("VFS036", pointerJoin(at, "options"), { option }));
+      if (opts.includes("ro") && !readonly)
+        out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "ro", readonly: "false" }));
+      if (opts.includes("rw") && readonly)
+        out.push(diagnostic("VFS026", pointerJoin(at, "options"), { option: "rw", readonly: "true" }));
+      for (const option of refusedOperations(opts))
+        out.push(diagnostic("VFS036", pointerJoin(at, "options"), { option }));
     }
   });
   return out;

@@ -3,8 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import type { ValidateFunction } from "ajv";
 import standaloneCode from "ajv/dist/standalone";
-import { ANNOTATION_KEYWORDS, createAjv } from "./ajv";
-import type { Ir } from "../ir/types";
+import { ANNOTATION_KEYWORDS, createAjv } from "../schema/ajv";
+import type { Ir } from "./types";
 
 /** The validators of user configurations: a cluster file, one VM in it, and a role-variables file. */
 export interface ConfigValidators {
@@ -13,7 +13,11 @@ export interface ConfigValidators {
   vars: ValidateFunction;
 }
 
-const REFS: Record<keyof ConfigValidators, string> = { cluster: "#/$defs/cluster_config", vm: "#/$defs/cluster_vm", vars: "#" };
+const REFS: Record<keyof ConfigValidators, string> = {
+  cluster: "#/$defs/cluster_config",
+  vm: "#/$defs/cluster_vm",
+  vars: "#",
+};
 
 // Bump when the ajv options below change. createAjv's own source is part of the key, so a change to
 // the shared options or keywords invalidates the cache without anyone remembering to bump this.
@@ -21,9 +25,13 @@ const OPTIONS_REVISION = "verbose-1";
 
 function cacheKey(ir: Ir): string {
   const ajvVersion = (require("ajv/package.json") as { version: string }).version;
-  return crypto.createHash("sha256")
-    .update(`${ajvVersion}\n${OPTIONS_REVISION}\n${createAjv.toString()}\n${ANNOTATION_KEYWORDS.join(",")}\n${JSON.stringify(ir.schema)}`)
-    .digest("hex").slice(0, 20);
+  return crypto
+    .createHash("sha256")
+    .update(
+      `${ajvVersion}\n${OPTIONS_REVISION}\n${createAjv.toString()}\n${ANNOTATION_KEYWORDS.join(",")}\n${JSON.stringify(ir.schema)}`,
+    )
+    .digest("hex")
+    .slice(0, 20);
 }
 
 /**
@@ -42,7 +50,10 @@ export function compileConfigValidators(ir: Ir, cacheDir?: string): ConfigValida
     }
   }
   const ajv = createAjv(ir.schema, { verbose: true, ...(file ? { code: { source: true, esm: false } } : {}) });
-  const refs = Object.fromEntries(Object.entries(REFS).map(([k, ref]) => [k, `${ir.schemaId}${ref}`])) as Record<keyof ConfigValidators, string>;
+  const refs = Object.fromEntries(Object.entries(REFS).map(([k, ref]) => [k, `${ir.schemaId}${ref}`])) as Record<
+    keyof ConfigValidators,
+    string
+  >;
   const out = {} as ConfigValidators;
   for (const [k, ref] of Object.entries(refs) as [keyof ConfigValidators, string][]) {
     const fn = ajv.getSchema(ref);
@@ -53,7 +64,10 @@ export function compileConfigValidators(ir: Ir, cacheDir?: string): ConfigValida
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, `/* compiled from ${ir.schemaPath} by vfsgen; a cache, safe to delete */\n${standaloneCode(ajv, refs)}\n`);
+      fs.writeFileSync(
+        tmp,
+        `/* compiled from ${ir.schemaPath} by vfsgen; a cache, safe to delete */\n${standaloneCode(ajv, refs)}\n`,
+      );
       fs.renameSync(tmp, file);
     } catch {
       // read-only installation: run without the cache

@@ -53,7 +53,7 @@ export interface VirtioFsDomainArgs {
   uri?: string;
   /** The domain's shares; host_path is required. */
   mounts: Share[];
-  /** libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name, 9.0.0 for xml_path. */
+  /** libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name; for xml_path (or when virsh cannot tell), the default of virtio_fs_libvirt_version. */
   libvirt_version?: string;
 }
 

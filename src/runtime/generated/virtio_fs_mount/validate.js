@@ -3,20 +3,17 @@
 "use strict";
 module.exports = validate26;
 module.exports.default = validate26;
-const schema49 = {"description":"Arguments of the virtio_fs_domain module.","type":"object","required":["mounts"],"additionalProperties":false,"oneOf":[{"required":["name"]},{"required":["xml_path"]}],"x-ansible-module":{"short_description":"Make a libvirt domain's virtio-fs shares exactly the configured ones","description":["Reads a libvirt domain (virsh dumpxml, then virsh define) or a domain XML file, adds, updates or removes its virtiofs <filesystem> devices so they are exactly mounts, and, when at least one share is wanted, ensures shared memfd <memoryBacking> (an existing one is never removed). Everything else in the domain is left untouched.","Returns whether a running domain must be restarted to see the change."],"examples":"- name: Share the datasets directory with the controller VM\n  ai_how.virtio_fs.virtio_fs_domain:\n    name: hpc-controller\n    mounts:\n      - tag: datasets\n        host_path: /data/ml-datasets\n        mount_point: /mnt/host-datasets\n","return":{"restart_required":{"description":"The domain is running and the change takes effect only after a restart.","returned":"always","type":"bool"},"added":{"description":"Tags added.","returned":"always","type":"list","elements":"str"},"updated":{"description":"Tags whose device changed.","returned":"always","type":"list","elements":"str"},"removed":{"description":"Tags removed.","returned":"always","type":"list","elements":"str"}}},"properties":{"name":{"description":"libvirt domain name (read with virsh dumpxml, written with virsh define). Exclusive with xml_path.","$ref":"#/$defs/domain_name"},"xml_path":{"description":"Domain XML file to edit in place (atomically). Exclusive with name.","$ref":"#/$defs/absolute_path"},"uri":{"description":"libvirt connection URI.","type":"string","minLength":1,"default":"qemu:///system"},"mounts":{"description":"The domain's shares; host_path is required.","type":"array","items":{"$ref":"#/$defs/share"}},"libvirt_version":{"description":"libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name, 9.0.0 for xml_path.","type":"string","pattern":"^[0-9]+\\.[0-9]+(\\.[0-9]+)?$","x-expected":"a version such as \"9.0.0\""}}};
-const schema45 = {"description":"A libvirt domain name as vfsgen accepts it; also what a cluster configuration's cluster and VM names must be. libvirt itself refuses only newlines (and / on rename); vfsgen also makes the name a file name (the VM's <name>.qcow2 disk image), an inventory host name and a virsh argument, so it allows only ASCII letters, digits and . _ + -, never a leading . + or - (no hidden files, no . or .., no option-like argument), and at most 200 characters (file names are at most 255 bytes).","type":"string","minLength":1,"maxLength":200,"pattern":"^[A-Za-z0-9_][A-Za-z0-9._+-]*$","x-expected":"a libvirt domain name of A-Z a-z 0-9 . _ + - that starts with a letter, digit or _"};
-const schema33 = {"type":"string","minLength":1,"maxLength":4095,"pattern":"^/[^\\u0000-\\u001f]*$","x-expected":"an absolute path (starting with /) without control characters"};
-const func2 = require("ajv/dist/runtime/ucs2length").default;
-const pattern17 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9._+-]*$", "u");
-const pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
-const pattern18 = new RegExp("^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "u");
-const schema32 = {"description":"One virtio-fs share: a host directory offered to the VM under a tag and mounted in the guest.","type":"object","required":["tag","mount_point"],"additionalProperties":false,"properties":{"tag":{"description":"Name under which the VM offers the share (libvirt <target dir>); what the guest mounts. Unique in a VM, 1 to 36 bytes of A-Z a-z 0-9 . _ -, not starting with - (mount(8) would read it as an option).","type":"string","minLength":1,"maxLength":36,"pattern":"^[A-Za-z0-9._-]+$","x-expected":"a tag of 1 to 36 characters from A-Z a-z 0-9 . _ -","allOf":[{"pattern":"^[^-]","x-expected":"a tag that does not start with - (mount(8) would read it as an option)"}]},"host_path":{"description":"Absolute path of the host directory to share. Required wherever a host-side artifact is produced (domain XML, host role); guest-side runtime variables may omit it.","$ref":"#/$defs/absolute_path"},"mount_point":{"description":"Absolute, normalised guest directory where the share is mounted (not /, no .. or trailing /, not inside another share). Spaces are allowed and written to fstab as \\040.","$ref":"#/$defs/absolute_path"},"readonly":{"description":"Mount the share read-only. The guest always mounts it ro; from libvirt 11.0 the domain XML also gets <readonly/> so the host enforces it.","type":"boolean","default":false},"owner":{"description":"Owner of the mount point directory (default virtio_fs_default_owner). Applied to the directory before mounting; once mounted, the share root shows the host directory's owner, which virtio-fs passes through, and is never changed through a read-only share.","$ref":"#/$defs/account_name"},"group":{"description":"Group of the mount point directory (default virtio_fs_default_group); same rules as owner.","$ref":"#/$defs/account_name"},"mode":{"description":"Mode of the mount point directory as a quoted octal string (default virtio_fs_default_mode); same rules as owner.","$ref":"#/$defs/octal_mode"},"options":{"description":"Mount options, comma-separated, no spaces (default virtio_fs_default_options). ro/rw is set from readonly and must not contradict it.","$ref":"#/$defs/mount_options"},"state":{"description":"mounted: in fstab and mounted; present: in fstab only; unmounted: unmounted, fstab line kept; absent: unmounted, fstab line and empty mount point removed.","type":"string","enum":["mounted","present","unmounted","absent"],"default":"mounted"},"cache":{"description":"virtiofsd cache mode. Unset or auto: virtiofsd's default, nothing is emitted (the default chosen from the io benchmark, README Performance). always emits <cache mode='always'/>: guest caches are kept, so host-side changes may stay invisible; for read-only data the host does not change. never emits <cache mode='none'/>: direct I/O, fastest for large files streamed once, slowest for metadata.","type":"string","enum":["auto","always","never"]},"queue_size":{"description":"virtqueue size of the virtio-fs device (libvirt <driver queue>), a power of two up to 1024.","type":"integer","enum":[16,32,64,128,256,512,1024],"default":1024},"thread_pool_size":{"description":"virtiofsd worker thread pool size (<thread_pool size>, libvirt >= 8.5); 0 disables the pool. Unset: virtiofsd's default.","type":"integer","minimum":0,"maximum":1024},"xattr":{"description":"Enable extended attributes in virtiofsd (<binary xattr='on'>). false or unset: nothing is written, virtiofsd's default (off).","type":"boolean"},"binary_path":{"description":"virtiofsd binary libvirt runs for this share (<binary path>), e.g. a newer Rust virtiofsd or a wrapper. Unset: libvirt's default.","$ref":"#/$defs/absolute_path"}}};
+const schema49 = {"description":"Arguments of the virtio_fs_mount module.","type":"object","required":["mounts"],"additionalProperties":false,"x-ansible-module":{"short_description":"Mount, persist, remount and remove virtio-fs shares in a guest in one call","description":["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.","fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.","Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point."],"examples":"- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n","return":{"mounts":{"description":"One result per share: tag, mount_point, state, changed and the list of actions taken (with why).","returned":"always","type":"list","elements":"dict"},"fstab_changed":{"description":"Whether the fstab file was rewritten (or would be, in check mode).","returned":"always","type":"bool"},"backup_file":{"description":"Path of the fstab backup, when one was made.","returned":"changed and backup is true","type":"str"}}},"properties":{"mounts":{"description":"The shares to apply, as in virtio_fs_mounts.","type":"array","items":{"$ref":"#/$defs/share"}},"default_owner":{"description":"Owner of a mount point whose share sets none.","$ref":"#/$defs/account_name","x-default-from":"#/properties/virtio_fs_default_owner","default":"admin"},"default_group":{"description":"Group of a mount point whose share sets none.","$ref":"#/$defs/account_name","x-default-from":"#/properties/virtio_fs_default_group","default":"admin"},"default_mode":{"description":"Mode of a mount point whose share sets none.","$ref":"#/$defs/octal_mode","x-default-from":"#/properties/virtio_fs_default_mode","default":"0755"},"default_options":{"description":"Mount options of a share that sets none.","$ref":"#/$defs/mount_options","x-default-from":"#/properties/virtio_fs_default_options","default":"rw,relatime,nofail"},"create_mount_dirs":{"description":"Create missing mount points with owner, group and mode.","type":"boolean","x-default-from":"#/properties/virtio_fs_create_mount_dirs","default":true},"persist":{"description":"Manage the fstab line of each share.","type":"boolean","x-default-from":"#/properties/virtio_fs_persist_mounts","default":true},"perform_mounts":{"description":"Mount and unmount now; when false only fstab and mount points are managed.","type":"boolean","x-default-from":"#/properties/virtio_fs_perform_mounts","default":true},"load_module":{"description":"Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.","type":"boolean","default":true},"prune":{"description":"Also unmount and remove virtiofs fstab lines of shares that are not in mounts.","type":"boolean","default":false},"fstab":{"description":"fstab file to manage.","$ref":"#/$defs/absolute_path","default":"/etc/fstab"},"backup":{"description":"Keep a timestamped copy of fstab before changing it.","type":"boolean","x-default-from":"#/properties/virtio_fs_fstab_backup","default":false}}};
 const schema35 = {"type":"string","pattern":"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$","x-expected":"a user or group name as NSS knows it (letters, digits, _ . @ and -, starting with a letter or _, an optional trailing $) or a numeric id"};
 const schema37 = {"type":"string","pattern":"^0?[0-7]{3,4}$","x-expected":"an octal mode string such as \"0755\""};
 const schema38 = {"type":"string","minLength":1,"pattern":"^[^\\s#,]+(,[^\\s#,]+)*$","x-expected":"comma-separated mount options without spaces, newlines, # or empty items"};
+const schema33 = {"type":"string","minLength":1,"maxLength":4095,"pattern":"^/[^\\u0000-\\u001f]*$","x-expected":"an absolute path (starting with /) without control characters"};
 const func1 = Object.prototype.hasOwnProperty;
+const func2 = require("ajv/dist/runtime/ucs2length").default;
+const schema32 = {"description":"One virtio-fs share: a host directory offered to the VM under a tag and mounted in the guest.","type":"object","required":["tag","mount_point"],"additionalProperties":false,"properties":{"tag":{"description":"Name under which the VM offers the share (libvirt <target dir>); what the guest mounts. Unique in a VM, 1 to 36 bytes of A-Z a-z 0-9 . _ -, not starting with - (mount(8) would read it as an option).","type":"string","minLength":1,"maxLength":36,"pattern":"^[A-Za-z0-9._-]+$","x-expected":"a tag of 1 to 36 characters from A-Z a-z 0-9 . _ -","allOf":[{"pattern":"^[^-]","x-expected":"a tag that does not start with - (mount(8) would read it as an option)"}]},"host_path":{"description":"Absolute path of the host directory to share. Required wherever a host-side artifact is produced (domain XML, host role); guest-side runtime variables may omit it.","$ref":"#/$defs/absolute_path"},"mount_point":{"description":"Absolute, normalised guest directory where the share is mounted (not /, no .. or trailing /, not inside another share). Spaces are allowed and written to fstab as \\040.","$ref":"#/$defs/absolute_path"},"readonly":{"description":"Mount the share read-only. The guest always mounts it ro; from libvirt 11.0 the domain XML also gets <readonly/> so the host enforces it.","type":"boolean","default":false},"owner":{"description":"Owner of the mount point directory (default virtio_fs_default_owner). Applied to the directory before mounting; once mounted, the share root shows the host directory's owner, which virtio-fs passes through, and is never changed through a read-only share.","$ref":"#/$defs/account_name"},"group":{"description":"Group of the mount point directory (default virtio_fs_default_group); same rules as owner.","$ref":"#/$defs/account_name"},"mode":{"description":"Mode of the mount point directory as a quoted octal string (default virtio_fs_default_mode); same rules as owner.","$ref":"#/$defs/octal_mode"},"options":{"description":"Mount options, comma-separated, no spaces (default virtio_fs_default_options). ro/rw is set from readonly and must not contradict it.","$ref":"#/$defs/mount_options"},"state":{"description":"mounted: in fstab and mounted; present: in fstab only; unmounted: unmounted, fstab line kept; absent: unmounted, fstab line and empty mount point removed.","type":"string","enum":["mounted","present","unmounted","absent"],"default":"mounted"},"cache":{"description":"virtiofsd cache mode. Unset or auto: virtiofsd's default, nothing is emitted (the default chosen from the io benchmark, README Performance). always emits <cache mode='always'/>: guest caches are kept, so host-side changes may stay invisible; for read-only data the host does not change. never emits <cache mode='none'/>: direct I/O, fastest for large files streamed once, slowest for metadata.","type":"string","enum":["auto","always","never"]},"queue_size":{"description":"virtqueue size of the virtio-fs device (libvirt <driver queue>), a power of two up to 1024.","type":"integer","enum":[16,32,64,128,256,512,1024],"default":1024},"thread_pool_size":{"description":"virtiofsd worker thread pool size (<thread_pool size>, libvirt >= 8.5); 0 disables the pool. Unset: virtiofsd's default.","type":"integer","minimum":0,"maximum":1024},"xattr":{"description":"Enable extended attributes in virtiofsd (<binary xattr='on'>). false or unset: nothing is written, virtiofsd's default (off).","type":"boolean"},"binary_path":{"description":"virtiofsd binary libvirt runs for this share (<binary path>), e.g. a newer Rust virtiofsd or a wrapper. Unset: libvirt's default.","$ref":"#/$defs/absolute_path"}}};
 const pattern4 = new RegExp("^[^-]", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9._-]+$", "u");
+const pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
 const pattern8 = new RegExp("^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "u");
 const pattern10 = new RegExp("^0?[0-7]{3,4}$", "u");
 const pattern11 = new RegExp("^[^\\s#,]+(,[^\\s#,]+)*$", "u");
@@ -526,13 +523,42 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-const _errs1 = errors;
-let valid0 = false;
-let passing0 = null;
-const _errs2 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema49.oneOf[0].required,parentSchema:schema49.oneOf[0],data};
+if(data.default_owner === undefined){
+data.default_owner = "admin";
+}
+if(data.default_group === undefined){
+data.default_group = "admin";
+}
+if(data.default_mode === undefined){
+data.default_mode = "0755";
+}
+if(data.default_options === undefined){
+data.default_options = "rw,relatime,nofail";
+}
+if(data.create_mount_dirs === undefined){
+data.create_mount_dirs = true;
+}
+if(data.persist === undefined){
+data.persist = true;
+}
+if(data.perform_mounts === undefined){
+data.perform_mounts = true;
+}
+if(data.load_module === undefined){
+data.load_module = true;
+}
+if(data.prune === undefined){
+data.prune = false;
+}
+if(data.fstab === undefined){
+data.fstab = "/etc/fstab";
+}
+if(data.backup === undefined){
+data.backup = false;
+}
+if(data.mounts === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "mounts"},message:"must have required property '"+"mounts"+"'",schema:schema49.required,parentSchema:schema49,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -541,16 +567,9 @@ vErrors.push(err0);
 }
 errors++;
 }
-}
-var _valid0 = _errs2 === errors;
-if(_valid0){
-valid0 = true;
-passing0 = 0;
-}
-const _errs3 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.xml_path === undefined){
-const err1 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "xml_path"},message:"must have required property '"+"xml_path"+"'",schema:schema49.oneOf[1].required,parentSchema:schema49.oneOf[1],data};
+for(const key0 in data){
+if(!(func1.call(schema49.properties, key0))){
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema49,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -560,19 +579,19 @@ vErrors.push(err1);
 errors++;
 }
 }
-var _valid0 = _errs3 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 1];
+if(data.mounts !== undefined){
+let data0 = data.mounts;
+if(Array.isArray(data0)){
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate21(data0[i0], {instancePath:instancePath+"/mounts/" + i0,parentData:data0,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
 }
 else {
-if(_valid0){
-valid0 = true;
-passing0 = 1;
-}
-}
-if(!valid0){
-const err2 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema49.oneOf,parentSchema:schema49,data};
+const err2 = {instancePath:instancePath+"/mounts",schemaPath:"#/properties/mounts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema49.properties.mounts.type,parentSchema:schema49.properties.mounts,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -581,23 +600,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-else {
-errors = _errs1;
-if(vErrors !== null){
-if(_errs1){
-vErrors.length = _errs1;
 }
-else {
-vErrors = null;
-}
-}
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.uri === undefined){
-data.uri = "qemu:///system";
-}
-if(data.mounts === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "mounts"},message:"must have required property '"+"mounts"+"'",schema:schema49.required,parentSchema:schema49,data};
+let data2 = data.default_owner;
+if(typeof data2 === "string"){
+if(!pattern8.test(data2)){
+const err3 = {instancePath:instancePath+"/default_owner",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"},message:"must match pattern \""+"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"+"\"",schema:"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$",parentSchema:schema35,data:data2};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -606,9 +613,9 @@ vErrors.push(err3);
 }
 errors++;
 }
-for(const key0 in data){
-if(!(((((key0 === "name") || (key0 === "xml_path")) || (key0 === "uri")) || (key0 === "mounts")) || (key0 === "libvirt_version"))){
-const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema49,data};
+}
+else {
+const err4 = {instancePath:instancePath+"/default_owner",schemaPath:"#/$defs/account_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.type,parentSchema:schema35,data:data2};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -617,12 +624,10 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-if(data.name !== undefined){
-let data0 = data.name;
-if(typeof data0 === "string"){
-if(func2(data0) > 200){
-const err5 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/domain_name/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema45,data:data0};
+let data3 = data.default_group;
+if(typeof data3 === "string"){
+if(!pattern8.test(data3)){
+const err5 = {instancePath:instancePath+"/default_group",schemaPath:"#/$defs/account_name/pattern",keyword:"pattern",params:{pattern: "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"},message:"must match pattern \""+"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$"+"\"",schema:"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$",parentSchema:schema35,data:data3};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -631,8 +636,9 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(func2(data0) < 1){
-const err6 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/domain_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema45,data:data0};
+}
+else {
+const err6 = {instancePath:instancePath+"/default_group",schemaPath:"#/$defs/account_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.type,parentSchema:schema35,data:data3};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -641,8 +647,10 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(!pattern17.test(data0)){
-const err7 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/domain_name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9._+-]*$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9._+-]*$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9._+-]*$",parentSchema:schema45,data:data0};
+let data4 = data.default_mode;
+if(typeof data4 === "string"){
+if(!pattern10.test(data4)){
+const err7 = {instancePath:instancePath+"/default_mode",schemaPath:"#/$defs/octal_mode/pattern",keyword:"pattern",params:{pattern: "^0?[0-7]{3,4}$"},message:"must match pattern \""+"^0?[0-7]{3,4}$"+"\"",schema:"^0?[0-7]{3,4}$",parentSchema:schema37,data:data4};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -653,7 +661,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/domain_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.type,parentSchema:schema45,data:data0};
+const err8 = {instancePath:instancePath+"/default_mode",schemaPath:"#/$defs/octal_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema37.type,parentSchema:schema37,data:data4};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -662,12 +670,10 @@ vErrors.push(err8);
 }
 errors++;
 }
-}
-if(data.xml_path !== undefined){
-let data1 = data.xml_path;
-if(typeof data1 === "string"){
-if(func2(data1) > 4095){
-const err9 = {instancePath:instancePath+"/xml_path",schemaPath:"#/$defs/absolute_path/maxLength",keyword:"maxLength",params:{limit: 4095},message:"must NOT have more than 4095 characters",schema:4095,parentSchema:schema33,data:data1};
+let data5 = data.default_options;
+if(typeof data5 === "string"){
+if(func2(data5) < 1){
+const err9 = {instancePath:instancePath+"/default_options",schemaPath:"#/$defs/mount_options/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema38,data:data5};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -676,8 +682,8 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(func2(data1) < 1){
-const err10 = {instancePath:instancePath+"/xml_path",schemaPath:"#/$defs/absolute_path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33,data:data1};
+if(!pattern11.test(data5)){
+const err10 = {instancePath:instancePath+"/default_options",schemaPath:"#/$defs/mount_options/pattern",keyword:"pattern",params:{pattern: "^[^\\s#,]+(,[^\\s#,]+)*$"},message:"must match pattern \""+"^[^\\s#,]+(,[^\\s#,]+)*$"+"\"",schema:"^[^\\s#,]+(,[^\\s#,]+)*$",parentSchema:schema38,data:data5};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -686,8 +692,9 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(!pattern6.test(data1)){
-const err11 = {instancePath:instancePath+"/xml_path",schemaPath:"#/$defs/absolute_path/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000-\\u001f]*$"},message:"must match pattern \""+"^/[^\\u0000-\\u001f]*$"+"\"",schema:"^/[^\\u0000-\\u001f]*$",parentSchema:schema33,data:data1};
+}
+else {
+const err11 = {instancePath:instancePath+"/default_options",schemaPath:"#/$defs/mount_options/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema38.type,parentSchema:schema38,data:data5};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -696,9 +703,9 @@ vErrors.push(err11);
 }
 errors++;
 }
-}
-else {
-const err12 = {instancePath:instancePath+"/xml_path",schemaPath:"#/$defs/absolute_path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data1};
+let data6 = data.create_mount_dirs;
+if(typeof data6 !== "boolean"){
+const err12 = {instancePath:instancePath+"/create_mount_dirs",schemaPath:"#/properties/create_mount_dirs/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.create_mount_dirs.type,parentSchema:schema49.properties.create_mount_dirs,data:data6};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -707,11 +714,9 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-let data2 = data.uri;
-if(typeof data2 === "string"){
-if(func2(data2) < 1){
-const err13 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema49.properties.uri,data:data2};
+let data7 = data.persist;
+if(typeof data7 !== "boolean"){
+const err13 = {instancePath:instancePath+"/persist",schemaPath:"#/properties/persist/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.persist.type,parentSchema:schema49.properties.persist,data:data7};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -720,9 +725,9 @@ vErrors.push(err13);
 }
 errors++;
 }
-}
-else {
-const err14 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.uri.type,parentSchema:schema49.properties.uri,data:data2};
+let data8 = data.perform_mounts;
+if(typeof data8 !== "boolean"){
+const err14 = {instancePath:instancePath+"/perform_mounts",schemaPath:"#/properties/perform_mounts/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.perform_mounts.type,parentSchema:schema49.properties.perform_mounts,data:data8};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -731,19 +736,9 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(data.mounts !== undefined){
-let data3 = data.mounts;
-if(Array.isArray(data3)){
-const len0 = data3.length;
-for(let i0=0; i0<len0; i0++){
-if(!(validate21(data3[i0], {instancePath:instancePath+"/mounts/" + i0,parentData:data3,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err15 = {instancePath:instancePath+"/mounts",schemaPath:"#/properties/mounts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema49.properties.mounts.type,parentSchema:schema49.properties.mounts,data:data3};
+let data9 = data.load_module;
+if(typeof data9 !== "boolean"){
+const err15 = {instancePath:instancePath+"/load_module",schemaPath:"#/properties/load_module/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.load_module.type,parentSchema:schema49.properties.load_module,data:data9};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -752,12 +747,9 @@ vErrors.push(err15);
 }
 errors++;
 }
-}
-if(data.libvirt_version !== undefined){
-let data5 = data.libvirt_version;
-if(typeof data5 === "string"){
-if(!pattern18.test(data5)){
-const err16 = {instancePath:instancePath+"/libvirt_version",schemaPath:"#/properties/libvirt_version/pattern",keyword:"pattern",params:{pattern: "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+\\.[0-9]+(\\.[0-9]+)?$",parentSchema:schema49.properties.libvirt_version,data:data5};
+let data10 = data.prune;
+if(typeof data10 !== "boolean"){
+const err16 = {instancePath:instancePath+"/prune",schemaPath:"#/properties/prune/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.prune.type,parentSchema:schema49.properties.prune,data:data10};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -766,9 +758,10 @@ vErrors.push(err16);
 }
 errors++;
 }
-}
-else {
-const err17 = {instancePath:instancePath+"/libvirt_version",schemaPath:"#/properties/libvirt_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.properties.libvirt_version.type,parentSchema:schema49.properties.libvirt_version,data:data5};
+let data11 = data.fstab;
+if(typeof data11 === "string"){
+if(func2(data11) > 4095){
+const err17 = {instancePath:instancePath+"/fstab",schemaPath:"#/$defs/absolute_path/maxLength",keyword:"maxLength",params:{limit: 4095},message:"must NOT have more than 4095 characters",schema:4095,parentSchema:schema33,data:data11};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -777,15 +770,56 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-}
-else {
-const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.type,parentSchema:schema49,data};
+if(func2(data11) < 1){
+const err18 = {instancePath:instancePath+"/fstab",schemaPath:"#/$defs/absolute_path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33,data:data11};
 if(vErrors === null){
 vErrors = [err18];
 }
 else {
 vErrors.push(err18);
+}
+errors++;
+}
+if(!pattern6.test(data11)){
+const err19 = {instancePath:instancePath+"/fstab",schemaPath:"#/$defs/absolute_path/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000-\\u001f]*$"},message:"must match pattern \""+"^/[^\\u0000-\\u001f]*$"+"\"",schema:"^/[^\\u0000-\\u001f]*$",parentSchema:schema33,data:data11};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/fstab",schemaPath:"#/$defs/absolute_path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data11};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+let data12 = data.backup;
+if(typeof data12 !== "boolean"){
+const err21 = {instancePath:instancePath+"/backup",schemaPath:"#/properties/backup/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.properties.backup.type,parentSchema:schema49.properties.backup,data:data12};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+else {
+const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.type,parentSchema:schema49,data};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
 }
 errors++;
 }

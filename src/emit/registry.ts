@@ -1,0 +1,19 @@
+import type { Emitter } from "./outputs";
+import { emitLibvirt } from "./libvirt";
+import { emitMountRole } from "./role/mount";
+import { emitHostRole } from "./role/host";
+import { emitPlaybooks } from "./playbook";
+import { emitCollectionMeta } from "./collection";
+import { emitReadmeTables } from "./docs";
+import { emitModules } from "./modules";
+
+/** Every artifact the generator produces; a new artifact is one emitter added here. */
+export const EMITTERS: readonly Emitter[] = [
+  { name: "libvirt domain template", emit: emitLibvirt },
+  { name: "guest role", emit: emitMountRole },
+  { name: "host role", emit: emitHostRole },
+  { name: "playbooks", emit: emitPlaybooks },
+  { name: "collection metadata", emit: emitCollectionMeta },
+  { name: "README tables", emit: emitReadmeTables },
+  { name: "modules", emit: (ir, { root }) => emitModules(ir, root) },
+];
