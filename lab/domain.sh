@@ -145,7 +145,9 @@ cmd_ssh() {
 # second run picking in that window (another checkout's Molecule run, a smoke test, a bench) could
 # get the same port from the kernel. Each pick is therefore reserved host-wide by an atomic mkdir
 # in LAB_PORT_DIR; reservations expire after LAB_PORT_HOLD seconds, by then QEMU holds the port.
-PORT_DIR=${LAB_PORT_DIR:-/run/lock/vfs-lab-ports}
+lock_root=/run/lock
+[[ -d $lock_root && -w $lock_root ]] || lock_root=/tmp
+PORT_DIR=${LAB_PORT_DIR:-$lock_root/vfs-lab-ports}
 PORT_HOLD=${LAB_PORT_HOLD:-900}
 
 unbound_port() { # a port nothing listens on right now

@@ -8,7 +8,10 @@ cd "$(dirname "$0")/.."
 # are fixed, and each scenario starts by destroying them: two VM tiers on one host (two checkouts)
 # would tear down each other's guests. One host-wide lock makes the second wait. flock -o: the lock
 # fd must not leak into the daemons a scenario starts (libvirtd would hold it after the run).
-lock=/run/lock/vfs-molecule.lock
+# /run/lock where the host has it (systemd-tmpfiles makes it), else /tmp: never a reason to fail.
+lockdir=/run/lock
+[ -d "$lockdir" ] && [ -w "$lockdir" ] || lockdir=/tmp
+lock=$lockdir/vfs-molecule.lock
 if [ "${VFS_VM_LOCKED:-0}" != 1 ]; then
   flock -n "$lock" true || echo "[vm] another VM tier runs on this host; waiting for $lock"
   VFS_VM_LOCKED=1 exec flock -o "$lock" bash "$PWD/scripts/test-vm.sh" "$@"
