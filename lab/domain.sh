@@ -27,11 +27,11 @@ ssh_key() {
 
 ssh_opts() { lab_ssh_opts "$(ssh_key)" "$1"; } # PORT
 
-dom_exists() { virsh -q -c qemu:///system dominfo "$1" >/dev/null 2>&1; }
-dom_state() { virsh -q -c qemu:///system domstate "$1" 2>/dev/null | head -n1 || true; }
+dom_exists() { lab_virsh -q -c qemu:///system dominfo "$1" >/dev/null 2>&1; }
+dom_state() { lab_virsh -q -c qemu:///system domstate "$1" 2>/dev/null | head -n1 || true; }
 
 serial_log() { # NAME: path of the first <serial type='file'> of the domain
-  virsh -q -c qemu:///system dumpxml "$1" 2>/dev/null |
+  lab_virsh -q -c qemu:///system dumpxml "$1" 2>/dev/null |
     xmllint --xpath "string(/domain/devices/serial[@type='file']/source/@path)" - 2>/dev/null || true
 }
 
@@ -43,9 +43,11 @@ diagnose() { # NAME: print what helps when a boot fails
     echo "----- last 40 lines of serial log $log" >&2
     tail -n 40 "$log" >&2 || true
   fi
-  if [[ -r /var/log/libvirt/qemu/$name.log ]]; then
-    echo "----- last 15 lines of /var/log/libvirt/qemu/$name.log" >&2
-    tail -n 15 "/var/log/libvirt/qemu/$name.log" >&2 || true
+  local qlog
+  qlog=$(lab_qemu_log "$name")
+  if [[ -r $qlog ]]; then
+    echo "----- last 15 lines of $qlog" >&2
+    tail -n 15 "$qlog" >&2 || true
   fi
 }
 
@@ -87,8 +89,8 @@ cmd_up() {
   fi
   ssh_opts "$port"
   check_qemu_access "$xml"
-  virsh -q -c qemu:///system define "$xml" >/dev/null
-  if ! virsh -q -c qemu:///system start "$name" >/dev/null; then
+  lab_virsh -q -c qemu:///system define "$xml" >/dev/null
+  if ! lab_virsh -q -c qemu:///system start "$name" >/dev/null; then
     diagnose "$name"
     lab_die "virsh start $name failed"
   fi
@@ -112,10 +114,10 @@ cmd_down() {
     return 0
   fi
   if [[ $(dom_state "$name") != "shut off" ]]; then
-    virsh -q -c qemu:///system destroy "$name" >/dev/null 2>&1 || true
+    lab_virsh -q -c qemu:///system destroy "$name" >/dev/null 2>&1 || true
   fi
-  virsh -q -c qemu:///system undefine "$name" --nvram >/dev/null 2>&1 ||
-    virsh -q -c qemu:///system undefine "$name" >/dev/null 2>&1 || true
+  lab_virsh -q -c qemu:///system undefine "$name" --nvram >/dev/null 2>&1 ||
+    lab_virsh -q -c qemu:///system undefine "$name" >/dev/null 2>&1 || true
   if dom_exists "$name"; then
     lab_log "warning: domain $name still defined"
   else

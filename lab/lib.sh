@@ -174,3 +174,30 @@ PY
   rm -f "$vars" "$log"
   ((rc == 0)) || lab_die "rendering the generated domain template failed (exit $rc)"
 }
+
+# LAB_STACK chooses the hypervisor stack every lab script talks to: `debian12` (default: the host's
+# own libvirtd) or `debian13` (libvirt 11 / QEMU 10 / Rust virtiofsd from stack-debian13.sh's rootfs,
+# reached through its own sockets). lab_virsh ARGS runs the matching virsh.
+lab_stack() {
+  case ${LAB_STACK:-debian12} in
+    debian12 | debian13) echo "${LAB_STACK:-debian12}" ;;
+    *) lab_die "LAB_STACK='${LAB_STACK}': expected debian12 or debian13" ;;
+  esac
+}
+
+lab_virsh() {
+  if [[ $(lab_stack) == debian13 ]]; then
+    "$LAB_DIR/stack-debian13.sh" virsh "$@"
+  else
+    virsh "$@"
+  fi
+}
+
+# lab_qemu_log NAME: libvirt's per-domain QEMU log on the current stack
+lab_qemu_log() {
+  if [[ $(lab_stack) == debian13 ]]; then
+    echo "$("$LAB_DIR/stack-debian13.sh" rootfs)/var/log/libvirt/qemu/$1.log"
+  else
+    echo "/var/log/libvirt/qemu/$1.log"
+  fi
+}

@@ -138,6 +138,13 @@ cmd_status() {
   return 3
 }
 
+# LAB_STACK=debian13: the second stack's daemons (stack-debian13.sh), never the host's.
+if [[ $(lab_stack) == debian13 ]]; then
+  case ${1:-} in
+    start | stop | status) exec "$LAB_DIR/stack-debian13.sh" "$1" ;;
+  esac
+fi
+
 FORCE=0
 [[ ${2:-} == --force ]] && FORCE=1
 case ${1:-} in
