@@ -8,11 +8,19 @@
 #      LAB_SMOKE_REBOOT=1 also times a guest reboot (systemctl reboot) back to ssh.
 #      LAB_SMOKE_SHUTDOWN=1 also checks a graceful ACPI shutdown (virsh shutdown).
 #      LAB_TMP: parent of the temp dir (default /tmp; must be traversable by libvirt-qemu).
+# --stack debian13 (or LAB_STACK=debian13): the same test on the Debian 13 stack (stack-debian13.sh),
+# plus a second share `smoke-ro` with readonly: true (<readonly/>, enforced by virtiofsd) that guest
+# root must fail to change, and check-host-untouched.sh around the whole run.
 set -euo pipefail
+if [[ ${1:-} == --stack ]]; then
+  export LAB_STACK=${2:?--stack needs debian12 or debian13}
+  shift 2
+fi
 LAB_TAG=smoke
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lab_need_root
+STACK=$(lab_stack)
 
 NAME=lab-smoke-$$
 WORK=""
@@ -29,6 +37,12 @@ cleanup() {
   if ((STARTED_LIBVIRTD)); then
     "$LAB_DIR/libvirtd.sh" stop
   fi
+  if [[ -n ${SNAPSHOT:-} ]]; then
+    if [[ $rc == 0 && $STARTED_LIBVIRTD == 1 ]]; then
+      "$LAB_DIR/check-host-untouched.sh" compare "$SNAPSHOT" || rc=1
+    fi
+    rm -f "$SNAPSHOT"
+  fi
   if [[ -n $WORK && -d $WORK ]]; then
     if [[ ${LAB_KEEP:-0} == 1 ]]; then
       lab_log "kept $WORK"
@@ -37,7 +51,7 @@ cleanup() {
     fi
   fi
   if ((rc == 0)); then
-    lab_log "PASS (image ${T_BUILD}s, libvirtd ${T_LIBVIRTD}s, boot+ssh ${T_BOOT}s)"
+    lab_log "PASS on $STACK (image ${T_BUILD}s, libvirtd ${T_LIBVIRTD}s, boot+ssh ${T_BOOT}s)"
   else
     lab_log "FAIL (exit $rc)"
   fi
@@ -61,6 +75,14 @@ lab_log "image $IMG ($T_BUILD s)"
 
 TYPE=$("$LAB_DIR/accel.sh")
 
+if [[ $STACK == debian13 ]]; then
+  t=$(now_ds)
+  "$LAB_DIR/stack-debian13.sh" build >/dev/null
+  lab_log "debian13 rootfs ready ($(fmt_ds $(($(now_ds) - t))) s)"
+  SNAPSHOT=$(mktemp /tmp/lab-host-snapshot.XXXXXX)
+  "$LAB_DIR/check-host-untouched.sh" snapshot "$SNAPSHOT"
+fi
+
 t=$(now_ds)
 "$LAB_DIR/libvirtd.sh" status >/dev/null || STARTED_LIBVIRTD=1
 "$LAB_DIR/libvirtd.sh" start
@@ -75,9 +97,20 @@ echo "hello from the host $$" >"$SHARE/hello.txt"
 "$LAB_DIR/domain.sh" overlay "$IMG/base.qcow2" "$WORK/vm.qcow2"
 PORT=$("$LAB_DIR/domain.sh" free-port)
 XML=$WORK/$NAME.xml
-VERSION=$(virsh -c qemu:///system version --daemon | sed -n 's/.*daemon: *[^0-9]*\([0-9.]*\).*/\1/p')
+VERSION=$(lab_virsh -c qemu:///system version --daemon | sed -n 's/.*daemon: *[^0-9]*\([0-9.]*\).*/\1/p')
 [[ -n $VERSION ]] || lab_die "virsh did not report the libvirt daemon version"
-MOUNTS=$(python3 -c 'import json, sys; print(json.dumps([{"tag": "smoke", "host_path": sys.argv[1], "mount_point": "/mnt/smoke"}]))' "$SHARE")
+RO_SHARE=""
+if [[ $STACK == debian13 ]]; then
+  RO_SHARE=$WORK/share-ro
+  mkdir -p "$RO_SHARE/dir"
+  echo "read-only $$" >"$RO_SHARE/ro.txt"
+  RO_BEFORE=$(cd "$RO_SHARE" && find . -printf '%p %m %U:%G %s %T@ %C@\n' | sort && find . -type f -exec sha256sum {} + | sort)
+fi
+MOUNTS=$(python3 -c 'import json, sys
+m = [{"tag": "smoke", "host_path": sys.argv[1], "mount_point": "/mnt/smoke"}]
+if sys.argv[2]:
+    m.append({"tag": "smoke-ro", "host_path": sys.argv[2], "mount_point": "/mnt/smoke-ro", "readonly": True})
+print(json.dumps(m))' "$SHARE" "$RO_SHARE")
 lab_render_domain "$XML" vm_name="$NAME" vm_domain_type="$TYPE" vm_cpu_cores:=2 vm_memory_mb:=1024 \
   vm_disk_path="$WORK/vm.qcow2" vm_kernel="$IMG/$(cat "$IMG/kernel")" vm_initrd="$IMG/initrd.img" \
   vm_cmdline="$(cat "$IMG/cmdline")" vm_serial_log="$WORK/serial.log" vm_ssh_forward_port:="$PORT" \
@@ -97,6 +130,25 @@ lab_log "guest mounted the share and read hello.txt"
 [[ -e $SHARE/from-guest ]] || lab_die "host does not see $SHARE/from-guest"
 lab_log "host sees from-guest (owner $(stat -c %U:%G "$SHARE/from-guest"))"
 
+if [[ -n $RO_SHARE ]]; then
+  grep -q '<readonly/>' "$XML" || lab_die "the template did not emit <readonly/> for libvirt $VERSION"
+  # As guest root, on the share as mounted and after remount rw: every change must fail.
+  out=$("$LAB_DIR/domain.sh" ssh "$PORT" '
+    mkdir -p /mnt/smoke-ro && mount -t virtiofs smoke-ro /mnt/smoke-ro || exit 9
+    mount -o remount,rw /mnt/smoke-ro 2>/dev/null
+    cd /mnt/smoke-ro; ok=0
+    try() { if "$@" 2>/dev/null; then echo "WROTE: $*"; ok=1; fi; }
+    try sh -c "echo x >> ro.txt"; try sh -c "echo x > new.txt"; try truncate -s 0 ro.txt
+    try rm -f ro.txt; try mv ro.txt moved.txt; try chmod 777 ro.txt; try chown 1000 ro.txt
+    try mkdir d2; try rmdir dir; try ln -s ro.txt link; try touch -d 2001-01-01 ro.txt
+    try python3 -c "import os; os.setxattr(\"ro.txt\", \"user.x\", b\"1\")"
+    cat ro.txt; exit $ok')
+  [[ $out == "read-only $$" ]] || lab_die "read-only share: a change went through or the read failed: $out"
+  RO_AFTER=$(cd "$RO_SHARE" && find . -printf '%p %m %U:%G %s %T@ %C@\n' | sort && find . -type f -exec sha256sum {} + | sort)
+  [[ $RO_AFTER == "$RO_BEFORE" ]] || lab_die "the host directory of the read-only share changed"
+  lab_log "read-only share: every write by guest root failed (after remount rw too), host dir unchanged"
+fi
+
 if [[ ${LAB_SMOKE_REBOOT:-0} == 1 ]]; then
   boot_id=$("$LAB_DIR/domain.sh" ssh "$PORT" 'cat /proc/sys/kernel/random/boot_id')
   t=$(now_ds)
@@ -112,12 +164,12 @@ fi
 
 if [[ ${LAB_SMOKE_SHUTDOWN:-0} == 1 ]]; then
   t=$(now_ds)
-  virsh -q -c qemu:///system shutdown "$NAME" >/dev/null
+  lab_virsh -q -c qemu:///system shutdown "$NAME" >/dev/null
   for ((i = 0; i < 120; i++)); do
-    [[ $(virsh -q -c qemu:///system domstate "$NAME" 2>/dev/null) == "shut off" ]] && break
+    [[ $(lab_virsh -q -c qemu:///system domstate "$NAME" 2>/dev/null) == "shut off" ]] && break
     sleep 1
   done
-  [[ $(virsh -q -c qemu:///system domstate "$NAME" 2>/dev/null) == "shut off" ]] ||
+  [[ $(lab_virsh -q -c qemu:///system domstate "$NAME" 2>/dev/null) == "shut off" ]] ||
     lab_die "guest did not power off within 120 s of virsh shutdown"
   lab_log "ACPI shutdown took $(fmt_ds $(($(now_ds) - t))) s"
 fi
