@@ -18,7 +18,14 @@ LAB_TAG=build-image
 
 PACKAGES=(systemd-sysv udev dbus libpam-systemd openssh-server openssh-sftp-server python3 python3-apt nodejs
   fuse3 util-linux kmod iproute2 procps fio sudo acl netbase e2fsprogs)
-SUITE=bookworm
+# LAB_GUEST_SUITE=trixie: a Debian 13 guest whose kernel (6.12) and modules come from the rootfs's own
+# linux-image-amd64, not from the host's /boot.
+SUITE=${LAB_GUEST_SUITE:-bookworm}
+case $SUITE in
+  bookworm) ;;
+  trixie) PACKAGES+=(linux-image-amd64) ;;
+  *) lab_die "LAB_GUEST_SUITE='$SUITE': expected bookworm or trixie" ;;
+esac
 MIRROR=${LAB_MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${LAB_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 IMAGE_SIZE=${LAB_IMAGE_SIZE:-8G}
@@ -47,8 +54,13 @@ pick_kernel() {
   return 1
 }
 
-KVER=$(pick_kernel) || lab_die "no /boot/vmlinuz-* with matching /lib/modules (install linux-image-amd64)"
-[[ -r /boot/vmlinuz-$KVER && -d /lib/modules/$KVER ]] || lab_die "kernel $KVER not found in /boot and /lib/modules"
+KROOT="" # where the guest kernel comes from: the host (bookworm) or the guest rootfs (trixie)
+if [[ $SUITE == bookworm ]]; then
+  KVER=$(pick_kernel) || lab_die "no /boot/vmlinuz-* with matching /lib/modules (install linux-image-amd64)"
+  [[ -r /boot/vmlinuz-$KVER && -d /lib/modules/$KVER ]] || lab_die "kernel $KVER not found in /boot and /lib/modules"
+else
+  KVER=rootfs:linux-image-amd64 # the real version is known after mmdebstrap
+fi
 
 recipe() {
   printf 'packages=%s\nkernel=%s\nsuite=%s\nmirror=%s\nsecurity=%s\nsize=%s\n' \
@@ -137,6 +149,13 @@ if ! mmdebstrap --mode=root --variant=minbase --include="$comma_pkgs" \
 fi
 chmod 755 "$R"
 lab_log "mmdebstrap done ($(du -sm "$R" | cut -f1) MB)"
+if [[ $SUITE != bookworm ]]; then
+  KROOT=$R
+  KVER=$(find "$R/boot" -maxdepth 1 -name 'vmlinuz-*' -printf '%f\n' | sed 's/^vmlinuz-//' | sort -rV | head -n1)
+  [[ -n $KVER && -f $R/lib/modules/$KVER/modules.dep ]] || lab_die "no kernel with modules in the $SUITE rootfs"
+  rm -f "$R"/boot/initrd.img-* # the lab's own initramfs boots it
+  lab_log "guest kernel from the rootfs: $KVER"
+fi
 
 # ---------------------------------------------------------------- configure
 echo vfs-guest >"$R/etc/hostname"
@@ -234,6 +253,7 @@ chroot "$R" visudo -cqf /etc/sudoers.d/admin
 lab_log "rootfs configured"
 
 # ---------------------------------------------------------------- kernel modules
+if [[ -z $KROOT ]]; then
 SRC=/lib/modules/$KVER
 MDST=$R/usr/lib/modules/$KVER
 mkdir -p "$MDST/kernel"
@@ -258,6 +278,9 @@ for f in modules.order modules.builtin modules.builtin.modinfo; do
 done
 depmod -b "$R" "$KVER"
 lab_log "modules copied + depmod ($(du -sm "$MDST" | cut -f1) MB, $(find "$MDST" -name '*.ko*' | wc -l) modules)"
+else
+  lab_log "modules: the rootfs's own ($(find "$R/lib/modules/$KVER" -name '*.ko*' | wc -l))"
+fi
 
 # ---------------------------------------------------------------- root image
 # ConditionNeedsUpdate=/etc,/var (sysusers, ldconfig, hwdb, catalog update) would otherwise run on
@@ -303,11 +326,11 @@ extract_vmlinux() { # IMG OUT
   rm -f "$out"
   return 1
 }
-if extract_vmlinux "/boot/vmlinuz-$KVER" "$DST/vmlinux"; then
+if extract_vmlinux "$KROOT/boot/vmlinuz-$KVER" "$DST/vmlinux"; then
   echo vmlinux >"$DST/kernel"
   lab_log "kernel: extracted vmlinux with PVH note ($(du -m "$DST/vmlinux" | cut -f1) MB)"
 else
-  cp "/boot/vmlinuz-$KVER" "$DST/vmlinuz"
+  cp "$KROOT/boot/vmlinuz-$KVER" "$DST/vmlinuz"
   echo vmlinuz >"$DST/kernel"
   lab_log "kernel: vmlinux extraction failed, using bzImage vmlinuz"
 fi
@@ -323,10 +346,16 @@ mknod -m 600 "$I/dev/console" c 5 1
 mknod -m 666 "$I/dev/null" c 1 3
 : >"$I/modules.list"
 for m in "${INITRD_MODULES[@]}"; do
-  modprobe -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+  modprobe -d "${KROOT:-/}" -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 done | awk '!seen[$0]++' | while read -r ko; do
-  cp "$ko" "$I/lib/modules/"
-  basename "$ko" >>"$I/modules.list"
+  # busybox insmod takes plain .ko: trixie's modules are compressed
+  case $ko in
+    *.ko.xz) xz -dc "$ko" >"$I/lib/modules/$(basename "${ko%.xz}")" ;;
+    *.ko.zst) zstd -qdc "$ko" >"$I/lib/modules/$(basename "${ko%.zst}")" ;;
+    *) cp "$ko" "$I/lib/modules/" ;;
+  esac
+  ko=$(basename "$ko")
+  echo "${ko%.ko*}.ko" >>"$I/modules.list"
 done
 cat >"$I/init" <<'INIT'
 #!/bin/sh

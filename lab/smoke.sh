@@ -4,7 +4,8 @@
 # host sees the write -> teardown. Exit 0 only when all of it worked. The domain XML is the
 # GENERATED template (generated/templates/controller.xml.j2) rendered as Molecule renders it.
 #
-# Env: LAB_KEEP=1 keeps the temp dir (overlay, domain XML, serial log) for inspection.
+# Env: LAB_GUEST_SUITE=trixie boots the Debian 13 guest image (build-image.sh) instead of bookworm.
+#      LAB_KEEP=1 keeps the temp dir (overlay, domain XML, serial log) for inspection.
 #      LAB_SMOKE_REBOOT=1 also times a guest reboot (systemctl reboot) back to ssh.
 #      LAB_SMOKE_SHUTDOWN=1 also checks a graceful ACPI shutdown (virsh shutdown).
 #      LAB_TMP: parent of the temp dir (default /tmp; must be traversable by libvirt-qemu).
@@ -122,6 +123,7 @@ t=$(now_ds)
 DEFINED=1
 "$LAB_DIR/domain.sh" up "$NAME" "$XML" "$PORT"
 T_BOOT=$(fmt_ds $(($(now_ds) - t)))
+lab_log "guest: $("$LAB_DIR/domain.sh" ssh "$PORT" '. /etc/os-release; echo "$PRETTY_NAME, kernel $(uname -r)"')"
 
 out=$("$LAB_DIR/domain.sh" ssh "$PORT" \
   'modprobe virtiofs && mkdir -p /mnt/smoke && mount -t virtiofs smoke /mnt/smoke && cat /mnt/smoke/hello.txt && touch /mnt/smoke/from-guest')
