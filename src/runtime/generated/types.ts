@@ -36,7 +36,7 @@ export interface Share {
   thread_pool_size?: number;
   /** Enable extended attributes in virtiofsd (<binary xattr='on'>). false or unset: nothing is written, virtiofsd's default (off). */
   xattr?: boolean;
-  /** virtiofsd binary libvirt runs for this share (<binary path>), e.g. a newer Rust virtiofsd or a wrapper. Unset: libvirt's default. Not used by a readonly share under the wrapper mechanism: its <binary path> is the wrapper, which runs virtio_fs_virtiofsd_path (the virtio_fs_domain module warns). */
+  /** virtiofsd binary libvirt runs for this share (<binary path>), e.g. a newer Rust virtiofsd or a wrapper. Unset: libvirt's default. Not used by a readonly share under the wrapper mechanism: its <binary path> is the wrapper, which runs the virtiofsd the host preflight found (the virtio_fs_domain module warns). */
   binary_path?: string;
 }
 
