@@ -234,6 +234,15 @@ describe("virtio_fs_domain with xml_path", () => {
     ]);
     const bad = w.run("virtio_fs_domain", { xml_path: p, mounts: [ro], readonly_mechanism: "host" }).result;
     expect(bad.failed).toBe(true);
+    const unwritable = w.run("virtio_fs_domain", {
+      xml_path: p,
+      mounts: [ro],
+      readonly_mechanism: "wrapper",
+      readonly_wrapper_path: "/opt/w\uffff",
+    }).result;
+    expect(unwritable.failed).toBe(true);
+    expect(unwritable.msg).toContain("/readonly_wrapper_path: ");
+    expect(unwritable.msg).toContain("(it is written into the domain XML)");
   });
 
   test("updates in place (alias, address, lock kept), removes unlisted virtiofs devices, leaves 9p alone, fixes memoryBacking", () => {

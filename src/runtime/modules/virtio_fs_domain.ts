@@ -81,9 +81,10 @@ export function checkDomainShares(args: VirtioFsDomainArgs): string[] {
       if (p) problems.push(`/mounts/${i}/${field}: ${p} (it is written into the domain XML)`);
     }
   });
-  if (args.name !== undefined) {
-    const p = xmlCharProblem(args.name);
-    if (p) problems.push(`/name: ${p}`);
+  for (const key of ["name", "readonly_wrapper_path"] as const) {
+    const value = args[key];
+    const p = value === undefined ? undefined : xmlCharProblem(value);
+    if (p) problems.push(`/${key}: ${p}${key === "name" ? "" : " (it is written into the domain XML)"}`);
   }
   return problems;
 }

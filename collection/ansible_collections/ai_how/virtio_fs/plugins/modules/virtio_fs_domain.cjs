@@ -8558,9 +8558,10 @@ function checkDomainShares(args) {
       if (p) problems.push(`/mounts/${i}/${field}: ${p} (it is written into the domain XML)`);
     }
   });
-  if (args.name !== void 0) {
-    const p = xmlCharProblem(args.name);
-    if (p) problems.push(`/name: ${p}`);
+  for (const key of ["name", "readonly_wrapper_path"]) {
+    const value = args[key];
+    const p = value === void 0 ? void 0 : xmlCharProblem(value);
+    if (p) problems.push(`/${key}: ${p}${key === "name" ? "" : " (it is written into the domain XML)"}`);
   }
   return problems;
 }
