@@ -4,7 +4,7 @@ import { VfsError, diagnostic, formatDiagnostic, message, type Diagnostic } from
 import { firstNonPrintable } from "./input/text-rules";
 import { compile } from "./compile";
 import { validateFile, type ValidatedConfig } from "./input/validate";
-import { renderDomain, renderHeaderComment } from "./render/domain";
+import { guestOnlyReadonlyTags, renderDomain, renderHeaderComment } from "./render/domain";
 import { inventoryYaml } from "./input/inventory";
 
 /** The repository root: where schemas/ lives; bin/vfsgen.js names it, so vfsgen runs from any directory. */
@@ -69,6 +69,14 @@ function imageDir(v: string): string {
   return v.length > 1 ? v.replace(/\/+$/, "") : v;
 }
 
+interface RenderCliOptions {
+  vm?: string;
+  domainType: string;
+  libvirtVersion: string;
+  readonlyMechanism: string;
+  imageDir: string;
+}
+
 export function program(): Command {
   const cli = new Command("vfsgen")
     .description(
@@ -130,8 +138,14 @@ export function program(): Command {
       schemaArgument("virtio_fs_libvirt_version"),
       field("virtio_fs_libvirt_version").default as string,
     )
+    .option(
+      "--readonly-mechanism <mechanism>",
+      field("virtio_fs_readonly_mechanism").description,
+      schemaArgument("virtio_fs_readonly_mechanism"),
+      field("virtio_fs_readonly_mechanism").default as string,
+    )
     .option("--image-dir <dir>", field("image_dir").description, imageDir, field("image_dir").default as string)
-    .action((file: string, opts: { vm?: string; domainType: string; libvirtVersion: string; imageDir: string }) => {
+    .action((file: string, opts: RenderCliOptions) => {
       const [r] = validateAll([file]).map(clusterOnly);
       const ir = compile(ROOT);
       const vms = opts.vm ? r.vms.filter((v) => v.name === opts.vm || v.fullName === opts.vm) : r.vms;
@@ -148,9 +162,15 @@ export function program(): Command {
           renderDomain(ir, vm, {
             domainType: opts.domainType,
             libvirtVersion: opts.libvirtVersion,
+            readonlyMechanism: opts.readonlyMechanism,
             imageDir: opts.imageDir,
           }),
         );
+        const guestOnly = guestOnlyReadonlyTags(ir, vm, opts.readonlyMechanism);
+        if (guestOnly.length > 0)
+          process.stderr.write(
+            `vfsgen: warning: ${vm.fullName}: read-only shares ${guestOnly.join(", ")} are read-only in the guest only (--readonly-mechanism guest); guest root can remount them rw and write to the host directory\n`,
+          );
       }
     });
 

@@ -41,6 +41,17 @@ describe("vfsgen CLI", () => {
     expect(r.stdout).not.toContain("<readonly/>");
     const ro = await vfsgen(["render", SEED, "--vm", "controller", "--libvirt-version", "11.0.0"]);
     expect(ro.stdout.match(/<readonly\/>/g)).toHaveLength(1);
+    // the read-only mechanism: auto below 11 is the wrapper; guest writes nothing host-side and warns
+    expect(r.stdout).toContain("<binary path='/usr/local/libexec/virtio-fs/virtiofsd-readonly'/>");
+    expect(r.stderr).toBe("");
+    const el = await vfsgen(["render", SEED, "--vm", "controller", "--readonly-mechanism", "readonly"]);
+    expect(el.stdout.match(/<readonly\/>/g)).toHaveLength(1);
+    const guest = await vfsgen(["render", SEED, "--vm", "controller", "--readonly-mechanism", "guest"]);
+    expect(guest.exitCode).toBe(0);
+    expect(guest.stdout).not.toMatch(/<readonly\/>|virtiofsd-readonly/);
+    expect(guest.stderr).toBe(
+      "vfsgen: warning: hpc-controller: read-only shares containers are read-only in the guest only (--readonly-mechanism guest); guest root can remount them rw and write to the host directory\n",
+    );
     const missing = await vfsgen(["render", SEED, "--vm", "nosuch"]);
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toContain("error[VFS061]");
@@ -97,6 +108,14 @@ describe("vfsgen CLI", () => {
       [
         ["render", SEED, "--libvirt-version", "11"],
         "vfsgen: error[VFS060] usage: option '--libvirt-version <version>' argument '11' is invalid. expected a version such as \"9.0.0\" (vfsgen render --help shows the usage)\n",
+      ],
+      [
+        ["render", SEED, "--readonly-mechanism", "host"],
+        "vfsgen: error[VFS060] usage: option '--readonly-mechanism <mechanism>' argument 'host' is invalid. expected one of auto, readonly, wrapper, guest (vfsgen render --help shows the usage)\n",
+      ],
+      [
+        ["render", SEED, "--readonly-mechanism", "Wrapper"],
+        "vfsgen: error[VFS060] usage: option '--readonly-mechanism <mechanism>' argument 'Wrapper' is invalid. expected one of auto, readonly, wrapper, guest (vfsgen render --help shows the usage)\n",
       ],
       [
         ["render", SEED, "--domain-type", "xen"],

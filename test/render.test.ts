@@ -74,6 +74,28 @@ describe("libvirt domain template", () => {
     );
   });
 
+  it("enforces read-only shares by mechanism: auto is <readonly/> from libvirt 11, else the wrapper", () => {
+    const WRAPPER = "<binary path='/usr/local/libexec/virtio-fs/virtiofsd-readonly'/>";
+    // auto below 11: the read-only share (only it) runs the wrapper
+    expect(read("02-seed-controller.yml").match(/<binary path=[^>]*>/g)).toEqual([WRAPPER]);
+    expect(read("06-libvirt-10-readonly-not-emitted.yml")).toContain(WRAPPER);
+    expect(read("03-every-option-libvirt-11.yml")).not.toContain("virtiofsd-readonly");
+    // wrapper chosen: its (escaped) path replaces a read-only share's binary_path; the rw share keeps its own
+    const w = read("10-readonly-wrapper.yml");
+    const ESCAPED = "/opt/it&apos;s &lt;virtio&gt; &amp; &quot;fs&quot;/virtiofsd-ro";
+    expect(w).toContain(`<binary path='${ESCAPED}'/>\n      <source dir='/srv/ro plain'/>`);
+    expect(w).toContain(
+      `<binary path='${ESCAPED}' xattr='on'>\n        <cache mode='none'/>\n        <thread_pool size='4'/>`,
+    );
+    expect(w).toContain("<binary path='/usr/libexec/virtiofsd'/>\n      <source dir='/srv/rw'/>");
+    expect(w).not.toContain("<readonly/>");
+    // guest: nothing host-side, even on libvirt 11
+    expect(read("11-readonly-guest-only.yml")).not.toMatch(/<readonly\/>|<binary/);
+    // readonly chosen: <readonly/> for the read-only share only, whatever the version
+    expect(read("12-readonly-element-chosen.yml").match(/<readonly\/>/g)).toHaveLength(1);
+    expect(read("12-readonly-element-chosen.yml")).not.toContain("virtiofsd-readonly");
+  });
+
   it("emits one filesystem per share and <readonly/> only from libvirt 11", () => {
     expect(read("02-seed-controller.yml").match(/<filesystem type='mount' accessmode='passthrough'>/g)).toHaveLength(2);
     expect(read("02-seed-controller.yml")).not.toContain("<readonly/>");
@@ -91,7 +113,7 @@ describe("libvirt domain template", () => {
     expect(x).not.toContain("xattr='off'");
     expect(x).toContain("<binary>\n        <thread_pool size='0'/>\n      </binary>");
     expect(x).toMatch(/<driver type='virtiofs' queue='1024'\/>\n {6}<source dir='\/srv\/auto'\/>/);
-    expect(read("02-seed-controller.yml")).not.toContain("<binary");
+    expect(read("01-no-shares.yml")).not.toContain("<binary");
     expect(x).not.toContain("gone");
   });
 

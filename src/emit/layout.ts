@@ -64,6 +64,19 @@ export function collectionRoleDir(ir: Ir, role: string): string {
   return `${collectionRoot(ir)}/roles/${role}`;
 }
 
+/** The host role's task files besides tasks/main.yml (a lab can run one alone with tasks_from). */
+export const HOST_ROLE_TASK_FILES = {
+  virtiofsd: "tasks/virtiofsd.yml",
+  readonlyWrapper: "tasks/readonly_wrapper.yml",
+} as const;
+
+/** The read-only virtiofsd wrapper the host role installs (a file of the role, copied as is). */
+export const READONLY_WRAPPER_FILE = "virtiofsd-readonly";
+
+export function collectionReadonlyWrapper(ir: Ir, hostRole: string): string {
+  return `${collectionRoleDir(ir, hostRole)}/files/${READONLY_WRAPPER_FILE}`;
+}
+
 /** The host role ships the domain template for defining new domains. */
 export function collectionTemplate(ir: Ir, hostRole: string): string {
   return `${collectionRoleDir(ir, hostRole)}/templates/${TEMPLATE_NAME}`;

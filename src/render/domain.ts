@@ -27,6 +27,7 @@ export function renderTemplate(template: string, vars: Record<string, unknown>):
 export interface RenderOptions {
   domainType?: string;
   libvirtVersion?: string;
+  readonlyMechanism?: string;
   imageDir?: string;
 }
 
@@ -52,7 +53,23 @@ export function domainVars(ir: Ir, vm: VmConfig, opts: RenderOptions = {}): Reco
     [schemaField(ir, "role variables", "virtio_fs_mounts").name]: vm.mounts,
     [schemaField(ir, "role variables", "virtio_fs_libvirt_version").name]:
       opts.libvirtVersion ?? schemaDefault(ir, "role variables", "virtio_fs_libvirt_version"),
+    [schemaField(ir, "role variables", "virtio_fs_readonly_mechanism").name]:
+      opts.readonlyMechanism ?? schemaDefault(ir, "role variables", "virtio_fs_readonly_mechanism"),
   };
+}
+
+/** Tags of the VM's read-only shares that only the guest protects (mechanism guest), for a warning. */
+export function guestOnlyReadonlyTags(ir: Ir, vm: VmConfig, mechanism: string | undefined): string[] {
+  const chosen = mechanism ?? schemaDefault(ir, "role variables", "virtio_fs_readonly_mechanism");
+  if (chosen !== "guest") return [];
+  const ro = schemaField(ir, ir.share, "readonly").name;
+  const tag = schemaField(ir, ir.share, "tag").name;
+  const state = schemaField(ir, ir.share, "state").name;
+  return vm.mounts
+    .filter((s) => s && typeof s === "object")
+    .map((s) => s as Record<string, unknown>)
+    .filter((s) => (s[ro] ?? schemaDefault(ir, ir.share, "readonly")) === true && s[state] !== "absent")
+    .map((s) => String(s[tag]));
 }
 
 export function renderDomain(ir: Ir, vm: VmConfig, opts: RenderOptions = {}): string {

@@ -421,17 +421,31 @@ export interface DeviceSpec {
   readonly: boolean;
 }
 
-/** The device a share asks for, given whether libvirt accepts <readonly/> (>= 11.0). */
-export function deviceSpec(share: Share, readonlyElementAllowed: boolean): DeviceSpec {
+/** How read-only shares are enforced once `auto` is resolved (see virtio_fs_readonly_mechanism). */
+export type ReadonlyMechanism = "readonly" | "wrapper" | "guest";
+
+/** `auto` resolved the way the domain template resolves it: <readonly/> from libvirt 11.0, else the wrapper. */
+export function resolveReadonlyMechanism(chosen: string, libvirt: VersionTriple): ReadonlyMechanism {
+  if (chosen === "auto") return versionAtLeast(libvirt, 11, 0) ? "readonly" : "wrapper";
+  if (chosen === "readonly" || chosen === "wrapper" || chosen === "guest") return chosen;
+  throw new DomainXmlError(`readonly mechanism ${JSON.stringify(chosen)} is not one of auto, readonly, wrapper, guest`);
+}
+
+/**
+ * The device a share asks for. A read-only share under the wrapper runs the wrapper as its
+ * <binary path> (the wrapper runs the host's virtiofsd, so a binary_path of that share is not used).
+ */
+export function deviceSpec(share: Share, mechanism: ReadonlyMechanism, wrapperPath: string): DeviceSpec {
+  const readonly = filled(share.readonly, `readonly of share ${share.tag}`);
   return {
     tag: share.tag,
     hostPath: share.host_path ?? "",
     queue: filled(share.queue_size, `queue_size of share ${share.tag}`),
-    binaryPath: share.binary_path,
+    binaryPath: readonly && mechanism === "wrapper" ? wrapperPath : share.binary_path,
     xattr: share.xattr === true,
     cacheMode: share.cache === "always" ? "always" : share.cache === "never" ? "none" : undefined,
     threadPoolSize: share.thread_pool_size,
-    readonly: filled(share.readonly, `readonly of share ${share.tag}`) && readonlyElementAllowed,
+    readonly: readonly && mechanism === "readonly",
   };
 }
 

@@ -41,6 +41,9 @@ describe("virtio_fs_domain writes what the domain template renders", () => {
     fs.writeFileSync(xmlPath, bare);
     const args: Record<string, unknown> = { xml_path: xmlPath, mounts };
     if (vars.virtio_fs_libvirt_version !== undefined) args.libvirt_version = String(vars.virtio_fs_libvirt_version);
+    if (vars.virtio_fs_readonly_mechanism !== undefined) args.readonly_mechanism = vars.virtio_fs_readonly_mechanism;
+    if (vars.virtio_fs_readonly_wrapper_path !== undefined)
+      args.readonly_wrapper_path = vars.virtio_fs_readonly_wrapper_path;
     const { result } = w.run("virtio_fs_domain", args);
     expect(result.failed).toBeUndefined();
     const fromModule = fs.readFileSync(xmlPath, "utf8");

@@ -181,7 +181,7 @@ describe("virtio_fs_domain with xml_path", () => {
   test("<readonly/> only from libvirt 11.0", () => {
     w = makeWorld();
     const p = writeXml(w, PLAIN);
-    w.run("virtio_fs_domain", { xml_path: p, mounts: [{ ...ds, readonly: true }] });
+    w.run("virtio_fs_domain", { xml_path: p, mounts: [{ ...ds, readonly: true }], readonly_mechanism: "guest" });
     expect(fs.readFileSync(p, "utf8")).not.toContain("<readonly/>");
     const r = w.run("virtio_fs_domain", {
       xml_path: p,
@@ -196,9 +196,53 @@ describe("virtio_fs_domain with xml_path", () => {
       xml_path: p,
       mounts: [{ ...ds, readonly: false }],
       libvirt_version: "11.0",
+      readonly_mechanism: "guest",
     }).result;
     expect(back.updated).toEqual(["datasets"]);
     expect(fs.readFileSync(p, "utf8")).not.toContain("<readonly/>");
+  });
+
+  test("readonly mechanism: auto switches between wrapper and <readonly/>; guest and a replaced binary_path warn", () => {
+    w = makeWorld();
+    const p = writeXml(w, PLAIN);
+    const ro = { ...ds, readonly: true };
+    const WRAPPED = "<binary path='/usr/local/libexec/virtio-fs/virtiofsd-readonly'/>";
+    expect(w.run("virtio_fs_domain", { xml_path: p, mounts: [ro] }).result.warnings).toBeUndefined();
+    expect(fs.readFileSync(p, "utf8")).toContain(`${WRAPPED}\n      <source dir='/data/ds'/>`);
+    // libvirt 11: the wrapper gives way to <readonly/>, and back
+    w.run("virtio_fs_domain", { xml_path: p, mounts: [ro], libvirt_version: "11.3.0" });
+    expect(fs.readFileSync(p, "utf8")).not.toContain("<binary");
+    expect(fs.readFileSync(p, "utf8")).toContain("<readonly/>");
+    const own = { ...ro, binary_path: "/opt/virtiofsd" };
+    const r = w.run("virtio_fs_domain", {
+      xml_path: p,
+      mounts: [own],
+      libvirt_version: "11.3.0",
+      readonly_mechanism: "wrapper",
+      readonly_wrapper_path: "/opt/w'&\"",
+    }).result;
+    expect(r.updated).toEqual(["datasets"]);
+    expect(fs.readFileSync(p, "utf8")).toContain("<binary path='/opt/w&apos;&amp;&quot;'/>");
+    expect(fs.readFileSync(p, "utf8")).not.toContain("<readonly/>");
+    expect(r.warnings).toEqual([
+      "share datasets: binary_path /opt/virtiofsd is not used; the read-only wrapper runs the host's virtiofsd",
+    ]);
+    const g = w.run("virtio_fs_domain", { xml_path: p, mounts: [ro], readonly_mechanism: "guest" }).result;
+    expect(fs.readFileSync(p, "utf8")).not.toMatch(/<readonly\/>|<binary/);
+    expect(g.warnings).toEqual([
+      "readonly mechanism guest: shares datasets are read-only in the guest only; guest root can remount them rw and write to the host directory",
+    ]);
+    const bad = w.run("virtio_fs_domain", { xml_path: p, mounts: [ro], readonly_mechanism: "host" }).result;
+    expect(bad.failed).toBe(true);
+    const unwritable = w.run("virtio_fs_domain", {
+      xml_path: p,
+      mounts: [ro],
+      readonly_mechanism: "wrapper",
+      readonly_wrapper_path: "/opt/w\uffff",
+    }).result;
+    expect(unwritable.failed).toBe(true);
+    expect(unwritable.msg).toContain("/readonly_wrapper_path: ");
+    expect(unwritable.msg).toContain("(it is written into the domain XML)");
   });
 
   test("updates in place (alias, address, lock kept), removes unlisted virtiofs devices, leaves 9p alone, fixes memoryBacking", () => {
@@ -396,7 +440,11 @@ describe("editDomainXml", () => {
     // called past the module's validator, so the share carries the defaults that validator would fill in
     const e = editDomainXml(
       dup,
-      { mounts: [{ ...ds, state: "mounted", readonly: false, queue_size: 1024 }] } as never,
+      {
+        mounts: [{ ...ds, state: "mounted", readonly: false, queue_size: 1024 }],
+        readonly_mechanism: "auto",
+        readonly_wrapper_path: "/w",
+      } as never,
       "9.0.0",
     );
     expect(e.updated).toEqual(["datasets"]);

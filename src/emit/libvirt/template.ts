@@ -44,15 +44,23 @@ export function domainTemplate(ir: Ir): string {
   const set = (v: string) => `${v} is defined and ${v}`;
   const mounts = `${role("virtio_fs_mounts")} | default([])`;
   const notAbsent = `${mOr("state")} != ${is(state, "absent")}`;
+  const mechanism = schemaField(ir, "role variables", "virtio_fs_readonly_mechanism");
+  const mechanismOr = `${role("virtio_fs_readonly_mechanism")} | default(${lit(schemaDefault(ir, "role variables", "virtio_fs_readonly_mechanism"))})`;
+  const wrapperOr = `${role("virtio_fs_readonly_wrapper_path")} | default(${lit(schemaDefault(ir, "role variables", "virtio_fs_readonly_wrapper_path"))})`;
+  // auto resolves as resolveReadonlyMechanism does in the virtio_fs_domain module
+  const roBy = (value: string) => `(${mOr("readonly")}) and virtio_fs_readonly_mechanism == ${is(mechanism, value)}`;
   const binaryChildren = `${m("thread_pool_size")} is defined or (${m("cache")} is defined and ${m("cache")} != ${is(cache, "auto")})`;
-  const binaryNeeded = `${m("binary_path")} is defined or (${m("xattr")} is defined and ${m("xattr")}) or ${binaryChildren}`;
+  const binaryNeeded = `(${roBy("wrapper")}) or ${m("binary_path")} is defined or (${m("xattr")} is defined and ${m("xattr")}) or ${binaryChildren}`;
   const libvirtVersion = `${role("virtio_fs_libvirt_version")} | default(${lit(schemaDefault(ir, "role variables", "virtio_fs_libvirt_version"))})`;
   return `{# ${headerLine(ir)} -#}
 {# Shares need shared guest memory: without memfd + shared access QEMU refuses vhost-user-fs. -#}
 {# Only shares not absent count, as in the virtio_fs_domain module: one x per share, captured (empty: none). -#}
 {# xml(value): the value as XML text, safe in an attribute or an element. -#}
+{# Read-only shares: <readonly/> (libvirt >= 11), the virtiofsd wrapper as <binary path>, or guest-only (auto: by libvirt version). -#}
 ${XML_MACRO}
 {% set virtio_fs_libvirt_major = (${libvirtVersion} | string).split('.') | first | int %}
+{% set virtio_fs_readonly_mechanism = ${mechanismOr} %}
+{% if virtio_fs_readonly_mechanism == ${is(mechanism, "auto")} and virtio_fs_libvirt_major >= 11 %}{% set virtio_fs_readonly_mechanism = ${is(mechanism, "readonly")} %}{% elif virtio_fs_readonly_mechanism == ${is(mechanism, "auto")} %}{% set virtio_fs_readonly_mechanism = ${is(mechanism, "wrapper")} %}{% endif %}
 {% set virtio_fs_active_shares %}{% for mount in ${mounts} %}{% if ${notAbsent} %}x{% endif %}{% endfor %}{% endset %}
 <domain type='${x(vmOr("vm_domain_type"))}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>${x(vm("vm_name"))}</name>
@@ -106,7 +114,7 @@ ${XML_MACRO}
     <filesystem type='mount' accessmode='passthrough'>
       <driver type='virtiofs' queue='{{ ${mOr("queue_size")} | int }}'/>
 {% if ${binaryNeeded} %}
-      <binary{% if ${m("binary_path")} is defined %} path='${x(m("binary_path"))}'{% endif %}{% if ${m("xattr")} is defined and ${m("xattr")} %} xattr='on'{% endif %}{% if ${binaryChildren} %}>
+      <binary{% if ${roBy("wrapper")} %} path='${x(wrapperOr)}'{% elif ${m("binary_path")} is defined %} path='${x(m("binary_path"))}'{% endif %}{% if ${m("xattr")} is defined and ${m("xattr")} %} xattr='on'{% endif %}{% if ${binaryChildren} %}>
 {% if ${m("cache")} is defined and ${m("cache")} == ${is(cache, "always")} %}
         <cache mode='always'/>
 {% elif ${m("cache")} is defined and ${m("cache")} == ${is(cache, "never")} %}
@@ -121,7 +129,7 @@ ${XML_MACRO}
 {% endif %}
       <source dir='${x(m("host_path"))}'/>
       <target dir='${x(m("tag"))}'/>
-{% if (${mOr("readonly")}) and virtio_fs_libvirt_major >= 11 %}
+{% if ${roBy("readonly")} %}
       <readonly/>
 {% endif %}
     </filesystem>

@@ -1,20 +1,125 @@
 import type { Ir } from "../../ir/types";
 import type { Outputs } from "../outputs";
-import { ROLE_FILES, collectionRoleDir } from "../layout";
+import {
+  HOST_ROLE_TASK_FILES,
+  READONLY_WRAPPER_FILE,
+  ROLE_FILES,
+  collectionReadonlyWrapper,
+  collectionRoleDir,
+} from "../layout";
+import { readonlyWrapperScript } from "./readonly-wrapper";
 import { variablesTable } from "../markdown";
 import { htmlHeader } from "../header";
 import { yamlFile } from "../yaml";
 import { argumentSpecsFile, defaultsFile, metaMainFile, roleIr } from "./common";
 
 const ALL_SHARES = "{{ virtio_fs_host_domains | map(attribute='mounts') | flatten }}";
+/** The read-only shares that keep a device (a Jinja expression). */
+const RO_SHARES =
+  "virtio_fs_host_domains | map(attribute='mounts') | flatten | selectattr('readonly', 'defined') | selectattr('readonly') | rejectattr('state', 'defined', 'absent') | list";
+/**
+ * auto: <readonly/> only where both libvirt (>= 11.0) and the virtiofsd found (Rust >= 1.13, which has
+ * --readonly) support it, else the wrapper; the virtio_fs_domain module then gets the resolved choice.
+ */
+const RESOLVED_MECHANISM =
+  "{{ ('readonly' if (virtio_fs_host_libvirt_detected is version('11.0', '>=') and virtio_fs_host_virtiofsd_readonly | bool) else 'wrapper') if virtio_fs_readonly_mechanism == 'auto' else virtio_fs_readonly_mechanism }}";
+
+/** tasks/virtiofsd.yml: the first virtiofsd candidate that exists, its version and capabilities. */
+export function virtiofsdTasks(): unknown[] {
+  return [
+    {
+      name: "Look for virtiofsd where distributions install it",
+      "ansible.builtin.stat": { path: "{{ item }}" },
+      loop: "{{ virtio_fs_virtiofsd_candidates }}",
+      register: "virtio_fs_host_virtiofsd_stats",
+    },
+    {
+      name: "Record the virtiofsd found",
+      "ansible.builtin.set_fact": {
+        virtio_fs_host_virtiofsd:
+          "{{ virtio_fs_host_virtiofsd_stats.results | selectattr('stat.exists') | map(attribute='item') | first | default('') }}",
+      },
+    },
+    {
+      name: "Ask virtiofsd its version and capabilities",
+      "ansible.builtin.command": { argv: ["{{ virtio_fs_host_virtiofsd }}", "{{ item }}"] },
+      loop: ["--version", "--print-capabilities"],
+      register: "virtio_fs_host_virtiofsd_probe",
+      changed_when: false,
+      failed_when: false,
+      check_mode: false,
+      when: "virtio_fs_host_virtiofsd | length > 0",
+    },
+    {
+      // The Rust virtiofsd prints "virtiofsd 1.13.2"; the C one "virtiofsd version 7.2.x ..." (no --readonly).
+      name: "Record whether virtiofsd can serve a share read-only",
+      "ansible.builtin.set_fact": {
+        virtio_fs_host_virtiofsd_version_text:
+          "{{ (virtio_fs_host_virtiofsd_probe.results[0].stdout | default('')) ~ (virtio_fs_host_virtiofsd_probe.results[0].stderr | default('')) }}",
+        virtio_fs_host_virtiofsd_capabilities: "{{ virtio_fs_host_virtiofsd_probe.results[1].stdout | default('{}') }}",
+        virtio_fs_host_virtiofsd_readonly:
+          "{{ ((virtio_fs_host_virtiofsd_probe.results[0].stdout | default('')) | regex_search('^virtiofsd v?([0-9]+[.][0-9]+([.][0-9]+)?)[ \\t]*$', '\\1', multiline=True) or ['0.0']) | first is version('1.13', '>=') }}",
+      },
+    },
+  ];
+}
+
+/** tasks/readonly_wrapper.yml: the wrapper and the file naming the virtiofsd it runs, root-owned. */
+export function readonlyWrapperTasks(): unknown[] {
+  return [
+    {
+      name: "Find virtiofsd for the wrapper",
+      "ansible.builtin.include_tasks": { file: HOST_ROLE_TASK_FILES.virtiofsd.replace(/^tasks\//, "") },
+      when: "virtio_fs_host_virtiofsd is not defined",
+    },
+    {
+      name: "Require virtiofsd for the wrapper",
+      "ansible.builtin.assert": {
+        that: ["virtio_fs_host_virtiofsd | length > 0"],
+        fail_msg:
+          "the read-only wrapper runs virtiofsd, found at none of {{ virtio_fs_virtiofsd_candidates | join(', ') }}",
+        quiet: true,
+      },
+    },
+    {
+      name: "Create the wrapper's directory",
+      "ansible.builtin.file": {
+        path: "{{ virtio_fs_readonly_wrapper_path | dirname }}",
+        state: "directory",
+        owner: "root",
+        group: "root",
+        mode: "0755",
+      },
+    },
+    {
+      name: "Install the read-only virtiofsd wrapper",
+      "ansible.builtin.copy": {
+        src: READONLY_WRAPPER_FILE,
+        dest: "{{ virtio_fs_readonly_wrapper_path }}",
+        owner: "root",
+        group: "root",
+        mode: "0755",
+      },
+    },
+    {
+      name: "Name the virtiofsd the wrapper runs",
+      "ansible.builtin.copy": {
+        content: "{{ virtio_fs_host_virtiofsd }}\n",
+        dest: "{{ virtio_fs_readonly_wrapper_path }}.conf",
+        owner: "root",
+        group: "root",
+        mode: "0644",
+      },
+    },
+  ];
+}
 
 export function hostTasks(ir: Ir): unknown[] {
   const fqcn = `${ir.collection.namespace}.${ir.collection.name}`;
   return [
     {
-      name: "Check that virtiofsd is installed",
-      "ansible.builtin.stat": { path: "{{ virtio_fs_virtiofsd_path }}" },
-      register: "virtio_fs_host_virtiofsd",
+      name: "Find virtiofsd and ask what it supports",
+      "ansible.builtin.include_tasks": { file: HOST_ROLE_TASK_FILES.virtiofsd.replace(/^tasks\//, "") },
     },
     {
       name: "Check that QEMU is installed",
@@ -39,14 +144,45 @@ export function hostTasks(ir: Ir): unknown[] {
       name: "Require virtiofsd, QEMU and libvirt 6.2 or later",
       "ansible.builtin.assert": {
         that: [
-          "virtio_fs_host_virtiofsd.stat.exists",
+          "virtio_fs_host_virtiofsd | length > 0",
           "virtio_fs_host_qemu.stat.exists",
           "virtio_fs_host_libvirt_detected is version('6.2', '>=')",
         ],
         fail_msg:
-          "virtio-fs needs {{ virtio_fs_virtiofsd_path }} (found: {{ virtio_fs_host_virtiofsd.stat.exists }}), {{ virtio_fs_qemu_path }} (found: {{ virtio_fs_host_qemu.stat.exists }}) and libvirt >= 6.2 (found: {{ virtio_fs_host_libvirt_detected }}); on Debian install qemu-system-x86 and libvirt-daemon-system",
+          "virtio-fs needs virtiofsd at one of {{ virtio_fs_virtiofsd_candidates | join(', ') }} (found: {{ virtio_fs_host_virtiofsd or 'none' }}), {{ virtio_fs_qemu_path }} (found: {{ virtio_fs_host_qemu.stat.exists }}) and libvirt >= 6.2 (found: {{ virtio_fs_host_libvirt_detected }}); on Debian install qemu-system-x86 and libvirt-daemon-system",
         quiet: true,
       },
+    },
+    {
+      name: "Choose how read-only shares are enforced",
+      "ansible.builtin.set_fact": {
+        virtio_fs_host_readonly_mechanism: RESOLVED_MECHANISM,
+      },
+    },
+    {
+      name: "Require libvirt 11.0 and a virtiofsd with --readonly for the readonly mechanism",
+      "ansible.builtin.assert": {
+        that: ["virtio_fs_host_libvirt_detected is version('11.0', '>=')", "virtio_fs_host_virtiofsd_readonly | bool"],
+        fail_msg:
+          "virtio_fs_readonly_mechanism readonly writes <readonly/>, which needs libvirt >= 11.0 (found: {{ virtio_fs_host_libvirt_detected }}) and a virtiofsd with --readonly, the Rust virtiofsd >= 1.13 ({{ virtio_fs_host_virtiofsd }}: {{ virtio_fs_host_virtiofsd_version_text }}); choose auto or wrapper",
+        quiet: true,
+      },
+      when: ["virtio_fs_host_readonly_mechanism == 'readonly'", `(${RO_SHARES}) | length > 0`],
+    },
+    {
+      name: "Warn that guest-only read-only shares are not protected by the host",
+      "ansible.builtin.debug": {
+        msg:
+          "WARNING: virtio_fs_readonly_mechanism guest: shares {{ (" +
+          RO_SHARES +
+          ") | map(attribute='tag') | join(', ') }} are read-only in the guest only; guest root can remount them rw and write to the host directory",
+      },
+      when: ["virtio_fs_host_readonly_mechanism == 'guest'", `(${RO_SHARES}) | length > 0`],
+    },
+    {
+      name: "Install the read-only virtiofsd wrapper",
+      "ansible.builtin.include_tasks": { file: HOST_ROLE_TASK_FILES.readonlyWrapper.replace(/^tasks\//, "") },
+      when: ["virtio_fs_host_readonly_mechanism == 'wrapper'", `(${RO_SHARES}) | length > 0`],
     },
     {
       name: "Check the host directories of the shares",
@@ -85,6 +221,8 @@ export function hostTasks(ir: Ir): unknown[] {
         uri: "{{ virtio_fs_libvirt_uri }}",
         mounts: "{{ item.mounts }}",
         libvirt_version: "{{ virtio_fs_host_libvirt_detected }}",
+        readonly_mechanism: "{{ virtio_fs_host_readonly_mechanism }}",
+        readonly_wrapper_path: "{{ virtio_fs_readonly_wrapper_path }}",
       },
       loop: "{{ virtio_fs_host_domains }}",
       loop_control: { label: "{{ item.name }}" },
@@ -140,6 +278,9 @@ ${variablesTable(role.variables)}
     [`${dir}/${ROLE_FILES.argumentSpecs}`, argumentSpecsFile(ir, role, { require: ["host_path"] })],
     [`${dir}/${ROLE_FILES.meta}`, metaMainFile(ir, role)],
     [`${dir}/${ROLE_FILES.tasks}`, yamlFile(ir, hostTasks(ir))],
+    [`${dir}/${HOST_ROLE_TASK_FILES.virtiofsd}`, yamlFile(ir, virtiofsdTasks())],
+    [`${dir}/${HOST_ROLE_TASK_FILES.readonlyWrapper}`, yamlFile(ir, readonlyWrapperTasks())],
     [`${dir}/${ROLE_FILES.readme}`, readme],
+    [collectionReadonlyWrapper(ir, role.name), readonlyWrapperScript(ir)],
   ]);
 }

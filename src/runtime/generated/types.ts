@@ -8,7 +8,7 @@ export interface Share {
   /** Absolute, normalised guest directory where the share is mounted (not /, no .. or trailing /, not inside another share). Spaces are allowed and written to fstab as \040. */
   mount_point: string;
   /**
-   * Mount the share read-only. The guest always mounts it ro; from libvirt 11.0 the domain XML also gets <readonly/> so the host enforces it.
+   * Mount the share read-only. The guest mounts it ro, and the host enforces it as virtio_fs_readonly_mechanism says (<readonly/> from libvirt 11.0, else a virtiofsd wrapper over a read-only bind mount).
    * @default false
    */
   readonly?: boolean;
@@ -36,7 +36,7 @@ export interface Share {
   thread_pool_size?: number;
   /** Enable extended attributes in virtiofsd (<binary xattr='on'>). false or unset: nothing is written, virtiofsd's default (off). */
   xattr?: boolean;
-  /** virtiofsd binary libvirt runs for this share (<binary path>), e.g. a newer Rust virtiofsd or a wrapper. Unset: libvirt's default. */
+  /** virtiofsd binary libvirt runs for this share (<binary path>), e.g. a newer Rust virtiofsd or a wrapper. Unset: libvirt's default. Not used by a readonly share under the wrapper mechanism: its <binary path> is the wrapper, which runs the virtiofsd the host preflight found (the virtio_fs_domain module warns). */
   binary_path?: string;
 }
 
@@ -55,6 +55,16 @@ export interface VirtioFsDomainArgs {
   mounts: Share[];
   /** libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name; for xml_path (or when virsh cannot tell), the default of virtio_fs_libvirt_version. */
   libvirt_version?: string;
+  /**
+   * How readonly shares are enforced (see virtio_fs_readonly_mechanism); auto decides by libvirt_version only.
+   * @default "auto"
+   */
+  readonly_mechanism?: "auto" | "readonly" | "wrapper" | "guest";
+  /**
+   * <binary path> of readonly shares under the wrapper mechanism.
+   * @default "/usr/local/libexec/virtio-fs/virtiofsd-readonly"
+   */
+  readonly_wrapper_path?: string;
 }
 
 /** Arguments of the virtio_fs_info module. */

@@ -29,6 +29,8 @@ import { writeFileAtomic } from "../atomic-write";
 import {
   addFilesystem,
   deviceSpec,
+  resolveReadonlyMechanism,
+  type ReadonlyMechanism,
   DomainXmlError,
   domainDevices,
   elementChildren,
@@ -59,6 +61,8 @@ export interface DomainEdit {
   updated: string[];
   removed: string[];
   memoryBackingChanged: boolean;
+  /** What the operator should know about how read-only shares are enforced. */
+  warnings: string[];
 }
 
 /** The share fields the module writes into the domain XML. */
@@ -77,9 +81,10 @@ export function checkDomainShares(args: VirtioFsDomainArgs): string[] {
       if (p) problems.push(`/mounts/${i}/${field}: ${p} (it is written into the domain XML)`);
     }
   });
-  if (args.name !== undefined) {
-    const p = xmlCharProblem(args.name);
-    if (p) problems.push(`/name: ${p}`);
+  for (const key of ["name", "readonly_wrapper_path"] as const) {
+    const value = args[key];
+    const p = value === undefined ? undefined : xmlCharProblem(value);
+    if (p) problems.push(`/${key}: ${p}${key === "name" ? "" : " (it is written into the domain XML)"}`);
   }
   return problems;
 }
@@ -89,7 +94,8 @@ export function editDomainXml(before: string, args: VirtioFsDomainArgs, libvirtV
   const version = parseVersion(libvirtVersion);
   if (!version)
     throw new DomainXmlError(`libvirt version ${JSON.stringify(libvirtVersion)} is not a version such as 9.0.0`);
-  const readonlyAllowed = versionAtLeast(version, 11, 0);
+  const mechanism = resolveReadonlyMechanism(filled(args.readonly_mechanism, "readonly_mechanism"), version);
+  const wrapperPath = filled(args.readonly_wrapper_path, "readonly_wrapper_path");
   const doc = parseXml(before);
   const devices = domainDevices(doc);
   for (const share of args.mounts) {
@@ -130,9 +136,10 @@ export function editDomainXml(before: string, args: VirtioFsDomainArgs, libvirtV
     } else byTag.set(tag, fsEl);
   }
 
+  const warnings = readonlyWarnings(wanted, mechanism);
   let last: XElement | undefined;
   for (const share of wanted) {
-    const spec = deviceSpec(share, readonlyAllowed);
+    const spec = deviceSpec(share, mechanism, wrapperPath);
     const existing = byTag.get(share.tag);
     if (existing) {
       if (syncFilesystem(existing, spec) && !updated.includes(share.tag)) updated.push(share.tag);
@@ -150,7 +157,24 @@ export function editDomainXml(before: string, args: VirtioFsDomainArgs, libvirtV
     : before;
   // what is written must read back: never hand libvirt (or a file) XML that is not well-formed
   if (changed) parseXml(xml);
-  return { xml, added, updated, removed, memoryBackingChanged };
+  return { xml, added, updated, removed, memoryBackingChanged, warnings };
+}
+
+/** Read-only shares the host does not protect, and binary_path values the wrapper replaces. */
+function readonlyWarnings(wanted: VirtioFsDomainArgs["mounts"], mechanism: ReadonlyMechanism): string[] {
+  const ro = wanted.filter((s) => filled(s.readonly, `readonly of share ${s.tag}`));
+  const out: string[] = [];
+  if (mechanism === "guest" && ro.length > 0)
+    out.push(
+      `readonly mechanism guest: shares ${ro.map((s) => s.tag).join(", ")} are read-only in the guest only; ` +
+        "guest root can remount them rw and write to the host directory",
+    );
+  if (mechanism === "wrapper")
+    for (const s of ro.filter((s) => s.binary_path !== undefined))
+      out.push(
+        `share ${s.tag}: binary_path ${s.binary_path} is not used; the read-only wrapper runs the host's virtiofsd`,
+      );
+  return out;
 }
 
 function lastFilesystem(devices: XElement): XElement | undefined {
@@ -262,6 +286,7 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext, fallbacks: Do
     if (e instanceof ModuleFailure) throw e;
     throw new ModuleFailure(`cannot edit the domain XML of ${args.name ?? args.xml_path}: ${(e as Error).message}`);
   }
+  for (const w of edit.warnings) ctx.warn(w);
   const changed = edit.xml !== before;
 
   if (changed && !ctx.checkMode) {

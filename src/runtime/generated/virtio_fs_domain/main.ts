@@ -71,6 +71,14 @@ const ARGUMENT_TYPES: ArgumentTypes = {
   },
   "libvirt_version": {
     "type": "str"
+  },
+  "readonly_mechanism": {
+    "type": "str",
+    "hasDefault": true
+  },
+  "readonly_wrapper_path": {
+    "type": "str",
+    "hasDefault": true
   }
 };
 

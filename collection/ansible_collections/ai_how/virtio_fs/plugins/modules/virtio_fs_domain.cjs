@@ -6538,14 +6538,14 @@ var require_validate = __commonJS({
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
-    var schema49 = { "description": "Arguments of the virtio_fs_domain module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "oneOf": [{ "required": ["name"] }, { "required": ["xml_path"] }], "x-ansible-module": { "short_description": "Make a libvirt domain's virtio-fs shares exactly the configured ones", "description": ["Reads a libvirt domain (virsh dumpxml, then virsh define) or a domain XML file, adds, updates or removes its virtiofs <filesystem> devices so they are exactly mounts, and, when at least one share is wanted, ensures shared memfd <memoryBacking> (an existing one is never removed). Everything else in the domain is left untouched.", "Returns whether a running domain must be restarted to see the change."], "examples": "- name: Share the datasets directory with the controller VM\n  ai_how.virtio_fs.virtio_fs_domain:\n    name: hpc-controller\n    mounts:\n      - tag: datasets\n        host_path: /data/ml-datasets\n        mount_point: /mnt/host-datasets\n", "return": { "restart_required": { "description": "The domain is running and the change takes effect only after a restart.", "returned": "always", "type": "bool" }, "added": { "description": "Tags added.", "returned": "always", "type": "list", "elements": "str" }, "updated": { "description": "Tags whose device changed.", "returned": "always", "type": "list", "elements": "str" }, "removed": { "description": "Tags removed.", "returned": "always", "type": "list", "elements": "str" } } }, "properties": { "name": { "description": "libvirt domain name (read with virsh dumpxml, written with virsh define). Exclusive with xml_path.", "$ref": "#/$defs/domain_name" }, "xml_path": { "description": "Domain XML file to edit in place (atomically). Exclusive with name.", "$ref": "#/$defs/absolute_path" }, "uri": { "description": "libvirt connection URI.", "type": "string", "minLength": 1, "x-default-from": "#/properties/virtio_fs_libvirt_uri", "default": "qemu:///system" }, "mounts": { "description": "The domain's shares; host_path is required.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "libvirt_version": { "description": "libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name; for xml_path (or when virsh cannot tell), the default of virtio_fs_libvirt_version.", "type": "string", "pattern": "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "x-expected": 'a version such as "9.0.0"', "x-fallback-from": "#/properties/virtio_fs_libvirt_version", "x-fallback": "9.0.0" } } };
+    var schema50 = { "description": "Arguments of the virtio_fs_domain module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "oneOf": [{ "required": ["name"] }, { "required": ["xml_path"] }], "x-ansible-module": { "short_description": "Make a libvirt domain's virtio-fs shares exactly the configured ones", "description": ["Reads a libvirt domain (virsh dumpxml, then virsh define) or a domain XML file, adds, updates or removes its virtiofs <filesystem> devices so they are exactly mounts, and, when at least one share is wanted, ensures shared memfd <memoryBacking> (an existing one is never removed). Everything else in the domain is left untouched.", "Returns whether a running domain must be restarted to see the change."], "examples": "- name: Share the datasets directory with the controller VM\n  ai_how.virtio_fs.virtio_fs_domain:\n    name: hpc-controller\n    mounts:\n      - tag: datasets\n        host_path: /data/ml-datasets\n        mount_point: /mnt/host-datasets\n", "return": { "restart_required": { "description": "The domain is running and the change takes effect only after a restart.", "returned": "always", "type": "bool" }, "added": { "description": "Tags added.", "returned": "always", "type": "list", "elements": "str" }, "updated": { "description": "Tags whose device changed.", "returned": "always", "type": "list", "elements": "str" }, "removed": { "description": "Tags removed.", "returned": "always", "type": "list", "elements": "str" } } }, "properties": { "name": { "description": "libvirt domain name (read with virsh dumpxml, written with virsh define). Exclusive with xml_path.", "$ref": "#/$defs/domain_name" }, "xml_path": { "description": "Domain XML file to edit in place (atomically). Exclusive with name.", "$ref": "#/$defs/absolute_path" }, "uri": { "description": "libvirt connection URI.", "type": "string", "minLength": 1, "x-default-from": "#/properties/virtio_fs_libvirt_uri", "default": "qemu:///system" }, "mounts": { "description": "The domain's shares; host_path is required.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "libvirt_version": { "description": "libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name; for xml_path (or when virsh cannot tell), the default of virtio_fs_libvirt_version.", "type": "string", "pattern": "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "x-expected": 'a version such as "9.0.0"', "x-fallback-from": "#/properties/virtio_fs_libvirt_version", "x-fallback": "9.0.0" }, "readonly_mechanism": { "description": "How readonly shares are enforced (see virtio_fs_readonly_mechanism); auto decides by libvirt_version only.", "type": "string", "enum": ["auto", "readonly", "wrapper", "guest"], "x-default-from": "#/properties/virtio_fs_readonly_mechanism", "default": "auto" }, "readonly_wrapper_path": { "description": "<binary path> of readonly shares under the wrapper mechanism.", "$ref": "#/$defs/absolute_path", "x-default-from": "#/properties/virtio_fs_readonly_wrapper_path", "default": "/usr/local/libexec/virtio-fs/virtiofsd-readonly" } } };
     var schema45 = { "description": "A libvirt domain name as vfsgen accepts it; also what a cluster configuration's cluster and VM names must be. libvirt itself refuses only newlines (and / on rename); vfsgen also makes the name a file name (the VM's <name>.qcow2 disk image), an inventory host name and a virsh argument, so it allows only ASCII letters, digits and . _ + -, never a leading . + or - (no hidden files, no . or .., no option-like argument), and at most 200 characters (file names are at most 255 bytes).", "type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[A-Za-z0-9_][A-Za-z0-9._+-]*$", "x-expected": "a libvirt domain name of A-Z a-z 0-9 . _ + - that starts with a letter, digit or _" };
     var schema33 = { "type": "string", "minLength": 1, "maxLength": 4095, "pattern": "^/[^\\u0000-\\u001f]*$", "x-expected": "an absolute path (starting with /) without control characters" };
     var func2 = require_ucs2length().default;
     var pattern17 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9._+-]*$", "u");
     var pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
     var pattern18 = new RegExp("^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "u");
-    var schema32 = { "description": "One virtio-fs share: a host directory offered to the VM under a tag and mounted in the guest.", "type": "object", "required": ["tag", "mount_point"], "additionalProperties": false, "properties": { "tag": { "description": "Name under which the VM offers the share (libvirt <target dir>); what the guest mounts. Unique in a VM, 1 to 36 bytes of A-Z a-z 0-9 . _ -, not starting with - (mount(8) would read it as an option).", "type": "string", "minLength": 1, "maxLength": 36, "pattern": "^[A-Za-z0-9._-]+$", "x-expected": "a tag of 1 to 36 characters from A-Z a-z 0-9 . _ -", "allOf": [{ "pattern": "^[^-]", "x-expected": "a tag that does not start with - (mount(8) would read it as an option)" }] }, "host_path": { "description": "Absolute path of the host directory to share. Required wherever a host-side artifact is produced (domain XML, host role); guest-side runtime variables may omit it.", "$ref": "#/$defs/absolute_path" }, "mount_point": { "description": "Absolute, normalised guest directory where the share is mounted (not /, no .. or trailing /, not inside another share). Spaces are allowed and written to fstab as \\040.", "$ref": "#/$defs/absolute_path" }, "readonly": { "description": "Mount the share read-only. The guest always mounts it ro; from libvirt 11.0 the domain XML also gets <readonly/> so the host enforces it.", "type": "boolean", "default": false }, "owner": { "description": "Owner of the mount point directory (default virtio_fs_default_owner). Applied to the directory before mounting; once mounted, the share root shows the host directory's owner, which virtio-fs passes through, and is never changed through a read-only share.", "$ref": "#/$defs/account_name" }, "group": { "description": "Group of the mount point directory (default virtio_fs_default_group); same rules as owner.", "$ref": "#/$defs/account_name" }, "mode": { "description": "Mode of the mount point directory as a quoted octal string (default virtio_fs_default_mode); same rules as owner.", "$ref": "#/$defs/octal_mode" }, "options": { "description": "Mount options, comma-separated, no spaces (default virtio_fs_default_options). ro/rw is set from readonly and must not contradict it.", "$ref": "#/$defs/mount_options" }, "state": { "description": "mounted: in fstab and mounted; present: in fstab only; unmounted: unmounted, fstab line kept; absent: unmounted, fstab line and empty mount point removed.", "type": "string", "enum": ["mounted", "present", "unmounted", "absent"], "default": "mounted" }, "cache": { "description": "virtiofsd cache mode. Unset or auto: virtiofsd's default, nothing is emitted (the default chosen from the io benchmark, README Performance). always emits <cache mode='always'/>: guest caches are kept, so host-side changes may stay invisible; for read-only data the host does not change. never emits <cache mode='none'/>: direct I/O, fastest for large files streamed once, slowest for metadata.", "type": "string", "enum": ["auto", "always", "never"] }, "queue_size": { "description": "virtqueue size of the virtio-fs device (libvirt <driver queue>), a power of two up to 1024.", "type": "integer", "enum": [16, 32, 64, 128, 256, 512, 1024], "default": 1024 }, "thread_pool_size": { "description": "virtiofsd worker thread pool size (<thread_pool size>, libvirt >= 8.5); 0 disables the pool. Unset: virtiofsd's default.", "type": "integer", "minimum": 0, "maximum": 1024 }, "xattr": { "description": "Enable extended attributes in virtiofsd (<binary xattr='on'>). false or unset: nothing is written, virtiofsd's default (off).", "type": "boolean" }, "binary_path": { "description": "virtiofsd binary libvirt runs for this share (<binary path>), e.g. a newer Rust virtiofsd or a wrapper. Unset: libvirt's default.", "$ref": "#/$defs/absolute_path" } } };
+    var schema32 = { "description": "One virtio-fs share: a host directory offered to the VM under a tag and mounted in the guest.", "type": "object", "required": ["tag", "mount_point"], "additionalProperties": false, "properties": { "tag": { "description": "Name under which the VM offers the share (libvirt <target dir>); what the guest mounts. Unique in a VM, 1 to 36 bytes of A-Z a-z 0-9 . _ -, not starting with - (mount(8) would read it as an option).", "type": "string", "minLength": 1, "maxLength": 36, "pattern": "^[A-Za-z0-9._-]+$", "x-expected": "a tag of 1 to 36 characters from A-Z a-z 0-9 . _ -", "allOf": [{ "pattern": "^[^-]", "x-expected": "a tag that does not start with - (mount(8) would read it as an option)" }] }, "host_path": { "description": "Absolute path of the host directory to share. Required wherever a host-side artifact is produced (domain XML, host role); guest-side runtime variables may omit it.", "$ref": "#/$defs/absolute_path" }, "mount_point": { "description": "Absolute, normalised guest directory where the share is mounted (not /, no .. or trailing /, not inside another share). Spaces are allowed and written to fstab as \\040.", "$ref": "#/$defs/absolute_path" }, "readonly": { "description": "Mount the share read-only. The guest mounts it ro, and the host enforces it as virtio_fs_readonly_mechanism says (<readonly/> from libvirt 11.0, else a virtiofsd wrapper over a read-only bind mount).", "type": "boolean", "default": false }, "owner": { "description": "Owner of the mount point directory (default virtio_fs_default_owner). Applied to the directory before mounting; once mounted, the share root shows the host directory's owner, which virtio-fs passes through, and is never changed through a read-only share.", "$ref": "#/$defs/account_name" }, "group": { "description": "Group of the mount point directory (default virtio_fs_default_group); same rules as owner.", "$ref": "#/$defs/account_name" }, "mode": { "description": "Mode of the mount point directory as a quoted octal string (default virtio_fs_default_mode); same rules as owner.", "$ref": "#/$defs/octal_mode" }, "options": { "description": "Mount options, comma-separated, no spaces (default virtio_fs_default_options). ro/rw is set from readonly and must not contradict it.", "$ref": "#/$defs/mount_options" }, "state": { "description": "mounted: in fstab and mounted; present: in fstab only; unmounted: unmounted, fstab line kept; absent: unmounted, fstab line and empty mount point removed.", "type": "string", "enum": ["mounted", "present", "unmounted", "absent"], "default": "mounted" }, "cache": { "description": "virtiofsd cache mode. Unset or auto: virtiofsd's default, nothing is emitted (the default chosen from the io benchmark, README Performance). always emits <cache mode='always'/>: guest caches are kept, so host-side changes may stay invisible; for read-only data the host does not change. never emits <cache mode='none'/>: direct I/O, fastest for large files streamed once, slowest for metadata.", "type": "string", "enum": ["auto", "always", "never"] }, "queue_size": { "description": "virtqueue size of the virtio-fs device (libvirt <driver queue>), a power of two up to 1024.", "type": "integer", "enum": [16, 32, 64, 128, 256, 512, 1024], "default": 1024 }, "thread_pool_size": { "description": "virtiofsd worker thread pool size (<thread_pool size>, libvirt >= 8.5); 0 disables the pool. Unset: virtiofsd's default.", "type": "integer", "minimum": 0, "maximum": 1024 }, "xattr": { "description": "Enable extended attributes in virtiofsd (<binary xattr='on'>). false or unset: nothing is written, virtiofsd's default (off).", "type": "boolean" }, "binary_path": { "description": "virtiofsd binary libvirt runs for this share (<binary path>), e.g. a newer Rust virtiofsd or a wrapper. Unset: libvirt's default. Not used by a readonly share under the wrapper mechanism: its <binary path> is the wrapper, which runs the virtiofsd the host preflight found (the virtio_fs_domain module warns).", "$ref": "#/$defs/absolute_path" } } };
     var schema35 = { "type": "string", "pattern": "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "x-expected": "a user or group name as NSS knows it (letters, digits, _ . @ and -, starting with a letter or _, an optional trailing $) or a numeric id" };
     var schema37 = { "type": "string", "pattern": "^0?[0-7]{3,4}$", "x-expected": 'an octal mode string such as "0755"' };
     var schema38 = { "type": "string", "minLength": 1, "pattern": "^[^\\s#,]+(,[^\\s#,]+)*$", "x-expected": "comma-separated mount options without spaces, newlines, # or empty items" };
@@ -7014,7 +7014,7 @@ var require_validate = __commonJS({
       const _errs2 = errors;
       if (data && typeof data == "object" && !Array.isArray(data)) {
         if (data.name === void 0) {
-          const err0 = { instancePath, schemaPath: "#/oneOf/0/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property 'name'", schema: schema49.oneOf[0].required, parentSchema: schema49.oneOf[0], data };
+          const err0 = { instancePath, schemaPath: "#/oneOf/0/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property 'name'", schema: schema50.oneOf[0].required, parentSchema: schema50.oneOf[0], data };
           if (vErrors === null) {
             vErrors = [err0];
           } else {
@@ -7031,7 +7031,7 @@ var require_validate = __commonJS({
       const _errs3 = errors;
       if (data && typeof data == "object" && !Array.isArray(data)) {
         if (data.xml_path === void 0) {
-          const err1 = { instancePath, schemaPath: "#/oneOf/1/required", keyword: "required", params: { missingProperty: "xml_path" }, message: "must have required property 'xml_path'", schema: schema49.oneOf[1].required, parentSchema: schema49.oneOf[1], data };
+          const err1 = { instancePath, schemaPath: "#/oneOf/1/required", keyword: "required", params: { missingProperty: "xml_path" }, message: "must have required property 'xml_path'", schema: schema50.oneOf[1].required, parentSchema: schema50.oneOf[1], data };
           if (vErrors === null) {
             vErrors = [err1];
           } else {
@@ -7051,7 +7051,7 @@ var require_validate = __commonJS({
         }
       }
       if (!valid0) {
-        const err2 = { instancePath, schemaPath: "#/oneOf", keyword: "oneOf", params: { passingSchemas: passing0 }, message: "must match exactly one schema in oneOf", schema: schema49.oneOf, parentSchema: schema49, data };
+        const err2 = { instancePath, schemaPath: "#/oneOf", keyword: "oneOf", params: { passingSchemas: passing0 }, message: "must match exactly one schema in oneOf", schema: schema50.oneOf, parentSchema: schema50, data };
         if (vErrors === null) {
           vErrors = [err2];
         } else {
@@ -7072,8 +7072,14 @@ var require_validate = __commonJS({
         if (data.uri === void 0) {
           data.uri = "qemu:///system";
         }
+        if (data.readonly_mechanism === void 0) {
+          data.readonly_mechanism = "auto";
+        }
+        if (data.readonly_wrapper_path === void 0) {
+          data.readonly_wrapper_path = "/usr/local/libexec/virtio-fs/virtiofsd-readonly";
+        }
         if (data.mounts === void 0) {
-          const err3 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "mounts" }, message: "must have required property 'mounts'", schema: schema49.required, parentSchema: schema49, data };
+          const err3 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "mounts" }, message: "must have required property 'mounts'", schema: schema50.required, parentSchema: schema50, data };
           if (vErrors === null) {
             vErrors = [err3];
           } else {
@@ -7082,8 +7088,8 @@ var require_validate = __commonJS({
           errors++;
         }
         for (const key0 in data) {
-          if (!(key0 === "name" || key0 === "xml_path" || key0 === "uri" || key0 === "mounts" || key0 === "libvirt_version")) {
-            const err4 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema49, data };
+          if (!(key0 === "name" || key0 === "xml_path" || key0 === "uri" || key0 === "mounts" || key0 === "libvirt_version" || key0 === "readonly_mechanism" || key0 === "readonly_wrapper_path")) {
+            const err4 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema50, data };
             if (vErrors === null) {
               vErrors = [err4];
             } else {
@@ -7175,7 +7181,7 @@ var require_validate = __commonJS({
         let data2 = data.uri;
         if (typeof data2 === "string") {
           if (func2(data2) < 1) {
-            const err13 = { instancePath: instancePath + "/uri", schemaPath: "#/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema49.properties.uri, data: data2 };
+            const err13 = { instancePath: instancePath + "/uri", schemaPath: "#/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema50.properties.uri, data: data2 };
             if (vErrors === null) {
               vErrors = [err13];
             } else {
@@ -7184,7 +7190,7 @@ var require_validate = __commonJS({
             errors++;
           }
         } else {
-          const err14 = { instancePath: instancePath + "/uri", schemaPath: "#/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema49.properties.uri.type, parentSchema: schema49.properties.uri, data: data2 };
+          const err14 = { instancePath: instancePath + "/uri", schemaPath: "#/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema50.properties.uri.type, parentSchema: schema50.properties.uri, data: data2 };
           if (vErrors === null) {
             vErrors = [err14];
           } else {
@@ -7203,7 +7209,7 @@ var require_validate = __commonJS({
               }
             }
           } else {
-            const err15 = { instancePath: instancePath + "/mounts", schemaPath: "#/properties/mounts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema49.properties.mounts.type, parentSchema: schema49.properties.mounts, data: data3 };
+            const err15 = { instancePath: instancePath + "/mounts", schemaPath: "#/properties/mounts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema50.properties.mounts.type, parentSchema: schema50.properties.mounts, data: data3 };
             if (vErrors === null) {
               vErrors = [err15];
             } else {
@@ -7216,7 +7222,7 @@ var require_validate = __commonJS({
           let data5 = data.libvirt_version;
           if (typeof data5 === "string") {
             if (!pattern18.test(data5)) {
-              const err16 = { instancePath: instancePath + "/libvirt_version", schemaPath: "#/properties/libvirt_version/pattern", keyword: "pattern", params: { pattern: "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$" }, message: 'must match pattern "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"', schema: "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", parentSchema: schema49.properties.libvirt_version, data: data5 };
+              const err16 = { instancePath: instancePath + "/libvirt_version", schemaPath: "#/properties/libvirt_version/pattern", keyword: "pattern", params: { pattern: "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$" }, message: 'must match pattern "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"', schema: "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", parentSchema: schema50.properties.libvirt_version, data: data5 };
               if (vErrors === null) {
                 vErrors = [err16];
               } else {
@@ -7225,7 +7231,7 @@ var require_validate = __commonJS({
               errors++;
             }
           } else {
-            const err17 = { instancePath: instancePath + "/libvirt_version", schemaPath: "#/properties/libvirt_version/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema49.properties.libvirt_version.type, parentSchema: schema49.properties.libvirt_version, data: data5 };
+            const err17 = { instancePath: instancePath + "/libvirt_version", schemaPath: "#/properties/libvirt_version/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema50.properties.libvirt_version.type, parentSchema: schema50.properties.libvirt_version, data: data5 };
             if (vErrors === null) {
               vErrors = [err17];
             } else {
@@ -7234,12 +7240,69 @@ var require_validate = __commonJS({
             errors++;
           }
         }
-      } else {
-        const err18 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema49.type, parentSchema: schema49, data };
-        if (vErrors === null) {
-          vErrors = [err18];
+        let data6 = data.readonly_mechanism;
+        if (typeof data6 !== "string") {
+          const err18 = { instancePath: instancePath + "/readonly_mechanism", schemaPath: "#/properties/readonly_mechanism/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema50.properties.readonly_mechanism.type, parentSchema: schema50.properties.readonly_mechanism, data: data6 };
+          if (vErrors === null) {
+            vErrors = [err18];
+          } else {
+            vErrors.push(err18);
+          }
+          errors++;
+        }
+        if (!(data6 === "auto" || data6 === "readonly" || data6 === "wrapper" || data6 === "guest")) {
+          const err19 = { instancePath: instancePath + "/readonly_mechanism", schemaPath: "#/properties/readonly_mechanism/enum", keyword: "enum", params: { allowedValues: schema50.properties.readonly_mechanism.enum }, message: "must be equal to one of the allowed values", schema: schema50.properties.readonly_mechanism.enum, parentSchema: schema50.properties.readonly_mechanism, data: data6 };
+          if (vErrors === null) {
+            vErrors = [err19];
+          } else {
+            vErrors.push(err19);
+          }
+          errors++;
+        }
+        let data7 = data.readonly_wrapper_path;
+        if (typeof data7 === "string") {
+          if (func2(data7) > 4095) {
+            const err20 = { instancePath: instancePath + "/readonly_wrapper_path", schemaPath: "#/$defs/absolute_path/maxLength", keyword: "maxLength", params: { limit: 4095 }, message: "must NOT have more than 4095 characters", schema: 4095, parentSchema: schema33, data: data7 };
+            if (vErrors === null) {
+              vErrors = [err20];
+            } else {
+              vErrors.push(err20);
+            }
+            errors++;
+          }
+          if (func2(data7) < 1) {
+            const err21 = { instancePath: instancePath + "/readonly_wrapper_path", schemaPath: "#/$defs/absolute_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema33, data: data7 };
+            if (vErrors === null) {
+              vErrors = [err21];
+            } else {
+              vErrors.push(err21);
+            }
+            errors++;
+          }
+          if (!pattern6.test(data7)) {
+            const err22 = { instancePath: instancePath + "/readonly_wrapper_path", schemaPath: "#/$defs/absolute_path/pattern", keyword: "pattern", params: { pattern: "^/[^\\u0000-\\u001f]*$" }, message: 'must match pattern "^/[^\\u0000-\\u001f]*$"', schema: "^/[^\\u0000-\\u001f]*$", parentSchema: schema33, data: data7 };
+            if (vErrors === null) {
+              vErrors = [err22];
+            } else {
+              vErrors.push(err22);
+            }
+            errors++;
+          }
         } else {
-          vErrors.push(err18);
+          const err23 = { instancePath: instancePath + "/readonly_wrapper_path", schemaPath: "#/$defs/absolute_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema33.type, parentSchema: schema33, data: data7 };
+          if (vErrors === null) {
+            vErrors = [err23];
+          } else {
+            vErrors.push(err23);
+          }
+          errors++;
+        }
+      } else {
+        const err24 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema50.type, parentSchema: schema50, data };
+        if (vErrors === null) {
+          vErrors = [err24];
+        } else {
+          vErrors.push(err24);
         }
         errors++;
       }
@@ -8321,16 +8384,22 @@ function parseVersion(v) {
 function versionAtLeast(v, major, minor) {
   return v.major > major || v.major === major && v.minor >= minor;
 }
-function deviceSpec(share, readonlyElementAllowed) {
+function resolveReadonlyMechanism(chosen, libvirt) {
+  if (chosen === "auto") return versionAtLeast(libvirt, 11, 0) ? "readonly" : "wrapper";
+  if (chosen === "readonly" || chosen === "wrapper" || chosen === "guest") return chosen;
+  throw new DomainXmlError(`readonly mechanism ${JSON.stringify(chosen)} is not one of auto, readonly, wrapper, guest`);
+}
+function deviceSpec(share, mechanism, wrapperPath) {
+  const readonly = filled(share.readonly, `readonly of share ${share.tag}`);
   return {
     tag: share.tag,
     hostPath: share.host_path ?? "",
     queue: filled(share.queue_size, `queue_size of share ${share.tag}`),
-    binaryPath: share.binary_path,
+    binaryPath: readonly && mechanism === "wrapper" ? wrapperPath : share.binary_path,
     xattr: share.xattr === true,
     cacheMode: share.cache === "always" ? "always" : share.cache === "never" ? "none" : void 0,
     threadPoolSize: share.thread_pool_size,
-    readonly: filled(share.readonly, `readonly of share ${share.tag}`) && readonlyElementAllowed
+    readonly: readonly && mechanism === "readonly"
   };
 }
 function needsBinary(s) {
@@ -8489,9 +8558,10 @@ function checkDomainShares(args) {
       if (p) problems.push(`/mounts/${i}/${field}: ${p} (it is written into the domain XML)`);
     }
   });
-  if (args.name !== void 0) {
-    const p = xmlCharProblem(args.name);
-    if (p) problems.push(`/name: ${p}`);
+  for (const key of ["name", "readonly_wrapper_path"]) {
+    const value = args[key];
+    const p = value === void 0 ? void 0 : xmlCharProblem(value);
+    if (p) problems.push(`/${key}: ${p}${key === "name" ? "" : " (it is written into the domain XML)"}`);
   }
   return problems;
 }
@@ -8499,7 +8569,8 @@ function editDomainXml(before, args, libvirtVersion) {
   const version = parseVersion(libvirtVersion);
   if (!version)
     throw new DomainXmlError(`libvirt version ${JSON.stringify(libvirtVersion)} is not a version such as 9.0.0`);
-  const readonlyAllowed = versionAtLeast(version, 11, 0);
+  const mechanism = resolveReadonlyMechanism(filled(args.readonly_mechanism, "readonly_mechanism"), version);
+  const wrapperPath = filled(args.readonly_wrapper_path, "readonly_wrapper_path");
   const doc = parseXml(before);
   const devices = domainDevices(doc);
   for (const share of args.mounts) {
@@ -8535,9 +8606,10 @@ function editDomainXml(before, args, libvirtVersion) {
       if (!updated.includes(tag)) updated.push(tag);
     } else byTag.set(tag, fsEl);
   }
+  const warnings = readonlyWarnings(wanted, mechanism);
   let last;
   for (const share of wanted) {
-    const spec = deviceSpec(share, readonlyAllowed);
+    const spec = deviceSpec(share, mechanism, wrapperPath);
     const existing = byTag.get(share.tag);
     if (existing) {
       if (syncFilesystem(existing, spec) && !updated.includes(share.tag)) updated.push(share.tag);
@@ -8551,7 +8623,21 @@ function editDomainXml(before, args, libvirtVersion) {
   const changed = added.length + updated.length + removed.length > 0 || memoryBackingChanged;
   const xml = changed ? (hasBom(before) ? "\uFEFF" : "") + serializeXml(doc, { trailingNewline: before.endsWith("\n") }) : before;
   if (changed) parseXml(xml);
-  return { xml, added, updated, removed, memoryBackingChanged };
+  return { xml, added, updated, removed, memoryBackingChanged, warnings };
+}
+function readonlyWarnings(wanted, mechanism) {
+  const ro = wanted.filter((s) => filled(s.readonly, `readonly of share ${s.tag}`));
+  const out = [];
+  if (mechanism === "guest" && ro.length > 0)
+    out.push(
+      `readonly mechanism guest: shares ${ro.map((s) => s.tag).join(", ")} are read-only in the guest only; guest root can remount them rw and write to the host directory`
+    );
+  if (mechanism === "wrapper")
+    for (const s of ro.filter((s2) => s2.binary_path !== void 0))
+      out.push(
+        `share ${s.tag}: binary_path ${s.binary_path} is not used; the read-only wrapper runs the host's virtiofsd`
+      );
+  return out;
 }
 function lastFilesystem(devices) {
   return elementChildren(devices, "filesystem").pop();
@@ -8644,6 +8730,7 @@ function main(args, ctx, fallbacks) {
     if (e2 instanceof ModuleFailure) throw e2;
     throw new ModuleFailure(`cannot edit the domain XML of ${args.name ?? args.xml_path}: ${e2.message}`);
   }
+  for (const w of edit.warnings) ctx.warn(w);
   const changed = edit.xml !== before;
   if (changed && !ctx.checkMode) {
     if (args.name !== void 0) {
@@ -8757,6 +8844,14 @@ var ARGUMENT_TYPES = {
   },
   "libvirt_version": {
     "type": "str"
+  },
+  "readonly_mechanism": {
+    "type": "str",
+    "hasDefault": true
+  },
+  "readonly_wrapper_path": {
+    "type": "str",
+    "hasDefault": true
   }
 };
 var FALLBACKS = {
