@@ -19,8 +19,12 @@ LAB_TAG=build-image
 PACKAGES=(systemd-sysv udev dbus libpam-systemd openssh-server openssh-sftp-server python3 python3-apt nodejs
   fuse3 util-linux kmod iproute2 procps fio sudo acl netbase e2fsprogs)
 # LAB_GUEST_SUITE=trixie: a Debian 13 guest whose kernel (6.12) and modules come from the rootfs's own
-# linux-image-amd64, not from the host's /boot.
-SUITE=${LAB_GUEST_SUITE:-bookworm}
+# linux-image-amd64, not from the host's /boot. Default: the guest of the stack's own release
+# (LAB_STACK debian12 -> bookworm, debian13 -> trixie), so each stack boots its distribution's guest.
+case ${LAB_STACK:-debian12} in
+  debian13) SUITE=${LAB_GUEST_SUITE:-trixie} ;;
+  *) SUITE=${LAB_GUEST_SUITE:-bookworm} ;;
+esac
 case $SUITE in
   bookworm) ;;
   trixie) PACKAGES+=(linux-image-amd64) ;;

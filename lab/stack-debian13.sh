@@ -27,7 +27,9 @@ LAB_TAG=stack-debian13
 SUITE=trixie
 MIRROR=${LAB_MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${LAB_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
-PACKAGES=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils virtiofsd)
+# python3 and nodejs: Ansible reaches this hypervisor through the community.general.chroot connection,
+# and runs its builtin modules (Python) and virtio_fs_domain (Node.js) inside it, as on a real one.
+PACKAGES=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils virtiofsd python3 nodejs)
 CACHE_ROOT=${LAB_CACHE:-$LAB_REPO/.cache/lab}
 BINDS=${LAB_STACK_BINDS:-/var/tmp /tmp}
 KVM_GID=$(getent group kvm | cut -d: -f3 || true)

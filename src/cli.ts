@@ -61,8 +61,8 @@ function schemaArgument(name: string): (v: string) => string {
   };
 }
 
-/** The image directory lands in the domain XML: an absolute path as the schema defines one. */
-function imageDir(v: string): string {
+/** The image directory and the wrapper path land in the domain XML: absolute paths as the schema defines one. */
+function absolutePath(v: string): string {
   const def = (compile(ROOT).schema.$defs as Record<string, { pattern: string; "x-expected": string }>).absolute_path;
   if (firstNonPrintable(v) || !new RegExp(def.pattern, "u").test(v))
     throw new InvalidArgumentError(`expected ${def["x-expected"]}`);
@@ -74,6 +74,7 @@ interface RenderCliOptions {
   domainType: string;
   libvirtVersion: string;
   readonlyMechanism: string;
+  readonlyWrapperPath: string;
   imageDir: string;
 }
 
@@ -144,7 +145,13 @@ export function program(): Command {
       schemaArgument("virtio_fs_readonly_mechanism"),
       field("virtio_fs_readonly_mechanism").default as string,
     )
-    .option("--image-dir <dir>", field("image_dir").description, imageDir, field("image_dir").default as string)
+    .option(
+      "--readonly-wrapper-path <path>",
+      field("virtio_fs_readonly_wrapper_path").description,
+      absolutePath,
+      field("virtio_fs_readonly_wrapper_path").default as string,
+    )
+    .option("--image-dir <dir>", field("image_dir").description, absolutePath, field("image_dir").default as string)
     .action((file: string, opts: RenderCliOptions) => {
       const [r] = validateAll([file]).map(clusterOnly);
       const ir = compile(ROOT);
@@ -163,6 +170,7 @@ export function program(): Command {
             domainType: opts.domainType,
             libvirtVersion: opts.libvirtVersion,
             readonlyMechanism: opts.readonlyMechanism,
+            readonlyWrapperPath: opts.readonlyWrapperPath,
             imageDir: opts.imageDir,
           }),
         );
