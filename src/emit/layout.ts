@@ -31,6 +31,15 @@ export const TEMPLATE_NAME = "controller.xml.j2";
 /** The README's field tables, spliced between its GENERATED markers. */
 export const README_FIELDS = `README.md${REGION_SEPARATOR}fields`;
 
+/**
+ * The published JSON Schema of the cluster configuration file (clusters.<cluster>.<vm>), for editors;
+ * its $id is this file name resolved against the source schema's $id. Vars files use the source schema.
+ */
+export const CLUSTER_SCHEMA = "schemas/cluster-config.schema.json";
+
+/** The README's list of the rules only `vfsgen validate` checks, spliced between its GENERATED markers. */
+export const README_VALIDATE_ONLY = `README.md${REGION_SEPARATOR}validate-only-rules`;
+
 /** Files of a role, relative to its directory (Ansible's fixed role layout). */
 export const ROLE_FILES = {
   defaults: "defaults/main.yml",
