@@ -32,5 +32,6 @@ module.exports = { buildCli, DIST_CLI };
 if (require.main === module) {
   const root = path.resolve(__dirname, "..");
   buildCli(root, path.join(root, DIST_CLI));
-  process.stdout.write(`built ${DIST_CLI}\n`);
+  // stderr: `npm pack --json` keeps stdout for its report
+  process.stderr.write(`built ${DIST_CLI}\n`);
 }
