@@ -33,7 +33,7 @@ function stale(out) {
 let out;
 if (checkout) {
   out = path.join(root, ".cache", "cli", "vfsgen.cjs");
-  if (stale(out)) require("../scripts/build-cli").buildCli(root, out);
+  if (stale(out)) require("./build-cli").buildCli(root, out);
   // Only a checkout keeps compiled validators in .cache/ (VFSGEN_ROOT); an installed package,
   // perhaps read-only, compiles them per run and writes nothing.
   process.env.VFSGEN_ROOT = root;

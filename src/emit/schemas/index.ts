@@ -70,9 +70,10 @@ export function clusterConfigSchema(ir: Ir): Record<string, unknown> {
   const names = referencedDefs(config, defs);
   const { title, description, ...rest } = config;
   return {
+    // first, so the file's opening lines say it is generated, as every generated file's do
+    $comment: headerLine(ir),
     $schema: ir.schema.$schema,
     $id: new URL(CLUSTER_SCHEMA.split("/").pop() as string, ir.schemaId).href,
-    $comment: headerLine(ir),
     title,
     description,
     ...(publishable(rest) as object),
