@@ -3,7 +3,7 @@ import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import { MessageOrigins, type MessageCode } from "../src/errors/messages";
 import { compile } from "../src/pipeline";
-import { ROOT, VENV_BIN, tmpDir, tool } from "./helpers/tools";
+import { ROOT, VENV_BIN, tmpDir, tool, vfsgen } from "./helpers/tools";
 
 /*
  * The schemas editors use (schemas/virtio-fs-mount.schema.json for vars files, the generated
@@ -107,6 +107,20 @@ describe("published schemas", () => {
     expect(await pythonJsonschema(SOURCE, [file])).toEqual({ [file]: [] });
     const ajv = new Ajv2020({ strict: false });
     expect(ajv.validate(readJson(SOURCE), JSON.parse(fs.readFileSync(file, "utf8")))).toBe(false);
+  });
+
+  it("the README's modeline examples name a published schema and are valid under it and vfsgen validate", async () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const examples = [...readme.matchAll(/```yaml\n(# yaml-language-server: \$schema=(\S+)\n[\s\S]*?)```/g)];
+    expect(examples.map((m) => path.basename(m[2])).sort()).toEqual([path.basename(CLUSTER), path.basename(SOURCE)]);
+    const dir = tmpDir("modeline");
+    for (const [i, [, text, named]] of examples.entries()) {
+      const file = path.join(dir, `example-${i}.yml`);
+      fs.writeFileSync(file, text);
+      expect(await pythonJsonschema(path.join("schemas", path.basename(named)), [file])).toEqual({ [file]: [] });
+      const r = await vfsgen(["validate", file]);
+      expect([r.exitCode, r.stderr]).toEqual([0, ""]);
+    }
   });
 
   it("the README lists every rule only vfsgen validate checks", () => {
