@@ -95,15 +95,20 @@ describe("the packed CLI (slow: npm pack + npm install)", () => {
   }
 
   it("packs the built CLI, its bin and the schemas, and no sources", () => {
-    expect(entries).toEqual([
-      "README.md",
-      "bin/vfsgen.js",
-      "dist/vfsgen.cjs",
-      "package.json",
-      "schemas/cluster-config.schema.json",
-      "schemas/collection.json",
-      "schemas/virtio-fs-mount.schema.json",
-    ]);
+    // npm adds package.json, README and LICENSE itself; the "files" list adds the rest
+    const licence = fs.existsSync(path.join(ROOT, "LICENSE")) ? ["LICENSE"] : [];
+    expect(entries).toEqual(
+      [
+        ...licence,
+        "README.md",
+        "bin/vfsgen.js",
+        "dist/vfsgen.cjs",
+        "package.json",
+        "schemas/cluster-config.schema.json",
+        "schemas/collection.json",
+        "schemas/virtio-fs-mount.schema.json",
+      ].sort(),
+    );
   });
 
   it("validates, renders and inventories a configuration elsewhere on disk from a read-only installation", async () => {
