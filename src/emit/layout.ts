@@ -31,6 +31,21 @@ export const TEMPLATE_NAME = "controller.xml.j2";
 /** The README's field tables, spliced between its GENERATED markers. */
 export const README_FIELDS = `README.md${REGION_SEPARATOR}fields`;
 
+/**
+ * The published JSON Schema of the cluster configuration file (clusters.<cluster>.<vm>), for editors;
+ * its $id is this file name resolved against the source schema's $id. Vars files use the source schema.
+ */
+export const CLUSTER_SCHEMA = "schemas/cluster-config.schema.json";
+
+/** The README's list of the rules only `vfsgen validate` checks, spliced between its GENERATED markers. */
+export const README_VALIDATE_ONLY = `README.md${REGION_SEPARATOR}validate-only-rules`;
+
+/**
+ * Generated outputs that live beside hand-written files, outside the managed roots: README regions
+ * and the published cluster schema. Every other output lies in a managed root.
+ */
+export const OUTPUTS_OUTSIDE_MANAGED_ROOTS = [README_FIELDS, README_VALIDATE_ONLY, CLUSTER_SCHEMA];
+
 /** Files of a role, relative to its directory (Ansible's fixed role layout). */
 export const ROLE_FILES = {
   defaults: "defaults/main.yml",

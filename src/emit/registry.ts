@@ -6,6 +6,7 @@ import { emitPlaybooks } from "./playbook";
 import { emitCollectionMeta } from "./collection";
 import { emitReadmeTables } from "./docs";
 import { emitModules } from "./modules";
+import { emitPublishedSchemas } from "./schemas";
 
 /** Every artifact the generator produces; a new artifact is one emitter added here. */
 export const EMITTERS: readonly Emitter[] = [
@@ -16,4 +17,5 @@ export const EMITTERS: readonly Emitter[] = [
   { name: "collection metadata", emit: emitCollectionMeta },
   { name: "README tables", emit: emitReadmeTables },
   { name: "modules", emit: (ir, { root }) => emitModules(ir, root) },
+  { name: "published schemas", emit: emitPublishedSchemas },
 ];
