@@ -87,6 +87,27 @@ describe("changelog (antsibull-changelog)", () => {
   });
 });
 
+describe("collection README", () => {
+  it("installs the tarball with the requirements.yml it shows", async () => {
+    const readme = fs.readFileSync(path.join(COLLECTION, "README.md"), "utf8");
+    const requirements = /```yaml\n([\s\S]*?)```/.exec(readme)![1];
+    const dir = tmpDir("readme");
+    fs.writeFileSync(path.join(dir, "requirements.yml"), requirements);
+    expect((await tool("ansible-galaxy", ["collection", "build", COLLECTION, "--output-path", dir])).exitCode).toBe(0);
+    const install = await tool(
+      "ansible-galaxy",
+      ["collection", "install", "-r", "requirements.yml", "-p", "installed", "--offline"],
+      { cwd: dir },
+    );
+    expect(install.exitCode).toBe(0);
+    expect(fs.existsSync(path.join(dir, `installed/ansible_collections/${meta.namespace}/${meta.name}/LICENSE`))).toBe(
+      true,
+    );
+    expect(readme).toContain(`ansible-core\n  ${meta.tested_ansible_core.join(", ")}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe("execution environment (ansible-builder)", () => {
   it("creates a build context whose galaxy stage installs the collection from its tarball", async () => {
     const dir = tmpDir("ee");

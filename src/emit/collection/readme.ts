@@ -30,7 +30,7 @@ ${modulesTable}
   ${tested} (\`ansible-test sanity\` and playbook runs; \`tests/sanity/ignore-<version>.txt\` for each).
 - Guests (targets of the guest role and the guest modules): Node.js 18 or later. The modules are
   Node.js programs run with \`ansible_node_interpreter\` (default \`/usr/bin/node\`); the guest role
-  installs Node.js when it is missing. Python is needed on the guests only for Ansible's own modules.
+  installs Node.js when it is missing. Python, as on any Ansible target, for the roles' ansible.builtin tasks.
 - Hypervisor hosts (the host role and \`${fqcn}.virtio_fs_domain\`): libvirt, QEMU and virtiofsd, and
   Node.js 18 or later for the module.
 
