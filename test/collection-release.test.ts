@@ -29,15 +29,31 @@ describe("ansible-test sanity ignore files", () => {
           expect({ line: l, parsed: Boolean(m) }).toEqual({ line: l, parsed: true });
           return `${m![1]} ${m![2]}`;
         });
+      // Before 2.17 validate-modules stops at parsing the module as Python, before the licence check.
+      const codeCheck = Number(line.split(".")[1]) < 17 ? "python-syntax-error" : "missing-gplv3-license";
       const expected = MODULES.flatMap((m) => [
         `plugins/modules/${m}.cjs shebang`,
         `plugins/modules/${m}.cjs validate-modules:invalid-extension`,
-        `plugins/modules/${m}.cjs validate-modules:missing-gplv3-license`,
+        `plugins/modules/${m}.cjs validate-modules:${codeCheck}`,
         `plugins/modules/${m}.yml validate-modules:missing-gplv3-license`,
       ]);
       expect(entries.sort()).toEqual(expected.sort());
     },
   );
+
+  it("has one pinned ansible-core for every claimed line: the venv's in requirements.txt, the others in requirements-sanity.txt", () => {
+    const pins = (file: string) =>
+      fs
+        .readFileSync(path.join(ROOT, file), "utf8")
+        .split("\n")
+        .flatMap((l) => /^ansible-core==(2\.[0-9]+)\.[0-9]+$/.exec(l)?.[1] ?? []);
+    const main = pins("requirements.txt");
+    // The venv every other test runs in holds the newest line.
+    expect(main).toEqual([[...meta.tested_ansible_core].sort().at(-1)]);
+    expect([...main, ...pins("requirements-sanity.txt")].sort()).toEqual([...meta.tested_ansible_core].sort());
+    // requires_ansible is the oldest line the suite runs
+    expect(meta.requires_ansible).toBe(`>=${[...meta.tested_ansible_core].sort()[0]}.0`);
+  });
 });
 
 describe("licence", () => {
@@ -103,7 +119,9 @@ describe("collection README", () => {
     expect(fs.existsSync(path.join(dir, `installed/ansible_collections/${meta.namespace}/${meta.name}/LICENSE`))).toBe(
       true,
     );
-    expect(readme).toContain(`ansible-core\n  ${meta.tested_ansible_core.join(", ")}`);
+    expect(readme.replace(/\s+/g, " ")).toContain(
+      `Tested: \`ansible-test sanity\` with ansible-core ${meta.tested_ansible_core.join(", ")}`,
+    );
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -2,11 +2,11 @@ import type { Ir } from "../../ir/types";
 import type { Outputs } from "../outputs";
 import { EXECUTION_ENVIRONMENT, collectionTarball } from "../layout";
 import { yamlFile } from "../yaml";
+import { newestCoreLine } from "./core-lines";
 
 /** The newest tested ansible-core line as a pip requirement: "2.19" -> "ansible-core~=2.19.0". */
 function ansibleCoreRequirement(ir: Ir): string {
-  const newest = [...ir.collection.testedAnsibleCore].sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]));
-  return `ansible-core~=${newest[newest.length - 1]}.0`;
+  return `ansible-core~=${newestCoreLine(ir)}.0`;
 }
 
 /**

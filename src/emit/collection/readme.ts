@@ -2,6 +2,7 @@ import type { Ir } from "../../ir/types";
 import type { Outputs } from "../outputs";
 import { htmlHeader } from "../header";
 import { COLLECTION_FILES as F, EXECUTION_ENVIRONMENT, collectionFile, collectionTarball } from "../layout";
+import { newestCoreLine } from "./core-lines";
 
 /** The collection's README.md: what Galaxy and Automation Hub show, and what ships in the tarball. */
 export function emitCollectionReadme(ir: Ir): Outputs {
@@ -26,8 +27,9 @@ ${modulesTable}
 
 ## Requirements
 
-- ansible-core: \`meta/runtime.yml\` requires ${c.requiresAnsible}; the test suite runs with ansible-core
-  ${tested} (\`ansible-test sanity\` and playbook runs; \`tests/sanity/ignore-<version>.txt\` for each).
+- ansible-core ${c.requiresAnsible} (\`meta/runtime.yml\`). Tested: \`ansible-test sanity\` with ansible-core
+  ${tested} (one \`tests/sanity/ignore-<version>.txt\` each); the roles, the playbook and the modules
+  run with ansible-core ${newestCoreLine(ir)} (playbooks on localhost, Molecule on real VMs).
 - Guests (targets of the guest role and the guest modules): Node.js 18 or later. The modules are
   Node.js programs run with \`ansible_node_interpreter\` (default \`/usr/bin/node\`); the guest role
   installs Node.js when it is missing. Python, as on any Ansible target, for the roles' ansible.builtin tasks.
