@@ -7,7 +7,8 @@
 #   scripts/changelog.sh check                lint, and fail when CHANGELOG.md is not what
 #                                             antsibull-changelog renders (hand-edited or stale)
 # CHANGELOG_SOURCES=DIR works on another copy of changelogs/ (the tests use it).
-# then `npm run generate` copies changelog.yaml and CHANGELOG.md into the collection.
+# then `npm run generate` copies changelog.yaml and CHANGELOG.md into the collection. The staged
+# collection is the committed one: run `npm run generate` first when the schema changed.
 #
 # changelogs/fragments/*.yml are written by hand (one per change, antsibull-changelog's format);
 # changelogs/changelog.yaml and changelogs/CHANGELOG.md are written only by this script. The

@@ -2,6 +2,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { COLLECTION, ROOT, tmpDir, tool } from "./helpers/tools";
+import { loadSchema } from "../src/schema/load";
+import { VfsError, formatDiagnostic } from "../src/errors/messages";
 
 /*
  * What a release needs besides working code: the sanity ignore files (only what a Node.js module can
@@ -53,6 +55,30 @@ describe("ansible-test sanity ignore files", () => {
     expect([...main, ...pins("requirements-sanity.txt")].sort()).toEqual([...meta.tested_ansible_core].sort());
     // requires_ansible is the oldest line the suite runs
     expect(meta.requires_ansible).toBe(`>=${[...meta.tested_ansible_core].sort()[0]}.0`);
+  });
+});
+
+describe("collection facts these files come from", () => {
+  it("refuses an author without a GitHub handle, a licence whose text the generator lacks, a bad line", () => {
+    const dir = tmpDir("meta");
+    fs.cpSync(path.join(ROOT, "schemas"), path.join(dir, "schemas"), { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, "schemas/collection.json"),
+      JSON.stringify({ ...meta, authors: ["Someone"], license: "GPL-3.0-or-later", tested_ansible_core: ["2.19.1"] }),
+    );
+    let error: unknown;
+    try {
+      loadSchema(dir);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(VfsError);
+    expect((error as VfsError).diagnostics.map(formatDiagnostic)).toEqual([
+      'schemas/collection.json:1:1: error[VFS040] /authors/0: schema: must match pattern "^[^()]+ \\(@[A-Za-z0-9-]+\\)$"',
+      "schemas/collection.json:1:1: error[VFS040] /license: schema: must be equal to one of the allowed values",
+      'schemas/collection.json:1:1: error[VFS040] /tested_ansible_core/0: schema: must match pattern "^2\\.[0-9]+$"',
+    ]);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 
