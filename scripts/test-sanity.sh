@@ -61,10 +61,10 @@ install_pip_standin() {
     echo "[sanity] cannot read the bootstrap pip version from $requirements" >&2
     return 1
   fi
-  wheel=$(ls "$cache/wheels"/pip-"$pip_version"-*.whl 2>/dev/null | head -n 1 || true)
+  wheel=$(find "$cache/wheels" -name "pip-$pip_version-*.whl" | head -n 1)
   if [ -z "$wheel" ]; then
     "$main/pip" download --quiet --disable-pip-version-check --no-deps -d "$cache/wheels" "pip==$pip_version"
-    wheel=$(ls "$cache/wheels"/pip-"$pip_version"-*.whl | head -n 1)
+    wheel=$(find "$cache/wheels" -name "pip-$pip_version-*.whl" | head -n 1)
   fi
   standin="$cache/home/.ansible/test/cache/get_pip_${pip_version//./_}.py"
   mkdir -p "$(dirname "$standin")"
