@@ -28,6 +28,7 @@ mkdir -p .cache
 npx jest --ci --json --outputFile=.cache/jest-results.json
 passed=$(node -p 'require("./.cache/jest-results.json").numPassedTests')
 failed=$(node -p 'require("./.cache/jest-results.json").numFailedTests')
+phase "ansible-test sanity" && bash scripts/test-sanity.sh
 if [ "${VFS_SKIP_VM:-0}" != 1 ]; then
   phase "molecule scenarios"
   bash scripts/test-vm.sh

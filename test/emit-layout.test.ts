@@ -1,7 +1,7 @@
 /**
  * Emitters share one contract and one layout: every output path comes from src/emit/layout.ts and
- * lands in a managed root (or a marked region of a hand-written file); two emitters cannot silently
- * claim one path.
+ * lands in a managed root, or in a marked region or a file that layout.ts names (LICENSE); two
+ * emitters cannot silently claim one path.
  */
 import * as fs from "fs";
 import * as path from "path";

@@ -70,13 +70,23 @@ export interface CollectionIr {
   name: string;
   version: string;
   description: string;
+  /** "Name (@github-handle)", as module DOCUMENTATION requires. */
   authors: string[];
-  license: string;
+  license: "MIT";
+  /** "YEAR HOLDER" of the LICENSE file. */
+  copyright: string;
   /** ansible-core requirement, e.g. ">=2.16.0". */
   requiresAnsible: string;
+  /** ansible-core lines the test suite runs ansible-test sanity with (e.g. ["2.19"]). */
+  testedAnsibleCore: string[];
   repository: string;
   galaxyTags: string[];
   platforms: { name: string; versions: string[] }[];
+  executionEnvironment: {
+    baseImage: string;
+    pythonInterpreter: { packageSystem: string; pythonPath: string };
+    ansibleRunner: string;
+  };
 }
 
 export interface Ir {

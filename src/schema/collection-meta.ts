@@ -11,14 +11,27 @@ export interface CollectionMeta {
   name: string;
   version: string;
   description: string;
+  /** "Name (@github-handle)": the form module DOCUMENTATION requires (ansible-test validate-modules). */
   authors: string[];
-  license: string;
+  /** SPDX identifier; the generator holds the text of MIT only. */
+  license: "MIT";
+  /** "YEAR HOLDER" of the LICENSE file's copyright line. */
+  copyright: string;
   requires_ansible: string;
+  /** ansible-core lines (e.g. "2.19") the test suite runs ansible-test sanity with: one ignore file each. */
+  tested_ansible_core: string[];
   repository: string;
   galaxy_tags: string[];
   platforms: { name: string; versions: string[] }[];
   roles: { name: string; plain_name?: string; side: Side; short_description: string; description: string[] }[];
   modules: Record<string, { side: Side }>;
+  /** The ansible-builder execution environment that installs the collection (execution-environment.yml). */
+  execution_environment: {
+    base_image: string;
+    python_interpreter: { package_system: string; python_path: string };
+    /** pip requirement of ansible-runner, which AWX / Automation Platform run playbooks with. */
+    ansible_runner: string;
+  };
 }
 
 const text = { type: "string", minLength: 1 };
@@ -37,21 +50,31 @@ const META_SCHEMA = {
     "description",
     "authors",
     "license",
+    "copyright",
     "requires_ansible",
+    "tested_ansible_core",
     "repository",
     "galaxy_tags",
     "platforms",
     "roles",
     "modules",
+    "execution_environment",
   ],
   properties: {
     namespace: ansibleName,
     name: ansibleName,
     version: { type: "string", pattern: "^[0-9]+\\.[0-9]+\\.[0-9]+$" },
     description: text,
-    authors: texts,
-    license: text,
+    authors: { type: "array", minItems: 1, items: { type: "string", pattern: "^[^()]+ \\(@[A-Za-z0-9-]+\\)$" } },
+    license: { enum: ["MIT"] },
+    copyright: { type: "string", pattern: "^[0-9]{4}(-[0-9]{4})? [^\\n]+$" },
     requires_ansible: { type: "string", pattern: "^>=[0-9]+\\.[0-9]+(\\.[0-9]+)?$" },
+    tested_ansible_core: {
+      type: "array",
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: "string", pattern: "^2\\.[0-9]+$" },
+    },
     repository: text,
     galaxy_tags: texts,
     platforms: {
@@ -83,6 +106,21 @@ const META_SCHEMA = {
     modules: {
       type: "object",
       additionalProperties: { type: "object", additionalProperties: false, required: ["side"], properties: { side } },
+    },
+    execution_environment: {
+      type: "object",
+      additionalProperties: false,
+      required: ["base_image", "python_interpreter", "ansible_runner"],
+      properties: {
+        base_image: text,
+        python_interpreter: {
+          type: "object",
+          additionalProperties: false,
+          required: ["package_system", "python_path"],
+          properties: { package_system: text, python_path: text },
+        },
+        ansible_runner: text,
+      },
     },
   },
 };

@@ -888,8 +888,7 @@ function gatherFacts(fstabPath) {
   };
 }
 function main(args, _ctx) {
-  const facts = gatherFacts(filled(args.fstab, "fstab"));
-  return { changed: false, virtio_fs: facts, ansible_facts: { virtio_fs: facts } };
+  return { changed: false, virtio_fs: gatherFacts(filled(args.fstab, "fstab")) };
 }
 
 // src/runtime/generated/virtio_fs_info/main.ts
