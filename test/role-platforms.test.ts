@@ -206,6 +206,41 @@ describe("platform variables", () => {
   }, 120_000);
 });
 
+describe("x-platform-values in the schema", () => {
+  function check(mutate: (props: Record<string, Record<string, unknown>>) => void): string {
+    const loaded = loadSchema(ROOT);
+    const schema = structuredClone(loaded.schema);
+    mutate(schema.properties as Record<string, Record<string, unknown>>);
+    try {
+      checkIr(buildIr({ ...loaded, schema }));
+      return "";
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+
+  it("accepts the schema as it is", () => expect(check(() => undefined)).toBe(""));
+
+  it("refuses a vars file name that is no file name, and a value that breaks the variable's own schema", () => {
+    const msg = check((p) => {
+      p.virtio_fs_qemu_path["x-platform-values"] = { "../etc": "/usr/bin/qemu", RedHat: "relative/qemu" };
+    });
+    expect(msg).toContain('x-platform-values key "../etc" of "virtio_fs_qemu_path" is no vars file name');
+    expect(msg).toContain(
+      'x-platform-values RedHat "relative/qemu" of "virtio_fs_qemu_path" does not fit its own schema',
+    );
+    expect(msg).toContain("/properties/virtio_fs_qemu_path");
+  });
+
+  it("refuses platform values on anything but a role variable", () => {
+    const loaded = loadSchema(ROOT);
+    const schema = structuredClone(loaded.schema);
+    const defs = schema.$defs as Record<string, { properties: Record<string, Record<string, unknown>> }>;
+    defs.share.properties.owner["x-platform-values"] = { RedHat: "root" };
+    expect(() => checkIr(buildIr({ ...loaded, schema }))).toThrow(/only a role variable can have x-platform-values/);
+  });
+});
+
 describe("the guest role's Node.js check", () => {
   function fakeNode(name: string, output: string): string {
     const file = path.join(dir, name);

@@ -110,9 +110,8 @@ export function setVarsTasks(role: RoleIr): unknown[] {
   ];
 }
 
-/** README section: what each target platform gets, and which of them the VM tests boot. */
-export function platformsSection(ir: Ir, role: RoleIr): string {
-  const fields = platformFields(role);
+/** Markdown table: what each target platform gets for `fields`, and whether the VM tests boot it. */
+export function platformsTable(ir: Ir, fields: FieldIr[]): string {
   const code = (v: unknown) => `\`${(Array.isArray(v) ? v.join(", ") : String(v)).replace(/\|/g, "\\|")}\``;
   const rows = ir.collection.targetPlatforms.map((p) => {
     const facts = `${p.facts.os_family} / ${p.facts.distribution} / ${p.facts.distribution_major_version}`;
@@ -120,6 +119,12 @@ export function platformsSection(ir: Ir, role: RoleIr): string {
     return `| ${p.name} | ${facts} | ${tested} | ${fields.map((f) => code(platformValue(f, p.facts))).join(" | ")} |`;
   });
   const header = `| Platform | Facts (os_family / distribution / major) | Tested | ${fields.map((f) => `\`${f.name}\``).join(" | ")} |`;
+  return [header, `|${"---|".repeat(3 + fields.length)}`, ...rows].join("\n");
+}
+
+/** README section: what each target platform gets, and which of them the VM tests boot. */
+export function platformsSection(ir: Ir, role: RoleIr): string {
+  const fields = platformFields(role);
   return `## Platforms
 
 The role chooses ${fields.map((f) => `\`${f.name}\``).join(", ")} from the host's facts (it gathers the
@@ -128,8 +133,6 @@ version, distribution, and distribution and major version, loaded in that order 
 Setting a variable yourself overrides the platform's choice. \`galaxy_info.platforms\` lists only the
 platforms the VM tests boot; the others have variables provided, not booted.
 
-${header}
-|${"---|".repeat(3 + fields.length)}
-${rows.join("\n")}
+${platformsTable(ir, fields)}
 `;
 }
