@@ -206,6 +206,31 @@ describe("platform variables", () => {
   }, 120_000);
 });
 
+describe("the host preflight's install hints", () => {
+  it("names this platform's libvirt package when libvirt cannot be asked", async () => {
+    const rocky = ir.collection.targetPlatforms.find((p) => p.facts.distribution === "Rocky")!;
+    const r = await play("hints", { rocky: { fake: rocky.facts } }, [
+      { fake_facts: { facts: "{{ fake }}" } },
+      {
+        "ansible.builtin.include_role": { name: "ai_how.virtio_fs.virtio_fs_host" },
+        vars: {
+          // a socket nobody listens on: virsh fails however the machine running the test is set up
+          virtio_fs_libvirt_uri: `qemu+unix:///system?socket=${dir}/no-such-socket`,
+          virtio_fs_virtiofsd_candidates: [process.execPath],
+        },
+      },
+    ]);
+    // the first fatal line is the command the rescue catches; the last is what the user reads
+    const fatal =
+      r.all
+        .split("\n")
+        .filter((l) => l.startsWith("fatal: [rocky]"))
+        .pop() ?? r.all;
+    expect(fatal).toContain("version --daemon failed (");
+    expect(fatal).toContain("on Rocky 9 install the package libvirt-daemon-kvm and start libvirtd");
+  }, 120_000);
+});
+
 describe("x-platform-values in the schema", () => {
   function check(mutate: (props: Record<string, Record<string, unknown>>) => void): string {
     const loaded = loadSchema(ROOT);

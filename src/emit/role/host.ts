@@ -137,10 +137,26 @@ export function hostTasks(ir: Ir): unknown[] {
     },
     {
       name: "Read the libvirt daemon version",
-      "ansible.builtin.command": { argv: ["virsh", "-c", "{{ virtio_fs_libvirt_uri }}", "version", "--daemon"] },
-      register: "virtio_fs_host_virsh_version",
-      changed_when: false,
-      check_mode: false,
+      block: [
+        {
+          name: "Ask virsh the libvirt daemon version",
+          "ansible.builtin.command": {
+            argv: ["virsh", "-c", "{{ virtio_fs_libvirt_uri }}", "version", "--daemon"],
+          },
+          register: "virtio_fs_host_virsh_version",
+          changed_when: false,
+          check_mode: false,
+        },
+      ],
+      // a missing virsh or a stopped daemon would otherwise end the play with a bare command error
+      rescue: [
+        {
+          name: "Report that libvirt cannot be asked",
+          "ansible.builtin.fail": {
+            msg: "virsh -c {{ virtio_fs_libvirt_uri }} version --daemon failed ({{ (ansible_failed_result.stderr | default('', true)) or ansible_failed_result.msg }}): virtio-fs needs the libvirt daemon running; on {{ ansible_facts.distribution | default('this host') }} {{ ansible_facts.distribution_major_version | default('') }} install the package {{ virtio_fs_libvirt_package }} and start libvirtd (or virtqemud)",
+          },
+        },
+      ],
     },
     {
       name: "Record the libvirt daemon version",
