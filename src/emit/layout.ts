@@ -68,7 +68,21 @@ export const ROLE_FILES = {
   argumentSpecs: "meta/argument_specs.yml",
   meta: "meta/main.yml",
   tasks: "tasks/main.yml",
+  /** Chooses the platform variables; the first task of tasks/main.yml includes it. */
+  setVars: "tasks/set_vars.yml",
+  /** The internal variables' values where no platform file matches. */
+  varsMain: "vars/main.yml",
   readme: "README.md",
+} as const;
+
+/** A role's platform vars file (RedHat, Debian_12, ...). */
+export function roleVarsFile(name: string): string {
+  return `vars/${name}.yml`;
+}
+
+/** The guest role's task files besides tasks/main.yml (a test runs one alone with tasks_from). */
+export const MOUNT_ROLE_TASK_FILES = {
+  node: "tasks/node.yml",
 } as const;
 
 // The collection

@@ -22,7 +22,14 @@ export interface CollectionMeta {
   tested_ansible_core: string[];
   repository: string;
   galaxy_tags: string[];
-  platforms: { name: string; versions: string[] }[];
+  /** The oldest Node.js the modules run on; the guest role refuses an older one before its first module call. */
+  node_min_version: string;
+  /**
+   * The platforms the roles have variables for, with the facts they report (the roles choose their
+   * platform variables from these facts; a test fakes them); `booted` ones are those the VM tests boot,
+   * and only they go into galaxy_info.platforms.
+   */
+  target_platforms: TargetPlatform[];
   roles: { name: string; plain_name?: string; side: Side; short_description: string; description: string[] }[];
   modules: Record<string, { side: Side }>;
   /** The ansible-builder execution environment that installs the collection (execution-environment.yml). */
@@ -32,6 +39,15 @@ export interface CollectionMeta {
     /** pip requirement of ansible-runner, which AWX / Automation Platform run playbooks with. */
     ansible_runner: string;
   };
+}
+
+/** The facts a role chooses its platform variables by (ansible_facts names). */
+export const PLATFORM_FACTS = ["os_family", "distribution", "distribution_major_version"] as const;
+
+export interface TargetPlatform {
+  name: string;
+  facts: Record<(typeof PLATFORM_FACTS)[number], string>;
+  booted?: { name: string; version: string };
 }
 
 const text = { type: "string", minLength: 1 };
@@ -55,7 +71,8 @@ const META_SCHEMA = {
     "tested_ansible_core",
     "repository",
     "galaxy_tags",
-    "platforms",
+    "node_min_version",
+    "target_platforms",
     "roles",
     "modules",
     "execution_environment",
@@ -77,14 +94,29 @@ const META_SCHEMA = {
     },
     repository: text,
     galaxy_tags: texts,
-    platforms: {
+    node_min_version: { type: "string", pattern: "^[0-9]+(\\.[0-9]+){0,2}$" },
+    target_platforms: {
       type: "array",
       minItems: 1,
       items: {
         type: "object",
         additionalProperties: false,
-        required: ["name", "versions"],
-        properties: { name: text, versions: texts },
+        required: ["name", "facts"],
+        properties: {
+          name: text,
+          facts: {
+            type: "object",
+            additionalProperties: false,
+            required: [...PLATFORM_FACTS],
+            properties: Object.fromEntries(PLATFORM_FACTS.map((f) => [f, text])),
+          },
+          booted: {
+            type: "object",
+            additionalProperties: false,
+            required: ["name", "version"],
+            properties: { name: text, version: text },
+          },
+        },
       },
     },
     roles: {
