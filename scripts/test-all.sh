@@ -3,7 +3,8 @@
 #   1. drift check of the committed generator output, then eslint and prettier --check on the TypeScript
 #   2. jest: compiler, CLI, invalid inputs, modules, Jinja2/nunjucks equality, virt-xml-validate,
 #      ansible-lint, yamllint, galaxy build/install, ansible-doc, playbook runs on localhost
-#   3. Molecule scenarios on real QEMU guests (scripts/test-vm.sh), on the Debian 12 stack and on Debian 13
+#   3. ansible-test sanity on the built collection, for every ansible-core line it claims (scripts/test-sanity.sh)
+#   4. Molecule scenarios on real QEMU guests (scripts/test-vm.sh), on the Debian 12 stack and on Debian 13
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
