@@ -7916,9 +7916,9 @@ function runModule(name, validate2, main2, argumentTypes) {
 }
 
 // src/runtime/modules/virtio_fs_domain.ts
-var fs4 = __toESM(require("fs"));
-var os = __toESM(require("os"));
-var path3 = __toESM(require("path"));
+var fs6 = __toESM(require("fs"));
+var os2 = __toESM(require("os"));
+var path6 = __toESM(require("path"));
 
 // src/runtime/util-linux-optmap.ts
 var e = (name, flag, kind, extra = {}) => ({
@@ -8025,10 +8025,10 @@ function operationOptions(options) {
 }
 
 // src/runtime/check-shares.ts
-function pathProblem(path4) {
-  if (path4.length > 1 && path4.endsWith("/")) return "it ends with /";
-  if (path4.includes("//")) return "it contains an empty component (//)";
-  const parts = path4.split("/");
+function pathProblem(path7) {
+  if (path7.length > 1 && path7.endsWith("/")) return "it ends with /";
+  if (path7.includes("//")) return "it contains an empty component (//)";
+  const parts = path7.split("/");
   if (parts.includes("..")) return "it contains a .. component";
   if (parts.includes(".")) return "it contains a . component";
   return void 0;
@@ -8344,6 +8344,11 @@ function serializeXml(doc, opts = {}) {
   serializeNode(doc, opts.quote ?? "'", out);
   return out.join("") + (opts.trailingNewline ? "\n" : "");
 }
+function serializeElement(el) {
+  const out = [];
+  serializeNode(el, "'", out);
+  return out.join("");
+}
 function elementChildren(parent, name) {
   const out = [];
   for (let c = parent.firstChild; c; c = c.nextSibling) {
@@ -8602,9 +8607,15 @@ function ensureSharedMemory(doc) {
 // src/runtime/exec.ts
 var import_child_process = require("child_process");
 var fs3 = __toESM(require("fs"));
-var path2 = __toESM(require("path"));
+var path3 = __toESM(require("path"));
 
 // src/runtime/env-hooks.ts
+var path2 = __toESM(require("path"));
+function systemPath(absolute) {
+  const root = process.env.VIRTIO_FS_ROOT;
+  if (!root) return absolute;
+  return path2.join(root, absolute);
+}
 function binDir() {
   const dir = process.env.VIRTIO_FS_BIN_DIR;
   return dir ? dir : void 0;
@@ -8619,7 +8630,7 @@ function searchPath() {
 }
 function programPath(name) {
   const dir = binDir();
-  return dir ? path2.join(dir, name) : name;
+  return dir ? path3.join(dir, name) : name;
 }
 function run(program, args, opts = {}) {
   const file = programPath(program);
@@ -8644,6 +8655,292 @@ function describeFailure(r) {
   if (r.spawnError) return `${r.argv[0]} could not be run (${r.spawnError})`;
   const out = (r.stderr.trim() || r.stdout.trim()).split("\n").filter((l) => l.trim() !== "").join(" / ");
   return `\`${r.argv.join(" ")}\` exited ${r.rc}${out ? `: ${out}` : ""}`;
+}
+
+// src/runtime/domain-live.ts
+var fs5 = __toESM(require("fs"));
+var os = __toESM(require("os"));
+var path5 = __toESM(require("path"));
+
+// src/runtime/virtiofsd-health.ts
+var fs4 = __toESM(require("fs"));
+var path4 = __toESM(require("path"));
+var MAX_DEPTH = 3;
+function sharedDirOf(argv) {
+  const fromOptions = (opts) => {
+    const items = [""];
+    for (let i = 0; i < opts.length; i++) {
+      if (opts[i] !== ",") items[items.length - 1] += opts[i];
+      else if (opts[i + 1] === ",") items[items.length - 1] += opts[++i];
+      else items.push("");
+    }
+    const source = items.find((o) => o.startsWith("source="));
+    return source === void 0 ? void 0 : source.slice("source=".length);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--shared-dir" && i + 1 < argv.length) return argv[i + 1];
+    if (a.startsWith("--shared-dir=")) return a.slice("--shared-dir=".length);
+    const o = a === "-o" && i + 1 < argv.length ? argv[++i] : a.startsWith("-o") && a.length > 2 ? a.slice(2) : void 0;
+    const dir = o === void 0 ? void 0 : fromOptions(o);
+    if (dir !== void 0) return dir;
+  }
+  return void 0;
+}
+function procPath(...parts) {
+  return systemPath(path4.join("/proc", ...parts));
+}
+function cmdline(pid) {
+  try {
+    const raw = fs4.readFileSync(procPath(String(pid), "cmdline"), "utf8");
+    if (raw === "") return void 0;
+    return raw.replace(/\0$/, "").split("\0");
+  } catch {
+    return void 0;
+  }
+}
+function isVirtiofsd(argv) {
+  return !!argv && argv.some((a) => path4.basename(a).includes("virtiofsd"));
+}
+function numericEntries(dir) {
+  try {
+    return fs4.readdirSync(dir).filter((n) => /^[0-9]+$/.test(n)).map(Number);
+  } catch {
+    return [];
+  }
+}
+function parentPids() {
+  const out = /* @__PURE__ */ new Map();
+  for (const pid of numericEntries(procPath())) {
+    try {
+      const stat = fs4.readFileSync(procPath(String(pid), "stat"), "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(pid, Number(fields[1]));
+    } catch {
+    }
+  }
+  return out;
+}
+function descendants(pid, parents) {
+  const out = [];
+  let level = [pid];
+  for (let depth = 0; depth < MAX_DEPTH && level.length > 0; depth++) {
+    const next = [...parents].filter(([, ppid]) => level.includes(ppid)).map(([p]) => p);
+    out.push(...next);
+    level = next;
+  }
+  return out;
+}
+function pidFromFile(runDir, domainId, alias) {
+  let names;
+  try {
+    names = fs4.readdirSync(runDir);
+  } catch {
+    return void 0;
+  }
+  const name = names.find((n) => n.startsWith(`${domainId}-`) && n.endsWith(`-${alias}-fs.pid`));
+  if (!name) return void 0;
+  try {
+    const pid = Number(fs4.readFileSync(path4.join(runDir, name), "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function statIdent(p) {
+  try {
+    const st = fs4.statSync(p);
+    return st.isDirectory() ? { dev: st.dev, ino: st.ino, nlink: st.nlink } : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function servedDirectory(pids, sourceDir) {
+  const hostRoot = statIdent(systemPath("/"));
+  for (const pid of pids) {
+    const root = statIdent(procPath(String(pid), "root"));
+    if (root && !(hostRoot && root.dev === hostRoot.dev && root.ino === hostRoot.ino)) return root;
+  }
+  for (const pid of pids) {
+    for (const fd of numericEntries(procPath(String(pid), "fd"))) {
+      let link;
+      try {
+        link = fs4.readlinkSync(procPath(String(pid), "fd", String(fd)));
+      } catch {
+        continue;
+      }
+      if (link === sourceDir || link === `${sourceDir} (deleted)`) {
+        const id = statIdent(procPath(String(pid), "fd", String(fd)));
+        if (id) return id;
+      }
+    }
+  }
+  return void 0;
+}
+function deviceHealth(dev, runDir, domainId) {
+  const parents = parentPids();
+  let pid = domainId !== void 0 && dev.alias ? pidFromFile(runDir, domainId, dev.alias) : void 0;
+  let how = `pid file in ${runDir}`;
+  if (pid !== void 0 && !isVirtiofsd(cmdline(pid))) {
+    return {
+      tag: dev.tag,
+      status: "virtiofsd dead",
+      pid,
+      detail: `virtiofsd ${pid} (from its ${how}) is no longer running`
+    };
+  }
+  if (pid === void 0) {
+    how = "process scan";
+    const serving = [...parents.keys()].filter((p) => {
+      const argv = cmdline(p);
+      return isVirtiofsd(argv) && sharedDirOf(argv) === dev.sourceDir && !isVirtiofsd(cmdline(parents.get(p)));
+    });
+    if (serving.length === 0)
+      return {
+        tag: dev.tag,
+        status: "virtiofsd dead",
+        detail: `no virtiofsd process serves ${dev.sourceDir} (no pid file for device ${dev.alias ?? "?"} in ${runDir})`
+      };
+    pid = serving[0];
+  }
+  const served = servedDirectory([pid, ...descendants(pid, parents)], dev.sourceDir);
+  if (!served)
+    return {
+      tag: dev.tag,
+      status: "ok",
+      pid,
+      detail: `virtiofsd ${pid} runs (${how}); the directory it serves could not be read from /proc`
+    };
+  const now = statIdent(dev.sourceDir);
+  const deleted = served.nlink === 0 ? "deleted" : "moved or deleted";
+  if (!now)
+    return {
+      tag: dev.tag,
+      status: "host directory gone",
+      pid,
+      detail: `${dev.sourceDir} is no longer a directory; virtiofsd ${pid} still serves the old one (${deleted})`
+    };
+  if (now.dev !== served.dev || now.ino !== served.ino)
+    return {
+      tag: dev.tag,
+      status: "host directory replaced",
+      pid,
+      detail: `virtiofsd ${pid} serves device:inode ${served.dev}:${served.ino}, but ${dev.sourceDir} is now ${now.dev}:${now.ino} (the directory was ${deleted} and another put in its place)`
+    };
+  return { tag: dev.tag, status: "ok", pid, detail: `virtiofsd ${pid} serves ${dev.sourceDir} (${how})` };
+}
+
+// src/runtime/domain-live.ts
+function deviceXml(spec) {
+  const doc = parseXml("<devices/>");
+  return serializeElement(addFilesystem(doc.documentElement, spec));
+}
+function planLive(liveXml, wanted, runDir, domainId) {
+  const devices = domainDevices(parseXml(liveXml));
+  const live = elementChildren(devices, "filesystem").filter(isVirtiofsFilesystem);
+  const wantedTags = new Set(wanted.map((s) => s.tag));
+  const plan = { attach: [], detach: [], replace: [], restartOnly: [], health: [], liveXml: /* @__PURE__ */ new Map() };
+  for (const el of live) {
+    const tag = filesystemTag(el) ?? "";
+    if (!plan.liveXml.has(tag)) plan.liveXml.set(tag, serializeElement(el));
+    if (!wantedTags.has(tag) && !plan.detach.includes(tag)) plan.detach.push(tag);
+  }
+  for (const spec of wanted) {
+    const el = live.find((e2) => filesystemTag(e2) === spec.tag);
+    if (!el) {
+      plan.attach.push(spec.tag);
+      plan.health.push({ tag: spec.tag, status: "not attached", detail: "the running domain has no device for it" });
+      continue;
+    }
+    const device = {
+      tag: spec.tag,
+      alias: firstChild(el, "alias")?.getAttribute("name") ?? void 0,
+      sourceDir: firstChild(el, "source")?.getAttribute("dir") ?? ""
+    };
+    const health = deviceHealth(device, runDir, domainId);
+    plan.health.push(health);
+    if (health.status === "virtiofsd dead" || health.status === "host directory replaced") plan.replace.push(spec.tag);
+    else if (health.status === "ok" && differs(el, spec)) plan.restartOnly.push(spec.tag);
+  }
+  return plan;
+}
+function differs(el, spec) {
+  return syncFilesystem(parseXml(serializeElement(el)).documentElement, spec);
+}
+function pause(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+function liveTags(ops) {
+  const r = ops.virsh("dumpxml", [ops.domain], ops.timeoutMs);
+  if (r.rc !== 0) return void 0;
+  try {
+    return elementChildren(domainDevices(parseXml(r.stdout)), "filesystem").filter(isVirtiofsFilesystem).map((el) => filesystemTag(el) ?? "");
+  } catch {
+    return void 0;
+  }
+}
+function applyLive(ops, plan, specs, live) {
+  const out = { attached: [], detached: [], replaced: [], failed: {} };
+  if (!live) return out;
+  const dir = fs5.mkdtempSync(path5.join(os.tmpdir(), "virtio-fs-device-"));
+  const file = path5.join(dir, "device.xml");
+  const send = (command, xml) => {
+    fs5.rmSync(file, { force: true });
+    fs5.writeFileSync(file, xml, { mode: 384, flag: "wx" });
+    const r = ops.virsh(command, [ops.domain, `--file=${file}`, "--live"], ops.timeoutMs);
+    return r.rc === 0 ? void 0 : describeFailure(r);
+  };
+  const detach = (tag) => {
+    const failure = send("detach-device", plan.liveXml.get(tag));
+    if (failure) return failure;
+    const deadline = Date.now() + ops.timeoutMs;
+    for (; ; ) {
+      const tags = liveTags(ops);
+      if (tags && !tags.includes(tag)) return void 0;
+      if (Date.now() >= deadline)
+        return `the guest did not release the device within ${ops.timeoutMs / 1e3} s (libvirt sent the detach request)`;
+      pause(500);
+    }
+  };
+  const spec = (tag) => specs.find((s) => s.tag === tag);
+  try {
+    for (const tag of plan.detach) {
+      const failure = detach(tag);
+      if (failure) out.failed[tag] = `detach: ${failure}`;
+      else out.detached.push(tag);
+    }
+    for (const tag of plan.replace) {
+      const failure = detach(tag);
+      if (failure) {
+        out.failed[tag] = `detach: ${failure}`;
+        continue;
+      }
+      const attachFailure = send("attach-device", deviceXml(spec(tag)));
+      if (!attachFailure) {
+        out.replaced.push(tag);
+        continue;
+      }
+      const old = parseXml(plan.liveXml.get(tag)).documentElement;
+      for (const name of ["alias", "address"]) for (const el of elementChildren(old, name)) old.removeChild(el);
+      const restore = send("attach-device", serializeElement(old));
+      out.failed[tag] = `attach: ${attachFailure}${restore ? `; restoring the old device failed too: ${restore}` : "; the old device was attached again"}`;
+    }
+    for (const tag of plan.attach) {
+      const failure = send("attach-device", deviceXml(spec(tag)));
+      if (failure) out.failed[tag] = `attach: ${failure}`;
+      else out.attached.push(tag);
+    }
+  } finally {
+    fs5.rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+function restartDomain(ops) {
+  const d = ops.virsh("destroy", [ops.domain], ops.timeoutMs);
+  if (d.rc !== 0) return `virsh destroy failed: ${describeFailure(d)}`;
+  const s = ops.virsh("start", [ops.domain], ops.timeoutMs);
+  if (s.rc !== 0) return `virsh start failed after the domain was stopped: ${describeFailure(s)}`;
+  return void 0;
 }
 
 // src/runtime/modules/virtio_fs_domain.ts
@@ -8707,9 +9004,10 @@ function editDomainXml(before, args, libvirtVersion) {
     } else byTag.set(tag, fsEl);
   }
   const warnings = readonlyWarnings(wanted, mechanism);
+  const specs = wanted.map((share) => deviceSpec(share, mechanism, wrapperPath));
   let last;
-  for (const share of wanted) {
-    const spec = deviceSpec(share, mechanism, wrapperPath);
+  for (const [i, share] of wanted.entries()) {
+    const spec = specs[i];
     const existing = byTag.get(share.tag);
     if (existing) {
       if (syncFilesystem(existing, spec) && !updated.includes(share.tag)) updated.push(share.tag);
@@ -8723,7 +9021,7 @@ function editDomainXml(before, args, libvirtVersion) {
   const changed = added.length + updated.length + removed.length > 0 || memoryBackingChanged;
   const xml = changed ? (hasBom(before) ? "\uFEFF" : "") + serializeXml(doc, { trailingNewline: before.endsWith("\n") }) : before;
   if (changed) parseXml(xml);
-  return { xml, added, updated, removed, memoryBackingChanged, warnings };
+  return { xml, added, updated, removed, memoryBackingChanged, warnings, specs };
 }
 function readonlyWarnings(wanted, mechanism) {
   const ro = wanted.filter((s) => filled(s.readonly, `readonly of share ${s.tag}`));
@@ -8742,8 +9040,8 @@ function readonlyWarnings(wanted, mechanism) {
 function lastFilesystem(devices) {
   return elementChildren(devices, "filesystem").pop();
 }
-function virsh(uri, command, args) {
-  return run("virsh", [`--connect=${uri}`, command, ...args]);
+function virsh(uri, command, args, timeoutMs) {
+  return run("virsh", [`--connect=${uri}`, command, ...args], { timeoutMs });
 }
 function domainIdentity(doc) {
   const root = doc.documentElement;
@@ -8753,11 +9051,11 @@ function domainIdentity(doc) {
 function readXmlFile(file) {
   let data;
   try {
-    const st = fs4.statSync(file);
+    const st = fs6.statSync(file);
     if (!st.isFile()) throw new Error("not a regular file");
     if (st.size > MAX_XML_BYTES)
       throw new Error(`${st.size} bytes, more than the ${MAX_XML_BYTES} a domain XML may have`);
-    data = fs4.readFileSync(file);
+    data = fs6.readFileSync(file);
   } catch (e2) {
     throw new ModuleFailure(`cannot read ${file}: ${e2.message}`);
   }
@@ -8786,6 +9084,7 @@ function main(args, ctx, fallbacks) {
   let version = args.libvirt_version;
   let running = false;
   let domState;
+  let domainToken;
   if (args.name !== void 0) {
     const dump = virsh(uri, "dumpxml", ["--inactive", `--domain=${args.name}`]);
     if (dump.rc !== 0) {
@@ -8806,6 +9105,7 @@ function main(args, ctx, fallbacks) {
       );
     }
     const domain = `--domain=${dumped.uuid || args.name}`;
+    domainToken = domain;
     if (version === void 0) {
       const v = virsh(uri, "version", ["--daemon"]);
       version = v.rc === 0 ? parseVirshVersion(v.stdout) : void 0;
@@ -8834,10 +9134,10 @@ function main(args, ctx, fallbacks) {
   const changed = edit.xml !== before;
   if (changed && !ctx.checkMode) {
     if (args.name !== void 0) {
-      const dir = fs4.mkdtempSync(path3.join(os.tmpdir(), "virtio-fs-domain-"));
+      const dir = fs6.mkdtempSync(path6.join(os2.tmpdir(), "virtio-fs-domain-"));
       try {
-        const file = path3.join(dir, "domain.xml");
-        fs4.writeFileSync(file, edit.xml, { mode: 384, flag: "wx" });
+        const file = path6.join(dir, "domain.xml");
+        fs6.writeFileSync(file, edit.xml, { mode: 384, flag: "wx" });
         const def = virsh(uri, "define", [`--file=${file}`]);
         if (def.rc !== 0) {
           throw new ModuleFailure(
@@ -8846,33 +9146,98 @@ function main(args, ctx, fallbacks) {
           );
         }
       } finally {
-        fs4.rmSync(dir, { recursive: true, force: true });
+        fs6.rmSync(dir, { recursive: true, force: true });
       }
     } else {
       writeFileAtomic(args.xml_path, edit.xml, 420);
     }
   }
+  const live = running && domainToken !== void 0 ? runningDomain(args, ctx, uri, domainToken, edit) : void 0;
+  const liveChanged = live ? live.changed : false;
+  const restartRequired = live ? live.pending.length > 0 && !live.restarted : false;
   const result = {
-    changed,
+    changed: changed || liveChanged,
     added: edit.added,
     updated: edit.updated,
     removed: edit.removed,
     memory_backing_changed: edit.memoryBackingChanged,
-    restart_required: changed && running,
+    restart_required: restartRequired,
+    unhealthy: live?.unhealthy ?? [],
+    live: live?.outcome ?? { attached: [], detached: [], replaced: [], failed: {} },
+    restarted: live?.restarted ?? false,
     libvirt_version: version
   };
+  if (live) result.share_health = live.health;
   if (domState !== void 0) result.domain_state = domState;
   if (ctx.diff) {
     const what = args.name !== void 0 ? `domain ${args.name}` : args.xml_path;
     result.diff = { before, after: edit.xml, before_header: `${what} (before)`, after_header: `${what} (after)` };
   }
-  result.msg = changed ? `${[
+  const parts = [
     edit.added.length ? `added ${edit.added.join(", ")}` : "",
     edit.updated.length ? `updated ${edit.updated.join(", ")}` : "",
     edit.removed.length ? `removed ${edit.removed.join(", ")}` : "",
-    edit.memoryBackingChanged ? "guest memory made shared (<memoryBacking>)" : ""
-  ].filter((s) => s).join("; ")}${changed && running ? "; restart the domain to apply" : ""}` : "the domain's virtio-fs shares are as configured";
+    edit.memoryBackingChanged ? "guest memory made shared (<memoryBacking>)" : "",
+    ...live?.messages ?? [],
+    restartRequired ? `restart the domain to apply ${live.pending.join(", ")}` : ""
+  ].filter((m) => m);
+  result.msg = parts.length > 0 ? parts.join("; ") : "the domain's virtio-fs shares are as configured";
   return result;
+}
+function runningDomain(args, ctx, uri, domain, edit) {
+  const timeoutMs = filled(args.timeout, "timeout") * 1e3;
+  const liveUpdate = filled(args.live_update, "live_update");
+  const restartAllowed = filled(args.restart_allowed, "restart_allowed");
+  const runDir = filled(args.run_dir, "run_dir");
+  const dump = virsh(uri, "dumpxml", [domain], timeoutMs);
+  if (dump.rc !== 0)
+    throw new ModuleFailure(`cannot read the running definition of domain ${args.name} (${describeFailure(dump)})`);
+  const id = virsh(uri, "domid", [domain], timeoutMs);
+  const domainId = id.rc === 0 && /^[0-9]+$/.test(id.stdout.trim()) ? id.stdout.trim() : void 0;
+  let plan;
+  try {
+    plan = planLive(dump.stdout, edit.specs, runDir, domainId);
+  } catch (e2) {
+    throw new ModuleFailure(`cannot read the running definition of domain ${args.name}: ${e2.message}`);
+  }
+  const problems = plan.health.filter((h) => h.status !== "ok" && h.status !== "not attached");
+  for (const h of problems) ctx.warn(`domain ${args.name}, share ${h.tag}: ${h.status}: ${h.detail}`);
+  const gone = problems.filter((h) => h.status === "host directory gone").map((h) => h.tag);
+  const messages = problems.map((h) => `${h.tag}: ${h.status}`);
+  const planned = [...plan.detach, ...plan.replace, ...plan.attach];
+  const outcome = ctx.checkMode ? { attached: [], detached: [], replaced: [], failed: {} } : applyLive({ virsh: (c, a, t) => virsh(uri, c, a, t), domain, timeoutMs }, plan, edit.specs, liveUpdate);
+  const done = [...outcome.attached, ...outcome.detached, ...outcome.replaced];
+  for (const [tag, why] of Object.entries(outcome.failed)) ctx.warn(`domain ${args.name}, share ${tag}: live ${why}`);
+  if (outcome.attached.length) messages.push(`hot-plugged ${outcome.attached.join(", ")}`);
+  if (outcome.detached.length) messages.push(`hot-unplugged ${outcome.detached.join(", ")}`);
+  if (outcome.replaced.length)
+    messages.push(`replaced ${outcome.replaced.join(", ")} live (new virtiofsd; mount again in the guest)`);
+  const wouldDo = ctx.checkMode && liveUpdate ? planned : done;
+  const pending = [...planned.filter((t) => !wouldDo.includes(t)), ...plan.restartOnly];
+  let restarted = false;
+  if (pending.length > 0 && restartAllowed) {
+    if (gone.length > 0) {
+      messages.push(
+        `not restarted: the host directory of ${gone.join(", ")} is gone and libvirt would not start the domain`
+      );
+    } else if (ctx.checkMode) {
+      restarted = true;
+    } else {
+      const failure = restartDomain({ virsh: (c, a, t) => virsh(uri, c, a, t), domain, timeoutMs });
+      if (failure) throw new ModuleFailure(`restarting domain ${args.name} to apply ${pending.join(", ")}: ${failure}`);
+      restarted = true;
+    }
+    if (restarted) messages.push(`restarted the domain (destroy + start) for ${pending.join(", ")}`);
+  }
+  return {
+    health: plan.health,
+    unhealthy: problems.map((h) => h.tag),
+    outcome,
+    restarted,
+    changed: wouldDo.length > 0 || restarted,
+    pending,
+    messages
+  };
 }
 
 // src/runtime/generated/virtio_fs_domain/main.ts
