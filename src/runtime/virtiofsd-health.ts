@@ -22,7 +22,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { systemPath } from "./env-hooks";
 
-export type ShareStatus = "ok" | "virtiofsd dead" | "host directory gone" | "host directory replaced" | "not attached";
+export type ShareStatus =
+  "ok" | "virtiofsd dead" | "host directory gone" | "host directory replaced" | "not attached" | "unknown";
 
 export interface ShareHealth {
   tag: string;
@@ -183,6 +184,8 @@ function servedDirectory(pids: number[], sourceDir: string): Ident | undefined {
 /** Health of one live device; domainId undefined when virsh could not tell it (the pid files are skipped). */
 export function deviceHealth(dev: LiveDevice, runDir: string, domainId: string | undefined): ShareHealth {
   const parents = parentPids();
+  // no process visible at all (a chroot without /proc): nothing can be told, and nothing is done about it
+  if (parents.size === 0) return { tag: dev.tag, status: "unknown", detail: `cannot list processes in ${procPath()}` };
   let pid = domainId !== undefined && dev.alias ? pidFromFile(runDir, domainId, dev.alias) : undefined;
   let how = `pid file in ${runDir}`;
   if (pid !== undefined && !isVirtiofsd(cmdline(pid))) {

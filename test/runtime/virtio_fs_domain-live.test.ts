@@ -52,8 +52,10 @@ interface Setup {
   devicesLog: () => [string, string][];
 }
 
-function setup(): Setup {
+function setup(opts: { emptyProc?: boolean } = {}): Setup {
   w = makeWorld();
+  // init, as on any host (an empty /proc means the processes cannot be seen at all)
+  if (!opts.emptyProc) fs.writeFileSync(path.join(w.root, "proc/1/stat"), "1 (init) S 0 1");
   const runDir = path.join(w.dir, "run-libvirt-qemu");
   fs.mkdirSync(runDir);
   w.setFake({ domstate: "running", libvirtVersion: "9.0.0", domid: "3", runDir });
@@ -327,5 +329,17 @@ describe("virtio_fs_domain on a running domain", () => {
     });
     expect(restart).toMatchObject({ changed: true, restarted: true });
     expect(callsOf(w, "virsh").some((c) => c[1] === "destroy")).toBe(false);
+  });
+});
+
+describe("virtio_fs_domain where no process is visible", () => {
+  test("an empty /proc (a chroot without it) makes the health unknown and nothing is replaced", () => {
+    const s = setup({ emptyProc: true });
+    s.define(device("data", s.dir("data"), "fs0", 1));
+    const r = s.run({ mounts: [s.share("data")] });
+    expect(r.share_health[0]).toMatchObject({ tag: "data", status: "unknown" });
+    expect(r).toMatchObject({ changed: false, unhealthy: [], restart_required: false });
+    expect(r.warnings.join(" ")).toContain("virtiofsd not checked");
+    expect(s.devicesLog()).toEqual([]);
   });
 });

@@ -239,7 +239,7 @@ export function hostTasks(ir: Ir): unknown[] {
       },
       loop: "{{ virtio_fs_host_domain_results.results | subelements('share_health', skip_missing=True) }}",
       loop_control: { label: "{{ item.0.item.name }} {{ item.1.tag }}" },
-      when: "item.1.status not in ['ok', 'not attached']",
+      when: "item.1.status not in ['ok', 'not attached', 'unknown']",
     },
     {
       name: "Report what changed on the running domains",

@@ -390,7 +390,9 @@ function runningDomain(
   } catch (e) {
     throw new ModuleFailure(`cannot read the running definition of domain ${args.name}: ${(e as Error).message}`);
   }
-  const problems = plan.health.filter((h) => h.status !== "ok" && h.status !== "not attached");
+  const problems = plan.health.filter((h) => !["ok", "not attached", "unknown"].includes(h.status));
+  for (const h of plan.health.filter((h) => h.status === "unknown"))
+    ctx.warn(`domain ${args.name}, share ${h.tag}: virtiofsd not checked: ${h.detail}`);
   for (const h of problems) ctx.warn(`domain ${args.name}, share ${h.tag}: ${h.status}: ${h.detail}`);
   const gone = problems.filter((h) => h.status === "host directory gone").map((h) => h.tag);
   const messages: string[] = problems.map((h) => `${h.tag}: ${h.status}`);
