@@ -87,9 +87,19 @@ export function planLive(
   return plan;
 }
 
-/** True when the live device is not what the spec asks for (compared on a copy). */
+/**
+ * True when the live device is not what the spec asks for (compared on a copy). The live XML names
+ * the virtiofsd libvirt chose (<binary path='/usr/lib/qemu/virtiofsd'/> on 9.0) where the definition
+ * has none: that path is not a difference unless the spec names one.
+ */
 function differs(el: XElement, spec: DeviceSpec): boolean {
-  return syncFilesystem(parseXml(serializeElement(el)).documentElement!, spec);
+  const copy = parseXml(serializeElement(el)).documentElement!;
+  const binary = firstChild(copy, "binary");
+  if (binary && spec.binaryPath === undefined) {
+    binary.removeAttribute("path");
+    if (binary.attributes.length === 0 && elementChildren(binary).length === 0) copy.removeChild(binary);
+  }
+  return syncFilesystem(copy, spec);
 }
 
 /** What the live actions did; failed maps a tag to libvirt's answer. */

@@ -133,6 +133,18 @@ describe("virtio_fs_domain on a running domain", () => {
     expect(s.devicesLog()).toEqual([]);
   });
 
+  test("the virtiofsd path libvirt shows in the live XML is no difference", () => {
+    const s = setup();
+    const withBinary = device("data", s.dir("data"), "fs0", 1).replace(
+      "<driver type='virtiofs' queue='1024'/>",
+      "<driver type='virtiofs' queue='1024'/>\n      <binary path='/usr/lib/qemu/virtiofsd'/>",
+    );
+    s.define(device("data", s.dir("data"), "fs0", 1), withBinary);
+    s.daemon(4242, s.dir("data"), { alias: "fs0" });
+    const r = s.run({ mounts: [s.share("data")] });
+    expect(r).toMatchObject({ changed: false, restart_required: false });
+  });
+
   test("the C virtiofsd: the pid file names the parent, the child's root is the served directory", () => {
     const s = setup();
     s.define(device("data", s.dir("data"), "fs0", 1));

@@ -8866,7 +8866,13 @@ function planLive(liveXml, wanted, runDir, domainId) {
   return plan;
 }
 function differs(el, spec) {
-  return syncFilesystem(parseXml(serializeElement(el)).documentElement, spec);
+  const copy = parseXml(serializeElement(el)).documentElement;
+  const binary = firstChild(copy, "binary");
+  if (binary && spec.binaryPath === void 0) {
+    binary.removeAttribute("path");
+    if (binary.attributes.length === 0 && elementChildren(binary).length === 0) copy.removeChild(binary);
+  }
+  return syncFilesystem(copy, spec);
 }
 function pause(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
