@@ -247,15 +247,37 @@ export function hostTasks(ir: Ir): unknown[] {
         libvirt_version: "{{ virtio_fs_host_libvirt_detected }}",
         readonly_mechanism: "{{ virtio_fs_host_readonly_mechanism }}",
         readonly_wrapper_path: "{{ virtio_fs_readonly_wrapper_path }}",
+        live_update: "{{ virtio_fs_host_live_update }}",
+        restart_allowed: "{{ virtio_fs_host_restart_allowed }}",
+        timeout: "{{ virtio_fs_host_domain_timeout }}",
+        run_dir: "{{ virtio_fs_libvirt_run_dir }}",
       },
       loop: "{{ virtio_fs_host_domains }}",
       loop_control: { label: "{{ item.name }}" },
       register: "virtio_fs_host_domain_results",
     },
     {
+      name: "Report the shares whose virtiofsd is dead or serves a directory that is no longer host_path",
+      "ansible.builtin.debug": {
+        msg: "Domain {{ item.0.item.name }}, share {{ item.1.tag }}: {{ item.1.status }} ({{ item.1.detail }})",
+      },
+      loop: "{{ virtio_fs_host_domain_results.results | subelements('share_health', skip_missing=True) }}",
+      loop_control: { label: "{{ item.0.item.name }} {{ item.1.tag }}" },
+      when: "item.1.status not in ['ok', 'not attached', 'unknown']",
+    },
+    {
+      name: "Report what changed on the running domains",
+      "ansible.builtin.debug": {
+        msg: "Domain {{ item.item.name }}: {{ item.msg }}",
+      },
+      loop: "{{ virtio_fs_host_domain_results.results }}",
+      loop_control: { label: "{{ item.item.name }}" },
+      when: "(item.live | default({})).values() | select | list | length > 0 or item.restarted | default(false)",
+    },
+    {
       name: "Report the domains that must be restarted",
       "ansible.builtin.debug": {
-        msg: "Domain {{ item.item.name }} is running: restart it to see its new virtio-fs shares",
+        msg: "Domain {{ item.item.name }} is running: restart it (destroy + start) to apply its virtio-fs changes: {{ item.msg }}",
       },
       loop: "{{ virtio_fs_host_domain_results.results }}",
       loop_control: { label: "{{ item.item.name }}" },

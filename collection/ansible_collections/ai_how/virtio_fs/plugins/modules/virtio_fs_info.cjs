@@ -59,7 +59,7 @@ var require_validate = __commonJS({
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
-    var schema50 = { "description": "Arguments of the virtio_fs_info module.", "type": "object", "additionalProperties": false, "x-ansible-module": { "short_description": "Report virtio-fs facts of a guest", "description": ["Returns the kernel version, whether the virtiofs module is available and loaded, the virtio-fs mounts from /proc/self/mountinfo with their options, the virtio-fs lines of fstab, and the tags the VM offers where the kernel lists them (/sys/fs/virtiofs/*/tag, Linux 6.9 and later).", "Changes nothing; supports check mode."], "examples": "- name: Read virtio-fs facts\n  ai_how.virtio_fs.virtio_fs_info:\n  register: vfs\n\n- name: Show the mounted shares\n  ansible.builtin.debug:\n    var: vfs.virtio_fs.mounts\n", "return": { "virtio_fs": { "description": "kernel, module (available, loaded), mounts, fstab, tags (null when the kernel does not list them).", "returned": "always", "type": "dict" } } }, "properties": { "fstab": { "description": "fstab file to read.", "$ref": "#/$defs/absolute_path", "x-default-from": "#/$defs/module_virtio_fs_mount/properties/fstab", "default": "/etc/fstab" } } };
+    var schema51 = { "description": "Arguments of the virtio_fs_info module.", "type": "object", "additionalProperties": false, "x-ansible-module": { "short_description": "Report virtio-fs facts of a guest", "description": ["Returns the kernel version, whether the virtiofs module is available and loaded, the virtio-fs mounts from /proc/self/mountinfo with their options, the virtio-fs lines of fstab, and the tags the VM offers where the kernel lists them (/sys/fs/virtiofs/*/tag, Linux 6.9 and later).", "Changes nothing; supports check mode."], "examples": "- name: Read virtio-fs facts\n  ai_how.virtio_fs.virtio_fs_info:\n  register: vfs\n\n- name: Show the mounted shares\n  ansible.builtin.debug:\n    var: vfs.virtio_fs.mounts\n", "return": { "virtio_fs": { "description": "kernel, module (available, loaded), mounts, fstab, tags (null when the kernel does not list them).", "returned": "always", "type": "dict" } } }, "properties": { "fstab": { "description": "fstab file to read.", "$ref": "#/$defs/absolute_path", "x-default-from": "#/$defs/module_virtio_fs_mount/properties/fstab", "default": "/etc/fstab" } } };
     var schema33 = { "type": "string", "minLength": 1, "maxLength": 4095, "pattern": "^/[^\\u0000-\\u001f]*$", "x-expected": "an absolute path (starting with /) without control characters" };
     var func2 = require_ucs2length().default;
     var pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
@@ -79,7 +79,7 @@ var require_validate = __commonJS({
         }
         for (const key0 in data) {
           if (!(key0 === "fstab")) {
-            const err0 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema50, data };
+            const err0 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema51, data };
             if (vErrors === null) {
               vErrors = [err0];
             } else {
@@ -127,7 +127,7 @@ var require_validate = __commonJS({
           errors++;
         }
       } else {
-        const err5 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema50.type, parentSchema: schema50, data };
+        const err5 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema51.type, parentSchema: schema51, data };
         if (vErrors === null) {
           vErrors = [err5];
         } else {
