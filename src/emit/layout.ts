@@ -150,6 +150,11 @@ export function collectionPlaybook(ir: Ir): string {
   return `${collectionRoot(ir)}/playbooks/virtio_fs_runtime_config.yml`;
 }
 
+/** The one-run playbook of a `vfsgen inventory`: the host role on the hypervisors, then the guest role. */
+export function collectionClusterPlaybook(ir: Ir): string {
+  return `${collectionRoot(ir)}/playbooks/virtio_fs_cluster_config.yml`;
+}
+
 export function collectionModulesDir(ir: Ir): string {
   return `${collectionRoot(ir)}/plugins/modules`;
 }
