@@ -4,9 +4,9 @@ import type { Outputs } from "../outputs";
 import { INVENTORY_PLUGIN, collectionInventoryPlugin } from "../layout";
 import { hashHeader } from "../header";
 
-/** A JSON string or list of strings is a Python literal too (ASCII only: the schema's names are). */
+/** A JSON string or list of strings is a Python literal too (ASCII only: the schema's names are), spaced as pep8 wants. */
 function py(value: string | string[]): string {
-  const text = JSON.stringify(value);
+  const text = Array.isArray(value) ? `[${value.map((v) => JSON.stringify(v)).join(", ")}]` : JSON.stringify(value);
   if (!/^[\x20-\x7e]*$/.test(text)) throw new Error(`not an ASCII literal: ${text}`);
   return text;
 }

@@ -57,7 +57,7 @@ except ImportError:  # ansible-core before 2.19 templates every string that is n
 
 NAME_PATTERN = re.compile("^[A-Za-z0-9_][A-Za-z0-9._+-]*$")
 NAME_LENGTH = (1, 200)
-VM_KEYS = frozenset(["cpu_cores","memory_gb","disk_gb","ip_address","hypervisor","virtio_fs_mounts"])
+VM_KEYS = frozenset(["cpu_cores", "memory_gb", "disk_gb", "ip_address", "hypervisor", "virtio_fs_mounts"])
 HYPERVISOR_KEY = "hypervisor"
 IP_ADDRESS_KEY = "ip_address"
 DEFAULT_HYPERVISOR = "localhost"
