@@ -20,15 +20,41 @@ phase "apt packages"
 bash scripts/install-apt.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
+# What needs the network and the disk more than the CPU runs behind the lint and jest tiers (jest uses
+# one worker on two cores): the sanity tier's venvs, the lab's tools, both guest images and the
+# Debian 13 stack. Each build takes its own lock and cache, so the VM tier later only finds them ready.
+mkdir -p .cache
+prepare_log=.cache/prepare.log
+(
+  set -e
+  bash scripts/test-sanity.sh --prepare
+  if [ "${VFS_SKIP_VM:-0}" != 1 ]; then
+    bash lab/install-deps.sh
+    bash lab/build-image.sh
+    LAB_STACK=debian13 bash lab/stack-debian13.sh build
+    LAB_STACK=debian13 bash lab/build-image.sh
+  fi
+) >"$prepare_log" 2>&1 &
+prepare_pid=$!
+trap 'kill "$prepare_pid" 2>/dev/null || true' EXIT
+wait_prepared() {
+  phase "wait for the background preparation (log: $prepare_log)"
+  if ! wait "$prepare_pid"; then
+    cat "$prepare_log"
+    echo "[test] the background preparation failed (above)" >&2
+    exit 1
+  fi
+}
+
 phase "generate --check"
 node bin/vfsgen.js generate --check
 phase "lint (eslint, prettier --check)"
 npm run -s lint
 phase "jest"
-mkdir -p .cache
 npx jest --ci --json --outputFile=.cache/jest-results.json
 passed=$(node -p 'require("./.cache/jest-results.json").numPassedTests')
 failed=$(node -p 'require("./.cache/jest-results.json").numFailedTests')
+wait_prepared
 phase "ansible-test sanity" && bash scripts/test-sanity.sh
 if [ "${VFS_SKIP_VM:-0}" != 1 ]; then
   phase "molecule scenarios"

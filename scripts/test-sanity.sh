@@ -5,6 +5,8 @@
 #   scripts/test-sanity.sh                     every claimed line
 #   scripts/test-sanity.sh --core 2.19 ARGS... one line, extra ansible-test arguments
 #                                              (e.g. --test validate-modules)
+#   scripts/test-sanity.sh --prepare           only create the venvs and pip wheels the lines need
+#                                              (network-bound: npm test runs it behind jest)
 # The newest line runs from ./.venv (requirements.txt); older lines from their own venvs, pinned in
 # requirements-sanity.txt. Every line checks with the controller's Python only (3.11 here): the
 # collection has no Python code, so other Python versions would check nothing more.
@@ -17,7 +19,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 only=""
-if [ "${1:-}" = "--core" ]; then
+prepare=0
+if [ "${1:-}" = "--prepare" ]; then
+  prepare=1
+  shift
+elif [ "${1:-}" = "--core" ]; then
   only=$2
   shift 2
 fi
@@ -89,6 +95,14 @@ if [ -n "$only" ]; then
     exit 1
   fi
   lines=("$only")
+fi
+
+if [ "$prepare" = 1 ]; then
+  for line in "${lines[@]}"; do
+    install_pip_standin "$(venv_for "$line")"
+  done
+  echo "[sanity] prepared ansible-core ${lines[*]}"
+  exit 0
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vfs-sanity-XXXXXX")
