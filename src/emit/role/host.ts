@@ -11,7 +11,7 @@ import { readonlyWrapperScript } from "./readonly-wrapper";
 import { variablesTable } from "../markdown";
 import { htmlHeader } from "../header";
 import { yamlFile } from "../yaml";
-import { argumentSpecsFile, defaultsFile, metaMainFile, roleIr } from "./common";
+import { MODULE_TASK_TIMEOUT, argumentSpecsFile, defaultsFile, metaMainFile, roleIr } from "./common";
 
 const ALL_SHARES = "{{ virtio_fs_host_domains | map(attribute='mounts') | flatten }}";
 /** The read-only shares that keep a device (a Jinja expression). */
@@ -224,6 +224,7 @@ export function hostTasks(ir: Ir): unknown[] {
         readonly_mechanism: "{{ virtio_fs_host_readonly_mechanism }}",
         readonly_wrapper_path: "{{ virtio_fs_readonly_wrapper_path }}",
       },
+      timeout: MODULE_TASK_TIMEOUT,
       loop: "{{ virtio_fs_host_domains }}",
       loop_control: { label: "{{ item.name }}" },
       register: "virtio_fs_host_domain_results",

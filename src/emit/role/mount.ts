@@ -4,7 +4,7 @@ import { ROLE_FILES, SEED_MOUNT_ROLE, SEED_ROLE_DIR, collectionRoleDir } from ".
 import { fieldsTable, variablesTable } from "../markdown";
 import { htmlHeader } from "../header";
 import { yamlFile } from "../yaml";
-import { argumentSpecsFile, defaultsFile, metaMainFile, roleIr } from "./common";
+import { MODULE_TASK_TIMEOUT, argumentSpecsFile, defaultsFile, metaMainFile, roleIr } from "./common";
 
 /** Module arguments of the one virtio_fs_mount call, from the role's public variables. */
 const MOUNT_ARGS: Record<string, string> = {
@@ -17,6 +17,8 @@ const MOUNT_ARGS: Record<string, string> = {
   persist: "{{ virtio_fs_persist_mounts }}",
   perform_mounts: "{{ virtio_fs_perform_mounts }}",
   backup: "{{ virtio_fs_fstab_backup }}",
+  health_timeout: "{{ virtio_fs_health_timeout }}",
+  recover: "{{ virtio_fs_recover_dead_shares }}",
 };
 
 /** Guest tasks; `moduleName` is the FQCN in the collection and the short name in the plain role. */
@@ -44,11 +46,13 @@ export function mountTasks(moduleName: string): unknown[] {
     {
       name: "Prepare the virtiofs kernel module for the image",
       [moduleName]: { mounts: [], load_module: true },
+      timeout: MODULE_TASK_TIMEOUT,
       when: "packer_build | bool",
     },
     {
       name: "Apply the virtio-fs shares",
       [moduleName]: { ...MOUNT_ARGS, load_module: true },
+      timeout: MODULE_TASK_TIMEOUT,
       when: "not (packer_build | bool)",
       register: "virtio_fs_mount_result",
     },

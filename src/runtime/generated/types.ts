@@ -74,6 +74,11 @@ export interface VirtioFsInfoArgs {
    * @default "/etc/fstab"
    */
   fstab?: string;
+  /**
+   * Seconds to wait for a mounted share to answer the health probe.
+   * @default 5
+   */
+  health_timeout?: number;
 }
 
 /** Arguments of the virtio_fs_mount module. */
@@ -135,4 +140,14 @@ export interface VirtioFsMountArgs {
    * @default false
    */
   backup?: boolean;
+  /**
+   * Seconds to wait for one answer from a mounted share (probe, mount, unmount) before the share is reported as not answering.
+   * @default 5
+   */
+  health_timeout?: number;
+  /**
+   * Recover shares that do not answer or were aborted: abort the FUSE connection, unmount lazily and mount again (see virtio_fs_recover_dead_shares).
+   * @default false
+   */
+  recover?: boolean;
 }
