@@ -669,7 +669,7 @@ function runModule(name, validate2, main2, argumentTypes) {
 }
 
 // src/runtime/modules/virtio_fs_info.ts
-var fs5 = __toESM(require("fs"));
+var fs6 = __toESM(require("fs"));
 var os2 = __toESM(require("os"));
 
 // src/runtime/schema-defaults.ts
@@ -770,6 +770,7 @@ function parseMountInfoLine(line) {
   return {
     mountId: Number(f[0]),
     parentId: Number(f[1]),
+    device: f[2],
     root: decodeMountInfoField(f[3]),
     mountPoint: decodeMountInfoField(f[4]),
     mountOptions,
@@ -801,9 +802,49 @@ var os = __toESM(require("os"));
 var path3 = __toESM(require("path"));
 
 // src/runtime/exec.ts
-var import_child_process = require("child_process");
+var import_child_process2 = require("child_process");
 var fs3 = __toESM(require("fs"));
 var path2 = __toESM(require("path"));
+
+// src/runtime/bounded-child.ts
+var import_child_process = require("child_process");
+var SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+function runBounded(file, args, opts) {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    let stdout = "";
+    let stderr = "";
+    let done = false;
+    const finish = (r) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve({ ...r, stdout, stderr, elapsedMs: Date.now() - started });
+    };
+    const child = (0, import_child_process.spawn)(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: opts.env });
+    child.stdout.setEncoding("utf8").on("data", (d) => stdout += d);
+    child.stderr.setEncoding("utf8").on("data", (d) => stderr += d);
+    child.on("error", (e) => finish({ timedOut: false, rc: 127, spawnError: e.code ?? e.message }));
+    child.on(
+      "close",
+      (code, signal) => finish({ timedOut: false, rc: code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0) })
+    );
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid !== void 0) process.kill(-child.pid, "SIGKILL");
+      } catch {
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.removeAllListeners();
+      child.on("error", () => void 0);
+      child.unref();
+      finish({ timedOut: true });
+    }, opts.timeoutMs);
+  });
+}
+
+// src/runtime/exec.ts
 var EXTRA_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 function searchPath() {
   const parts = (process.env.PATH ?? "").split(":").filter((p) => p !== "");
@@ -820,7 +861,7 @@ function run(program, args, opts = {}) {
   if (binDir() && !fs3.existsSync(file)) {
     return { argv, rc: 127, stdout: "", stderr: `${program}: not found in VIRTIO_FS_BIN_DIR`, spawnError: "ENOENT" };
   }
-  const r = (0, import_child_process.spawnSync)(file, args, {
+  const r = (0, import_child_process2.spawnSync)(file, args, {
     input: opts.input,
     encoding: "utf8",
     env: { ...process.env, PATH: searchPath(), LC_ALL: "C", LANG: "C" },
@@ -875,12 +916,137 @@ function offeredTags() {
   return tags;
 }
 
+// src/runtime/fuse-connection.ts
+var fs5 = __toESM(require("fs"));
+var CONNECTIONS = "/sys/fs/fuse/connections";
+function connectionName(entry) {
+  const m = /^(\d+):(\d+)$/.exec(entry.device);
+  if (!m) return void 0;
+  return String(Number(m[1]) * 2 ** 20 + Number(m[2]));
+}
+function connectionDir(name) {
+  return systemPath(`${CONNECTIONS}/${name}`);
+}
+function readWaiting(name) {
+  try {
+    const n = Number(fs5.readFileSync(`${connectionDir(name)}/waiting`, "utf8").trim());
+    return Number.isInteger(n) && n >= 0 ? n : void 0;
+  } catch {
+    return void 0;
+  }
+}
+
+// src/runtime/share-health.ts
+var PROBE_SOURCE = `
+process.title = "virtio-fs-probe";
+const fs = require("fs");
+const p = process.argv[1];
+const stall = JSON.parse(process.env.VIRTIO_FS_PROBE_STALL || "[]");
+if (stall.includes(p)) {
+  // test hook: a request that never comes back, with a helper that outlives a kill holding the pipe
+  require("child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], { detached: true, stdio: ["ignore", 1, 2] }).unref();
+  setInterval(() => {}, 1000);
+} else {
+  const out = {};
+  let op = "stat";
+  try {
+    const s = fs.statSync(p);
+    out.root = { uid: s.uid, gid: s.gid, mode: s.mode & 0o7777, nlink: s.nlink, empty: false };
+    op = "statfs";
+    if (fs.statfsSync) fs.statfsSync(p);
+    op = "readdir";
+    const d = fs.opendirSync(p);
+    out.root.empty = d.readSync() === null;
+    d.closeSync();
+  } catch (e) {
+    out.error = { op, code: e.code || String(e), message: e.message };
+  }
+  process.stdout.write(JSON.stringify(out));
+}
+`;
+var seconds = (ms) => `${Math.round(ms / 100) / 10}s`;
+async function waitingGoesDown(name, first, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  const step = Math.max(20, Math.min(250, timeoutMs / 10));
+  let last = first;
+  while (Date.now() < end) {
+    await new Promise((r) => setTimeout(r, step));
+    const now = readWaiting(name);
+    if (now === void 0 || now < last) return { down: true, last: now ?? 0 };
+    last = now;
+  }
+  return { down: false, last };
+}
+function classifyProbe(r, timeoutMs, connectionNote) {
+  if (r.timedOut)
+    return {
+      health: "not answering",
+      source: `a stat/statfs/readdir of the share root got no answer within ${seconds(timeoutMs)}${connectionNote}`
+    };
+  let out = {};
+  try {
+    out = JSON.parse(r.stdout);
+  } catch {
+    return {
+      health: "not answering",
+      source: `the probe of the share root failed (exit ${r.rc}${r.spawnError ? `, ${r.spawnError}` : ""}: ${r.stderr.trim() || "no output"})`
+    };
+  }
+  if (out.error) {
+    const { op, code } = out.error;
+    if (code === "ENOTCONN")
+      return {
+        health: "aborted",
+        source: `${op} of the share root failed with ENOTCONN: the FUSE connection was aborted (fusectl abort, or the daemon went away)`
+      };
+    if (code === "ENOENT" || code === "ESTALE")
+      return {
+        health: "host directory gone",
+        source: `${op} of the share root failed with ${code}: virtiofsd no longer finds the shared host directory`
+      };
+    return { health: "not answering", source: `${op} of the share root failed: ${out.error.message}` };
+  }
+  if (out.root && out.root.nlink === 0)
+    return {
+      health: "host directory gone",
+      source: "the share root has 0 links: the shared host directory was deleted while mounted (virtiofsd serves the empty unlinked directory; every create fails)",
+      root: out.root
+    };
+  return { health: "ok", source: `the share root answered a stat, statfs and readdir in ${seconds(r.elapsedMs)}`, root: out.root };
+}
+async function checkShare(entry, timeoutMs) {
+  const name = connectionName(entry);
+  const waiting = name === void 0 ? void 0 : readWaiting(name);
+  const conn = name === void 0 ? {} : { connection: name };
+  if (name !== void 0 && waiting !== void 0 && waiting > 0) {
+    const w = await waitingGoesDown(name, waiting, timeoutMs);
+    if (!w.down)
+      return {
+        health: "not answering",
+        source: `/sys/fs/fuse/connections/${name}/waiting stayed at ${w.last} unanswered request(s) for ${seconds(timeoutMs)} without going down (no request sent)`,
+        ...conn,
+        waiting: w.last
+      };
+  }
+  const r = await runBounded(process.execPath, ["-e", PROBE_SOURCE, "--", entry.mountPoint], {
+    timeoutMs,
+    env: process.env
+  });
+  const after = name === void 0 ? void 0 : readWaiting(name);
+  const note = name === void 0 ? "" : after === void 0 ? ` (fusectl does not list connection ${name})` : ` (/sys/fs/fuse/connections/${name}/waiting: ${after})`;
+  const h = classifyProbe(r, timeoutMs, note);
+  return { ...h, ...conn, ...after !== void 0 ? { waiting: after } : {} };
+}
+function checkShares(entries, timeoutMs) {
+  return Promise.all(entries.map((e) => checkShare(e, timeoutMs)));
+}
+
 // src/runtime/modules/virtio_fs_info.ts
-function gatherFacts(fstabPath) {
+async function gatherFacts(fstabPath, timeoutMs) {
   const kernel = os2.release();
   let fstabText = "";
   try {
-    fstabText = fs5.readFileSync(fstabPath, "utf8");
+    fstabText = fs6.readFileSync(fstabPath, "utf8");
   } catch (e) {
     if (e.code !== "ENOENT")
       throw new ModuleFailure(`cannot read ${fstabPath}: ${e.message}`);
@@ -906,22 +1072,27 @@ function gatherFacts(fstabPath) {
       });
     }
   });
+  const mounts = virtiofsMounts(mountinfo);
+  const health = await checkShares(mounts, timeoutMs);
   return {
     kernel,
     module: { available: virtiofsAvailable(kernel), loaded: virtiofsLoaded() },
-    mounts: virtiofsMounts(mountinfo).map((m) => ({
+    mounts: mounts.map((m, i) => ({
       tag: m.source,
       mount_point: m.mountPoint,
       options: m.mountOptions.join(","),
       super_options: m.superOptions.join(","),
-      ro: m.readonly
+      ro: m.readonly,
+      health: health[i].health,
+      health_source: health[i].source,
+      fuse_connection: health[i].connection ?? null
     })),
     fstab,
     tags: offeredTags()
   };
 }
-function main(args, _ctx) {
-  const facts = gatherFacts(filled(args.fstab, "fstab"));
+async function main(args, _ctx) {
+  const facts = await gatherFacts(filled(args.fstab, "fstab"), filled(args.health_timeout, "health_timeout") * 1e3);
   return { changed: false, virtio_fs: facts, ansible_facts: { virtio_fs: facts } };
 }
 

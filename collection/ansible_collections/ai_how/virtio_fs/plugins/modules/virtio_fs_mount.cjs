@@ -1352,7 +1352,7 @@ function runModule(name, validate2, main2, argumentTypes) {
 }
 
 // src/runtime/modules/virtio_fs_mount.ts
-var fs8 = __toESM(require("fs"));
+var fs10 = __toESM(require("fs"));
 var os = __toESM(require("os"));
 var path7 = __toESM(require("path"));
 
@@ -1372,9 +1372,49 @@ function binDir() {
 }
 
 // src/runtime/exec.ts
-var import_child_process = require("child_process");
+var import_child_process2 = require("child_process");
 var fs2 = __toESM(require("fs"));
 var path2 = __toESM(require("path"));
+
+// src/runtime/bounded-child.ts
+var import_child_process = require("child_process");
+var SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+function runBounded(file, args, opts) {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    let stdout = "";
+    let stderr = "";
+    let done = false;
+    const finish = (r) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve({ ...r, stdout, stderr, elapsedMs: Date.now() - started });
+    };
+    const child = (0, import_child_process.spawn)(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: opts.env });
+    child.stdout.setEncoding("utf8").on("data", (d) => stdout += d);
+    child.stderr.setEncoding("utf8").on("data", (d) => stderr += d);
+    child.on("error", (e2) => finish({ timedOut: false, rc: 127, spawnError: e2.code ?? e2.message }));
+    child.on(
+      "close",
+      (code, signal) => finish({ timedOut: false, rc: code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0) })
+    );
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid !== void 0) process.kill(-child.pid, "SIGKILL");
+      } catch {
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.removeAllListeners();
+      child.on("error", () => void 0);
+      child.unref();
+      finish({ timedOut: true });
+    }, opts.timeoutMs);
+  });
+}
+
+// src/runtime/exec.ts
 var EXTRA_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 function searchPath() {
   const parts = (process.env.PATH ?? "").split(":").filter((p) => p !== "");
@@ -1391,7 +1431,7 @@ function run(program, args, opts = {}) {
   if (binDir() && !fs2.existsSync(file)) {
     return { argv, rc: 127, stdout: "", stderr: `${program}: not found in VIRTIO_FS_BIN_DIR`, spawnError: "ENOENT" };
   }
-  const r = (0, import_child_process.spawnSync)(file, args, {
+  const r = (0, import_child_process2.spawnSync)(file, args, {
     input: opts.input,
     encoding: "utf8",
     env: { ...process.env, PATH: searchPath(), LC_ALL: "C", LANG: "C" },
@@ -1403,6 +1443,33 @@ function run(program, args, opts = {}) {
     return { argv, rc: 127, stdout: r.stdout ?? "", stderr: r.stderr ?? "", spawnError: String(code) };
   }
   return { argv, rc: r.status ?? 128, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+async function runWithDeadline(program, args, timeoutMs) {
+  const file = programPath(program);
+  const argv = [program, ...args];
+  if (binDir() && !fs2.existsSync(file)) {
+    return {
+      argv,
+      rc: 127,
+      stdout: "",
+      stderr: `${program}: not found in VIRTIO_FS_BIN_DIR`,
+      spawnError: "ENOENT",
+      timedOut: false
+    };
+  }
+  const r = await runBounded(file, args, {
+    timeoutMs,
+    env: { ...process.env, PATH: searchPath(), LC_ALL: "C", LANG: "C" }
+  });
+  if (r.timedOut)
+    return {
+      argv,
+      rc: 124,
+      stdout: r.stdout,
+      stderr: `${r.stderr}${r.stderr ? "\n" : ""}no answer within ${timeoutMs / 1e3}s; abandoned`,
+      timedOut: true
+    };
+  return { argv, rc: r.rc ?? 128, stdout: r.stdout, stderr: r.stderr, spawnError: r.spawnError, timedOut: false };
 }
 function describeFailure(r) {
   if (r.spawnError) return `${r.argv[0]} could not be run (${r.spawnError})`;
@@ -1518,6 +1585,203 @@ function backupFile(file, now = /* @__PURE__ */ new Date()) {
   const st = fs4.statSync(file);
   fs4.chmodSync(dest, st.mode & 4095);
   return dest;
+}
+
+// src/runtime/fuse-connection.ts
+var fs5 = __toESM(require("fs"));
+var CONNECTIONS = "/sys/fs/fuse/connections";
+function connectionName(entry) {
+  const m = /^(\d+):(\d+)$/.exec(entry.device);
+  if (!m) return void 0;
+  return String(Number(m[1]) * 2 ** 20 + Number(m[2]));
+}
+function connectionDir(name) {
+  return systemPath(`${CONNECTIONS}/${name}`);
+}
+function readWaiting(name) {
+  try {
+    const n = Number(fs5.readFileSync(`${connectionDir(name)}/waiting`, "utf8").trim());
+    return Number.isInteger(n) && n >= 0 ? n : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function abortConnection(name) {
+  fs5.writeFileSync(`${connectionDir(name)}/abort`, "1\n");
+}
+
+// src/runtime/mount-holders.ts
+var fs6 = __toESM(require("fs"));
+function under(link, mountPoint) {
+  const p = link.endsWith(" (deleted)") ? link.slice(0, -" (deleted)".length) : link;
+  return p === mountPoint || p.startsWith(mountPoint === "/" ? "/" : `${mountPoint}/`);
+}
+function readlink(p) {
+  try {
+    return fs6.readlinkSync(p);
+  } catch {
+    return void 0;
+  }
+}
+function mapsDevice(field) {
+  const m = /^([0-9a-f]+):([0-9a-f]+)$/i.exec(field);
+  return m ? `${parseInt(m[1], 16)}:${parseInt(m[2], 16)}` : void 0;
+}
+function usesOf(dir, mountPoint, device) {
+  const uses = [];
+  for (const link of ["cwd", "root"]) {
+    const t = readlink(`${dir}/${link}`);
+    if (t !== void 0 && under(t, mountPoint)) uses.push(link);
+  }
+  let fds = [];
+  try {
+    fds = fs6.readdirSync(`${dir}/fd`);
+  } catch {
+    fds = [];
+  }
+  for (const fd of fds.sort((a, b) => Number(a) - Number(b))) {
+    const t = readlink(`${dir}/fd/${fd}`);
+    if (t !== void 0 && under(t, mountPoint)) uses.push(`fd ${fd}`);
+  }
+  try {
+    const maps = fs6.readFileSync(`${dir}/maps`, "utf8");
+    if (maps.split("\n").some((l) => mapsDevice(l.split(/\s+/)[3] ?? "") === device)) uses.push("maps");
+  } catch {
+  }
+  return uses;
+}
+function mountHolders(mountPoint, device, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  const proc = systemPath("/proc");
+  let pids = [];
+  try {
+    pids = fs6.readdirSync(proc).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+  } catch {
+    return { holders: [], incomplete: true };
+  }
+  const holders = [];
+  for (const pid of pids) {
+    if (Date.now() > end) return { holders, incomplete: true };
+    if (pid === process.pid) continue;
+    const dir = `${proc}/${pid}`;
+    const uses = usesOf(dir, mountPoint, device);
+    if (uses.length === 0) continue;
+    let comm = "?";
+    try {
+      comm = fs6.readFileSync(`${dir}/comm`, "utf8").trim();
+    } catch {
+    }
+    holders.push({ pid, comm, uses });
+  }
+  return { holders, incomplete: false };
+}
+function describeHolders(scan) {
+  const list = scan.holders.map((h) => `${h.pid} (${h.comm}: ${h.uses.join(", ")})`).join(", ");
+  if (scan.holders.length === 0)
+    return scan.incomplete ? "no holder found before the scan's deadline" : "no process holds it (a submount or the kernel may)";
+  return list + (scan.incomplete ? ", and maybe more (the scan stopped at its deadline)" : "");
+}
+
+// src/runtime/share-health.ts
+var PROBE_SOURCE = `
+process.title = "virtio-fs-probe";
+const fs = require("fs");
+const p = process.argv[1];
+const stall = JSON.parse(process.env.VIRTIO_FS_PROBE_STALL || "[]");
+if (stall.includes(p)) {
+  // test hook: a request that never comes back, with a helper that outlives a kill holding the pipe
+  require("child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], { detached: true, stdio: ["ignore", 1, 2] }).unref();
+  setInterval(() => {}, 1000);
+} else {
+  const out = {};
+  let op = "stat";
+  try {
+    const s = fs.statSync(p);
+    out.root = { uid: s.uid, gid: s.gid, mode: s.mode & 0o7777, nlink: s.nlink, empty: false };
+    op = "statfs";
+    if (fs.statfsSync) fs.statfsSync(p);
+    op = "readdir";
+    const d = fs.opendirSync(p);
+    out.root.empty = d.readSync() === null;
+    d.closeSync();
+  } catch (e) {
+    out.error = { op, code: e.code || String(e), message: e.message };
+  }
+  process.stdout.write(JSON.stringify(out));
+}
+`;
+var seconds = (ms) => `${Math.round(ms / 100) / 10}s`;
+async function waitingGoesDown(name, first, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  const step = Math.max(20, Math.min(250, timeoutMs / 10));
+  let last = first;
+  while (Date.now() < end) {
+    await new Promise((r) => setTimeout(r, step));
+    const now = readWaiting(name);
+    if (now === void 0 || now < last) return { down: true, last: now ?? 0 };
+    last = now;
+  }
+  return { down: false, last };
+}
+function classifyProbe(r, timeoutMs, connectionNote) {
+  if (r.timedOut)
+    return {
+      health: "not answering",
+      source: `a stat/statfs/readdir of the share root got no answer within ${seconds(timeoutMs)}${connectionNote}`
+    };
+  let out = {};
+  try {
+    out = JSON.parse(r.stdout);
+  } catch {
+    return {
+      health: "not answering",
+      source: `the probe of the share root failed (exit ${r.rc}${r.spawnError ? `, ${r.spawnError}` : ""}: ${r.stderr.trim() || "no output"})`
+    };
+  }
+  if (out.error) {
+    const { op, code } = out.error;
+    if (code === "ENOTCONN")
+      return {
+        health: "aborted",
+        source: `${op} of the share root failed with ENOTCONN: the FUSE connection was aborted (fusectl abort, or the daemon went away)`
+      };
+    if (code === "ENOENT" || code === "ESTALE")
+      return {
+        health: "host directory gone",
+        source: `${op} of the share root failed with ${code}: virtiofsd no longer finds the shared host directory`
+      };
+    return { health: "not answering", source: `${op} of the share root failed: ${out.error.message}` };
+  }
+  if (out.root && out.root.nlink === 0)
+    return {
+      health: "host directory gone",
+      source: "the share root has 0 links: the shared host directory was deleted while mounted (virtiofsd serves the empty unlinked directory; every create fails)",
+      root: out.root
+    };
+  return { health: "ok", source: `the share root answered a stat, statfs and readdir in ${seconds(r.elapsedMs)}`, root: out.root };
+}
+async function checkShare(entry, timeoutMs) {
+  const name = connectionName(entry);
+  const waiting = name === void 0 ? void 0 : readWaiting(name);
+  const conn = name === void 0 ? {} : { connection: name };
+  if (name !== void 0 && waiting !== void 0 && waiting > 0) {
+    const w = await waitingGoesDown(name, waiting, timeoutMs);
+    if (!w.down)
+      return {
+        health: "not answering",
+        source: `/sys/fs/fuse/connections/${name}/waiting stayed at ${w.last} unanswered request(s) for ${seconds(timeoutMs)} without going down (no request sent)`,
+        ...conn,
+        waiting: w.last
+      };
+  }
+  const r = await runBounded(process.execPath, ["-e", PROBE_SOURCE, "--", entry.mountPoint], {
+    timeoutMs,
+    env: process.env
+  });
+  const after = name === void 0 ? void 0 : readWaiting(name);
+  const note = name === void 0 ? "" : after === void 0 ? ` (fusectl does not list connection ${name})` : ` (/sys/fs/fuse/connections/${name}/waiting: ${after})`;
+  const h = classifyProbe(r, timeoutMs, note);
+  return { ...h, ...conn, ...after !== void 0 ? { waiting: after } : {} };
 }
 
 // src/runtime/fstab.ts
@@ -1823,7 +2087,7 @@ function effectiveOptions(shareOptions, defaultOptions, readonly) {
 }
 
 // src/runtime/mountinfo.ts
-var fs5 = __toESM(require("fs"));
+var fs7 = __toESM(require("fs"));
 function decodeMountInfoField(field) {
   let out = "";
   for (let i = 0; i < field.length; i++) {
@@ -1842,6 +2106,7 @@ function parseMountInfoLine(line) {
   return {
     mountId: Number(f[0]),
     parentId: Number(f[1]),
+    device: f[2],
     root: decodeMountInfoField(f[3]),
     mountPoint: decodeMountInfoField(f[4]),
     mountOptions,
@@ -1861,7 +2126,7 @@ function parseMountInfo(text) {
   return out;
 }
 function readMountInfo() {
-  return parseMountInfo(fs5.readFileSync(systemPath("/proc/self/mountinfo"), "utf8"));
+  return parseMountInfo(fs7.readFileSync(systemPath("/proc/self/mountinfo"), "utf8"));
 }
 function topMountAt(entries, mountPoint) {
   let found;
@@ -2104,32 +2369,70 @@ function planAbsent(d, o, s, plan) {
 }
 
 // src/runtime/mount-point.ts
-var fs6 = __toESM(require("fs"));
+var fs8 = __toESM(require("fs"));
 var path5 = __toESM(require("path"));
 function lstatOrError(p) {
   try {
-    return fs6.lstatSync(p);
+    return fs8.lstatSync(p);
   } catch (e2) {
     return e2;
   }
 }
 var isMissing = (e2) => e2.code === "ENOENT" || e2.code === "ENOTDIR";
-function kernelPathOf(p) {
+var NO_ROOTS = /* @__PURE__ */ new Map();
+function onShare(p, roots) {
+  for (const r of roots.keys()) if (p === r || p.startsWith(r === "/" ? "/" : `${r}/`)) return true;
+  return false;
+}
+function kernelPathOf(p, roots = NO_ROOTS) {
   const norm = normaliseMountPath(p);
   if (!norm.startsWith("/")) return norm;
-  const rest = [];
-  for (let cur = norm; ; cur = path5.dirname(cur)) {
-    try {
-      const real = fs6.realpathSync(cur);
-      return rest.length === 0 ? real : path5.join(real, ...rest.reverse());
-    } catch {
-      if (cur === "/") return norm;
-      rest.push(path5.basename(cur));
-    }
-  }
+  return resolveFrom("/", norm.split("/"), roots, { links: 0 }).path;
 }
-function observePath(p) {
-  const obs = { path: p, kernelPath: kernelPathOf(p), kind: "missing", missingParents: [] };
+function resolveFrom(start, components, roots, budget) {
+  const queue = components.filter((c) => c !== "" && c !== ".");
+  let cur = start;
+  while (queue.length > 0) {
+    const c = queue.shift();
+    if (c === "..") {
+      cur = path5.dirname(cur);
+      continue;
+    }
+    const next = path5.join(cur, c);
+    const rest = () => ({ path: path5.join(next, ...queue), complete: false });
+    if (onShare(next, roots)) return { path: path5.join(next, ...queue), complete: true };
+    let st;
+    try {
+      st = fs8.lstatSync(next);
+    } catch {
+      return rest();
+    }
+    if (!st.isSymbolicLink()) {
+      cur = next;
+      continue;
+    }
+    if (++budget.links > 40) return rest();
+    let target;
+    try {
+      target = fs8.readlinkSync(next);
+    } catch {
+      return rest();
+    }
+    const resolved = resolveFrom(target.startsWith("/") ? "/" : cur, target.split("/"), roots, budget);
+    if (!resolved.complete) return rest();
+    cur = resolved.path;
+  }
+  return { path: cur, complete: true };
+}
+function observePath(p, roots = NO_ROOTS) {
+  const obs = { path: p, kernelPath: kernelPathOf(p, roots), kind: "missing", missingParents: [] };
+  if (onShare(obs.kernelPath, roots)) {
+    const probed = roots.get(obs.kernelPath);
+    obs.kind = "directory";
+    if (probed) Object.assign(obs, { uid: probed.uid, gid: probed.gid, mode: probed.mode, empty: probed.empty });
+    else obs.blocked = `${obs.kernelPath} is on a virtio-fs share that does not answer`;
+    return obs;
+  }
   const st = lstatOrError(p);
   if (st instanceof Error) {
     if (!isMissing(st)) {
@@ -2139,7 +2442,7 @@ function observePath(p) {
   } else if (st.isSymbolicLink()) {
     obs.kind = "symlink";
     try {
-      obs.linkTarget = fs6.readlinkSync(p);
+      obs.linkTarget = fs8.readlinkSync(p);
     } catch {
       obs.linkTarget = "?";
     }
@@ -2168,7 +2471,7 @@ function observePath(p) {
     }
     let target;
     try {
-      target = pst.isSymbolicLink() ? fs6.statSync(parent) : pst;
+      target = pst.isSymbolicLink() ? fs8.statSync(parent) : pst;
     } catch {
       obs.blocked = `${parent} is a symbolic link to a missing target`;
       return obs;
@@ -2179,21 +2482,22 @@ function observePath(p) {
   }
 }
 function setDirOwnerMode(dir, uid, gid, mode) {
-  const fd = fs6.openSync(dir, fs6.constants.O_RDONLY | fs6.constants.O_DIRECTORY | fs6.constants.O_NOFOLLOW);
+  const fd = fs8.openSync(dir, fs8.constants.O_RDONLY | fs8.constants.O_DIRECTORY | fs8.constants.O_NOFOLLOW);
   try {
-    if (uid !== void 0 || gid !== void 0) fs6.fchownSync(fd, uid ?? -1, gid ?? -1);
-    if (mode !== void 0) fs6.fchmodSync(fd, mode);
+    if (uid !== void 0 || gid !== void 0) fs8.fchownSync(fd, uid ?? -1, gid ?? -1);
+    if (mode !== void 0) fs8.fchmodSync(fd, mode);
   } finally {
-    fs6.closeSync(fd);
+    fs8.closeSync(fd);
   }
 }
-function isEmptyDir(p) {
+function isEmptyDir(p, roots = NO_ROOTS) {
+  if (onShare(kernelPathOf(p, roots), roots)) return false;
   const st = lstatOrError(p);
   return !(st instanceof Error) && st.isDirectory() && hasNoEntries(p);
 }
 function hasNoEntries(dir) {
   try {
-    const d = fs6.opendirSync(dir);
+    const d = fs8.opendirSync(dir);
     try {
       return d.readSync() === null;
     } finally {
@@ -2288,11 +2592,11 @@ function filled(value, what) {
 }
 
 // src/runtime/virtiofs-kernel.ts
-var fs7 = __toESM(require("fs"));
+var fs9 = __toESM(require("fs"));
 var path6 = __toESM(require("path"));
 function readText(file) {
   try {
-    return fs7.readFileSync(systemPath(file), "utf8");
+    return fs9.readFileSync(systemPath(file), "utf8");
   } catch {
     return void 0;
   }
@@ -2302,20 +2606,20 @@ function filesystemsListVirtiofs() {
   return text.split("\n").some((l) => l.trim().split(/\s+/).pop() === "virtiofs");
 }
 function virtiofsLoaded() {
-  return fs7.existsSync(systemPath("/sys/module/virtiofs")) || filesystemsListVirtiofs();
+  return fs9.existsSync(systemPath("/sys/module/virtiofs")) || filesystemsListVirtiofs();
 }
 function offeredTags() {
   const dir = systemPath("/sys/fs/virtiofs");
   let names;
   try {
-    names = fs7.readdirSync(dir);
+    names = fs9.readdirSync(dir);
   } catch {
     return null;
   }
   const tags = [];
   for (const n of names.sort()) {
     try {
-      tags.push(fs7.readFileSync(path6.join(dir, n, "tag"), "utf8").trim());
+      tags.push(fs9.readFileSync(path6.join(dir, n, "tag"), "utf8").trim());
     } catch {
     }
   }
@@ -2335,6 +2639,7 @@ function dmesgTagNotFound(tag) {
 var ShareFailure = class extends Error {
 };
 var MODULES_LOAD_FILE = "/etc/modules-load.d/virtiofs.conf";
+var HOST_ACTION = (tag) => `On the host, the virtiofsd serving tag ${tag} is gone or hung: restart the domain with \`virsh destroy\` + \`virsh start\` (a reboot keeps the same QEMU process and does not restart virtiofsd), then run again.`;
 function parseMode(mode) {
   return parseInt(mode, 8) & 4095;
 }
@@ -2347,13 +2652,19 @@ var MountRun = class {
     this.args = args;
     this.ctx = ctx;
     this.check = ctx.checkMode;
+    this.timeoutMs = args.health_timeout * 1e3;
     this.mountinfo = readMountInfo();
     this.fstab = parseFstab(fstabText);
     this.fstab.lines.forEach((l, i) => this.lineNumbers.set(l, i + 1));
     this.tags = offeredTags();
   }
   check;
+  timeoutMs;
   mountinfo;
+  /** Mounted virtio-fs share roots, never touched by this process (mount-point.ts ShareRoots). */
+  roots = /* @__PURE__ */ new Map();
+  /** Health of each mounted virtio-fs share, by kernel mount point. */
+  health = /* @__PURE__ */ new Map();
   fstab;
   tags;
   keys = /* @__PURE__ */ new Map();
@@ -2361,9 +2672,21 @@ var MountRun = class {
   refreshMountInfo() {
     if (!this.check) this.mountinfo = readMountInfo();
   }
+  /** Probes every mounted virtio-fs share at once (before any mount point is looked at). */
+  async probeShares() {
+    const tops = /* @__PURE__ */ new Map();
+    for (const e2 of this.mountinfo) if (e2.mountPoint !== "/") tops.set(e2.mountPoint, e2);
+    const shares = [...tops.values()].filter((e2) => e2.fstype === "virtiofs");
+    for (const e2 of shares) this.roots.set(e2.mountPoint, void 0);
+    const health = await Promise.all(shares.map((e2) => checkShare(e2, this.timeoutMs)));
+    shares.forEach((e2, i) => {
+      this.health.set(e2.mountPoint, health[i]);
+      this.roots.set(e2.mountPoint, health[i].root);
+    });
+  }
   fstabKey(line) {
     if (!line.entry) return void 0;
-    if (!this.keys.has(line)) this.keys.set(line, kernelPathOf(normaliseMountPath(line.entry.file)));
+    if (!this.keys.has(line)) this.keys.set(line, kernelPathOf(normaliseMountPath(line.entry.file), this.roots));
     return this.keys.get(line);
   }
   observe(job) {
@@ -2373,13 +2696,21 @@ var MountRun = class {
       fstabKey: (l) => this.fstabKey(l),
       lineNumber: (l) => this.lineNumbers.get(l) ?? this.fstab.lines.indexOf(l) + 1,
       tags: this.tags,
-      point: observePath(job.desired.mountPoint),
+      point: observePath(job.desired.mountPoint, this.roots),
       ownerLabel: (uid, gid) => `${userName(uid)}:${groupName(gid)}`
     };
   }
   // ---- external programs -------------------------------------------------------------------------
-  mount(share, options) {
-    const r = run("mount", ["-t", "virtiofs", "-o", options.join(","), "--", share.tag, share.mount_point]);
+  async mount(share, options) {
+    const r = await runWithDeadline(
+      "mount",
+      ["-t", "virtiofs", "-o", options.join(","), "--", share.tag, share.mount_point],
+      this.timeoutMs
+    );
+    if (r.timedOut)
+      throw new ShareFailure(
+        `mounting ${share.tag} on ${share.mount_point} did not return within ${this.args.health_timeout}s (health_timeout): ${HOST_ACTION(share.tag)}`
+      );
     if (r.rc !== 0) throw new ShareFailure(this.mountFailure(share, describeFailure(r), r.stderr + r.stdout));
   }
   mountFailure(share, what, output) {
@@ -2397,24 +2728,39 @@ var MountRun = class {
     const offered = this.tags === null ? "" : ` The VM offers: ${this.tags.length ? this.tags.join(", ") : "no virtio-fs tags at all"}.`;
     return `virtio-fs tag "${share.tag}" is not offered by this VM${what ? ` (${what})` : ""}.${dmesg ? ` dmesg: ${dmesg}.` : ""}${offered} The libvirt domain XML is missing a <filesystem type='mount'> device with <driver type='virtiofs'/> and <target dir='${share.tag}'/> (add it with the virtio_fs_domain module or the host role, with shared memoryBacking) and restart the VM.`;
   }
-  /** Unmounts the top mount at a kernel path; shown as the configured path. */
-  umount(kernelPath, shown) {
-    const r = run("umount", ["--", kernelPath]);
+  /** Unmounts the top mount at a kernel path (lazily: umount -l); shown as the configured path. */
+  async umount(kernelPath, shown, job, lazy = false) {
+    const top = topMountAt(this.mountinfo, kernelPath);
+    const r = await runWithDeadline("umount", [...lazy ? ["-l"] : [], "--", kernelPath], this.timeoutMs);
     this.refreshMountInfo();
-    if (r.rc === 0) return;
+    if (r.rc === 0) {
+      this.roots.delete(kernelPath);
+      this.health.delete(kernelPath);
+      return;
+    }
+    if (r.timedOut)
+      throw new ShareFailure(
+        `cannot unmount ${shown}: umount did not return within ${this.args.health_timeout}s (health_timeout); the share does not answer. ${HOST_ACTION(top?.source ?? "?")}`
+      );
     const out = r.stderr + r.stdout;
     if (/busy/i.test(out)) {
+      const scan = mountHolders(kernelPath, top?.device ?? "", this.timeoutMs);
+      if (job) job.result.holders = scan.holders;
       throw new ShareFailure(
-        `cannot unmount ${shown}: the mount point is busy (${describeFailure(r)}). Find the processes using it with \`fuser -vm ${shown}\` (or \`lsof +f -- ${shown}\`), stop them and retry.`
+        `cannot unmount ${shown}: the mount point is busy (${describeFailure(r)}); held by ${describeHolders(scan)}. Stop those processes (or move their working directory out of ${shown}) and retry.`
       );
     }
     throw new ShareFailure(`cannot unmount ${shown}: ${describeFailure(r)}`);
   }
-  remount(job, options) {
+  async remount(job, options) {
     const share = job.share;
     const mp = share.mount_point;
-    const r = run("mount", ["-o", ["remount", ...options].join(","), "--", mp]);
+    const r = await runWithDeadline("mount", ["-o", ["remount", ...options].join(","), "--", mp], this.timeoutMs);
     let why;
+    if (r.timedOut)
+      throw new ShareFailure(
+        `remounting ${share.tag} on ${mp} did not return within ${this.args.health_timeout}s (health_timeout): ${HOST_ACTION(share.tag)}`
+      );
     if (r.rc !== 0) why = `the kernel refused the remount (${describeFailure(r)})`;
     else {
       this.refreshMountInfo();
@@ -2423,26 +2769,85 @@ var MountRun = class {
       if (diffs.length > 0) why = `the remount did not apply ${diffs.join(", ")}`;
     }
     if (!why) return;
-    this.record(
+    await this.record(
       job,
       { action: "umount", why: `${why}; unmounting to mount again` },
-      () => this.umount(job.kernelPath, mp)
+      () => this.umount(job.kernelPath, mp, job)
     );
-    this.record(
+    await this.record(
       job,
       { action: "mount", why: `mounting again with ${options.join(",")}` },
       () => this.mount(share, options)
     );
   }
   /** Adds an action to the share's result and runs it; a throwing action is marked failed. */
-  record(job, act, body) {
+  async record(job, act, body) {
     job.result.actions.push(act);
     try {
-      body();
+      await body();
     } catch (e2) {
       act.failed = true;
       throw e2;
     }
+  }
+  // ---- shares that do not answer -----------------------------------------------------------------
+  /**
+   * Aborts the FUSE connection of the mount at the job's mount point (unless it is already aborted)
+   * and unmounts it lazily: blocked processes get ENOTCONN, and the mount point is free again.
+   */
+  async abortAndDetach(job, h, why) {
+    const conn = h.connection;
+    if (conn !== void 0 && h.health !== "aborted") {
+      await this.record(
+        job,
+        { action: "abort_connection", why: `${why}; /sys/fs/fuse/connections/${conn}/abort: blocked processes get an error` },
+        () => {
+          if (this.check) return;
+          try {
+            abortConnection(conn);
+          } catch (e2) {
+            throw new ShareFailure(
+              `cannot abort the FUSE connection ${conn} of ${job.desired.mountPoint}: ${errorText(e2)}`
+            );
+          }
+        }
+      );
+    }
+    await this.record(
+      job,
+      { action: "umount_lazy", why: `${why}; umount -l detaches it at once` },
+      () => this.check ? void 0 : this.umount(job.kernelPath, job.desired.mountPoint, job, true)
+    );
+  }
+  /**
+   * A mounted share at the job's mount point that is not ok. Returns true when the job's plan
+   * should run as usual (after a recovery, or for an answering share being removed).
+   */
+  async handleUnhealthy(job) {
+    const h = this.health.get(job.kernelPath);
+    if (!h || h.health === "ok") return true;
+    const top = topMountAt(this.mountinfo, job.kernelPath);
+    const tag = top?.source ?? job.desired.tag ?? "?";
+    job.result.health = h.health;
+    job.result.health_source = h.source;
+    const removing = job.desired.state === "unmounted" || job.desired.state === "absent";
+    if (h.health === "host directory gone") {
+      if (removing) return true;
+      throw new ShareFailure(
+        `share ${tag} on ${job.desired.mountPoint}: the host directory is gone (${h.source}). On the host: recreate the directory (the host role does with virtio_fs_host_create_dirs), then restart the domain (virsh destroy + virsh start: virtiofsd keeps the deleted directory open, and a reboot does not restart it), and run again.`
+      );
+    }
+    if (!this.args.recover)
+      throw new ShareFailure(
+        `share ${tag} on ${job.desired.mountPoint} is ${h.health === "aborted" ? "aborted" : "not answering"} (${h.source}). ${HOST_ACTION(tag)} To free the guest's processes blocked on it now, run with recover: true (virtio_fs_recover_dead_shares): it aborts the FUSE connection, unmounts it lazily and mounts it again.`
+      );
+    await this.abortAndDetach(job, h, `share ${tag} is ${h.health}`);
+    if (this.check) {
+      if (job.desired.state === "mounted")
+        job.result.actions.push({ action: "mount", why: `mounting ${tag} again after the recovery` });
+      return false;
+    }
+    return true;
   }
   // ---- applying ----------------------------------------------------------------------------------
   chown(job, dir, uid, gid, tolerant) {
@@ -2456,14 +2861,14 @@ var MountRun = class {
     }
   }
   /** Runs one step; false when a conditional step (rmdir) turned out not to apply. */
-  execute(job, step) {
+  async execute(job, step) {
     const mp = job.desired.mountPoint;
     switch (step.action) {
       case "umount":
-        this.umount(job.kernelPath, mp);
+        await this.umount(job.kernelPath, mp, job);
         return true;
       case "create_parent_dir":
-        fs8.mkdirSync(step.path, 493);
+        fs10.mkdirSync(step.path, 493);
         job.created.push(step.path);
         setDirOwnerMode(
           step.path,
@@ -2473,7 +2878,7 @@ var MountRun = class {
         );
         return true;
       case "create_dir":
-        fs8.mkdirSync(mp, step.mode);
+        fs10.mkdirSync(mp, step.mode);
         job.created.push(mp);
         this.chown(job, mp, step.uid, step.gid, step.tolerant);
         setDirOwnerMode(mp, void 0, void 0, step.mode);
@@ -2485,13 +2890,13 @@ var MountRun = class {
         setDirOwnerMode(mp, void 0, void 0, step.mode);
         return true;
       case "mount":
-        this.mount(job.share, step.options);
+        await this.mount(job.share, step.options);
         job.mountedHere = true;
-        this.afterMount(job);
+        await this.afterMount(job, true);
         return true;
       case "remount":
-        this.remount(job, step.options);
-        this.afterMount(job);
+        await this.remount(job, step.options);
+        await this.afterMount(job, false);
         return true;
       case "fstab_add":
         appendFstabEntry(this.fstab, step.entry);
@@ -2512,19 +2917,38 @@ var MountRun = class {
         return true;
       case "rmdir":
         this.refreshMountInfo();
-        if (topMountAt(this.mountinfo, job.kernelPath) || !isEmptyDir(mp)) return false;
-        fs8.rmdirSync(mp);
+        if (topMountAt(this.mountinfo, job.kernelPath) || !isEmptyDir(mp, this.roots)) return false;
+        fs10.rmdirSync(mp);
         return true;
     }
   }
-  afterMount(job) {
+  /**
+   * Probes the share just mounted (never looking at it from this process). One that does not answer
+   * is detached again when this run mounted it (fresh: nothing of the operator's is on it yet).
+   */
+  async afterMount(job, fresh) {
     this.refreshMountInfo();
-    const w = mountedOwnerWarning(
-      job.desired,
-      observePath(job.desired.mountPoint),
-      (u, g) => `${userName(u)}:${groupName(g)}`
+    const top = topMountAt(this.mountinfo, job.kernelPath);
+    if (!top) return;
+    this.roots.set(job.kernelPath, void 0);
+    const h = await checkShare(top, this.timeoutMs);
+    this.health.set(job.kernelPath, h);
+    if (h.health === "ok") {
+      this.roots.set(job.kernelPath, h.root);
+      const w = mountedOwnerWarning(job.desired, h.root ?? {}, (u, g) => `${userName(u)}:${groupName(g)}`);
+      if (w) this.ctx.warn(w);
+      return;
+    }
+    job.result.health = h.health;
+    job.result.health_source = h.source;
+    const what = `share ${top.source} on ${job.desired.mountPoint} was mounted but is ${h.health} (${h.source})`;
+    if (fresh && h.health !== "host directory gone") {
+      await this.abortAndDetach(job, h, "the mount this run made does not answer");
+      job.mountedHere = false;
+    }
+    throw new ShareFailure(
+      h.health === "host directory gone" ? `${what}. On the host: recreate the directory, then restart the domain (virsh destroy + virsh start), and run again.` : `${what}${fresh ? "; it was unmounted again" : ""}. ${HOST_ACTION(top.source)}`
     );
-    if (w) this.ctx.warn(w);
   }
   failureText(job, failure) {
     return failure.kind === "tag_not_offered" ? this.tagNotOffered(job.share) : failure.msg;
@@ -2534,7 +2958,8 @@ var MountRun = class {
    * mount), so the share is planned again after each one; check mode runs nothing but the in-memory
    * fstab edits, so its result is the plan.
    */
-  apply(job) {
+  async apply(job) {
+    if (!await this.handleUnhealthy(job)) return;
     for (let round = 0; round <= 16; round++) {
       const plan = planShare(job.desired, this.observe(job), this.args);
       for (const w of plan.warnings) this.ctx.warn(w);
@@ -2547,8 +2972,8 @@ var MountRun = class {
           continue;
         }
         let done = true;
-        this.record(job, act, () => {
-          done = this.execute(job, step);
+        await this.record(job, act, async () => {
+          done = await this.execute(job, step);
         });
         if (!done) job.result.actions.pop();
         if (step.action === "umount" && !this.check) {
@@ -2564,13 +2989,13 @@ var MountRun = class {
    * Undoes what this run did to a share: unmounts it if this run mounted it, then removes the
    * (empty) directories this run created. Returns the umount error when the share stays mounted.
    */
-  undo(job, reason) {
+  async undo(job, reason) {
     if (job.mountedHere) {
       try {
-        this.record(
+        await this.record(
           job,
           { action: "umount", why: `${reason}; unmounting what this run mounted` },
-          () => this.umount(job.kernelPath, job.desired.mountPoint)
+          () => this.umount(job.kernelPath, job.desired.mountPoint, job)
         );
         job.mountedHere = false;
       } catch (e2) {
@@ -2591,7 +3016,7 @@ function removeEmptyDirs(created) {
   const removed = [];
   for (const dir of [...created].reverse()) {
     try {
-      fs8.rmdirSync(dir);
+      fs10.rmdirSync(dir);
       removed.push(dir);
     } catch {
       break;
@@ -2618,7 +3043,7 @@ function ensureKernelModule(args, ctx) {
   const conf = systemPath(MODULES_LOAD_FILE);
   let current;
   try {
-    current = fs8.readFileSync(conf, "utf8");
+    current = fs10.readFileSync(conf, "utf8");
   } catch {
     current = void 0;
   }
@@ -2629,7 +3054,7 @@ function ensureKernelModule(args, ctx) {
     });
     if (!ctx.checkMode) {
       try {
-        fs8.mkdirSync(path7.dirname(conf), { recursive: true, mode: 493 });
+        fs10.mkdirSync(path7.dirname(conf), { recursive: true, mode: 493 });
         writeFileAtomic(conf, "virtiofs\n", 420);
       } catch (e2) {
         throw new ModuleFailure(`cannot write ${MODULES_LOAD_FILE}: ${errorText(e2)}`, {
@@ -2652,7 +3077,7 @@ async function main(input, ctx) {
   let fstabText = "";
   let fstabExists = true;
   try {
-    fstabText = fs8.readFileSync(args.fstab, "utf8");
+    fstabText = fs10.readFileSync(args.fstab, "utf8");
   } catch (e2) {
     if (e2.code !== "ENOENT")
       throw new ModuleFailure(`cannot read ${args.fstab}: ${errorText(e2)}`);
@@ -2664,10 +3089,11 @@ async function main(input, ctx) {
   } catch (e2) {
     throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${errorText(e2)}`);
   }
+  await runner.probeShares();
   const job = (share, desired, pruned) => ({
     share,
     desired,
-    kernelPath: kernelPathOf(desired.mountPoint),
+    kernelPath: kernelPathOf(desired.mountPoint, runner.roots),
     mountedHere: false,
     created: [],
     fstabEdited: false,
@@ -2746,13 +3172,13 @@ async function main(input, ctx) {
   for (const j of order) {
     const r = j.result;
     try {
-      runner.apply(j);
+      await runner.apply(j);
     } catch (e2) {
       r.failed = true;
       r.msg = e2 instanceof ShareFailure ? e2.message : `${r.actions.at(-1)?.failed ? `${r.actions.at(-1).action} failed: ` : ""}${errorText(e2)}`;
       const lastFailed = r.actions.at(-1);
       const reason = lastFailed?.failed && lastFailed.action === "mount" ? "the mount failed" : "the share failed";
-      const stuck = runner.undo(j, reason);
+      const stuck = await runner.undo(j, reason);
       if (stuck) unpersisted.push(`${r.tag} (${r.mount_point}): ${stuck}`);
       failures.push(`${r.tag} (${r.mount_point}): ${r.msg}`);
     }
@@ -2799,7 +3225,7 @@ async function main(input, ctx) {
       const r = j.result;
       const label = `${r.tag} (${r.mount_point})`;
       const wasMounted = j.mountedHere;
-      const stuck = wasMounted ? runner.undo(j, `${args.fstab} could not be written`) : void 0;
+      const stuck = wasMounted ? await runner.undo(j, `${args.fstab} could not be written`) : void 0;
       if (stuck) unpersisted.push(`${label}: ${stuck}`);
       else if (wasMounted) rolledBack.push(label);
       else lost.push(label);

@@ -1,0 +1,68 @@
+/**
+ * A child process the module never waits on past a deadline.
+ *
+ * Why: a request to a FUSE connection whose daemon is gone (virtiofsd killed) puts the requesting
+ * process in uninterruptible sleep (state D, request_wait_answer): SIGKILL does not end it until the
+ * connection is aborted. spawnSync waits for the child's exit even after killing it, so it would hang
+ * with it. Here the child is spawned in its own process group (detached), killed at the deadline
+ * (the whole group, so helpers it started go too when they can), its pipes are destroyed and it is
+ * unref'd: the module returns at the deadline and never reaps it. A child stuck in D stays behind as
+ * a zombie-to-be owned by init, which is what any blocked `ls` on that share already is.
+ */
+import { spawn } from "child_process";
+
+export interface BoundedResult {
+  /** Exit code (128 + signal number for a signal); undefined when the deadline passed first. */
+  rc?: number;
+  stdout: string;
+  stderr: string;
+  /** The child did not finish in time and was abandoned. */
+  timedOut: boolean;
+  /** Set when it could not be started (ENOENT, EACCES). */
+  spawnError?: string;
+  /** Milliseconds from spawn to exit or abandonment. */
+  elapsedMs: number;
+}
+
+export interface BoundedOptions {
+  timeoutMs: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+
+export function runBounded(file: string, args: string[], opts: BoundedOptions): Promise<BoundedResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    let stdout = "";
+    let stderr = "";
+    let done = false;
+    const finish = (r: Omit<BoundedResult, "stdout" | "stderr" | "elapsedMs">) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve({ ...r, stdout, stderr, elapsedMs: Date.now() - started });
+    };
+    const child = spawn(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: opts.env });
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", (e: NodeJS.ErrnoException) => finish({ timedOut: false, rc: 127, spawnError: e.code ?? e.message }));
+    // "close" (exit and both pipes drained), not "exit": the output is complete then.
+    child.on("close", (code, signal) =>
+      finish({ timedOut: false, rc: code ?? 128 + (signal ? (SIGNALS[signal] ?? 0) : 0) }),
+    );
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // already gone, or not ours to kill any more
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.removeAllListeners();
+      child.on("error", () => undefined);
+      child.unref();
+      finish({ timedOut: true });
+    }, opts.timeoutMs);
+  });
+}
