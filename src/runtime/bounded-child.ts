@@ -46,7 +46,9 @@ export function runBounded(file: string, args: string[], opts: BoundedOptions): 
     const child = spawn(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: opts.env });
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", (e: NodeJS.ErrnoException) => finish({ timedOut: false, rc: 127, spawnError: e.code ?? e.message }));
+    child.on("error", (e: NodeJS.ErrnoException) =>
+      finish({ timedOut: false, rc: 127, spawnError: e.code ?? e.message }),
+    );
     // "close" (exit and both pipes drained), not "exit": the output is complete then.
     child.on("close", (code, signal) =>
       finish({ timedOut: false, rc: code ?? 128 + (signal ? (SIGNALS[signal] ?? 0) : 0) }),

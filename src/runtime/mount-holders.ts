@@ -47,7 +47,7 @@ function usesOf(dir: string, mountPoint: string, device: string): string[] {
     const t = readlink(`${dir}/${link}`);
     if (t !== undefined && under(t, mountPoint)) uses.push(link);
   }
-  let fds: string[] = [];
+  let fds: string[];
   try {
     fds = fs.readdirSync(`${dir}/fd`);
   } catch {
@@ -70,7 +70,7 @@ function usesOf(dir: string, mountPoint: string, device: string): string[] {
 export function mountHolders(mountPoint: string, device: string, timeoutMs: number): HolderScan {
   const end = Date.now() + timeoutMs;
   const proc = systemPath("/proc");
-  let pids: number[] = [];
+  let pids: number[];
   try {
     pids = fs
       .readdirSync(proc)
@@ -98,10 +98,12 @@ export function mountHolders(mountPoint: string, device: string, timeoutMs: numb
   return { holders, incomplete: false };
 }
 
-/** "1234 (bash: cwd), 99 (python3: fd 3, maps)" for messages. */
+/** "held by 1234 (bash: cwd), 99 (python3: fd 3, maps)" for messages. */
 export function describeHolders(scan: HolderScan): string {
-  const list = scan.holders.map((h) => `${h.pid} (${h.comm}: ${h.uses.join(", ")})`).join(", ");
   if (scan.holders.length === 0)
-    return scan.incomplete ? "no holder found before the scan's deadline" : "no process holds it (a submount or the kernel may)";
-  return list + (scan.incomplete ? ", and maybe more (the scan stopped at its deadline)" : "");
+    return scan.incomplete
+      ? "no process holding it was found before the scan's deadline"
+      : "no process holds it (a mount below it or the kernel may)";
+  const list = scan.holders.map((h) => `${h.pid} (${h.comm}: ${h.uses.join(", ")})`).join(", ");
+  return `held by ${list}${scan.incomplete ? ", and maybe more (the scan stopped at its deadline)" : ""}`;
 }

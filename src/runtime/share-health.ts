@@ -46,15 +46,15 @@ export interface ShareHealth {
   root?: ProbedRoot;
 }
 
-/** Runs in the probe child: argv[1] is the mount point; prints one JSON object. */
+/** Runs in the probe child: argv[1] is the mount point, argv[2] its device; prints one JSON object. */
 const PROBE_SOURCE = `
 process.title = "virtio-fs-probe";
 const fs = require("fs");
 const p = process.argv[1];
 const stall = JSON.parse(process.env.VIRTIO_FS_PROBE_STALL || "[]");
-if (stall.includes(p)) {
+if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
   // test hook: a request that never comes back, with a helper that outlives a kill holding the pipe
-  require("child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], { detached: true, stdio: ["ignore", 1, 2] }).unref();
+  require("child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 10000)"], { detached: true, stdio: ["ignore", 1, 2] }).unref();
   setInterval(() => {}, 1000);
 } else {
   const out = {};
@@ -78,7 +78,11 @@ if (stall.includes(p)) {
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
 
 /** Watches `waiting` until it goes down (true) or the deadline passes (false). */
-async function waitingGoesDown(name: string, first: number, timeoutMs: number): Promise<{ down: boolean; last: number }> {
+async function waitingGoesDown(
+  name: string,
+  first: number,
+  timeoutMs: number,
+): Promise<{ down: boolean; last: number }> {
   const end = Date.now() + timeoutMs;
   const step = Math.max(20, Math.min(250, timeoutMs / 10));
   let last = first;
@@ -98,7 +102,7 @@ export function classifyProbe(r: BoundedResult, timeoutMs: number, connectionNot
       health: "not answering",
       source: `a stat/statfs/readdir of the share root got no answer within ${seconds(timeoutMs)}${connectionNote}`,
     };
-  let out: { root?: ProbedRoot; error?: { op: string; code: string; message: string } } = {};
+  let out: { root?: ProbedRoot; error?: { op: string; code: string; message: string } };
   try {
     out = JSON.parse(r.stdout);
   } catch {
@@ -128,7 +132,11 @@ export function classifyProbe(r: BoundedResult, timeoutMs: number, connectionNot
         "the share root has 0 links: the shared host directory was deleted while mounted (virtiofsd serves the empty unlinked directory; every create fails)",
       root: out.root,
     };
-  return { health: "ok", source: `the share root answered a stat, statfs and readdir in ${seconds(r.elapsedMs)}`, root: out.root };
+  return {
+    health: "ok",
+    source: `the share root answered a stat, statfs and readdir in ${seconds(r.elapsedMs)}`,
+    root: out.root,
+  };
 }
 
 /** The health of one mounted share, in at most about 2 x timeoutMs, never blocking the caller. */
@@ -148,7 +156,7 @@ export async function checkShare(entry: MountInfoEntry, timeoutMs: number): Prom
         waiting: w.last,
       };
   }
-  const r = await runBounded(process.execPath, ["-e", PROBE_SOURCE, "--", entry.mountPoint], {
+  const r = await runBounded(process.execPath, ["-e", PROBE_SOURCE, "--", entry.mountPoint, entry.device], {
     timeoutMs,
     env: process.env,
   });

@@ -142,8 +142,10 @@ export interface FakeConfig {
   unknownFs?: boolean;
   /** modprobe virtiofs fails. */
   noModule?: boolean;
-  /** Mount points umount reports busy. */
+  /** Mount points umount reports busy (not with -l). */
   busy?: string[];
+  /** Mount points (canonical) whose mount or umount never returns, as on a dead virtiofsd. */
+  hang?: string[];
   /** Mount points (canonical) whose mount fails with "permission denied". */
   mountFail?: string[];
   /** mount -o remount fails. */
@@ -247,30 +249,47 @@ if (cfg.unknownFs) fail("mount: " + given + ": unknown filesystem type 'virtiofs
 if (cfg.offered && !cfg.offered.includes(tag)) fail("mount: " + given + ": wrong fs type, bad option, bad superblock on " + tag + ", missing codepage or helper program, or other error.", 32);
 if (!fs.existsSync(given) || !fs.statSync(given).isDirectory()) fail("mount: " + given + ": mount point does not exist.", 32);
 const mp = canon(given);
+if ((cfg.hang || []).includes(mp)) setInterval(() => {}, 1000);
+else {
 if ((cfg.mountFail || []).includes(mp)) fail("mount: " + given + ": permission denied.", 32);
 const lines = readMi();
 const id = 100 + lines.length;
 lines.push(id + " 1 0:" + id + " / " + esc(mp) + " " + vfs(opts) + " shared:" + id + " - virtiofs " + esc(tag) + " rw");
 writeMi(lines);
+// a FUSE connection per mount, where the fake guest has fusectl
+const conns = path.join(ROOT, "sys/fs/fuse/connections");
+if (fs.existsSync(conns)) { fs.mkdirSync(path.join(conns, String(id))); fs.writeFileSync(path.join(conns, String(id), "waiting"), "0\\n"); }
+}
 `,
   umount: `
 const pos = [];
-let dashdash = false;
+let dashdash = false, lazy = false;
 for (const a of argv) {
   if (dashdash || !a.startsWith("-")) pos.push(a);
   else if (a === "--") dashdash = true;
+  else if (a === "-l") lazy = true;
   else fail("umount: unrecognized option '" + a + "'", 1);
 }
 if (pos.length !== 1) fail("umount: expected one target, got " + JSON.stringify(pos), 1);
 let mp = pos[0];
-try { mp = fs.realpathSync(mp); } catch {}
-if ((cfg.busy || []).includes(mp) || (cfg.busy || []).includes(pos[0])) fail("umount: " + pos[0] + ": target is busy.", 32);
+// a real umount(8) canonicalises its target (a stat that blocks on a dead share); umount -l does not
+if (!lazy) try { mp = fs.realpathSync(mp); } catch {}
+if (!lazy && (cfg.hang || []).includes(mp)) setInterval(() => {}, 1000);
+else {
+if (!lazy && ((cfg.busy || []).includes(mp) || (cfg.busy || []).includes(pos[0]))) fail("umount: " + pos[0] + ": target is busy.", 32);
 const lines = readMi();
 let idx = -1;
 lines.forEach((l, i) => { if (unesc(l.split(" ")[4]) === mp) idx = i; });
 if (idx < 0) fail("umount: " + pos[0] + ": not mounted.", 32);
+if (lazy) {
+  // what the connection's abort file held when the lazy unmount came (the order of a recovery)
+  const minor = lines[idx].split(" ")[2].split(":")[1];
+  const abort = path.join(ROOT, "sys/fs/fuse/connections", minor, "abort");
+  fs.appendFileSync(path.join(BIN, "lazy.log"), JSON.stringify({ mp, abort: fs.existsSync(abort) ? fs.readFileSync(abort, "utf8") : null }) + "\\n");
+}
 lines.splice(idx, 1);
 writeMi(lines);
+}
 `,
   modprobe: `
 if (cfg.noModule) fail("modprobe: FATAL: Module virtiofs not found in directory /lib/modules/6.1.0-test", 1);
@@ -353,8 +372,13 @@ export interface World {
   clearCalls(): void;
   mountinfo(): string;
   setMountinfo(text: string): void;
-  /** Adds a virtiofs line to the fake mountinfo (as if mounted earlier). */
-  addMount(tag: string, mp: string, perMount?: string): void;
+  /** Adds a virtiofs line to the fake mountinfo (as if mounted earlier); returns its device "0:N". */
+  addMount(tag: string, mp: string, perMount?: string): string;
+  /**
+   * Gives the mount at mp a fake fusectl connection directory (sys/fs/fuse/connections/N with
+   * `waiting`), creating the connections directory (so later fake mounts get one too); returns its path.
+   */
+  addFuseConnection(mp: string, waiting?: number): string;
   writeFstab(text: string): void;
   readFstab(): string;
   /** Runs a module with args (plus _ansible_* keys) and returns its parsed stdout. */
@@ -475,6 +499,19 @@ export function makeWorld(opts: WorldOptions = {}): World {
         path.join(root, "proc/self/mountinfo"),
         `${200 + n} 22 0:${200 + n} / ${escMountinfo(mp)} ${perMount} shared:${200 + n} - virtiofs ${escMountinfo(tag)} rw\n`,
       );
+      return `0:${200 + n}`;
+    },
+    addFuseConnection: (mp, waiting = 0) => {
+      const line = world
+        .mountinfo()
+        .split("\n")
+        .filter((l) => l.split(" ")[4] === escMountinfo(mp))
+        .at(-1);
+      if (!line) throw new Error(`no mount at ${mp}`);
+      const dir = path.join(root, "sys/fs/fuse/connections", line.split(" ")[2].split(":")[1]);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, "waiting"), `${waiting}\n`);
+      return dir;
     },
     writeFstab: (text) => fs.writeFileSync(fstab, text),
     readFstab: () => fs.readFileSync(fstab, "utf8"),

@@ -271,7 +271,7 @@ class MountRun {
       const scan = mountHolders(kernelPath, top?.device ?? "", this.timeoutMs);
       if (job) job.result.holders = scan.holders;
       throw new ShareFailure(
-        `cannot unmount ${shown}: the mount point is busy (${describeFailure(r)}); held by ${describeHolders(scan)}. ` +
+        `cannot unmount ${shown}: the mount point is busy (${describeFailure(r)}); ${describeHolders(scan)}. ` +
           `Stop those processes (or move their working directory out of ${shown}) and retry.`,
       );
     }
@@ -327,7 +327,10 @@ class MountRun {
     if (conn !== undefined && h.health !== "aborted") {
       await this.record(
         job,
-        { action: "abort_connection", why: `${why}; /sys/fs/fuse/connections/${conn}/abort: blocked processes get an error` },
+        {
+          action: "abort_connection",
+          why: `${why}; /sys/fs/fuse/connections/${conn}/abort: blocked processes get an error`,
+        },
         () => {
           if (this.check) return;
           try {

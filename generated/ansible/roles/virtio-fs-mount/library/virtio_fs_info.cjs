@@ -59,7 +59,7 @@ var require_validate = __commonJS({
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
-    var schema50 = { "description": "Arguments of the virtio_fs_info module.", "type": "object", "additionalProperties": false, "x-ansible-module": { "short_description": "Report virtio-fs facts of a guest", "description": ["Returns the kernel version, whether the virtiofs module is available and loaded, the virtio-fs mounts from /proc/self/mountinfo with their options, the virtio-fs lines of fstab, and the tags the VM offers where the kernel lists them (/sys/fs/virtiofs/*/tag, Linux 6.9 and later).", "Changes nothing; supports check mode."], "examples": "- name: Read virtio-fs facts\n  ai_how.virtio_fs.virtio_fs_info:\n  register: vfs\n\n- name: Show the mounted shares\n  ansible.builtin.debug:\n    var: vfs.virtio_fs.mounts\n", "return": { "virtio_fs": { "description": "kernel, module (available, loaded), mounts, fstab, tags (null when the kernel does not list them).", "returned": "always", "type": "dict" } } }, "properties": { "fstab": { "description": "fstab file to read.", "$ref": "#/$defs/absolute_path", "x-default-from": "#/$defs/module_virtio_fs_mount/properties/fstab", "default": "/etc/fstab" }, "health_timeout": { "description": "Seconds to wait for a mounted share to answer the health probe.", "type": "integer", "minimum": 1, "maximum": 300, "x-default-from": "#/properties/virtio_fs_health_timeout", "default": 5 } } };
+    var schema50 = { "description": "Arguments of the virtio_fs_info module.", "type": "object", "additionalProperties": false, "x-ansible-module": { "short_description": "Report virtio-fs facts of a guest", "description": ["Returns the kernel version, whether the virtiofs module is available and loaded, the virtio-fs mounts from /proc/self/mountinfo with their options and health (ok, not answering, aborted, host directory gone; health_source says how it was found: the FUSE connection's waiting count in /sys/fs/fuse/connections, or a stat/statfs/readdir of the share root in a child process abandoned after health_timeout seconds), the virtio-fs lines of fstab, and the tags the VM offers where the kernel lists them (/sys/fs/virtiofs/*/tag, Linux 6.9 and later).", "Changes nothing; supports check mode."], "examples": "- name: Read virtio-fs facts\n  ai_how.virtio_fs.virtio_fs_info:\n  register: vfs\n\n- name: Show the mounted shares\n  ansible.builtin.debug:\n    var: vfs.virtio_fs.mounts\n", "return": { "virtio_fs": { "description": "kernel, module (available, loaded), mounts (tag, mount_point, options, super_options, ro, health, health_source, fuse_connection), fstab, tags (null when the kernel does not list them).", "returned": "always", "type": "dict" } } }, "properties": { "fstab": { "description": "fstab file to read.", "$ref": "#/$defs/absolute_path", "x-default-from": "#/$defs/module_virtio_fs_mount/properties/fstab", "default": "/etc/fstab" }, "health_timeout": { "description": "Seconds to wait for a mounted share to answer the health probe.", "type": "integer", "minimum": 1, "maximum": 300, "x-default-from": "#/properties/virtio_fs_health_timeout", "default": 5 } } };
     var schema33 = { "type": "string", "minLength": 1, "maxLength": 4095, "pattern": "^/[^\\u0000-\\u001f]*$", "x-expected": "an absolute path (starting with /) without control characters" };
     var func2 = require_ucs2length().default;
     var pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
@@ -824,7 +824,10 @@ function runBounded(file, args, opts) {
     const child = (0, import_child_process.spawn)(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: opts.env });
     child.stdout.setEncoding("utf8").on("data", (d) => stdout += d);
     child.stderr.setEncoding("utf8").on("data", (d) => stderr += d);
-    child.on("error", (e) => finish({ timedOut: false, rc: 127, spawnError: e.code ?? e.message }));
+    child.on(
+      "error",
+      (e) => finish({ timedOut: false, rc: 127, spawnError: e.code ?? e.message })
+    );
     child.on(
       "close",
       (code, signal) => finish({ timedOut: false, rc: code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0) })
@@ -942,9 +945,9 @@ process.title = "virtio-fs-probe";
 const fs = require("fs");
 const p = process.argv[1];
 const stall = JSON.parse(process.env.VIRTIO_FS_PROBE_STALL || "[]");
-if (stall.includes(p)) {
+if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
   // test hook: a request that never comes back, with a helper that outlives a kill holding the pipe
-  require("child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], { detached: true, stdio: ["ignore", 1, 2] }).unref();
+  require("child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 10000)"], { detached: true, stdio: ["ignore", 1, 2] }).unref();
   setInterval(() => {}, 1000);
 } else {
   const out = {};
@@ -983,7 +986,7 @@ function classifyProbe(r, timeoutMs, connectionNote) {
       health: "not answering",
       source: `a stat/statfs/readdir of the share root got no answer within ${seconds(timeoutMs)}${connectionNote}`
     };
-  let out = {};
+  let out;
   try {
     out = JSON.parse(r.stdout);
   } catch {
@@ -1012,7 +1015,11 @@ function classifyProbe(r, timeoutMs, connectionNote) {
       source: "the share root has 0 links: the shared host directory was deleted while mounted (virtiofsd serves the empty unlinked directory; every create fails)",
       root: out.root
     };
-  return { health: "ok", source: `the share root answered a stat, statfs and readdir in ${seconds(r.elapsedMs)}`, root: out.root };
+  return {
+    health: "ok",
+    source: `the share root answered a stat, statfs and readdir in ${seconds(r.elapsedMs)}`,
+    root: out.root
+  };
 }
 async function checkShare(entry, timeoutMs) {
   const name = connectionName(entry);
@@ -1028,7 +1035,7 @@ async function checkShare(entry, timeoutMs) {
         waiting: w.last
       };
   }
-  const r = await runBounded(process.execPath, ["-e", PROBE_SOURCE, "--", entry.mountPoint], {
+  const r = await runBounded(process.execPath, ["-e", PROBE_SOURCE, "--", entry.mountPoint, entry.device], {
     timeoutMs,
     env: process.env
   });

@@ -59,7 +59,7 @@ var require_validate = __commonJS({
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
-    var schema50 = { "description": "Arguments of the virtio_fs_mount module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "x-ansible-module": { "short_description": "Mount, persist, remount and remove virtio-fs shares in a guest in one call", "description": ["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.", "fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.", "Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point."], "examples": "- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n", "return": { "mounts": { "description": "One result per share: tag, mount_point, state, changed and the list of actions taken (with why).", "returned": "always", "type": "list", "elements": "dict" }, "fstab_changed": { "description": "Whether the fstab file was rewritten (or would be, in check mode).", "returned": "always", "type": "bool" }, "backup_file": { "description": "Path of the fstab backup, when one was made.", "returned": "changed and backup is true", "type": "str" } } }, "properties": { "mounts": { "description": "The shares to apply, as in virtio_fs_mounts.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "default_owner": { "description": "Owner of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_owner", "default": "admin" }, "default_group": { "description": "Group of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_group", "default": "admin" }, "default_mode": { "description": "Mode of a mount point whose share sets none.", "$ref": "#/$defs/octal_mode", "x-default-from": "#/properties/virtio_fs_default_mode", "default": "0755" }, "default_options": { "description": "Mount options of a share that sets none.", "$ref": "#/$defs/mount_options", "x-default-from": "#/properties/virtio_fs_default_options", "default": "rw,relatime,nofail" }, "create_mount_dirs": { "description": "Create missing mount points with owner, group and mode.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_create_mount_dirs", "default": true }, "persist": { "description": "Manage the fstab line of each share.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_persist_mounts", "default": true }, "perform_mounts": { "description": "Mount and unmount now; when false only fstab and mount points are managed.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_perform_mounts", "default": true }, "load_module": { "description": "Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.", "type": "boolean", "default": true }, "prune": { "description": "Also unmount and remove virtiofs fstab lines of shares that are not in mounts.", "type": "boolean", "default": false }, "fstab": { "description": "fstab file to manage.", "$ref": "#/$defs/absolute_path", "default": "/etc/fstab" }, "backup": { "description": "Keep a timestamped copy of fstab before changing it.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_fstab_backup", "default": false }, "health_timeout": { "description": "Seconds to wait for one answer from a mounted share (probe, mount, unmount) before the share is reported as not answering.", "type": "integer", "minimum": 1, "maximum": 300, "x-default-from": "#/properties/virtio_fs_health_timeout", "default": 5 }, "recover": { "description": "Recover shares that do not answer or were aborted: abort the FUSE connection, unmount lazily and mount again (see virtio_fs_recover_dead_shares).", "type": "boolean", "x-default-from": "#/properties/virtio_fs_recover_dead_shares", "default": false } } };
+    var schema50 = { "description": "Arguments of the virtio_fs_mount module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "x-ansible-module": { "short_description": "Mount, persist, remount and remove virtio-fs shares in a guest in one call", "description": ["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.", "fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.", "Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point (naming the processes that hold it), a mounted share whose virtiofsd does not answer or whose host directory is gone (probed in a child process abandoned after health_timeout seconds; nothing waits on a share without a deadline). With recover, a share that does not answer is aborted (/sys/fs/fuse/connections/N/abort), unmounted lazily and mounted again."], "examples": "- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n", "return": { "mounts": { "description": "One result per share: tag, mount_point, state, changed and the list of actions taken (with why); health and health_source for a mounted share that was not ok; holders (pid, comm, uses) when an unmount was refused as busy.", "returned": "always", "type": "list", "elements": "dict" }, "fstab_changed": { "description": "Whether the fstab file was rewritten (or would be, in check mode).", "returned": "always", "type": "bool" }, "backup_file": { "description": "Path of the fstab backup, when one was made.", "returned": "changed and backup is true", "type": "str" } } }, "properties": { "mounts": { "description": "The shares to apply, as in virtio_fs_mounts.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "default_owner": { "description": "Owner of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_owner", "default": "admin" }, "default_group": { "description": "Group of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_group", "default": "admin" }, "default_mode": { "description": "Mode of a mount point whose share sets none.", "$ref": "#/$defs/octal_mode", "x-default-from": "#/properties/virtio_fs_default_mode", "default": "0755" }, "default_options": { "description": "Mount options of a share that sets none.", "$ref": "#/$defs/mount_options", "x-default-from": "#/properties/virtio_fs_default_options", "default": "rw,relatime,nofail" }, "create_mount_dirs": { "description": "Create missing mount points with owner, group and mode.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_create_mount_dirs", "default": true }, "persist": { "description": "Manage the fstab line of each share.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_persist_mounts", "default": true }, "perform_mounts": { "description": "Mount and unmount now; when false only fstab and mount points are managed.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_perform_mounts", "default": true }, "load_module": { "description": "Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.", "type": "boolean", "default": true }, "prune": { "description": "Also unmount and remove virtiofs fstab lines of shares that are not in mounts.", "type": "boolean", "default": false }, "fstab": { "description": "fstab file to manage.", "$ref": "#/$defs/absolute_path", "default": "/etc/fstab" }, "backup": { "description": "Keep a timestamped copy of fstab before changing it.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_fstab_backup", "default": false }, "health_timeout": { "description": "Seconds to wait for one answer from a mounted share (probe, mount, unmount) before the share is reported as not answering.", "type": "integer", "minimum": 1, "maximum": 300, "x-default-from": "#/properties/virtio_fs_health_timeout", "default": 5 }, "recover": { "description": "Recover shares that do not answer or were aborted: abort the FUSE connection, unmount lazily and mount again (see virtio_fs_recover_dead_shares).", "type": "boolean", "x-default-from": "#/properties/virtio_fs_recover_dead_shares", "default": false } } };
     var schema35 = { "type": "string", "pattern": "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "x-expected": "a user or group name as NSS knows it (letters, digits, _ . @ and -, starting with a letter or _, an optional trailing $) or a numeric id" };
     var schema37 = { "type": "string", "pattern": "^0?[0-7]{3,4}$", "x-expected": 'an octal mode string such as "0755"' };
     var schema38 = { "type": "string", "minLength": 1, "pattern": "^[^\\s#,]+(,[^\\s#,]+)*$", "x-expected": "comma-separated mount options without spaces, newlines, # or empty items" };
@@ -1394,7 +1394,10 @@ function runBounded(file, args, opts) {
     const child = (0, import_child_process.spawn)(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: opts.env });
     child.stdout.setEncoding("utf8").on("data", (d) => stdout += d);
     child.stderr.setEncoding("utf8").on("data", (d) => stderr += d);
-    child.on("error", (e2) => finish({ timedOut: false, rc: 127, spawnError: e2.code ?? e2.message }));
+    child.on(
+      "error",
+      (e2) => finish({ timedOut: false, rc: 127, spawnError: e2.code ?? e2.message })
+    );
     child.on(
       "close",
       (code, signal) => finish({ timedOut: false, rc: code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0) })
@@ -1633,7 +1636,7 @@ function usesOf(dir, mountPoint, device) {
     const t = readlink(`${dir}/${link}`);
     if (t !== void 0 && under(t, mountPoint)) uses.push(link);
   }
-  let fds = [];
+  let fds;
   try {
     fds = fs6.readdirSync(`${dir}/fd`);
   } catch {
@@ -1653,7 +1656,7 @@ function usesOf(dir, mountPoint, device) {
 function mountHolders(mountPoint, device, timeoutMs) {
   const end = Date.now() + timeoutMs;
   const proc = systemPath("/proc");
-  let pids = [];
+  let pids;
   try {
     pids = fs6.readdirSync(proc).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
   } catch {
@@ -1676,10 +1679,10 @@ function mountHolders(mountPoint, device, timeoutMs) {
   return { holders, incomplete: false };
 }
 function describeHolders(scan) {
-  const list = scan.holders.map((h) => `${h.pid} (${h.comm}: ${h.uses.join(", ")})`).join(", ");
   if (scan.holders.length === 0)
-    return scan.incomplete ? "no holder found before the scan's deadline" : "no process holds it (a submount or the kernel may)";
-  return list + (scan.incomplete ? ", and maybe more (the scan stopped at its deadline)" : "");
+    return scan.incomplete ? "no process holding it was found before the scan's deadline" : "no process holds it (a mount below it or the kernel may)";
+  const list = scan.holders.map((h) => `${h.pid} (${h.comm}: ${h.uses.join(", ")})`).join(", ");
+  return `held by ${list}${scan.incomplete ? ", and maybe more (the scan stopped at its deadline)" : ""}`;
 }
 
 // src/runtime/share-health.ts
@@ -1688,9 +1691,9 @@ process.title = "virtio-fs-probe";
 const fs = require("fs");
 const p = process.argv[1];
 const stall = JSON.parse(process.env.VIRTIO_FS_PROBE_STALL || "[]");
-if (stall.includes(p)) {
+if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
   // test hook: a request that never comes back, with a helper that outlives a kill holding the pipe
-  require("child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], { detached: true, stdio: ["ignore", 1, 2] }).unref();
+  require("child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 10000)"], { detached: true, stdio: ["ignore", 1, 2] }).unref();
   setInterval(() => {}, 1000);
 } else {
   const out = {};
@@ -1729,7 +1732,7 @@ function classifyProbe(r, timeoutMs, connectionNote) {
       health: "not answering",
       source: `a stat/statfs/readdir of the share root got no answer within ${seconds(timeoutMs)}${connectionNote}`
     };
-  let out = {};
+  let out;
   try {
     out = JSON.parse(r.stdout);
   } catch {
@@ -1758,7 +1761,11 @@ function classifyProbe(r, timeoutMs, connectionNote) {
       source: "the share root has 0 links: the shared host directory was deleted while mounted (virtiofsd serves the empty unlinked directory; every create fails)",
       root: out.root
     };
-  return { health: "ok", source: `the share root answered a stat, statfs and readdir in ${seconds(r.elapsedMs)}`, root: out.root };
+  return {
+    health: "ok",
+    source: `the share root answered a stat, statfs and readdir in ${seconds(r.elapsedMs)}`,
+    root: out.root
+  };
 }
 async function checkShare(entry, timeoutMs) {
   const name = connectionName(entry);
@@ -1774,7 +1781,7 @@ async function checkShare(entry, timeoutMs) {
         waiting: w.last
       };
   }
-  const r = await runBounded(process.execPath, ["-e", PROBE_SOURCE, "--", entry.mountPoint], {
+  const r = await runBounded(process.execPath, ["-e", PROBE_SOURCE, "--", entry.mountPoint, entry.device], {
     timeoutMs,
     env: process.env
   });
@@ -2747,7 +2754,7 @@ var MountRun = class {
       const scan = mountHolders(kernelPath, top?.device ?? "", this.timeoutMs);
       if (job) job.result.holders = scan.holders;
       throw new ShareFailure(
-        `cannot unmount ${shown}: the mount point is busy (${describeFailure(r)}); held by ${describeHolders(scan)}. Stop those processes (or move their working directory out of ${shown}) and retry.`
+        `cannot unmount ${shown}: the mount point is busy (${describeFailure(r)}); ${describeHolders(scan)}. Stop those processes (or move their working directory out of ${shown}) and retry.`
       );
     }
     throw new ShareFailure(`cannot unmount ${shown}: ${describeFailure(r)}`);
@@ -2800,7 +2807,10 @@ var MountRun = class {
     if (conn !== void 0 && h.health !== "aborted") {
       await this.record(
         job,
-        { action: "abort_connection", why: `${why}; /sys/fs/fuse/connections/${conn}/abort: blocked processes get an error` },
+        {
+          action: "abort_connection",
+          why: `${why}; /sys/fs/fuse/connections/${conn}/abort: blocked processes get an error`
+        },
         () => {
           if (this.check) return;
           try {
