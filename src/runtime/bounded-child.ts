@@ -6,8 +6,9 @@
  * connection is aborted. spawnSync waits for the child's exit even after killing it, so it would hang
  * with it. Here the child is spawned in its own process group (detached), killed at the deadline
  * (the whole group, so helpers it started go too when they can), its pipes are destroyed and it is
- * unref'd: the module returns at the deadline and never reaps it. A child stuck in D stays behind as
- * a zombie-to-be owned by init, which is what any blocked `ls` on that share already is.
+ * unref'd: the module returns at the deadline and never reaps it. A child stuck in D stays behind,
+ * re-parented to init, until the connection is aborted or the VM restarts, like any blocked `ls` on
+ * that share.
  */
 import { spawn } from "child_process";
 
@@ -27,6 +28,12 @@ export interface BoundedResult {
 export interface BoundedOptions {
   timeoutMs: number;
   env?: NodeJS.ProcessEnv;
+  /**
+   * A line the child prints once it has started: timeoutMs then counts from it, and the start-up
+   * itself gets another timeoutMs. Why: starting a Node.js child takes seconds on a slow (TCG) guest,
+   * and that must not read as a share that does not answer. The marker is removed from stdout.
+   */
+  readyMarker?: string;
 }
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
@@ -44,7 +51,16 @@ export function runBounded(file: string, args: string[], opts: BoundedOptions): 
       resolve({ ...r, stdout, stderr, elapsedMs: Date.now() - started });
     };
     const child = spawn(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: opts.env });
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    let ready = opts.readyMarker === undefined;
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+      if (!ready && stdout.startsWith(`${opts.readyMarker}\n`)) {
+        ready = true;
+        stdout = stdout.slice(opts.readyMarker!.length + 1);
+        clearTimeout(timer);
+        timer = setTimeout(abandon, opts.timeoutMs);
+      }
+    });
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("error", (e: NodeJS.ErrnoException) =>
       finish({ timedOut: false, rc: 127, spawnError: e.code ?? e.message }),
@@ -53,7 +69,7 @@ export function runBounded(file: string, args: string[], opts: BoundedOptions): 
     child.on("close", (code, signal) =>
       finish({ timedOut: false, rc: code ?? 128 + (signal ? (SIGNALS[signal] ?? 0) : 0) }),
     );
-    const timer = setTimeout(() => {
+    const abandon = () => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
       } catch {
@@ -65,6 +81,7 @@ export function runBounded(file: string, args: string[], opts: BoundedOptions): 
       child.on("error", () => undefined);
       child.unref();
       finish({ timedOut: true });
-    }, opts.timeoutMs);
+    };
+    let timer = setTimeout(abandon, opts.timeoutMs);
   });
 }

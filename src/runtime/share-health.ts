@@ -50,6 +50,7 @@ export interface ShareHealth {
 const PROBE_SOURCE = `
 process.title = "virtio-fs-probe";
 const fs = require("fs");
+fs.writeSync(1, "ready\\n");
 const p = process.argv[1];
 const stall = JSON.parse(process.env.VIRTIO_FS_PROBE_STALL || "[]");
 if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
@@ -139,7 +140,10 @@ export function classifyProbe(r: BoundedResult, timeoutMs: number, connectionNot
   };
 }
 
-/** The health of one mounted share, in at most about 2 x timeoutMs, never blocking the caller. */
+/**
+ * The health of one mounted share, never blocking the caller: at most timeoutMs watching `waiting`,
+ * then timeoutMs for the probe to start and timeoutMs for its answer.
+ */
 export async function checkShare(entry: MountInfoEntry, timeoutMs: number): Promise<ShareHealth> {
   const name = connectionName(entry);
   const waiting = name === undefined ? undefined : readWaiting(name);
@@ -159,6 +163,7 @@ export async function checkShare(entry: MountInfoEntry, timeoutMs: number): Prom
   const r = await runBounded(process.execPath, ["-e", PROBE_SOURCE, "--", entry.mountPoint, entry.device], {
     timeoutMs,
     env: process.env,
+    readyMarker: "ready",
   });
   const after = name === undefined ? undefined : readWaiting(name);
   const note =

@@ -822,7 +822,17 @@ function runBounded(file, args, opts) {
       resolve({ ...r, stdout, stderr, elapsedMs: Date.now() - started });
     };
     const child = (0, import_child_process.spawn)(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: opts.env });
-    child.stdout.setEncoding("utf8").on("data", (d) => stdout += d);
+    let ready = opts.readyMarker === void 0;
+    child.stdout.setEncoding("utf8").on("data", (d) => {
+      stdout += d;
+      if (!ready && stdout.startsWith(`${opts.readyMarker}
+`)) {
+        ready = true;
+        stdout = stdout.slice(opts.readyMarker.length + 1);
+        clearTimeout(timer);
+        timer = setTimeout(abandon, opts.timeoutMs);
+      }
+    });
     child.stderr.setEncoding("utf8").on("data", (d) => stderr += d);
     child.on(
       "error",
@@ -832,7 +842,7 @@ function runBounded(file, args, opts) {
       "close",
       (code, signal) => finish({ timedOut: false, rc: code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0) })
     );
-    const timer = setTimeout(() => {
+    const abandon = () => {
       try {
         if (child.pid !== void 0) process.kill(-child.pid, "SIGKILL");
       } catch {
@@ -843,7 +853,8 @@ function runBounded(file, args, opts) {
       child.on("error", () => void 0);
       child.unref();
       finish({ timedOut: true });
-    }, opts.timeoutMs);
+    };
+    let timer = setTimeout(abandon, opts.timeoutMs);
   });
 }
 
@@ -943,6 +954,7 @@ function readWaiting(name) {
 var PROBE_SOURCE = `
 process.title = "virtio-fs-probe";
 const fs = require("fs");
+fs.writeSync(1, "ready\\n");
 const p = process.argv[1];
 const stall = JSON.parse(process.env.VIRTIO_FS_PROBE_STALL || "[]");
 if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
@@ -1037,7 +1049,8 @@ async function checkShare(entry, timeoutMs) {
   }
   const r = await runBounded(process.execPath, ["-e", PROBE_SOURCE, "--", entry.mountPoint, entry.device], {
     timeoutMs,
-    env: process.env
+    env: process.env,
+    readyMarker: "ready"
   });
   const after = name === void 0 ? void 0 : readWaiting(name);
   const note = name === void 0 ? "" : after === void 0 ? ` (fusectl does not list connection ${name})` : ` (/sys/fs/fuse/connections/${name}/waiting: ${after})`;
