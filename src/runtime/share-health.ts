@@ -12,7 +12,7 @@
  *    finding out, paid once per dead connection (see 1.).
  *
  * What the probe result means:
- * - ENOTCONN: the connection was aborted (echo 1 > .../abort, or a recovery): "aborted";
+ * - ENOTCONN or ECONNABORTED: the connection was aborted (echo 1 > .../abort, or a recovery): "aborted";
  * - a root with 0 links (rmdir'd or deleted host directory: virtiofsd still holds it open and serves
  *   the empty unlinked directory) or ENOENT/ESTALE on the root: "host directory gone". A host directory
  *   that was moved (renamed) is NOT visible from the guest: virtiofsd keeps serving it at its new place;
@@ -114,10 +114,11 @@ export function classifyProbe(r: BoundedResult, timeoutMs: number, connectionNot
   }
   if (out.error) {
     const { op, code } = out.error;
-    if (code === "ENOTCONN")
+    // ECONNABORTED: a request pending when the connection was aborted; ENOTCONN: any request after
+    if (code === "ENOTCONN" || code === "ECONNABORTED")
       return {
         health: "aborted",
-        source: `${op} of the share root failed with ENOTCONN: the FUSE connection was aborted (fusectl abort, or the daemon went away)`,
+        source: `${op} of the share root failed with ${code}: the FUSE connection was aborted (fusectl abort, or the daemon went away)`,
       };
     if (code === "ENOENT" || code === "ESTALE")
       return {

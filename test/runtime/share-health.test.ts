@@ -29,6 +29,7 @@ describe("classifyProbe", () => {
     });
     const err = (op: string, code: string) => ran(JSON.stringify({ error: { op, code, message: `${code}: x` } }));
     expect(classifyProbe(err("stat", "ENOTCONN"), 5000, "").health).toBe("aborted");
+    expect(classifyProbe(err("readdir", "ECONNABORTED"), 5000, "").health).toBe("aborted");
     expect(classifyProbe(err("stat", "ENOENT"), 5000, "").health).toBe("host directory gone");
     expect(classifyProbe(err("readdir", "ESTALE"), 5000, "").source).toContain(
       "readdir of the share root failed with ESTALE",

@@ -1009,10 +1009,10 @@ function classifyProbe(r, timeoutMs, connectionNote) {
   }
   if (out.error) {
     const { op, code } = out.error;
-    if (code === "ENOTCONN")
+    if (code === "ENOTCONN" || code === "ECONNABORTED")
       return {
         health: "aborted",
-        source: `${op} of the share root failed with ENOTCONN: the FUSE connection was aborted (fusectl abort, or the daemon went away)`
+        source: `${op} of the share root failed with ${code}: the FUSE connection was aborted (fusectl abort, or the daemon went away)`
       };
     if (code === "ENOENT" || code === "ESTALE")
       return {
