@@ -6,6 +6,9 @@
  *    so the count goes down at some point; a dead one (virtiofsd killed) answers nothing and the count
  *    never goes down. A connection that never goes down is "not answering" and no request is added
  *    to the ones already stuck on it (so repeated runs leave at most one probe behind per connection).
+ *    A request that legitimately waits long (a blocking POSIX lock with virtiofsd's posix_lock) also
+ *    keeps the count up: so before a recovery aborts a connection on this evidence alone, the
+ *    caller confirms with a probe (probeAnyway), which the abort frees if the daemon is really gone.
  * 2. Otherwise a probe child (process title virtio-fs-probe) stats, statfs's and reads one entry of the
  *    share root, abandoned at the deadline (bounded-child.ts). A probe that does not answer stays
  *    blocked in the kernel until the connection is aborted or the VM restarts: that is the price of
@@ -44,6 +47,8 @@ export interface ShareHealth {
   waiting?: number;
   /** Set when health is ok. */
   root?: ProbedRoot;
+  /** The verdict comes from the waiting count alone: no request was sent to the share. */
+  fromWaitingOnly?: boolean;
 }
 
 /** Runs in the probe child: argv[1] is the mount point, argv[2] its device; prints one JSON object. */
@@ -145,11 +150,15 @@ export function classifyProbe(r: BoundedResult, timeoutMs: number, connectionNot
  * The health of one mounted share, never blocking the caller: at most timeoutMs watching `waiting`,
  * then timeoutMs for the probe to start and timeoutMs for its answer.
  */
-export async function checkShare(entry: MountInfoEntry, timeoutMs: number): Promise<ShareHealth> {
+export async function checkShare(
+  entry: MountInfoEntry,
+  timeoutMs: number,
+  opts: { probeAnyway?: boolean } = {},
+): Promise<ShareHealth> {
   const name = connectionName(entry);
   const waiting = name === undefined ? undefined : readWaiting(name);
   const conn = name === undefined ? {} : { connection: name };
-  if (name !== undefined && waiting !== undefined && waiting > 0) {
+  if (!opts.probeAnyway && name !== undefined && waiting !== undefined && waiting > 0) {
     const w = await waitingGoesDown(name, waiting, timeoutMs);
     if (!w.down)
       return {
@@ -159,6 +168,7 @@ export async function checkShare(entry: MountInfoEntry, timeoutMs: number): Prom
           `without going down (no request sent)`,
         ...conn,
         waiting: w.last,
+        fromWaitingOnly: true,
       };
   }
   const r = await runBounded(process.execPath, ["-e", PROBE_SOURCE, "--", entry.mountPoint, entry.device], {

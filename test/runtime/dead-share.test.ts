@@ -161,6 +161,39 @@ describe("virtio_fs_mount on a dead share", () => {
     ).toHaveLength(1);
   });
 
+  test("recover never aborts on the waiting count alone: a share that then answers a probe is left alone", () => {
+    const { dead, conn, mounts } = twoShares();
+    fs.writeFileSync(path.join(conn, "waiting"), "1\n"); // e.g. a long blocking lock request
+    const { result } = w.run("virtio_fs_mount", { mounts, fstab: w.fstab, health_timeout: 1, recover: true });
+    expect(result.failed).toBeUndefined();
+    expect(result.changed).toBe(false);
+    expect(byTag(result, "dead")).toMatchObject({ changed: false, actions: [] });
+    expect(result.warnings.join(" ")).toContain(`share dead on ${dead}: /sys/fs/fuse/connections/`);
+    expect(fs.existsSync(path.join(conn, "abort"))).toBe(false);
+    expect(w.calls()).toEqual([]);
+  });
+
+  test("recover confirms a stuck waiting count with a probe before aborting", () => {
+    const { dead, conn, mounts } = twoShares();
+    fs.writeFileSync(path.join(conn, "waiting"), "1\n");
+    const { result } = w.run(
+      "virtio_fs_mount",
+      { mounts, fstab: w.fstab, health_timeout: 1, recover: true },
+      stall(
+        `dev ${
+          w
+            .mountinfo()
+            .split("\n")
+            .find((l) => l.includes(` ${dead} `))!
+            .split(" ")[2]
+        }`,
+      ),
+    );
+    expect(result.failed).toBeUndefined();
+    expect(actions(byTag(result, "dead"))).toEqual(["abort_connection", "umount_lazy", "mount"]);
+    expect(byTag(result, "dead").health_source).toContain("waiting stayed at 1");
+  });
+
   test("recover while the host still does not serve the tag: the new mount is detached again and the share fails, bounded", () => {
     const { dead, mounts } = twoShares();
     const started = Date.now();

@@ -374,6 +374,19 @@ class MountRun {
           `${HOST_ACTION(tag)} To free the guest's processes blocked on it now, run with recover: true ` +
           `(virtio_fs_recover_dead_shares): it aborts the FUSE connection, unmounts it lazily and mounts it again.`,
       );
+    if (h.fromWaitingOnly && top) {
+      // the waiting count alone is not enough to abort a connection: ask the share itself once (a
+      // dead daemon never answers, and the abort below frees this probe too)
+      const confirmed = await checkShare(top, this.timeoutMs, { probeAnyway: true });
+      if (confirmed.health === "ok") {
+        this.health.set(job.kernelPath, confirmed);
+        this.roots.set(job.kernelPath, confirmed.root);
+        delete job.result.health;
+        delete job.result.health_source;
+        this.ctx.warn(`share ${tag} on ${job.desired.mountPoint}: ${h.source}, but it answered a probe: not recovered`);
+        return true;
+      }
+    }
     await this.abortAndDetach(job, h, `share ${tag} is ${h.health}`);
     if (this.check) {
       if (job.desired.state === "mounted")

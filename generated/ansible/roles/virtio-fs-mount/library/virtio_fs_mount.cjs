@@ -1779,18 +1779,19 @@ function classifyProbe(r, timeoutMs, connectionNote) {
     root: out.root
   };
 }
-async function checkShare(entry, timeoutMs) {
+async function checkShare(entry, timeoutMs, opts = {}) {
   const name = connectionName(entry);
   const waiting = name === void 0 ? void 0 : readWaiting(name);
   const conn = name === void 0 ? {} : { connection: name };
-  if (name !== void 0 && waiting !== void 0 && waiting > 0) {
+  if (!opts.probeAnyway && name !== void 0 && waiting !== void 0 && waiting > 0) {
     const w = await waitingGoesDown(name, waiting, timeoutMs);
     if (!w.down)
       return {
         health: "not answering",
         source: `/sys/fs/fuse/connections/${name}/waiting stayed at ${w.last} unanswered request(s) for ${seconds(timeoutMs)} without going down (no request sent)`,
         ...conn,
-        waiting: w.last
+        waiting: w.last,
+        fromWaitingOnly: true
       };
   }
   const r = await runBounded(process.execPath, ["-e", PROBE_SOURCE, "--", entry.mountPoint, entry.device], {
@@ -2864,6 +2865,17 @@ var MountRun = class {
       throw new ShareFailure(
         `share ${tag} on ${job.desired.mountPoint} is ${h.health === "aborted" ? "aborted" : "not answering"} (${h.source}). ${HOST_ACTION(tag)} To free the guest's processes blocked on it now, run with recover: true (virtio_fs_recover_dead_shares): it aborts the FUSE connection, unmounts it lazily and mounts it again.`
       );
+    if (h.fromWaitingOnly && top) {
+      const confirmed = await checkShare(top, this.timeoutMs, { probeAnyway: true });
+      if (confirmed.health === "ok") {
+        this.health.set(job.kernelPath, confirmed);
+        this.roots.set(job.kernelPath, confirmed.root);
+        delete job.result.health;
+        delete job.result.health_source;
+        this.ctx.warn(`share ${tag} on ${job.desired.mountPoint}: ${h.source}, but it answered a probe: not recovered`);
+        return true;
+      }
+    }
     await this.abortAndDetach(job, h, `share ${tag} is ${h.health}`);
     if (this.check) {
       if (job.desired.state === "mounted")

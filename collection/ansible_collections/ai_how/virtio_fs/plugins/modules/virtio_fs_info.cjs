@@ -1033,18 +1033,19 @@ function classifyProbe(r, timeoutMs, connectionNote) {
     root: out.root
   };
 }
-async function checkShare(entry, timeoutMs) {
+async function checkShare(entry, timeoutMs, opts = {}) {
   const name = connectionName(entry);
   const waiting = name === void 0 ? void 0 : readWaiting(name);
   const conn = name === void 0 ? {} : { connection: name };
-  if (name !== void 0 && waiting !== void 0 && waiting > 0) {
+  if (!opts.probeAnyway && name !== void 0 && waiting !== void 0 && waiting > 0) {
     const w = await waitingGoesDown(name, waiting, timeoutMs);
     if (!w.down)
       return {
         health: "not answering",
         source: `/sys/fs/fuse/connections/${name}/waiting stayed at ${w.last} unanswered request(s) for ${seconds(timeoutMs)} without going down (no request sent)`,
         ...conn,
-        waiting: w.last
+        waiting: w.last,
+        fromWaitingOnly: true
       };
   }
   const r = await runBounded(process.execPath, ["-e", PROBE_SOURCE, "--", entry.mountPoint, entry.device], {
