@@ -1,14 +1,14 @@
 /**
  * A child process the module never waits on past a deadline.
  *
- * Why: a request to a FUSE connection whose daemon is gone (virtiofsd killed) puts the requesting
- * process in uninterruptible sleep (state D, request_wait_answer): SIGKILL does not end it until the
- * connection is aborted. spawnSync waits for the child's exit even after killing it, so it would hang
- * with it. Here the child is spawned in its own process group (detached), killed at the deadline
- * (the whole group, so helpers it started go too when they can), its pipes are destroyed and it is
- * unref'd: the module returns at the deadline and never reaps it. A child stuck in D stays behind,
- * re-parented to init, until the connection is aborted or the VM restarts, like any blocked `ls` on
- * that share.
+ * Why: a request to a FUSE connection whose daemon is gone (virtiofsd killed) never completes. The
+ * requesting process first waits interruptibly (state S, request_wait_answer); a fatal signal then
+ * makes it wait uninterruptibly (state D) until the connection is aborted, and spawnSync, which waits
+ * for the child's exit even after killing it, would hang with it. So at the deadline the child is
+ * NOT signalled (a kill would only turn its harmless S into D, the state that stalls shutdowns and
+ * trips the hung task detector): its pipes are destroyed and it is unref'd, in its own process group
+ * (detached), and the module returns without ever reaping it. It ends by itself when the share
+ * answers or the connection is aborted (recovery), and with the VM otherwise.
  */
 import { spawn } from "child_process";
 
@@ -23,6 +23,8 @@ export interface BoundedResult {
   spawnError?: string;
   /** Milliseconds from spawn to exit or abandonment. */
   elapsedMs: number;
+  /** The child's process id (an abandoned child may still run). */
+  pid?: number;
 }
 
 export interface BoundedOptions {
@@ -48,7 +50,7 @@ export function runBounded(file: string, args: string[], opts: BoundedOptions): 
       if (done) return;
       done = true;
       clearTimeout(timer);
-      resolve({ ...r, stdout, stderr, elapsedMs: Date.now() - started });
+      resolve({ ...r, stdout, stderr, elapsedMs: Date.now() - started, pid: child.pid });
     };
     const child = spawn(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: opts.env });
     let ready = opts.readyMarker === undefined;
@@ -70,11 +72,6 @@ export function runBounded(file: string, args: string[], opts: BoundedOptions): 
       finish({ timedOut: false, rc: code ?? 128 + (signal ? (SIGNALS[signal] ?? 0) : 0) }),
     );
     const abandon = () => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // already gone, or not ours to kill any more
-      }
       child.stdout.destroy();
       child.stderr.destroy();
       child.removeAllListeners();

@@ -10,9 +10,9 @@
  *    keeps the count up: so before a recovery aborts a connection on this evidence alone, the
  *    caller confirms with a probe (probeAnyway), which the abort frees if the daemon is really gone.
  * 2. Otherwise a probe child (process title virtio-fs-probe) stats, statfs's and reads one entry of the
- *    share root, abandoned at the deadline (bounded-child.ts). A probe that does not answer stays
- *    blocked in the kernel until the connection is aborted or the VM restarts: that is the price of
- *    finding out, paid once per dead connection (see 1.).
+ *    share root, abandoned (not killed) at the deadline (bounded-child.ts). A probe that does not
+ *    answer stays waiting in the kernel (state S) until the connection is aborted or the VM restarts:
+ *    that is the price of finding out, paid once per dead connection (see 1.).
  *
  * What the probe result means:
  * - ENOTCONN or ECONNABORTED: the connection was aborted (echo 1 > .../abort, or a recovery): "aborted";
@@ -59,9 +59,10 @@ fs.writeSync(1, "ready\\n");
 const p = process.argv[1];
 const stall = JSON.parse(process.env.VIRTIO_FS_PROBE_STALL || "[]");
 if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
-  // test hook: a request that never comes back, with a helper that outlives a kill holding the pipe
+  // test hook: a request that does not come back before the caller's deadline, with a helper that
+  // holds the pipe longer (as a blocked process keeps its descriptors)
   require("child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 10000)"], { detached: true, stdio: ["ignore", 1, 2] }).unref();
-  setInterval(() => {}, 1000);
+  setTimeout(() => {}, 10000);
 } else {
   const out = {};
   let op = "stat";

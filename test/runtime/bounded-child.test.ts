@@ -14,16 +14,19 @@ describe("runBounded", () => {
     expect(r).toMatchObject({ timedOut: false, rc: 3, stdout: "hi" });
   });
 
-  test("a child that never answers, with a helper holding its pipe, is abandoned at the deadline", async () => {
+  test("a child that does not answer, with a helper holding its pipe, is abandoned (not killed) at the deadline", async () => {
     const [file, args] = node(
       `require("child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 8000)"], { detached: true, stdio: ["ignore", 1, 2] }).unref();
-       setInterval(() => {}, 1000);`,
+       setTimeout(() => {}, 8000);`,
     );
     const started = Date.now();
     const r = await runBounded(file, [...args], { timeoutMs: 700 });
     expect(r.timedOut).toBe(true);
     expect(r.rc).toBeUndefined();
     expect(Date.now() - started).toBeLessThan(2000);
+    // not signalled: a signal would turn a child waiting on a dead share (S) into one stuck in D
+    expect(() => process.kill(r.pid!, 0)).not.toThrow();
+    process.kill(r.pid!, "SIGKILL");
   });
 
   test("with a ready marker, the answer's deadline counts from it: start-up and answer each get the deadline", async () => {
@@ -35,7 +38,7 @@ describe("runBounded", () => {
     const r = await runBounded(file, [...args], { timeoutMs: 1000, readyMarker: "ready" });
     expect(r.elapsedMs).toBeGreaterThan(1000);
     expect(r).toMatchObject({ timedOut: false, rc: 0, stdout: "answer" });
-    const [hangFile, hangArgs] = node(`process.stdout.write("ready\\n"); setInterval(() => {}, 1000)`);
+    const [hangFile, hangArgs] = node(`process.stdout.write("ready\\n"); setTimeout(() => {}, 8000)`);
     const started = Date.now();
     const hung = await runBounded(hangFile, [...hangArgs], { timeoutMs: 600, readyMarker: "ready" });
     expect(hung.timedOut).toBe(true);

@@ -144,7 +144,7 @@ export interface FakeConfig {
   noModule?: boolean;
   /** Mount points umount reports busy (not with -l). */
   busy?: string[];
-  /** Mount points (canonical) whose mount or umount never returns, as on a dead virtiofsd. */
+  /** Mount points (canonical) whose mount or umount does not return for 20 s, as on a dead virtiofsd. */
   hang?: string[];
   /** Mount points (canonical) whose mount fails with "permission denied". */
   mountFail?: string[];
@@ -249,7 +249,7 @@ if (cfg.unknownFs) fail("mount: " + given + ": unknown filesystem type 'virtiofs
 if (cfg.offered && !cfg.offered.includes(tag)) fail("mount: " + given + ": wrong fs type, bad option, bad superblock on " + tag + ", missing codepage or helper program, or other error.", 32);
 if (!fs.existsSync(given) || !fs.statSync(given).isDirectory()) fail("mount: " + given + ": mount point does not exist.", 32);
 const mp = canon(given);
-if ((cfg.hang || []).includes(mp)) setInterval(() => {}, 1000);
+if ((cfg.hang || []).includes(mp)) setTimeout(() => {}, 20000);
 else {
 if ((cfg.mountFail || []).includes(mp)) fail("mount: " + given + ": permission denied.", 32);
 const lines = readMi();
@@ -274,7 +274,7 @@ if (pos.length !== 1) fail("umount: expected one target, got " + JSON.stringify(
 let mp = pos[0];
 // a real umount(8) canonicalises its target (a stat that blocks on a dead share); umount -l does not
 if (!lazy) try { mp = fs.realpathSync(mp); } catch {}
-if (!lazy && (cfg.hang || []).includes(mp)) setInterval(() => {}, 1000);
+if (!lazy && (cfg.hang || []).includes(mp)) setTimeout(() => {}, 20000);
 else {
 if (!lazy && ((cfg.busy || []).includes(mp) || (cfg.busy || []).includes(pos[0]))) fail("umount: " + pos[0] + ": target is busy.", 32);
 const lines = readMi();
