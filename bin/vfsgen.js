@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 "use strict";
-// Runs the CLI from one esbuild bundle of src/ (rebuilt whenever a source file is newer), so start-up
-// costs one file load instead of transpiling every module; heavy emitter dependencies stay external
-// and load only for `generate`.
+// Runs the CLI from one esbuild bundle of src/, so start-up costs one file load instead of
+// transpiling every module. An installed package runs the bundle `npm pack` built (dist/vfsgen.cjs)
+// and writes nothing; a checkout (src/ present) rebuilds its own bundle in .cache/cli whenever a
+// source file is newer.
 const fs = require("fs");
 const path = require("path");
 
 const root = path.resolve(__dirname, "..");
-const out = path.join(root, ".cache", "cli", "vfsgen.cjs");
+const checkout = fs.existsSync(path.join(root, "src", "cli.ts"));
 
 function newestMtime(dir) {
   let newest = 0;
@@ -18,7 +19,7 @@ function newestMtime(dir) {
   return newest;
 }
 
-function stale() {
+function stale(out) {
   try {
     return (
       fs.statSync(out).mtimeMs <
@@ -29,24 +30,17 @@ function stale() {
   }
 }
 
-if (stale()) {
-  const tmp = `${out}.${process.pid}.tmp`;
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  require("esbuild").buildSync({
-    entryPoints: [path.join(root, "src", "cli.ts")],
-    outfile: tmp,
-    bundle: true,
-    platform: "node",
-    target: "node18",
-    format: "cjs",
-    logLevel: "error",
-    external: ["esbuild", "ts-morph", "typescript", "nunjucks"],
-  });
-  // Concurrent runs may build at once: the rename makes the last complete bundle win, never a partial one.
-  fs.renameSync(tmp, out);
+let out;
+if (checkout) {
+  out = path.join(root, ".cache", "cli", "vfsgen.cjs");
+  if (stale(out)) require("./build-cli").buildCli(root, out);
+  // Only a checkout keeps compiled validators in .cache/ (VFSGEN_ROOT); an installed package,
+  // perhaps read-only, compiles them per run and writes nothing.
+  process.env.VFSGEN_ROOT = root;
+} else {
+  out = path.join(root, "dist", "vfsgen.cjs");
 }
 
-process.env.VFSGEN_ROOT = root;
 require(out)
   .main(process.argv.slice(2))
   .then((code) => {

@@ -19,8 +19,12 @@ LAB_TAG=build-image
 PACKAGES=(systemd-sysv udev dbus libpam-systemd openssh-server openssh-sftp-server python3 python3-apt nodejs
   fuse3 util-linux kmod iproute2 procps fio sudo acl netbase e2fsprogs)
 # LAB_GUEST_SUITE=trixie: a Debian 13 guest whose kernel (6.12) and modules come from the rootfs's own
-# linux-image-amd64, not from the host's /boot.
-SUITE=${LAB_GUEST_SUITE:-bookworm}
+# linux-image-amd64, not from the host's /boot. Default: the guest of the stack's own release
+# (LAB_STACK debian12 -> bookworm, debian13 -> trixie), so each stack boots its distribution's guest.
+case ${LAB_STACK:-debian12} in
+  debian13) SUITE=${LAB_GUEST_SUITE:-trixie} ;;
+  *) SUITE=${LAB_GUEST_SUITE:-bookworm} ;;
+esac
 case $SUITE in
   bookworm) ;;
   trixie) PACKAGES+=(linux-image-amd64) ;;
@@ -67,6 +71,7 @@ recipe() {
     "${PACKAGES[*]}" "$KVER" "$SUITE" "$MIRROR" "$SECURITY_MIRROR" "$IMAGE_SIZE"
   echo "--- build-image.sh"
   cat "${BASH_SOURCE[0]}"
+  declare -f lab_mmdebstrap
 }
 HASH=$(recipe | sha256sum | cut -c1-16)
 CACHE_ROOT=${LAB_CACHE:-$LAB_REPO/.cache/lab}
@@ -130,23 +135,7 @@ chmod 755 "$WORK" "$DST"
 ssh-keygen -q -t ed25519 -N '' -C "vfs-lab-$HASH" -f "$DST/id_ed25519"
 
 # ---------------------------------------------------------------- rootfs
-comma_pkgs=$(IFS=,; echo "${PACKAGES[*]}")
-if ! mmdebstrap --mode=root --variant=minbase --include="$comma_pkgs" \
-  --hook-dir=/usr/share/mmdebstrap/hooks/eatmydata \
-  --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
-  --aptopt='Acquire::Retries "3"' \
-  --dpkgopt='path-exclude=/usr/share/man/*' \
-  --dpkgopt='path-exclude=/usr/share/locale/*' \
-  --dpkgopt='path-include=/usr/share/locale/locale.alias' \
-  --dpkgopt='path-exclude=/usr/share/doc/*' \
-  --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-  --dpkgopt='path-exclude=/usr/share/info/*' \
-  "$SUITE" "$R" \
-  "deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" \
-  "deb $SECURITY_MIRROR $SUITE-security main" >"$WORK/mmdebstrap.log" 2>&1; then
-  tail -n 40 "$WORK/mmdebstrap.log" >&2
-  lab_die "mmdebstrap failed"
-fi
+lab_mmdebstrap minbase "$SUITE" "$MIRROR" "$SECURITY_MIRROR" "$R" "$WORK/mmdebstrap.log" "${PACKAGES[@]}" || lab_die "mmdebstrap failed"
 chmod 755 "$R"
 lab_log "mmdebstrap done ($(du -sm "$R" | cut -f1) MB)"
 if [[ $SUITE != bookworm ]]; then

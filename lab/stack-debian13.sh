@@ -27,13 +27,15 @@ LAB_TAG=stack-debian13
 SUITE=trixie
 MIRROR=${LAB_MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${LAB_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
-PACKAGES=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils virtiofsd)
+# python3 and nodejs: Ansible reaches this hypervisor through the community.general.chroot connection,
+# and runs its builtin modules (Python) and virtio_fs_domain (Node.js) inside it, as on a real one.
+PACKAGES=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils virtiofsd python3 nodejs)
 CACHE_ROOT=${LAB_CACHE:-$LAB_REPO/.cache/lab}
 BINDS=${LAB_STACK_BINDS:-/var/tmp /tmp}
 KVM_GID=$(getent group kvm | cut -d: -f3 || true)
 
 recipe() { # what the rootfs depends on: the build step itself, not start/stop (editing those keeps the cache)
-  declare -f cmd_build
+  declare -f cmd_build lab_mmdebstrap
   printf '%s\n' "${PACKAGES[*]}" "$SUITE" "$MIRROR" "$SECURITY_MIRROR" "kvm=$KVM_GID"
 }
 
@@ -59,25 +61,8 @@ cmd_build() {
   local work
   work=$(mktemp -d "$CACHE_ROOT/.stack-debian13-build.XXXXXX")
   chmod 755 "$work"
-  local comma
-  comma=$(
-    IFS=,
-    echo "${PACKAGES[*]}"
-  )
-  lab_log "mmdebstrap $SUITE ($comma)"
-  if ! mmdebstrap --mode=root --variant=apt --include="$comma" \
-    --hook-dir=/usr/share/mmdebstrap/hooks/eatmydata \
-    --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
-    --dpkgopt='path-exclude=/usr/share/man/*' \
-    --dpkgopt='path-exclude=/usr/share/locale/*' \
-    --dpkgopt='path-include=/usr/share/locale/locale.alias' \
-    --dpkgopt='path-exclude=/usr/share/doc/*' \
-    --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-    --dpkgopt='path-exclude=/usr/share/info/*' \
-    "$SUITE" "$work/rootfs" \
-    "deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" \
-    "deb $SECURITY_MIRROR $SUITE-security main" >"$work/mmdebstrap.log" 2>&1 9>&-; then
-    tail -n 40 "$work/mmdebstrap.log" >&2
+  lab_log "mmdebstrap $SUITE (${PACKAGES[*]})"
+  if ! lab_mmdebstrap apt "$SUITE" "$MIRROR" "$SECURITY_MIRROR" "$work/rootfs" "$work/mmdebstrap.log" "${PACKAGES[@]}" 9>&-; then
     rm -rf "$work"
     lab_die "mmdebstrap failed"
   fi

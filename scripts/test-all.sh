@@ -3,7 +3,8 @@
 #   1. drift check of the committed generator output, then eslint and prettier --check on the TypeScript
 #   2. jest: compiler, CLI, invalid inputs, modules, Jinja2/nunjucks equality, virt-xml-validate,
 #      ansible-lint, yamllint, galaxy build/install, ansible-doc, playbook runs on localhost
-#   3. Molecule scenarios on real QEMU guests (scripts/test-vm.sh), on the Debian 12 stack and on Debian 13
+#   3. ansible-test sanity on the built collection, for every ansible-core line it claims (scripts/test-sanity.sh)
+#   4. Molecule scenarios on real QEMU guests (scripts/test-vm.sh), on the Debian 12 stack and on Debian 13
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -28,15 +29,16 @@ mkdir -p .cache
 npx jest --ci --json --outputFile=.cache/jest-results.json
 passed=$(node -p 'require("./.cache/jest-results.json").numPassedTests')
 failed=$(node -p 'require("./.cache/jest-results.json").numFailedTests')
+phase "ansible-test sanity" && bash scripts/test-sanity.sh
 if [ "${VFS_SKIP_VM:-0}" != 1 ]; then
   phase "molecule scenarios"
   bash scripts/test-vm.sh
   # Today's stable hypervisor stack too (libvirt 11.3, QEMU 10, Rust virtiofsd): where the product
   # emits something else (<readonly/> instead of the wrapper), a booted guest shows it works.
   phase "molecule scenarios on the Debian 13 stack"
-  bash scripts/test-vm.sh --stack debian13 -s default -s readonly
+  bash scripts/test-vm.sh --stack debian13 -s default -s readonly -s host
   # Each scenario is one test: the script stops at the first failing one.
-  passed=$((passed + 8))
+  passed=$((passed + 9))
 fi
 phase "all tiers passed"
 echo "tests: $passed passed, $failed failed"

@@ -33,7 +33,8 @@ bash scripts/setup-venv.sh
 bash lab/install-deps.sh
 case "${LAB_STACK:-debian12}" in
   debian12) ;;
-  debian13) bash lab/stack-debian13.sh build >/dev/null ;;
+  # The rootfs is the Debian 13 hypervisor's / : Ansible reaches it through a chroot connection.
+  debian13) LAB_STACK_ROOTFS=$(bash lab/stack-debian13.sh build | tail -n1); export LAB_STACK_ROOTFS ;;
   *) echo "--stack: expected debian12 or debian13, got '$LAB_STACK'" >&2; exit 2 ;;
 esac
 export PATH="$PWD/.venv/bin:$PATH"

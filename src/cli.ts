@@ -1,3 +1,4 @@
+import * as fs from "fs";
 import * as path from "path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { VfsError, diagnostic, formatDiagnostic, message, type Diagnostic } from "./errors/messages";
@@ -6,9 +7,18 @@ import { compile } from "./compile";
 import { validateFile, type ValidatedConfig } from "./input/validate";
 import { guestOnlyReadonlyTags, renderDomain, renderHeaderComment } from "./render/domain";
 import { inventoryYaml } from "./input/inventory";
+import { REPORT_FORMATS, jsonReport, sarifReport, type ReportFormat } from "./errors/report-formats";
 
-/** The repository root: where schemas/ lives; bin/vfsgen.js names it, so vfsgen runs from any directory. */
+/**
+ * The package root: where schemas/ and package.json live. A checkout's bin/vfsgen.js names it (its
+ * bundle sits in .cache/cli); an installed package's bundle sits in dist/, one level below it.
+ */
 const ROOT = process.env.VFSGEN_ROOT ?? path.resolve(__dirname, "..");
+
+/** vfsgen's version: package.json's, read when asked, so it is written in one place. */
+function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string }).version;
+}
 
 /** A command line the CLI cannot act on: printed as `vfsgen: error[VFS060] usage: ...`, exit 2. */
 class UsageError extends Error {}
@@ -17,12 +27,46 @@ function printDiagnostics(ds: Diagnostic[]): void {
   for (const d of ds) process.stderr.write(`${formatDiagnostic(d)}\n`);
 }
 
-function validateAll(files: string[]): ValidatedConfig[] {
+function validateEach(files: string[]): ValidatedConfig[] {
   const ir = compile(ROOT);
-  const results = files.map((f) => validateFile(f, ir));
+  return files.map((f) => validateFile(f, ir));
+}
+
+function validateAll(files: string[]): ValidatedConfig[] {
+  const results = validateEach(files);
   const problems = results.flatMap((r) => r.diagnostics);
   if (problems.length) throw new VfsError(problems);
   return results;
+}
+
+function shareCount(r: ValidatedConfig): number {
+  return r.vms.reduce((m, vm) => m + vm.mounts.length, 0);
+}
+
+/** `validate --format`: one of REPORT_FORMATS, refused as a usage error otherwise. */
+function reportFormat(v: string): ReportFormat {
+  if (!(REPORT_FORMATS as readonly string[]).includes(v))
+    throw new InvalidArgumentError(`expected one of ${REPORT_FORMATS.join(", ")}`);
+  return v as ReportFormat;
+}
+
+/** The json and sarif reports: every diagnostic on stdout, exit 1 when there is any. */
+function writeReport(format: Exclude<ReportFormat, "text">, results: ValidatedConfig[]): number {
+  const diagnostics = results.flatMap((r) => r.diagnostics);
+  if (format === "json") {
+    const files = results.map((r) => ({
+      file: r.file,
+      kind: r.kind,
+      vms: r.kind === "cluster" ? r.vms.length : 0,
+      shares: shareCount(r),
+      valid: r.diagnostics.length === 0,
+    }));
+    process.stdout.write(jsonReport(files, diagnostics));
+  } else {
+    const tool = { name: "vfsgen", version: packageVersion(), informationUri: compile(ROOT).collection.repository };
+    process.stdout.write(sarifReport(tool, diagnostics));
+  }
+  return diagnostics.length ? 1 : 0;
 }
 
 function clusterOnly(r: ValidatedConfig): ValidatedConfig {
@@ -61,8 +105,8 @@ function schemaArgument(name: string): (v: string) => string {
   };
 }
 
-/** The image directory lands in the domain XML: an absolute path as the schema defines one. */
-function imageDir(v: string): string {
+/** The image directory and the wrapper path land in the domain XML: absolute paths as the schema defines one. */
+function absolutePath(v: string): string {
   const def = (compile(ROOT).schema.$defs as Record<string, { pattern: string; "x-expected": string }>).absolute_path;
   if (firstNonPrintable(v) || !new RegExp(def.pattern, "u").test(v))
     throw new InvalidArgumentError(`expected ${def["x-expected"]}`);
@@ -74,6 +118,7 @@ interface RenderCliOptions {
   domainType: string;
   libvirtVersion: string;
   readonlyMechanism: string;
+  readonlyWrapperPath: string;
   imageDir: string;
 }
 
@@ -82,6 +127,7 @@ export function program(): Command {
     .description(
       "Compile the virtio-fs schema into an Ansible collection, a runtime playbook, a libvirt domain template and Node.js modules; validate and render virtio-fs configurations.",
     )
+    .version(packageVersion(), "-V, --version", "print the version of vfsgen and exit")
     .exitOverride()
     .allowExcessArguments(false)
     // commander's own error lines are replaced by main()'s VFS060 line; help still goes to stderr/stdout
@@ -92,6 +138,11 @@ export function program(): Command {
     .description("Write generated/, collection/ and the README tables from schemas/virtio-fs-mount.schema.json.")
     .option("--check", "write nothing; exit 1 when any generated file differs from what the schema produces")
     .action(async (opts: { check?: boolean }) => {
+      // An installed package has no sources to compile the collection from, nor a checkout to write into.
+      if (!fs.existsSync(path.join(ROOT, "src")))
+        throw new UsageError(
+          "generate runs in a checkout of the generator (it writes collection/ and generated/ there); this installation only validates, renders and writes inventories",
+        );
       // The emitters (ts-morph, esbuild) load only for generate: validate and render stay fast.
       const { generate } = require("./pipeline") as typeof import("./pipeline");
       const result = await generate(ROOT, Boolean(opts.check));
@@ -114,10 +165,20 @@ export function program(): Command {
       "Validate cluster configurations (clusters.<cluster>.<vm>.virtio_fs_mounts) and Ansible vars files (top-level virtio_fs_mounts); report every problem as FILE:LINE:COL: error[CODE] /pointer: message.",
     )
     .argument("<file...>", "YAML or JSON files")
-    .action((files: string[]) => {
+    .option(
+      "--format <format>",
+      `how to report: ${REPORT_FORMATS.join(", ")} (json and sarif write one document to stdout, diagnostics included)`,
+      reportFormat,
+      "text" as ReportFormat,
+    )
+    .action((files: string[], opts: { format: ReportFormat }) => {
+      if (opts.format !== "text") {
+        process.exitCode = writeReport(opts.format, validateEach(files));
+        return;
+      }
       const results = validateAll(files);
       const vms = results.reduce((n, r) => n + (r.kind === "cluster" ? r.vms.length : 0), 0);
-      const shares = results.reduce((n, r) => n + r.vms.reduce((m, vm) => m + vm.mounts.length, 0), 0);
+      const shares = results.reduce((n, r) => n + shareCount(r), 0);
       process.stdout.write(`valid: ${files.length} file(s), ${vms} VM(s), ${shares} share(s)\n`);
     });
 
@@ -144,7 +205,13 @@ export function program(): Command {
       schemaArgument("virtio_fs_readonly_mechanism"),
       field("virtio_fs_readonly_mechanism").default as string,
     )
-    .option("--image-dir <dir>", field("image_dir").description, imageDir, field("image_dir").default as string)
+    .option(
+      "--readonly-wrapper-path <path>",
+      field("virtio_fs_readonly_wrapper_path").description,
+      absolutePath,
+      field("virtio_fs_readonly_wrapper_path").default as string,
+    )
+    .option("--image-dir <dir>", field("image_dir").description, absolutePath, field("image_dir").default as string)
     .action((file: string, opts: RenderCliOptions) => {
       const [r] = validateAll([file]).map(clusterOnly);
       const ir = compile(ROOT);
@@ -163,6 +230,7 @@ export function program(): Command {
             domainType: opts.domainType,
             libvirtVersion: opts.libvirtVersion,
             readonlyMechanism: opts.readonlyMechanism,
+            readonlyWrapperPath: opts.readonlyWrapperPath,
             imageDir: opts.imageDir,
           }),
         );

@@ -52,6 +52,11 @@ describe("vfsgen CLI", () => {
     expect(guest.stderr).toBe(
       "vfsgen: warning: hpc-controller: read-only shares containers are read-only in the guest only (--readonly-mechanism guest); guest root can remount them rw and write to the host directory\n",
     );
+    // the wrapper's place is the operator's choice, as for the host role (and escaped like any value)
+    const moved = await vfsgen(["render", SEED, "--vm", "controller", "--readonly-wrapper-path", "/opt/v&fs/ro wrap"]);
+    expect(moved.exitCode).toBe(0);
+    expect(moved.stdout).toContain("<binary path='/opt/v&amp;fs/ro wrap'/>");
+    expect(moved.stdout).not.toContain("/usr/local/libexec/virtio-fs/virtiofsd-readonly");
     const missing = await vfsgen(["render", SEED, "--vm", "nosuch"]);
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toContain("error[VFS061]");
@@ -116,6 +121,10 @@ describe("vfsgen CLI", () => {
       [
         ["render", SEED, "--readonly-mechanism", "Wrapper"],
         "vfsgen: error[VFS060] usage: option '--readonly-mechanism <mechanism>' argument 'Wrapper' is invalid. expected one of auto, readonly, wrapper, guest (vfsgen render --help shows the usage)\n",
+      ],
+      [
+        ["render", SEED, "--readonly-wrapper-path", "bin/wrapper"],
+        "vfsgen: error[VFS060] usage: option '--readonly-wrapper-path <path>' argument 'bin/wrapper' is invalid. expected an absolute path (starting with /) without control characters (vfsgen render --help shows the usage)\n",
       ],
       [
         ["render", SEED, "--domain-type", "xen"],

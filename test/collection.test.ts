@@ -28,14 +28,18 @@ describe("the generated collection with the real Ansible tools", () => {
     const work = tmpDir("galaxy");
     const installed = path.join(work, "collections");
     const env = { ANSIBLE_COLLECTIONS_PATH: installed };
+    let tarball = "";
     beforeAll(async () => {
       const build = await tool("ansible-galaxy", ["collection", "build", COLLECTION, "--output-path", work, "--force"]);
       if (build.exitCode !== 0) throw new Error(build.all);
-      const tarball = fs.readdirSync(work).find((f) => f.endsWith(".tar.gz"));
+      tarball = path.join(
+        work,
+        fs.readdirSync(work).find((f) => f.endsWith(".tar.gz"))!,
+      );
       const install = await tool("ansible-galaxy", [
         "collection",
         "install",
-        path.join(work, tarball!),
+        tarball,
         "-p",
         installed,
         "--offline",
@@ -58,6 +62,18 @@ describe("the generated collection with the real Ansible tools", () => {
       expect(fs.readFileSync(path.join(base, "plugins/modules/virtio_fs_mount.cjs"), "utf8")).toMatch(
         /^#!\/usr\/bin\/node\n\/\/ WANT_JSON\n/,
       );
+    });
+
+    it("ships the MIT licence, the antsibull-changelog changelog and the sanity ignore file in the tarball", async () => {
+      const list = await tool("tar", ["-tzf", tarball]);
+      expect(list.exitCode).toBe(0);
+      const files = list.stdout.split("\n");
+      for (const f of ["LICENSE", "CHANGELOG.md", "changelogs/changelog.yaml", "tests/sanity/ignore-2.19.txt"])
+        expect(files).toContain(f);
+      const license = await tool("tar", ["-xzOf", tarball, "LICENSE"]);
+      expect(license.stdout).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} \S/);
+      expect(license.stdout).toBe(fs.readFileSync(path.join(ROOT, "LICENSE"), "utf8").trimEnd());
+      expect(files.filter((f) => f.startsWith("tests/output"))).toEqual([]);
     });
 
     it("documents the guest role from argument_specs", async () => {

@@ -140,6 +140,16 @@ describe("libvirt domain template", () => {
     expect(read("02-seed-controller.yml")).not.toContain("<tcg>");
   });
 
+  it("declares a PCIe root port per device it defines plus vm_pcie_hotplug_ports spare ones for hot-plug", () => {
+    const ports = (c: string) => read(c).split("model='pcie-root-port'").length - 1;
+    // libvirt puts the disk, its USB controller, the NIC and each share on free root ports first
+    expect(ports("01-no-shares.yml")).toBe(4 + 2);
+    expect(ports("05-lab-tcg-direct-boot.yml")).toBe(4 + 2 + 2);
+    expect(ports("02-seed-controller.yml")).toBe(4 + 2 + 1 + 2);
+    expect(ports("13-no-spare-root-ports.yml")).toBe(2 + 1);
+    expect(read("01-no-shares.yml")).toContain("<controller type='pci' index='0' model='pcie-root'/>");
+  });
+
   it("forwards SSH on loopback only, with user-mode networking restricted", () => {
     const x = read("05-lab-tcg-direct-boot.yml");
     expect(x).toContain("<domain type='qemu'");

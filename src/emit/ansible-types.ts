@@ -16,6 +16,11 @@ export function ansibleType(t: FieldType): string {
 export interface OptionOverrides {
   /** Fields that are required in this context although the schema leaves them optional. */
   require?: string[];
+  /**
+   * The key an object's fields nest under: argument specs (role meta/argument_specs.yml) say
+   * `options`, module DOCUMENTATION says `suboptions` (ansible-test validate-modules refuses `options`).
+   */
+  nestedKey?: "options" | "suboptions";
 }
 
 /** An Ansible option spec (argument_specs / module DOCUMENTATION) from one schema field. */
@@ -25,7 +30,7 @@ export function optionSpec(f: FieldIr, overrides: OptionOverrides = {}, withDefa
   if (f.type === "array" && f.itemType) spec.elements = ansibleType(f.itemType);
   if (f.enum) spec.choices = f.enum;
   if (withDefault && f.default !== undefined) spec.default = f.default;
-  if (f.itemObject) spec.options = optionSpecs(f.itemObject, overrides);
+  if (f.itemObject) spec[overrides.nestedKey ?? "options"] = optionSpecs(f.itemObject, overrides);
   return spec;
 }
 

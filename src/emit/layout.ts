@@ -31,13 +31,58 @@ export const TEMPLATE_NAME = "controller.xml.j2";
 /** The README's field tables, spliced between its GENERATED markers. */
 export const README_FIELDS = `README.md${REGION_SEPARATOR}fields`;
 
+/**
+ * The published JSON Schema of the cluster configuration file (clusters.<cluster>.<vm>), for editors;
+ * its $id is this file name resolved against the source schema's $id. Vars files use the source schema.
+ */
+export const CLUSTER_SCHEMA = "schemas/cluster-config.schema.json";
+
+/** The README's list of the rules only `vfsgen validate` checks, spliced between its GENERATED markers. */
+export const README_VALIDATE_ONLY = `README.md${REGION_SEPARATOR}validate-only-rules`;
+
+/** The repository's licence (the same text ships in the collection). */
+export const REPO_LICENSE = "LICENSE";
+
+/**
+ * The ansible-builder definition of an execution environment that installs the collection tarball,
+ * at the repository root: `ansible-galaxy collection build` writes the tarball next to it there.
+ */
+export const EXECUTION_ENVIRONMENT = "execution-environment.yml";
+
+/**
+ * Generated outputs that live beside hand-written files, outside the managed roots: README regions,
+ * the published cluster schema, and the root files whose tools expect them there (LICENSE,
+ * execution-environment.yml). Every other output lies in a managed root.
+ */
+export const OUTPUTS_OUTSIDE_MANAGED_ROOTS = [
+  README_FIELDS,
+  README_VALIDATE_ONLY,
+  CLUSTER_SCHEMA,
+  REPO_LICENSE,
+  EXECUTION_ENVIRONMENT,
+];
+
 /** Files of a role, relative to its directory (Ansible's fixed role layout). */
 export const ROLE_FILES = {
   defaults: "defaults/main.yml",
   argumentSpecs: "meta/argument_specs.yml",
   meta: "meta/main.yml",
   tasks: "tasks/main.yml",
+  /** Chooses the platform variables; the first task of tasks/main.yml includes it. */
+  setVars: "tasks/set_vars.yml",
+  /** The internal variables' values where no platform file matches. */
+  varsMain: "vars/main.yml",
   readme: "README.md",
+} as const;
+
+/** A role's platform vars file (RedHat, Debian_12, ...). */
+export function roleVarsFile(name: string): string {
+  return `vars/${name}.yml`;
+}
+
+/** The guest role's task files besides tasks/main.yml (a test runs one alone with tasks_from). */
+export const MOUNT_ROLE_TASK_FILES = {
+  node: "tasks/node.yml",
 } as const;
 
 // The collection
@@ -54,6 +99,25 @@ export const COLLECTION_FILES = {
   changelog: "CHANGELOG.md",
   ansibleLint: ".ansible-lint",
   yamllint: ".yamllint",
+  license: "LICENSE",
+  changelogConfig: "changelogs/config.yaml",
+  changelogData: "changelogs/changelog.yaml",
+} as const;
+
+/** `ansible-test sanity`'s ignore file for one ansible-core line ("2.19"), relative to the collection. */
+export function sanityIgnoreFile(coreLine: string): string {
+  return `tests/sanity/ignore-${coreLine}.txt`;
+}
+
+/**
+ * Hand-kept changelog sources (outside the managed trees, read by the changelog emitter):
+ * fragments are written by hand, changelog.yaml and CHANGELOG.md only by antsibull-changelog
+ * (scripts/changelog.sh), and copied into the collection by the generator.
+ */
+export const CHANGELOG_SOURCES = {
+  fragments: "changelogs/fragments",
+  data: "changelogs/changelog.yaml",
+  rendered: "changelogs/CHANGELOG.md",
 } as const;
 
 export function collectionFile(ir: Ir, file: string): string {
@@ -133,4 +197,9 @@ export function moduleLogic(module: string): string {
 export function importSpecifier(from: string, to: string): string {
   const rel = path.posix.relative(path.posix.dirname(from), to.replace(/\.(ts|js)$/, ""));
   return rel.startsWith(".") ? rel : `./${rel}`;
+}
+
+/** The file `ansible-galaxy collection build` writes. */
+export function collectionTarball(ir: Ir): string {
+  return `${ir.collection.namespace}-${ir.collection.name}-${ir.collection.version}.tar.gz`;
 }

@@ -13,7 +13,7 @@ export function fieldDefault(f: FieldIr): string {
 export function variablesTable(fields: FieldIr[]): string {
   const rows = fields.map(
     (f) =>
-      `| \`${f.name}\` | ${f.type}${f.itemType ? ` of ${f.itemObject ? "share" : f.itemType}` : ""} | ${fieldDefault(f)} | ${cell(f.description)} |`,
+      `| \`${f.name}\` | ${f.type}${f.itemType ? ` of ${f.itemObject ? "share" : f.itemType}` : ""} | ${fieldDefault(f)}${f.platformValues ? " (by platform)" : ""} | ${cell(f.description)} |`,
   );
   return ["| Variable | Type | Default | Description |", "|---|---|---|---|", ...rows].join("\n");
 }

@@ -7,13 +7,14 @@ export type Outputs = Map<string, string>;
 export const REGION_SEPARATOR = "#";
 
 export interface EmitContext {
-  /** Repository root: the modules emitter bundles the hand-written runtime (src/runtime) found there. */
+  /** Repository root: the hand-written runtime (src/runtime) and changelog sources (changelogs/) are there. */
   root: string;
 }
 
 /**
- * One artifact family. `emit` depends on the IR alone (plus, for bundling, the runtime sources under
- * the root), never on what is on disk in the managed trees, and returns every file it owns.
+ * One artifact family. `emit` depends on the IR alone (plus the hand-kept sources under the root:
+ * src/runtime for bundling, changelogs/ for the changelog), never on what is on disk in the managed
+ * trees, and returns every file it owns.
  */
 export interface Emitter {
   name: string;

@@ -54,6 +54,57 @@ export const Messages = {
 
 export type MessageCode = keyof typeof Messages;
 
+/**
+ * What reports each message, so documentation and reports can say which rules a JSON Schema
+ * implementation (an editor, a second validator) checks from the published schemas and which only
+ * `vfsgen validate` checks:
+ * - `reading`: reading a configuration before any schema applies (YAML, text, limits, which kind of file);
+ * - `json-schema`: a JSON Schema keyword of the published schemas refused the value (src/errors/ajv-format.ts);
+ * - `validate`: a rule of `vfsgen validate` beyond JSON Schema (names, cross-share rules, near misses);
+ * - `render`, `generator`, `usage`: the other commands and the command line.
+ */
+export type MessageOrigin = "reading" | "json-schema" | "validate" | "render" | "generator" | "usage";
+
+export const MessageOrigins: Record<MessageCode, MessageOrigin> = {
+  VFS001: "reading",
+  VFS002: "reading",
+  VFS003: "reading",
+  VFS004: "reading",
+  VFS005: "reading",
+  VFS006: "reading",
+  VFS007: "reading",
+  VFS010: "json-schema",
+  VFS011: "json-schema",
+  VFS012: "json-schema",
+  VFS013: "json-schema",
+  VFS014: "json-schema",
+  VFS015: "json-schema",
+  VFS016: "validate",
+  VFS017: "validate",
+  VFS018: "json-schema",
+  VFS020: "validate",
+  VFS021: "validate",
+  VFS022: "validate",
+  VFS023: "validate",
+  VFS024: "validate",
+  VFS025: "validate",
+  VFS026: "validate",
+  VFS027: "validate",
+  VFS028: "validate",
+  VFS029: "validate",
+  VFS030: "validate",
+  VFS031: "validate",
+  VFS032: "validate",
+  VFS033: "validate",
+  VFS034: "validate",
+  VFS036: "validate",
+  VFS040: "generator",
+  VFS050: "generator",
+  VFS060: "usage",
+  VFS061: "render",
+  VFS070: "render",
+};
+
 export interface Diagnostic {
   code: MessageCode;
   /** JSON pointer into the input document ("" for the whole document). */

@@ -1,6 +1,6 @@
 import type { JsonSchema, LoadedSchema } from "../schema/load";
 import { VfsError, diagnostic, pointerJoin } from "../errors/messages";
-import type { FieldIr, FieldType, Ir, ModuleIr, ObjectIr } from "./types";
+import type { FieldIr, FieldType, Ir, ModuleIr, ObjectIr, TargetPlatform } from "./types";
 
 /** Phase 2: turn the schema into the IR every emitter reads. */
 export function buildIr(loaded: LoadedSchema): Ir {
@@ -46,10 +46,22 @@ export function buildIr(loaded: LoadedSchema): Ir {
       description: collection.description,
       authors: collection.authors,
       license: collection.license,
+      copyright: collection.copyright,
       requiresAnsible: collection.requires_ansible,
+      testedAnsibleCore: collection.tested_ansible_core,
       repository: collection.repository,
       galaxyTags: collection.galaxy_tags,
-      platforms: collection.platforms,
+      platforms: galaxyPlatforms(collection.target_platforms),
+      nodeMinVersion: collection.node_min_version,
+      targetPlatforms: collection.target_platforms,
+      executionEnvironment: {
+        baseImage: collection.execution_environment.base_image,
+        pythonInterpreter: {
+          packageSystem: collection.execution_environment.python_interpreter.package_system,
+          pythonPath: collection.execution_environment.python_interpreter.python_path,
+        },
+        ansibleRunner: collection.execution_environment.ansible_runner,
+      },
     },
     roleVariables,
     share: def("share"),
@@ -68,6 +80,18 @@ export function buildIr(loaded: LoadedSchema): Ir {
       variables: roleVariables.filter((v) => v.roles.includes(r.name)),
     })),
   };
+}
+
+/** galaxy_info.platforms from the booted target platforms, one entry per name, in their order. */
+function galaxyPlatforms(targets: TargetPlatform[]): { name: string; versions: string[] }[] {
+  const out: { name: string; versions: string[] }[] = [];
+  for (const { booted } of targets) {
+    if (!booted) continue;
+    const entry = out.find((p) => p.name === booted.name);
+    if (entry) entry.versions.push(booted.version);
+    else out.push({ name: booted.name, versions: [booted.version] });
+  }
+  return out;
 }
 
 class Resolver {
@@ -135,6 +159,8 @@ class Resolver {
         roles: (raw["x-roles"] as string[] | undefined) ?? (pointer === "" ? inheritedRoles : []),
       };
       if (p["x-fallback"] !== undefined) field.fallback = p["x-fallback"];
+      if (p["x-platform-values"] !== undefined)
+        field.platformValues = p["x-platform-values"] as Record<string, unknown>;
       if (typeof p["x-default-from"] === "string") field.defaultFrom = p["x-default-from"];
       for (const k of ["default", "enum", "pattern", "minLength", "maxLength", "minimum", "maximum"] as const) {
         if (p[k] !== undefined) (field as unknown as Record<string, unknown>)[k] = p[k];

@@ -1,5 +1,6 @@
 import { VfsError, diagnostic, type Diagnostic } from "../errors/messages";
 import { configValidators } from "./config-validators";
+import { createAjv } from "../schema/ajv";
 import { COLLECTION_META_RELATIVE_PATH } from "../schema/collection-meta";
 import type { FieldIr, Ir, ObjectIr } from "./types";
 
@@ -19,7 +20,6 @@ export function checkIr(ir: Ir): Ir {
     fail("", `does not compile: ${(e as Error).message}`);
   }
 
-  const checkObject = (o: ObjectIr) => o.fields.forEach((f) => checkField(f));
   const checkField = (f: FieldIr) => {
     if (!f.description.trim()) fail(f.schemaPointer, `property "${f.name}" has no description`);
     // a linked default that breaks its source's rule is reported once, where it is written
@@ -34,11 +34,19 @@ export function checkIr(ir: Ir): Ir {
         );
     if (f.itemObject) checkObject(f.itemObject);
   };
+  const checkObject = (o: ObjectIr) =>
+    o.fields.forEach((f) => {
+      checkField(f);
+      if (f.platformValues) fail(f.schemaPointer, `only a role variable can have x-platform-values`);
+    });
 
   ir.roleVariables.forEach((f) => {
     checkField(f);
     if (!f.roles.length) fail(f.schemaPointer, `role variable "${f.name}" names no role in x-roles`);
+    checkPlatformValues(ir, f, fail);
   });
+  if (!ir.collection.platforms.length)
+    fail("", `no target platform in ${COLLECTION_META_RELATIVE_PATH} is booted: galaxy_info.platforms would be empty`);
   [ir.share, ir.hostDomain, ir.clusterVm, ir.domainTemplate, ir.renderOptions].forEach(checkObject);
   for (const m of ir.modules) {
     checkObject(m.args);
@@ -57,6 +65,29 @@ export function checkIr(ir: Ir): Ir {
   }
   if (problems.length) throw new VfsError(problems);
   return ir;
+}
+
+/**
+ * x-platform-values keys name role vars files (a file name, so letters, digits and _ only), and each
+ * value must pass the variable's own schema, as the default does.
+ */
+function checkPlatformValues(ir: Ir, f: FieldIr, fail: (pointer: string, detail: string) => void): void {
+  if (!f.platformValues) return;
+  if (typeof f.platformValues !== "object" || Array.isArray(f.platformValues)) {
+    fail(f.schemaPointer, `x-platform-values of "${f.name}" is not an object of vars file name to value`);
+    return;
+  }
+  const validate = createAjv(ir.schema).getSchema(`${ir.schemaId}#${f.schemaPointer}`);
+  if (!validate) return fail(f.schemaPointer, `the schema of "${f.name}" does not compile`);
+  for (const [file, value] of Object.entries(f.platformValues)) {
+    if (!/^[A-Za-z0-9_]+$/.test(file))
+      fail(f.schemaPointer, `x-platform-values key "${file}" of "${f.name}" is no vars file name (A-Z a-z 0-9 _)`);
+    if (!validate(value))
+      fail(
+        f.schemaPointer,
+        `x-platform-values ${file} ${JSON.stringify(value)} of "${f.name}" does not fit its own schema`,
+      );
+  }
 }
 
 function fieldAt(ir: Ir, pointer: string): FieldIr | undefined {

@@ -1,4 +1,7 @@
 import type { JsonSchema } from "../schema/load";
+import type { TargetPlatform } from "../schema/collection-meta";
+
+export type { TargetPlatform };
 
 export type FieldType = "string" | "boolean" | "integer" | "number" | "array" | "object";
 
@@ -26,6 +29,12 @@ export interface FieldIr {
   itemObject?: ObjectIr;
   /** Roles (virtio_fs_mount, virtio_fs_host) a role variable belongs to. */
   roles: string[];
+  /**
+   * For a role variable whose value depends on the platform (x-platform-values): the value per role
+   * vars file, named by os_family, os_family_major, distribution or distribution_major (Debian_12,
+   * RedHat, Fedora, ...); `default` holds where none matches.
+   */
+  platformValues?: Record<string, unknown>;
 }
 
 export interface ObjectIr {
@@ -70,13 +79,28 @@ export interface CollectionIr {
   name: string;
   version: string;
   description: string;
+  /** "Name (@github-handle)", as module DOCUMENTATION requires. */
   authors: string[];
-  license: string;
+  license: "MIT";
+  /** "YEAR HOLDER" of the LICENSE file. */
+  copyright: string;
   /** ansible-core requirement, e.g. ">=2.16.0". */
   requiresAnsible: string;
+  /** ansible-core lines the test suite runs ansible-test sanity with (e.g. ["2.19"]). */
+  testedAnsibleCore: string[];
   repository: string;
   galaxyTags: string[];
+  /** galaxy_info.platforms: only what the VM tests boot (target platforms with `booted`). */
   platforms: { name: string; versions: string[] }[];
+  /** The oldest Node.js the modules run on, e.g. "18". */
+  nodeMinVersion: string;
+  /** Every platform the roles have variables for, with the facts it reports. */
+  targetPlatforms: TargetPlatform[];
+  executionEnvironment: {
+    baseImage: string;
+    pythonInterpreter: { packageSystem: string; pythonPath: string };
+    ansibleRunner: string;
+  };
 }
 
 export interface Ir {

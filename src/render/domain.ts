@@ -28,6 +28,7 @@ export interface RenderOptions {
   domainType?: string;
   libvirtVersion?: string;
   readonlyMechanism?: string;
+  readonlyWrapperPath?: string;
   imageDir?: string;
 }
 
@@ -55,6 +56,8 @@ export function domainVars(ir: Ir, vm: VmConfig, opts: RenderOptions = {}): Reco
       opts.libvirtVersion ?? schemaDefault(ir, "role variables", "virtio_fs_libvirt_version"),
     [schemaField(ir, "role variables", "virtio_fs_readonly_mechanism").name]:
       opts.readonlyMechanism ?? schemaDefault(ir, "role variables", "virtio_fs_readonly_mechanism"),
+    [schemaField(ir, "role variables", "virtio_fs_readonly_wrapper_path").name]:
+      opts.readonlyWrapperPath ?? schemaDefault(ir, "role variables", "virtio_fs_readonly_wrapper_path"),
   };
 }
 
@@ -104,6 +107,7 @@ function unwritable(vm: VmConfig, opts: RenderOptions): Diagnostic[] {
   check(vm.cluster, vm.pointer.split("/").slice(0, -1).join("/"), "the cluster name");
   check(vm.name, vm.pointer, "the VM name");
   check(opts.imageDir, "", "--image-dir");
+  check(opts.readonlyWrapperPath, "", "--readonly-wrapper-path");
   vm.mounts.forEach((share, i) => {
     if (!share || typeof share !== "object") return;
     for (const key of WRITTEN_SHARE_FIELDS)

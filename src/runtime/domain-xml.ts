@@ -234,6 +234,13 @@ export function serializeXml(doc: XDocument, opts: { quote?: "'" | '"'; trailing
   return out.join("") + (opts.trailingNewline ? "\n" : "");
 }
 
+/** Serialises one element (and its children) in libvirt's style, e.g. a device for `virsh attach-device`. */
+export function serializeElement(el: XElement): string {
+  const out: string[] = [];
+  serializeNode(el, "'", out);
+  return out.join("");
+}
+
 // ---- element helpers ------------------------------------------------------------------------------
 
 export function elementChildren(parent: XNode, name?: string): XElement[] {

@@ -10,6 +10,7 @@ export const ANNOTATION_KEYWORDS = [
   "x-default-from",
   "x-fallback-from",
   "x-fallback",
+  "x-platform-values",
 ];
 
 export function createAjv(schema: JsonSchema, options: Options = {}): Ajv2020 {

@@ -164,6 +164,16 @@ export interface FakeConfig {
   mountApi?: "mount2" | "setattr";
   /** virsh: domain ids (a number virsh reads as an id before a name) mapped to domain names. */
   ids?: Record<string, string>;
+  /**
+   * virsh, running domains: dumpxml without --inactive reads domains/NAME.live.xml (else the persistent
+   * XML); attach-device appends to it with alias fsN and starts a fake virtiofsd (ROOT/proc/PID with
+   * cmdline and a root link to the source, pid file in runDir); detach-device removes the tag;
+   * destroy + start make the live XML the persistent one. attachFail/detachFail: libvirt's error.
+   */
+  domid?: string;
+  runDir?: string;
+  attachFail?: string;
+  detachFail?: string;
 }
 
 const FAKE_COMMON = `
@@ -312,7 +322,8 @@ const lookup = (d) => {
 };
 if (a[0] === "dumpxml") {
   const d = opt("domain");
-  const f = path.join(STATE, lookup(d) + ".xml");
+  const live = path.join(STATE, lookup(d) + ".live.xml");
+  const f = !a.includes("--inactive") && fs.existsSync(live) ? live : path.join(STATE, lookup(d) + ".xml");
   if (d === undefined || !fs.existsSync(f)) fail("error: failed to get domain '" + d + "'", 1);
   process.stdout.write(fs.readFileSync(f, "utf8"));
 } else if (a[0] === "define") {
@@ -331,6 +342,45 @@ if (a[0] === "dumpxml") {
   if (!cfg.libvirtVersion) fail("error: failed to connect to the hypervisor", 1);
   const v = cfg.libvirtVersion;
   process.stdout.write("Compiled against library: libvirt " + v + "\\nUsing library: libvirt " + v + "\\nUsing API: QEMU " + v + "\\nRunning hypervisor: QEMU 7.2.0\\nRunning against daemon: " + v + "\\n");
+} else if (a[0] === "domid") {
+  process.stdout.write((cfg.domid || "1") + "\\n\\n");
+} else if (a[0] === "attach-device" || a[0] === "detach-device") {
+  if (!a.includes("--live")) fail("error: expected --live", 1);
+  const name = lookup(opt("domain"));
+  const liveFile = path.join(STATE, name + ".live.xml");
+  if (!fs.existsSync(liveFile)) fs.copyFileSync(path.join(STATE, name + ".xml"), liveFile);
+  const dev = fs.readFileSync(opt("file"), "utf8");
+  fs.appendFileSync(path.join(BIN, "devices.log"), JSON.stringify([a[0], dev]) + "\\n");
+  const tag = dev.split("<target dir='")[1].split("'")[0];
+  let xml = fs.readFileSync(liveFile, "utf8");
+  if (a[0] === "detach-device") {
+    if (cfg.detachFail) fail(cfg.detachFail, 1);
+    const blocks = xml.split(/(?=    <filesystem )/);
+    const kept = blocks.filter((b) => !(b.startsWith("    <filesystem ") && b.includes("<target dir='" + tag + "'/>")));
+    if (kept.length === blocks.length) fail("error: device not found: matching filesystem not found", 1);
+    // the removed block ends at its </filesystem>: keep what follows it
+    xml = blocks.map((b) => kept.includes(b) ? b : b.slice(b.indexOf("</filesystem>\\n") + "</filesystem>\\n".length)).join("");
+    fs.writeFileSync(liveFile, xml);
+    process.stdout.write("Device detached successfully\\n\\n");
+  } else {
+    if (cfg.attachFail) fail(cfg.attachFail, 1);
+    const n = (xml.match(/<filesystem /g) || []).length + 10;
+    const withAlias = dev.trimEnd().replace(/<\\/filesystem>$/, "  <alias name='fs" + n + "'/>\\n    </filesystem>");
+    xml = xml.replace("  </devices>", "    " + withAlias + "\\n  </devices>");
+    fs.writeFileSync(liveFile, xml);
+    const src = dev.split("<source dir='")[1].split("'")[0];
+    const pid = 7000 + n;
+    fs.mkdirSync(path.join(ROOT, "proc", String(pid)), { recursive: true });
+    fs.writeFileSync(path.join(ROOT, "proc", String(pid), "cmdline"), "/usr/libexec/virtiofsd\\0--fd=3\\0--shared-dir\\0" + src + "\\0");
+    fs.writeFileSync(path.join(ROOT, "proc", String(pid), "stat"), pid + " (virtiofsd) S 1 0");
+    fs.symlinkSync(src, path.join(ROOT, "proc", String(pid), "root"));
+    if (cfg.runDir) fs.writeFileSync(path.join(cfg.runDir, (cfg.domid || "1") + "-" + name + "-fs" + n + "-fs.pid"), pid + "\\n");
+    process.stdout.write("Device attached successfully\\n\\n");
+  }
+} else if (a[0] === "destroy" || a[0] === "start") {
+  const name = lookup(opt("domain"));
+  fs.rmSync(path.join(STATE, name + ".live.xml"), { force: true });
+  process.stdout.write("Domain '" + name + "' " + (a[0] === "destroy" ? "destroyed" : "started") + "\\n\\n");
 } else fail("virsh: unknown command " + a[0], 1);
 `,
 };

@@ -362,11 +362,20 @@ describe("virtio_fs_domain with name (virsh)", () => {
   }
   const stored = (world: World) => fs.readFileSync(path.join(world.bin, "domains", "ctl.xml"), "utf8");
 
-  test("reads with dumpxml --inactive, writes with define; running domain needs a restart", () => {
+  // the running domain keeps its live definition (virtio_fs_domain-live.test.ts covers hot-plug)
+  const running = (world: World) => fs.writeFileSync(path.join(world.bin, "domains", "ctl.live.xml"), PLAIN);
+
+  test("reads with dumpxml --inactive, writes with define; without live update a running domain needs a restart", () => {
     w = makeWorld();
     define(w, PLAIN);
+    running(w);
     w.setFake({ domstate: "running", libvirtVersion: "9.0.0" });
-    const r = w.run("virtio_fs_domain", { name: "ctl", uri: "qemu:///system", mounts: [ds] }).result;
+    const r = w.run("virtio_fs_domain", {
+      name: "ctl",
+      uri: "qemu:///system",
+      mounts: [ds],
+      live_update: false,
+    }).result;
     expect(r).toMatchObject({
       changed: true,
       added: ["datasets"],
@@ -382,8 +391,9 @@ describe("virtio_fs_domain with name (virsh)", () => {
     expect(fs.existsSync(def[2].replace(/^--file=/, ""))).toBe(false);
     expect(stored(w)).toContain("<target dir='datasets'/>");
     w.clearCalls();
-    const again = w.run("virtio_fs_domain", { name: "ctl", mounts: [ds] }).result;
-    expect(again).toMatchObject({ changed: false, restart_required: false });
+    const again = w.run("virtio_fs_domain", { name: "ctl", mounts: [ds], live_update: false }).result;
+    // the definition is as configured; the running domain still lacks the device
+    expect(again).toMatchObject({ changed: false, restart_required: true });
     expect(callsOf(w, "virsh").some((c) => c[1] === "define")).toBe(false);
   });
 
@@ -412,8 +422,14 @@ describe("virtio_fs_domain with name (virsh)", () => {
   test("check mode does not define", () => {
     w = makeWorld();
     define(w, PLAIN);
+    running(w);
     w.setFake({ domstate: "running", libvirtVersion: "9.0.0" });
-    const r = w.run("virtio_fs_domain", { name: "ctl", mounts: [ds], _ansible_check_mode: true }).result;
+    const r = w.run("virtio_fs_domain", {
+      name: "ctl",
+      mounts: [ds],
+      live_update: false,
+      _ansible_check_mode: true,
+    }).result;
     expect(r).toMatchObject({ changed: true, restart_required: true });
     expect(callsOf(w, "virsh").some((c) => c[1] === "define")).toBe(false);
     expect(stored(w)).toBe(PLAIN);

@@ -56,12 +56,15 @@ export function domainTemplate(ir: Ir): string {
 {# Shares need shared guest memory: without memfd + shared access QEMU refuses vhost-user-fs. -#}
 {# Only shares not absent count, as in the virtio_fs_domain module: one x per share, captured (empty: none). -#}
 {# xml(value): the value as XML text, safe in an attribute or an element. -#}
+{# Hot-plug: libvirt puts devices defined without an address on free root ports first, so one root port -#}
+{# per PCIe device here (disk, the USB controller libvirt adds, NIC, each share) plus vm_pcie_hotplug_ports spare. -#}
 {# Read-only shares: <readonly/> (libvirt >= 11), the virtiofsd wrapper as <binary path>, or guest-only (auto: by libvirt version). -#}
 ${XML_MACRO}
 {% set virtio_fs_libvirt_major = (${libvirtVersion} | string).split('.') | first | int %}
 {% set virtio_fs_readonly_mechanism = ${mechanismOr} %}
 {% if virtio_fs_readonly_mechanism == ${is(mechanism, "auto")} and virtio_fs_libvirt_major >= 11 %}{% set virtio_fs_readonly_mechanism = ${is(mechanism, "readonly")} %}{% elif virtio_fs_readonly_mechanism == ${is(mechanism, "auto")} %}{% set virtio_fs_readonly_mechanism = ${is(mechanism, "wrapper")} %}{% endif %}
 {% set virtio_fs_active_shares %}{% for mount in ${mounts} %}{% if ${notAbsent} %}x{% endif %}{% endfor %}{% endset %}
+{% set virtio_fs_pcie_root_ports = (${vmOr("vm_pcie_hotplug_ports")} | int) + 2 + ((virtio_fs_active_shares or '') | length) + (1 if ${set(vm("vm_network"))} else 0) %}
 <domain type='${x(vmOr("vm_domain_type"))}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>${x(vm("vm_name"))}</name>
   <memory unit='MiB'>{{ ${vmOr("vm_memory_mb")} | int }}</memory>
@@ -158,6 +161,12 @@ ${XML_MACRO}
       <target type='serial' port='0'/>
     </console>
 {% endif %}
+{% for port in range(virtio_fs_pcie_root_ports | int) %}
+{% if loop.first %}
+    <controller type='pci' index='0' model='pcie-root'/>
+{% endif %}
+    <controller type='pci' model='pcie-root-port'/>
+{% endfor %}
     <memballoon model='none'/>
   </devices>
 {% if ${set(vm("vm_ssh_forward_port"))} %}

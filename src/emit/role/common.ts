@@ -1,6 +1,7 @@
 import type { Ir, RoleIr } from "../../ir/types";
 import { optionSpecs, type OptionOverrides } from "../ansible-types";
 import { yamlFile } from "../yaml";
+import { defaultValue } from "./platform-vars";
 
 /**
  * Ansible's own deadline on every task that runs a collection module (the task keyword `timeout`):
@@ -14,10 +15,13 @@ export function roleIr(ir: Ir, name: string): RoleIr {
   return role;
 }
 
-/** defaults/main.yml: every public variable, with the schema's default. */
+/**
+ * defaults/main.yml: every public variable, with the schema's default, or for a platform-dependent one
+ * the internal variable vars/ sets for the platform (platform-vars.ts).
+ */
 export function defaultsFile(ir: Ir, role: RoleIr): string {
   const values = Object.fromEntries(
-    role.variables.filter((v) => v.default !== undefined).map((v) => [v.name, v.default]),
+    role.variables.filter((v) => v.default !== undefined).map((v) => [v.name, defaultValue(role, v)]),
   );
   return yamlFile(ir, values, `Every public variable of the ${role.name} role; meta/argument_specs.yml types them.`);
 }
@@ -29,10 +33,16 @@ export function argumentSpecsFile(ir: Ir, role: RoleIr, overrides: OptionOverrid
       main: {
         short_description: role.shortDescription,
         description: role.description,
-        options: optionSpecs(role.variables, overrides),
+        options: withoutPlatformDefaults(role, optionSpecs(role.variables, overrides)),
       },
     },
   });
+}
+
+/** A platform-dependent variable has no one default: its description says how it is chosen. */
+function withoutPlatformDefaults(role: RoleIr, specs: Record<string, unknown>): Record<string, unknown> {
+  for (const f of role.variables) if (f.platformValues) delete (specs[f.name] as Record<string, unknown>).default;
+  return specs;
 }
 
 export function metaMainFile(ir: Ir, role: RoleIr): string {

@@ -12,6 +12,7 @@ import { variablesTable } from "../markdown";
 import { htmlHeader } from "../header";
 import { yamlFile } from "../yaml";
 import { MODULE_TASK_TIMEOUT, argumentSpecsFile, defaultsFile, metaMainFile, roleIr } from "./common";
+import { platformVarsFiles, platformsSection, setVarsTasks } from "./platform-vars";
 
 const ALL_SHARES = "{{ virtio_fs_host_domains | map(attribute='mounts') | flatten }}";
 /** The read-only shares that keep a device (a Jinja expression). */
@@ -23,6 +24,10 @@ const RO_SHARES =
  */
 const RESOLVED_MECHANISM =
   "{{ ('readonly' if (virtio_fs_host_libvirt_detected is version('11.0', '>=') and virtio_fs_host_virtiofsd_readonly | bool) else 'wrapper') if virtio_fs_readonly_mechanism == 'auto' else virtio_fs_readonly_mechanism }}";
+
+/** The packages of this platform (vars/), named in the preflight's failure message. */
+const INSTALL_HINT =
+  "on {{ ansible_facts.distribution | default('this host') }} {{ ansible_facts.distribution_major_version | default('') }} install the packages {{ virtio_fs_virtiofsd_package }} (virtiofsd), {{ virtio_fs_qemu_package }} (QEMU) and {{ virtio_fs_libvirt_package }} (libvirt), or set virtio_fs_virtiofsd_candidates and virtio_fs_qemu_path to where they are";
 
 /** tasks/virtiofsd.yml: the first virtiofsd candidate that exists, its version and capabilities. */
 export function virtiofsdTasks(): unknown[] {
@@ -77,7 +82,7 @@ export function readonlyWrapperTasks(): unknown[] {
       "ansible.builtin.assert": {
         that: ["virtio_fs_host_virtiofsd | length > 0"],
         fail_msg:
-          "the read-only wrapper runs virtiofsd, found at none of {{ virtio_fs_virtiofsd_candidates | join(', ') }}",
+          "the read-only wrapper runs virtiofsd, found at none of {{ virtio_fs_virtiofsd_candidates | join(', ') }}; install the package {{ virtio_fs_virtiofsd_package }} or set virtio_fs_virtiofsd_candidates",
         quiet: true,
       },
     },
@@ -118,6 +123,10 @@ export function hostTasks(ir: Ir): unknown[] {
   const fqcn = `${ir.collection.namespace}.${ir.collection.name}`;
   return [
     {
+      name: "Choose the virtiofsd and QEMU paths and package names of this platform",
+      "ansible.builtin.include_tasks": { file: ROLE_FILES.setVars.replace(/^tasks\//, "") },
+    },
+    {
       name: "Find virtiofsd and ask what it supports",
       "ansible.builtin.include_tasks": { file: HOST_ROLE_TASK_FILES.virtiofsd.replace(/^tasks\//, "") },
     },
@@ -128,10 +137,26 @@ export function hostTasks(ir: Ir): unknown[] {
     },
     {
       name: "Read the libvirt daemon version",
-      "ansible.builtin.command": { argv: ["virsh", "-c", "{{ virtio_fs_libvirt_uri }}", "version", "--daemon"] },
-      register: "virtio_fs_host_virsh_version",
-      changed_when: false,
-      check_mode: false,
+      block: [
+        {
+          name: "Ask virsh the libvirt daemon version",
+          "ansible.builtin.command": {
+            argv: ["virsh", "-c", "{{ virtio_fs_libvirt_uri }}", "version", "--daemon"],
+          },
+          register: "virtio_fs_host_virsh_version",
+          changed_when: false,
+          check_mode: false,
+        },
+      ],
+      // a missing virsh or a stopped daemon would otherwise end the play with a bare command error
+      rescue: [
+        {
+          name: "Report that libvirt cannot be asked",
+          "ansible.builtin.fail": {
+            msg: "virsh -c {{ virtio_fs_libvirt_uri }} version --daemon failed ({{ (ansible_failed_result.stderr | default('', true)) or ansible_failed_result.msg }}): virtio-fs needs the libvirt daemon running; on {{ ansible_facts.distribution | default('this host') }} {{ ansible_facts.distribution_major_version | default('') }} install the package {{ virtio_fs_libvirt_package }} and start libvirtd (or virtqemud)",
+          },
+        },
+      ],
     },
     {
       name: "Record the libvirt daemon version",
@@ -148,8 +173,7 @@ export function hostTasks(ir: Ir): unknown[] {
           "virtio_fs_host_qemu.stat.exists",
           "virtio_fs_host_libvirt_detected is version('6.2', '>=')",
         ],
-        fail_msg:
-          "virtio-fs needs virtiofsd at one of {{ virtio_fs_virtiofsd_candidates | join(', ') }} (found: {{ virtio_fs_host_virtiofsd or 'none' }}), {{ virtio_fs_qemu_path }} (found: {{ virtio_fs_host_qemu.stat.exists }}) and libvirt >= 6.2 (found: {{ virtio_fs_host_libvirt_detected }}); on Debian install qemu-system-x86 and libvirt-daemon-system",
+        fail_msg: `virtio-fs needs virtiofsd at one of {{ virtio_fs_virtiofsd_candidates | join(', ') }} (found: {{ virtio_fs_host_virtiofsd or 'none' }}), {{ virtio_fs_qemu_path }} (found: {{ virtio_fs_host_qemu.stat.exists }}) and libvirt >= 6.2 (found: {{ virtio_fs_host_libvirt_detected }}); ${INSTALL_HINT}`,
         quiet: true,
       },
     },
@@ -223,6 +247,10 @@ export function hostTasks(ir: Ir): unknown[] {
         libvirt_version: "{{ virtio_fs_host_libvirt_detected }}",
         readonly_mechanism: "{{ virtio_fs_host_readonly_mechanism }}",
         readonly_wrapper_path: "{{ virtio_fs_readonly_wrapper_path }}",
+        live_update: "{{ virtio_fs_host_live_update }}",
+        restart_allowed: "{{ virtio_fs_host_restart_allowed }}",
+        timeout: "{{ virtio_fs_host_domain_timeout }}",
+        run_dir: "{{ virtio_fs_libvirt_run_dir }}",
       },
       timeout: MODULE_TASK_TIMEOUT,
       loop: "{{ virtio_fs_host_domains }}",
@@ -230,9 +258,27 @@ export function hostTasks(ir: Ir): unknown[] {
       register: "virtio_fs_host_domain_results",
     },
     {
+      name: "Report the shares whose virtiofsd is dead or serves a directory that is no longer host_path",
+      "ansible.builtin.debug": {
+        msg: "Domain {{ item.0.item.name }}, share {{ item.1.tag }}: {{ item.1.status }} ({{ item.1.detail }})",
+      },
+      loop: "{{ virtio_fs_host_domain_results.results | subelements('share_health', skip_missing=True) }}",
+      loop_control: { label: "{{ item.0.item.name }} {{ item.1.tag }}" },
+      when: "item.1.status not in ['ok', 'not attached', 'unknown']",
+    },
+    {
+      name: "Report what changed on the running domains",
+      "ansible.builtin.debug": {
+        msg: "Domain {{ item.item.name }}: {{ item.msg }}",
+      },
+      loop: "{{ virtio_fs_host_domain_results.results }}",
+      loop_control: { label: "{{ item.item.name }}" },
+      when: "(item.live | default({})).values() | select | list | length > 0 or item.restarted | default(false)",
+    },
+    {
       name: "Report the domains that must be restarted",
       "ansible.builtin.debug": {
-        msg: "Domain {{ item.item.name }} is running: restart it to see its new virtio-fs shares",
+        msg: "Domain {{ item.item.name }} is running: restart it (destroy + start) to apply its virtio-fs changes: {{ item.msg }}",
       },
       loop: "{{ virtio_fs_host_domain_results.results }}",
       loop_control: { label: "{{ item.item.name }}" },
@@ -273,12 +319,15 @@ new domains with \`ansible.builtin.template\` and \`virsh define\`.
 ## Variables
 
 ${variablesTable(role.variables)}
-`;
+
+${platformsSection(ir, role)}`;
   return new Map([
     [`${dir}/${ROLE_FILES.defaults}`, defaultsFile(ir, role)],
     [`${dir}/${ROLE_FILES.argumentSpecs}`, argumentSpecsFile(ir, role, { require: ["host_path"] })],
     [`${dir}/${ROLE_FILES.meta}`, metaMainFile(ir, role)],
     [`${dir}/${ROLE_FILES.tasks}`, yamlFile(ir, hostTasks(ir))],
+    [`${dir}/${ROLE_FILES.setVars}`, yamlFile(ir, setVarsTasks(role))],
+    ...[...platformVarsFiles(ir, role)].map(([file, text]): [string, string] => [`${dir}/${file}`, text]),
     [`${dir}/${HOST_ROLE_TASK_FILES.virtiofsd}`, yamlFile(ir, virtiofsdTasks())],
     [`${dir}/${HOST_ROLE_TASK_FILES.readonlyWrapper}`, yamlFile(ir, readonlyWrapperTasks())],
     [`${dir}/${ROLE_FILES.readme}`, readme],

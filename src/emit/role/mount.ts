@@ -1,10 +1,11 @@
 import type { Ir } from "../../ir/types";
 import type { Outputs } from "../outputs";
-import { ROLE_FILES, SEED_MOUNT_ROLE, SEED_ROLE_DIR, collectionRoleDir } from "../layout";
+import { MOUNT_ROLE_TASK_FILES, ROLE_FILES, SEED_MOUNT_ROLE, SEED_ROLE_DIR, collectionRoleDir } from "../layout";
 import { fieldsTable, variablesTable } from "../markdown";
 import { htmlHeader } from "../header";
 import { yamlFile } from "../yaml";
 import { MODULE_TASK_TIMEOUT, argumentSpecsFile, defaultsFile, metaMainFile, roleIr } from "./common";
+import { platformVarsFiles, platformsSection, setVarsTasks } from "./platform-vars";
 
 /** Module arguments of the one virtio_fs_mount call, from the role's public variables. */
 const MOUNT_ARGS: Record<string, string> = {
@@ -21,17 +22,20 @@ const MOUNT_ARGS: Record<string, string> = {
   recover: "{{ virtio_fs_recover_dead_shares }}",
 };
 
-/** Guest tasks; `moduleName` is the FQCN in the collection and the short name in the plain role. */
-export function mountTasks(moduleName: string): unknown[] {
+/** The node the modules run with: the modules' #!/usr/bin/node unless ansible_node_interpreter says otherwise. */
+const NODE_EXPR = "(ansible_node_interpreter | default('/usr/bin/node'))";
+const NODE = `{{ ${NODE_EXPR} }}`;
+
+/** tasks/node.yml: Node.js installed when absent, then its version checked before any module runs. */
+export function nodeTasks(ir: Ir): unknown[] {
+  const min = ir.collection.nodeMinVersion;
+  // "v20.19.2" -> "20.19.2"; anything else (no output, a wrapper's banner) counts as 0, so it fails
+  const version =
+    "(virtio_fs_mount_node_version.stdout | default('') | trim | regex_search('^v?[0-9]+([.][0-9]+)*') or '0') | regex_replace('^v', '')";
   return [
     {
-      name: "Install the virtio-fs guest packages",
-      "ansible.builtin.package": { name: "{{ virtio_fs_packages }}", state: "present" },
-      when: "virtio_fs_install_packages | bool",
-    },
-    {
       name: "Look for the Node.js interpreter the virtio-fs modules run with",
-      "ansible.builtin.stat": { path: "{{ ansible_node_interpreter | default('/usr/bin/node') }}" },
+      "ansible.builtin.stat": { path: NODE },
       register: "virtio_fs_mount_node",
     },
     {
@@ -42,6 +46,55 @@ export function mountTasks(moduleName: string): unknown[] {
         "virtio_fs_install_nodejs | bool",
         "not virtio_fs_mount_node.stat.exists",
       ],
+    },
+    {
+      name: "Look for Node.js again after its installation",
+      "ansible.builtin.stat": { path: NODE },
+      register: "virtio_fs_mount_node_installed",
+    },
+    {
+      name: "Ask Node.js its version",
+      "ansible.builtin.command": { argv: [NODE, "--version"] },
+      register: "virtio_fs_mount_node_version",
+      changed_when: false,
+      check_mode: false,
+      timeout: "{{ virtio_fs_node_check_timeout }}",
+      when: "virtio_fs_mount_node_installed.stat.exists",
+    },
+    {
+      // Before the first module call: an old Node.js fails there only as an opaque MODULE FAILURE.
+      name: `Require Node.js ${min} or later for the virtio-fs modules`,
+      "ansible.builtin.assert": {
+        that: ["virtio_fs_mount_node_installed.stat.exists", `${version} is version('${min}', '>=')`],
+        fail_msg:
+          `the virtio-fs modules are Node.js programs and need Node.js >= ${min} on the guest, ` +
+          `{{ ('but ' ~ ${NODE_EXPR} ~ ' reports ' ~ (virtio_fs_mount_node_version.stdout | default('') | trim)) ` +
+          `if virtio_fs_mount_node_installed.stat.exists else ('but there is no ' ~ ${NODE_EXPR}) }}. ` +
+          `Install Node.js ${min} or later (virtio_fs_nodejs_package, here {{ virtio_fs_nodejs_package }}, with ` +
+          `virtio_fs_install_nodejs: true installs it when node is absent; where the distribution's nodejs is older, ` +
+          `set virtio_fs_nodejs_package to a newer package or stream, or install Node.js from nodejs.org or NodeSource), ` +
+          `or set ansible_node_interpreter to a Node.js >= ${min}`,
+        quiet: true,
+      },
+    },
+  ];
+}
+
+/** Guest tasks; `moduleName` is the FQCN in the collection and the short name in the plain role. */
+export function mountTasks(moduleName: string): unknown[] {
+  return [
+    {
+      name: "Choose the package names of this platform",
+      "ansible.builtin.include_tasks": { file: ROLE_FILES.setVars.replace(/^tasks\//, "") },
+    },
+    {
+      name: "Install the virtio-fs guest packages",
+      "ansible.builtin.package": { name: "{{ virtio_fs_packages }}", state: "present" },
+      when: "virtio_fs_install_packages | bool",
+    },
+    {
+      name: "Install and check Node.js",
+      "ansible.builtin.include_tasks": { file: MOUNT_ROLE_TASK_FILES.node.replace(/^tasks\//, "") },
     },
     {
       name: "Prepare the virtiofs kernel module for the image",
@@ -80,7 +133,8 @@ ${variablesTable(role.variables)}
 ## Share fields (items of \`virtio_fs_mounts\`)
 
 ${fieldsTable(ir.share.fields)}
-`;
+
+${platformsSection(ir, role)}`;
 }
 
 const USAGE_VARS = `    virtio_fs_mounts:
@@ -110,6 +164,9 @@ export function emitMountRole(ir: Ir): Outputs {
     out.set(`${dir}/${ROLE_FILES.argumentSpecs}`, argumentSpecsFile(ir, role));
     out.set(`${dir}/${ROLE_FILES.meta}`, metaMainFile(ir, role));
     out.set(`${dir}/${ROLE_FILES.tasks}`, yamlFile(ir, mountTasks(moduleName)));
+    out.set(`${dir}/${ROLE_FILES.setVars}`, yamlFile(ir, setVarsTasks(role)));
+    out.set(`${dir}/${MOUNT_ROLE_TASK_FILES.node}`, yamlFile(ir, nodeTasks(ir)));
+    for (const [file, text] of platformVarsFiles(ir, role)) out.set(`${dir}/${file}`, text);
     const usage = `- name: Mount the virtio-fs shares\n  hosts: vms\n  become: true\n  roles:\n    - role: ${roleName}\n  vars:\n${USAGE_VARS}`;
     out.set(`${dir}/${ROLE_FILES.readme}`, roleReadme(ir, roleName, usage));
   }

@@ -65,6 +65,26 @@ export interface VirtioFsDomainArgs {
    * @default "/usr/local/libexec/virtio-fs/virtiofsd-readonly"
    */
   readonly_wrapper_path?: string;
+  /**
+   * Apply changes to a running domain live (hot-plug, hot-unplug, replace dead or stale shares); see virtio_fs_host_live_update.
+   * @default true
+   */
+  live_update?: boolean;
+  /**
+   * Restart (destroy + start) a running domain when a change or a dead virtiofsd cannot be handled live; see virtio_fs_host_restart_allowed.
+   * @default false
+   */
+  restart_allowed?: boolean;
+  /**
+   * Seconds to wait for a device detach to complete, and for the domain to stop or start.
+   * @default 60
+   */
+  timeout?: number;
+  /**
+   * libvirt QEMU driver's state directory holding the virtiofsd pid files.
+   * @default "/run/libvirt/qemu"
+   */
+  run_dir?: string;
 }
 
 /** Arguments of the virtio_fs_info module. */

@@ -31,6 +31,7 @@ import {
   deviceSpec,
   resolveReadonlyMechanism,
   type ReadonlyMechanism,
+  type DeviceSpec,
   DomainXmlError,
   domainDevices,
   elementChildren,
@@ -49,6 +50,8 @@ import {
   type XElement,
 } from "../domain-xml";
 import { describeFailure, run } from "../exec";
+import { applyLive, planLive, restartDomain, type LiveOutcome, type LivePlan } from "../domain-live";
+import type { ShareHealth } from "../virtiofsd-health";
 import { xmlCharProblem } from "../xml-chars";
 import { filled, type Fallbacks } from "../schema-defaults";
 
@@ -63,6 +66,8 @@ export interface DomainEdit {
   memoryBackingChanged: boolean;
   /** What the operator should know about how read-only shares are enforced. */
   warnings: string[];
+  /** The devices of the wanted shares, as written (what a hot-plug attaches). */
+  specs: DeviceSpec[];
 }
 
 /** The share fields the module writes into the domain XML. */
@@ -137,9 +142,10 @@ export function editDomainXml(before: string, args: VirtioFsDomainArgs, libvirtV
   }
 
   const warnings = readonlyWarnings(wanted, mechanism);
+  const specs = wanted.map((share) => deviceSpec(share, mechanism, wrapperPath));
   let last: XElement | undefined;
-  for (const share of wanted) {
-    const spec = deviceSpec(share, mechanism, wrapperPath);
+  for (const [i, share] of wanted.entries()) {
+    const spec = specs[i];
     const existing = byTag.get(share.tag);
     if (existing) {
       if (syncFilesystem(existing, spec) && !updated.includes(share.tag)) updated.push(share.tag);
@@ -157,7 +163,7 @@ export function editDomainXml(before: string, args: VirtioFsDomainArgs, libvirtV
     : before;
   // what is written must read back: never hand libvirt (or a file) XML that is not well-formed
   if (changed) parseXml(xml);
-  return { xml, added, updated, removed, memoryBackingChanged, warnings };
+  return { xml, added, updated, removed, memoryBackingChanged, warnings, specs };
 }
 
 /** Read-only shares the host does not protect, and binary_path values the wrapper replaces. */
@@ -186,8 +192,8 @@ function lastFilesystem(devices: XElement): XElement | undefined {
  * --file=PATH): virsh splits such a token at its first "=", so a value starting with "-" is never
  * read as an option (vshCommandParse in tools/vsh.c).
  */
-function virsh(uri: string, command: string, args: string[]) {
-  return run("virsh", [`--connect=${uri}`, command, ...args]);
+function virsh(uri: string, command: string, args: string[], timeoutMs?: number) {
+  return run("virsh", [`--connect=${uri}`, command, ...args], { timeoutMs });
 }
 
 /** The <name> and <uuid> of a domain definition. */
@@ -238,6 +244,7 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext, fallbacks: Do
   let version = args.libvirt_version;
   let running = false;
   let domState: string | undefined;
+  let domainToken: string | undefined;
   if (args.name !== undefined) {
     const dump = virsh(uri, "dumpxml", ["--inactive", `--domain=${args.name}`]);
     if (dump.rc !== 0) {
@@ -261,6 +268,7 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext, fallbacks: Do
     }
     // the UUID names this very domain in the calls that follow, whatever its name looks like
     const domain = `--domain=${dumped.uuid || args.name}`;
+    domainToken = domain;
     if (version === undefined) {
       const v = virsh(uri, "version", ["--daemon"]);
       version = v.rc === 0 ? parseVirshVersion(v.stdout) : undefined;
@@ -312,29 +320,119 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext, fallbacks: Do
     }
   }
 
+  const live = running && domainToken !== undefined ? runningDomain(args, ctx, uri, domainToken, edit) : undefined;
+  const liveChanged = live ? live.changed : false;
+  const restartRequired = live ? live.pending.length > 0 && !live.restarted : false;
   const result: ModuleResult = {
-    changed,
+    changed: changed || liveChanged,
     added: edit.added,
     updated: edit.updated,
     removed: edit.removed,
     memory_backing_changed: edit.memoryBackingChanged,
-    restart_required: changed && running,
+    restart_required: restartRequired,
+    unhealthy: live?.unhealthy ?? [],
+    live: live?.outcome ?? { attached: [], detached: [], replaced: [], failed: {} },
+    restarted: live?.restarted ?? false,
     libvirt_version: version,
   };
+  if (live) result.share_health = live.health;
   if (domState !== undefined) result.domain_state = domState;
   if (ctx.diff) {
     const what = args.name !== undefined ? `domain ${args.name}` : args.xml_path!;
     result.diff = { before, after: edit.xml, before_header: `${what} (before)`, after_header: `${what} (after)` };
   }
-  result.msg = changed
-    ? `${[
-        edit.added.length ? `added ${edit.added.join(", ")}` : "",
-        edit.updated.length ? `updated ${edit.updated.join(", ")}` : "",
-        edit.removed.length ? `removed ${edit.removed.join(", ")}` : "",
-        edit.memoryBackingChanged ? "guest memory made shared (<memoryBacking>)" : "",
-      ]
-        .filter((s) => s)
-        .join("; ")}${changed && running ? "; restart the domain to apply" : ""}`
-    : "the domain's virtio-fs shares are as configured";
+  const parts = [
+    edit.added.length ? `added ${edit.added.join(", ")}` : "",
+    edit.updated.length ? `updated ${edit.updated.join(", ")}` : "",
+    edit.removed.length ? `removed ${edit.removed.join(", ")}` : "",
+    edit.memoryBackingChanged ? "guest memory made shared (<memoryBacking>)" : "",
+    ...(live?.messages ?? []),
+    restartRequired ? `restart the domain to apply ${live!.pending.join(", ")}` : "",
+  ].filter((m) => m);
+  result.msg = parts.length > 0 ? parts.join("; ") : "the domain's virtio-fs shares are as configured";
   return result;
+}
+
+interface RunningReport {
+  health: ShareHealth[];
+  unhealthy: string[];
+  outcome: LiveOutcome;
+  restarted: boolean;
+  changed: boolean;
+  /** Tags whose live device is still not as configured. */
+  pending: string[];
+  messages: string[];
+}
+
+/**
+ * A running domain: the health of each share's virtiofsd, then what can be done without the guest
+ * noticing more than a device change (hot-plug), then, when allowed, destroy + start.
+ */
+function runningDomain(
+  args: VirtioFsDomainArgs,
+  ctx: ModuleContext,
+  uri: string,
+  domain: string,
+  edit: DomainEdit,
+): RunningReport {
+  const timeoutMs = filled(args.timeout, "timeout") * 1000;
+  const liveUpdate = filled(args.live_update, "live_update");
+  const restartAllowed = filled(args.restart_allowed, "restart_allowed");
+  const runDir = filled(args.run_dir, "run_dir");
+  const dump = virsh(uri, "dumpxml", [domain], timeoutMs);
+  if (dump.rc !== 0)
+    throw new ModuleFailure(`cannot read the running definition of domain ${args.name} (${describeFailure(dump)})`);
+  const id = virsh(uri, "domid", [domain], timeoutMs);
+  const domainId = id.rc === 0 && /^[0-9]+$/.test(id.stdout.trim()) ? id.stdout.trim() : undefined;
+  let plan: LivePlan;
+  try {
+    plan = planLive(dump.stdout, edit.specs, runDir, domainId);
+  } catch (e) {
+    throw new ModuleFailure(`cannot read the running definition of domain ${args.name}: ${(e as Error).message}`);
+  }
+  const problems = plan.health.filter((h) => !["ok", "not attached", "unknown"].includes(h.status));
+  for (const h of plan.health.filter((h) => h.status === "unknown"))
+    ctx.warn(`domain ${args.name}, share ${h.tag}: virtiofsd not checked: ${h.detail}`);
+  for (const h of problems) ctx.warn(`domain ${args.name}, share ${h.tag}: ${h.status}: ${h.detail}`);
+  const gone = problems.filter((h) => h.status === "host directory gone").map((h) => h.tag);
+  const messages: string[] = problems.map((h) => `${h.tag}: ${h.status}`);
+  const planned = [...plan.detach, ...plan.replace, ...plan.attach];
+
+  const outcome = ctx.checkMode
+    ? { attached: [], detached: [], replaced: [], failed: {} }
+    : applyLive({ virsh: (c, a, t) => virsh(uri, c, a, t), domain, timeoutMs }, plan, edit.specs, liveUpdate);
+  const done = [...outcome.attached, ...outcome.detached, ...outcome.replaced];
+  for (const [tag, why] of Object.entries(outcome.failed)) ctx.warn(`domain ${args.name}, share ${tag}: live ${why}`);
+  if (outcome.attached.length) messages.push(`hot-plugged ${outcome.attached.join(", ")}`);
+  if (outcome.detached.length) messages.push(`hot-unplugged ${outcome.detached.join(", ")}`);
+  if (outcome.replaced.length)
+    messages.push(`replaced ${outcome.replaced.join(", ")} live (new virtiofsd; mount again in the guest)`);
+  // in check mode, what a live update would do counts as done: the run would change it
+  const wouldDo = ctx.checkMode && liveUpdate ? planned : done;
+  const pending = [...planned.filter((t) => !wouldDo.includes(t)), ...plan.restartOnly];
+
+  let restarted = false;
+  if (pending.length > 0 && restartAllowed) {
+    if (gone.length > 0) {
+      messages.push(
+        `not restarted: the host directory of ${gone.join(", ")} is gone and libvirt would not start the domain`,
+      );
+    } else if (ctx.checkMode) {
+      restarted = true;
+    } else {
+      const failure = restartDomain({ virsh: (c, a, t) => virsh(uri, c, a, t), domain, timeoutMs });
+      if (failure) throw new ModuleFailure(`restarting domain ${args.name} to apply ${pending.join(", ")}: ${failure}`);
+      restarted = true;
+    }
+    if (restarted) messages.push(`restarted the domain (destroy + start) for ${pending.join(", ")}`);
+  }
+  return {
+    health: plan.health,
+    unhealthy: problems.map((h) => h.tag),
+    outcome,
+    restarted,
+    changed: wouldDo.length > 0 || restarted,
+    pending,
+    messages,
+  };
 }

@@ -84,7 +84,8 @@ async function gatherFacts(fstabPath: string, timeoutMs: number): Promise<Virtio
   };
 }
 
+// Under its own key only: ansible_facts is for *_facts modules (ansible-test validate-modules).
 export async function main(args: VirtioFsInfoArgs, _ctx: ModuleContext): Promise<ModuleResult> {
   const facts = await gatherFacts(filled(args.fstab, "fstab"), filled(args.health_timeout, "health_timeout") * 1000);
-  return { changed: false, virtio_fs: facts, ansible_facts: { virtio_fs: facts } };
+  return { changed: false, virtio_fs: facts };
 }

@@ -79,6 +79,22 @@ const ARGUMENT_TYPES: ArgumentTypes = {
   "readonly_wrapper_path": {
     "type": "str",
     "hasDefault": true
+  },
+  "live_update": {
+    "type": "bool",
+    "hasDefault": true
+  },
+  "restart_allowed": {
+    "type": "bool",
+    "hasDefault": true
+  },
+  "timeout": {
+    "type": "int",
+    "hasDefault": true
+  },
+  "run_dir": {
+    "type": "str",
+    "hasDefault": true
   }
 };
 

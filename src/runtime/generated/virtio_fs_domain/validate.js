@@ -3,9 +3,10 @@
 "use strict";
 module.exports = validate26;
 module.exports.default = validate26;
-const schema50 = {"description":"Arguments of the virtio_fs_domain module.","type":"object","required":["mounts"],"additionalProperties":false,"oneOf":[{"required":["name"]},{"required":["xml_path"]}],"x-ansible-module":{"short_description":"Make a libvirt domain's virtio-fs shares exactly the configured ones","description":["Reads a libvirt domain (virsh dumpxml, then virsh define) or a domain XML file, adds, updates or removes its virtiofs <filesystem> devices so they are exactly mounts, and, when at least one share is wanted, ensures shared memfd <memoryBacking> (an existing one is never removed). Everything else in the domain is left untouched.","Returns whether a running domain must be restarted to see the change."],"examples":"- name: Share the datasets directory with the controller VM\n  ai_how.virtio_fs.virtio_fs_domain:\n    name: hpc-controller\n    mounts:\n      - tag: datasets\n        host_path: /data/ml-datasets\n        mount_point: /mnt/host-datasets\n","return":{"restart_required":{"description":"The domain is running and the change takes effect only after a restart.","returned":"always","type":"bool"},"added":{"description":"Tags added.","returned":"always","type":"list","elements":"str"},"updated":{"description":"Tags whose device changed.","returned":"always","type":"list","elements":"str"},"removed":{"description":"Tags removed.","returned":"always","type":"list","elements":"str"}}},"properties":{"name":{"description":"libvirt domain name (read with virsh dumpxml, written with virsh define). Exclusive with xml_path.","$ref":"#/$defs/domain_name"},"xml_path":{"description":"Domain XML file to edit in place (atomically). Exclusive with name.","$ref":"#/$defs/absolute_path"},"uri":{"description":"libvirt connection URI.","type":"string","minLength":1,"x-default-from":"#/properties/virtio_fs_libvirt_uri","default":"qemu:///system"},"mounts":{"description":"The domain's shares; host_path is required.","type":"array","items":{"$ref":"#/$defs/share"}},"libvirt_version":{"description":"libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name; for xml_path (or when virsh cannot tell), the default of virtio_fs_libvirt_version.","type":"string","pattern":"^[0-9]+\\.[0-9]+(\\.[0-9]+)?$","x-expected":"a version such as \"9.0.0\"","x-fallback-from":"#/properties/virtio_fs_libvirt_version","x-fallback":"9.0.0"},"readonly_mechanism":{"description":"How readonly shares are enforced (see virtio_fs_readonly_mechanism); auto decides by libvirt_version only.","type":"string","enum":["auto","readonly","wrapper","guest"],"x-default-from":"#/properties/virtio_fs_readonly_mechanism","default":"auto"},"readonly_wrapper_path":{"description":"<binary path> of readonly shares under the wrapper mechanism.","$ref":"#/$defs/absolute_path","x-default-from":"#/properties/virtio_fs_readonly_wrapper_path","default":"/usr/local/libexec/virtio-fs/virtiofsd-readonly"}}};
+const schema51 = {"description":"Arguments of the virtio_fs_domain module.","type":"object","required":["mounts"],"additionalProperties":false,"oneOf":[{"required":["name"]},{"required":["xml_path"]}],"x-ansible-module":{"short_description":"Make a libvirt domain's virtio-fs shares exactly the configured ones","description":["Reads a libvirt domain (virsh dumpxml, then virsh define) or a domain XML file, adds, updates or removes its virtiofs <filesystem> devices so they are exactly mounts, and, when at least one share is wanted, ensures shared memfd <memoryBacking> (an existing one is never removed). Everything else in the domain is left untouched.","Checks each share of a running domain: its virtiofsd is alive and serves host_path (same device and inode). Applies changes and replaces dead or stale shares live where libvirt can (hot-plug), or restarts the domain when allowed; otherwise returns that a restart is required."],"examples":"- name: Share the datasets directory with the controller VM\n  ai_how.virtio_fs.virtio_fs_domain:\n    name: hpc-controller\n    mounts:\n      - tag: datasets\n        host_path: /data/ml-datasets\n        mount_point: /mnt/host-datasets\n","return":{"restart_required":{"description":"The domain is running and the change takes effect only after a restart (not applied live, not restarted).","returned":"always","type":"bool"},"added":{"description":"Tags added.","returned":"always","type":"list","elements":"str"},"updated":{"description":"Tags whose device changed.","returned":"always","type":"list","elements":"str"},"removed":{"description":"Tags removed.","returned":"always","type":"list","elements":"str"},"share_health":{"description":"For a running domain: each share's health (tag, status ok, virtiofsd dead, host directory gone, host directory replaced, not attached, or unknown when /proc cannot be read; detail says what was observed; pid of the virtiofsd found).","returned":"when the domain is running","type":"list","elements":"dict"},"unhealthy":{"description":"Tags of a running domain whose virtiofsd is dead or serves a directory that is no longer host_path (as found before any recovery).","returned":"always","type":"list","elements":"str"},"live":{"description":"Devices changed on the running domain: attached, detached and replaced tags, and failed (tag: libvirt's message).","returned":"always","type":"dict"},"restarted":{"description":"The module restarted the domain (destroy + start).","returned":"always","type":"bool"}}},"properties":{"name":{"description":"libvirt domain name (read with virsh dumpxml, written with virsh define). Exclusive with xml_path.","$ref":"#/$defs/domain_name"},"xml_path":{"description":"Domain XML file to edit in place (atomically). Exclusive with name.","$ref":"#/$defs/absolute_path"},"uri":{"description":"libvirt connection URI.","type":"string","minLength":1,"x-default-from":"#/properties/virtio_fs_libvirt_uri","default":"qemu:///system"},"mounts":{"description":"The domain's shares; host_path is required.","type":"array","items":{"$ref":"#/$defs/share"}},"libvirt_version":{"description":"libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name; for xml_path (or when virsh cannot tell), the default of virtio_fs_libvirt_version.","type":"string","pattern":"^[0-9]+\\.[0-9]+(\\.[0-9]+)?$","x-expected":"a version such as \"9.0.0\"","x-fallback-from":"#/properties/virtio_fs_libvirt_version","x-fallback":"9.0.0"},"readonly_mechanism":{"description":"How readonly shares are enforced (see virtio_fs_readonly_mechanism); auto decides by libvirt_version only.","type":"string","enum":["auto","readonly","wrapper","guest"],"x-default-from":"#/properties/virtio_fs_readonly_mechanism","default":"auto"},"readonly_wrapper_path":{"description":"<binary path> of readonly shares under the wrapper mechanism.","$ref":"#/$defs/absolute_path","x-default-from":"#/properties/virtio_fs_readonly_wrapper_path","default":"/usr/local/libexec/virtio-fs/virtiofsd-readonly"},"live_update":{"description":"Apply changes to a running domain live (hot-plug, hot-unplug, replace dead or stale shares); see virtio_fs_host_live_update.","type":"boolean","x-default-from":"#/properties/virtio_fs_host_live_update","default":true},"restart_allowed":{"description":"Restart (destroy + start) a running domain when a change or a dead virtiofsd cannot be handled live; see virtio_fs_host_restart_allowed.","type":"boolean","x-default-from":"#/properties/virtio_fs_host_restart_allowed","default":false},"timeout":{"description":"Seconds to wait for a device detach to complete, and for the domain to stop or start.","type":"integer","minimum":1,"maximum":3600,"x-default-from":"#/properties/virtio_fs_host_domain_timeout","default":60},"run_dir":{"description":"libvirt QEMU driver's state directory holding the virtiofsd pid files.","$ref":"#/$defs/absolute_path","x-default-from":"#/properties/virtio_fs_libvirt_run_dir","default":"/run/libvirt/qemu"}}};
 const schema45 = {"description":"A libvirt domain name as vfsgen accepts it; also what a cluster configuration's cluster and VM names must be. libvirt itself refuses only newlines (and / on rename); vfsgen also makes the name a file name (the VM's <name>.qcow2 disk image), an inventory host name and a virsh argument, so it allows only ASCII letters, digits and . _ + -, never a leading . + or - (no hidden files, no . or .., no option-like argument), and at most 200 characters (file names are at most 255 bytes).","type":"string","minLength":1,"maxLength":200,"pattern":"^[A-Za-z0-9_][A-Za-z0-9._+-]*$","x-expected":"a libvirt domain name of A-Z a-z 0-9 . _ + - that starts with a letter, digit or _"};
 const schema33 = {"type":"string","minLength":1,"maxLength":4095,"pattern":"^/[^\\u0000-\\u001f]*$","x-expected":"an absolute path (starting with /) without control characters"};
+const func1 = Object.prototype.hasOwnProperty;
 const func2 = require("ajv/dist/runtime/ucs2length").default;
 const pattern17 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9._+-]*$", "u");
 const pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
@@ -14,7 +15,6 @@ const schema32 = {"description":"One virtio-fs share: a host directory offered t
 const schema35 = {"type":"string","pattern":"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$","x-expected":"a user or group name as NSS knows it (letters, digits, _ . @ and -, starting with a letter or _, an optional trailing $) or a numeric id"};
 const schema37 = {"type":"string","pattern":"^0?[0-7]{3,4}$","x-expected":"an octal mode string such as \"0755\""};
 const schema38 = {"type":"string","minLength":1,"pattern":"^[^\\s#,]+(,[^\\s#,]+)*$","x-expected":"comma-separated mount options without spaces, newlines, # or empty items"};
-const func1 = Object.prototype.hasOwnProperty;
 const pattern4 = new RegExp("^[^-]", "u");
 const pattern5 = new RegExp("^[A-Za-z0-9._-]+$", "u");
 const pattern8 = new RegExp("^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "u");
@@ -532,7 +532,7 @@ let passing0 = null;
 const _errs2 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema50.oneOf[0].required,parentSchema:schema50.oneOf[0],data};
+const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema51.oneOf[0].required,parentSchema:schema51.oneOf[0],data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -550,7 +550,7 @@ passing0 = 0;
 const _errs3 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.xml_path === undefined){
-const err1 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "xml_path"},message:"must have required property '"+"xml_path"+"'",schema:schema50.oneOf[1].required,parentSchema:schema50.oneOf[1],data};
+const err1 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "xml_path"},message:"must have required property '"+"xml_path"+"'",schema:schema51.oneOf[1].required,parentSchema:schema51.oneOf[1],data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -572,7 +572,7 @@ passing0 = 1;
 }
 }
 if(!valid0){
-const err2 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema50.oneOf,parentSchema:schema50,data};
+const err2 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema51.oneOf,parentSchema:schema51,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -602,8 +602,20 @@ data.readonly_mechanism = "auto";
 if(data.readonly_wrapper_path === undefined){
 data.readonly_wrapper_path = "/usr/local/libexec/virtio-fs/virtiofsd-readonly";
 }
+if(data.live_update === undefined){
+data.live_update = true;
+}
+if(data.restart_allowed === undefined){
+data.restart_allowed = false;
+}
+if(data.timeout === undefined){
+data.timeout = 60;
+}
+if(data.run_dir === undefined){
+data.run_dir = "/run/libvirt/qemu";
+}
 if(data.mounts === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "mounts"},message:"must have required property '"+"mounts"+"'",schema:schema50.required,parentSchema:schema50,data};
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "mounts"},message:"must have required property '"+"mounts"+"'",schema:schema51.required,parentSchema:schema51,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -613,8 +625,8 @@ vErrors.push(err3);
 errors++;
 }
 for(const key0 in data){
-if(!(((((((key0 === "name") || (key0 === "xml_path")) || (key0 === "uri")) || (key0 === "mounts")) || (key0 === "libvirt_version")) || (key0 === "readonly_mechanism")) || (key0 === "readonly_wrapper_path"))){
-const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema50,data};
+if(!(func1.call(schema51.properties, key0))){
+const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema51,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -717,7 +729,7 @@ errors++;
 let data2 = data.uri;
 if(typeof data2 === "string"){
 if(func2(data2) < 1){
-const err13 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema50.properties.uri,data:data2};
+const err13 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema51.properties.uri,data:data2};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -728,7 +740,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema50.properties.uri.type,parentSchema:schema50.properties.uri,data:data2};
+const err14 = {instancePath:instancePath+"/uri",schemaPath:"#/properties/uri/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.uri.type,parentSchema:schema51.properties.uri,data:data2};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -749,7 +761,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err15 = {instancePath:instancePath+"/mounts",schemaPath:"#/properties/mounts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema50.properties.mounts.type,parentSchema:schema50.properties.mounts,data:data3};
+const err15 = {instancePath:instancePath+"/mounts",schemaPath:"#/properties/mounts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema51.properties.mounts.type,parentSchema:schema51.properties.mounts,data:data3};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -763,7 +775,7 @@ if(data.libvirt_version !== undefined){
 let data5 = data.libvirt_version;
 if(typeof data5 === "string"){
 if(!pattern18.test(data5)){
-const err16 = {instancePath:instancePath+"/libvirt_version",schemaPath:"#/properties/libvirt_version/pattern",keyword:"pattern",params:{pattern: "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+\\.[0-9]+(\\.[0-9]+)?$",parentSchema:schema50.properties.libvirt_version,data:data5};
+const err16 = {instancePath:instancePath+"/libvirt_version",schemaPath:"#/properties/libvirt_version/pattern",keyword:"pattern",params:{pattern: "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"},message:"must match pattern \""+"^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"+"\"",schema:"^[0-9]+\\.[0-9]+(\\.[0-9]+)?$",parentSchema:schema51.properties.libvirt_version,data:data5};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -774,7 +786,7 @@ errors++;
 }
 }
 else {
-const err17 = {instancePath:instancePath+"/libvirt_version",schemaPath:"#/properties/libvirt_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema50.properties.libvirt_version.type,parentSchema:schema50.properties.libvirt_version,data:data5};
+const err17 = {instancePath:instancePath+"/libvirt_version",schemaPath:"#/properties/libvirt_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.libvirt_version.type,parentSchema:schema51.properties.libvirt_version,data:data5};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -786,7 +798,7 @@ errors++;
 }
 let data6 = data.readonly_mechanism;
 if(typeof data6 !== "string"){
-const err18 = {instancePath:instancePath+"/readonly_mechanism",schemaPath:"#/properties/readonly_mechanism/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema50.properties.readonly_mechanism.type,parentSchema:schema50.properties.readonly_mechanism,data:data6};
+const err18 = {instancePath:instancePath+"/readonly_mechanism",schemaPath:"#/properties/readonly_mechanism/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.properties.readonly_mechanism.type,parentSchema:schema51.properties.readonly_mechanism,data:data6};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -796,7 +808,7 @@ vErrors.push(err18);
 errors++;
 }
 if(!((((data6 === "auto") || (data6 === "readonly")) || (data6 === "wrapper")) || (data6 === "guest"))){
-const err19 = {instancePath:instancePath+"/readonly_mechanism",schemaPath:"#/properties/readonly_mechanism/enum",keyword:"enum",params:{allowedValues: schema50.properties.readonly_mechanism.enum},message:"must be equal to one of the allowed values",schema:schema50.properties.readonly_mechanism.enum,parentSchema:schema50.properties.readonly_mechanism,data:data6};
+const err19 = {instancePath:instancePath+"/readonly_mechanism",schemaPath:"#/properties/readonly_mechanism/enum",keyword:"enum",params:{allowedValues: schema51.properties.readonly_mechanism.enum},message:"must be equal to one of the allowed values",schema:schema51.properties.readonly_mechanism.enum,parentSchema:schema51.properties.readonly_mechanism,data:data6};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -848,14 +860,112 @@ vErrors.push(err23);
 }
 errors++;
 }
-}
-else {
-const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema50.type,parentSchema:schema50,data};
+let data8 = data.live_update;
+if(typeof data8 !== "boolean"){
+const err24 = {instancePath:instancePath+"/live_update",schemaPath:"#/properties/live_update/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.live_update.type,parentSchema:schema51.properties.live_update,data:data8};
 if(vErrors === null){
 vErrors = [err24];
 }
 else {
 vErrors.push(err24);
+}
+errors++;
+}
+let data9 = data.restart_allowed;
+if(typeof data9 !== "boolean"){
+const err25 = {instancePath:instancePath+"/restart_allowed",schemaPath:"#/properties/restart_allowed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.restart_allowed.type,parentSchema:schema51.properties.restart_allowed,data:data9};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+let data10 = data.timeout;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err26 = {instancePath:instancePath+"/timeout",schemaPath:"#/properties/timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema51.properties.timeout.type,parentSchema:schema51.properties.timeout,data:data10};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 > 3600 || isNaN(data10)){
+const err27 = {instancePath:instancePath+"/timeout",schemaPath:"#/properties/timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema51.properties.timeout,data:data10};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+if(data10 < 1 || isNaN(data10)){
+const err28 = {instancePath:instancePath+"/timeout",schemaPath:"#/properties/timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema51.properties.timeout,data:data10};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+let data11 = data.run_dir;
+if(typeof data11 === "string"){
+if(func2(data11) > 4095){
+const err29 = {instancePath:instancePath+"/run_dir",schemaPath:"#/$defs/absolute_path/maxLength",keyword:"maxLength",params:{limit: 4095},message:"must NOT have more than 4095 characters",schema:4095,parentSchema:schema33,data:data11};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+if(func2(data11) < 1){
+const err30 = {instancePath:instancePath+"/run_dir",schemaPath:"#/$defs/absolute_path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33,data:data11};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+if(!pattern6.test(data11)){
+const err31 = {instancePath:instancePath+"/run_dir",schemaPath:"#/$defs/absolute_path/pattern",keyword:"pattern",params:{pattern: "^/[^\\u0000-\\u001f]*$"},message:"must match pattern \""+"^/[^\\u0000-\\u001f]*$"+"\"",schema:"^/[^\\u0000-\\u001f]*$",parentSchema:schema33,data:data11};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+else {
+const err32 = {instancePath:instancePath+"/run_dir",schemaPath:"#/$defs/absolute_path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data11};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+else {
+const err33 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.type,parentSchema:schema51,data};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
 }
 errors++;
 }

@@ -6538,9 +6538,10 @@ var require_validate = __commonJS({
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
-    var schema50 = { "description": "Arguments of the virtio_fs_domain module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "oneOf": [{ "required": ["name"] }, { "required": ["xml_path"] }], "x-ansible-module": { "short_description": "Make a libvirt domain's virtio-fs shares exactly the configured ones", "description": ["Reads a libvirt domain (virsh dumpxml, then virsh define) or a domain XML file, adds, updates or removes its virtiofs <filesystem> devices so they are exactly mounts, and, when at least one share is wanted, ensures shared memfd <memoryBacking> (an existing one is never removed). Everything else in the domain is left untouched.", "Returns whether a running domain must be restarted to see the change."], "examples": "- name: Share the datasets directory with the controller VM\n  ai_how.virtio_fs.virtio_fs_domain:\n    name: hpc-controller\n    mounts:\n      - tag: datasets\n        host_path: /data/ml-datasets\n        mount_point: /mnt/host-datasets\n", "return": { "restart_required": { "description": "The domain is running and the change takes effect only after a restart.", "returned": "always", "type": "bool" }, "added": { "description": "Tags added.", "returned": "always", "type": "list", "elements": "str" }, "updated": { "description": "Tags whose device changed.", "returned": "always", "type": "list", "elements": "str" }, "removed": { "description": "Tags removed.", "returned": "always", "type": "list", "elements": "str" } } }, "properties": { "name": { "description": "libvirt domain name (read with virsh dumpxml, written with virsh define). Exclusive with xml_path.", "$ref": "#/$defs/domain_name" }, "xml_path": { "description": "Domain XML file to edit in place (atomically). Exclusive with name.", "$ref": "#/$defs/absolute_path" }, "uri": { "description": "libvirt connection URI.", "type": "string", "minLength": 1, "x-default-from": "#/properties/virtio_fs_libvirt_uri", "default": "qemu:///system" }, "mounts": { "description": "The domain's shares; host_path is required.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "libvirt_version": { "description": "libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name; for xml_path (or when virsh cannot tell), the default of virtio_fs_libvirt_version.", "type": "string", "pattern": "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "x-expected": 'a version such as "9.0.0"', "x-fallback-from": "#/properties/virtio_fs_libvirt_version", "x-fallback": "9.0.0" }, "readonly_mechanism": { "description": "How readonly shares are enforced (see virtio_fs_readonly_mechanism); auto decides by libvirt_version only.", "type": "string", "enum": ["auto", "readonly", "wrapper", "guest"], "x-default-from": "#/properties/virtio_fs_readonly_mechanism", "default": "auto" }, "readonly_wrapper_path": { "description": "<binary path> of readonly shares under the wrapper mechanism.", "$ref": "#/$defs/absolute_path", "x-default-from": "#/properties/virtio_fs_readonly_wrapper_path", "default": "/usr/local/libexec/virtio-fs/virtiofsd-readonly" } } };
+    var schema51 = { "description": "Arguments of the virtio_fs_domain module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "oneOf": [{ "required": ["name"] }, { "required": ["xml_path"] }], "x-ansible-module": { "short_description": "Make a libvirt domain's virtio-fs shares exactly the configured ones", "description": ["Reads a libvirt domain (virsh dumpxml, then virsh define) or a domain XML file, adds, updates or removes its virtiofs <filesystem> devices so they are exactly mounts, and, when at least one share is wanted, ensures shared memfd <memoryBacking> (an existing one is never removed). Everything else in the domain is left untouched.", "Checks each share of a running domain: its virtiofsd is alive and serves host_path (same device and inode). Applies changes and replaces dead or stale shares live where libvirt can (hot-plug), or restarts the domain when allowed; otherwise returns that a restart is required."], "examples": "- name: Share the datasets directory with the controller VM\n  ai_how.virtio_fs.virtio_fs_domain:\n    name: hpc-controller\n    mounts:\n      - tag: datasets\n        host_path: /data/ml-datasets\n        mount_point: /mnt/host-datasets\n", "return": { "restart_required": { "description": "The domain is running and the change takes effect only after a restart (not applied live, not restarted).", "returned": "always", "type": "bool" }, "added": { "description": "Tags added.", "returned": "always", "type": "list", "elements": "str" }, "updated": { "description": "Tags whose device changed.", "returned": "always", "type": "list", "elements": "str" }, "removed": { "description": "Tags removed.", "returned": "always", "type": "list", "elements": "str" }, "share_health": { "description": "For a running domain: each share's health (tag, status ok, virtiofsd dead, host directory gone, host directory replaced, not attached, or unknown when /proc cannot be read; detail says what was observed; pid of the virtiofsd found).", "returned": "when the domain is running", "type": "list", "elements": "dict" }, "unhealthy": { "description": "Tags of a running domain whose virtiofsd is dead or serves a directory that is no longer host_path (as found before any recovery).", "returned": "always", "type": "list", "elements": "str" }, "live": { "description": "Devices changed on the running domain: attached, detached and replaced tags, and failed (tag: libvirt's message).", "returned": "always", "type": "dict" }, "restarted": { "description": "The module restarted the domain (destroy + start).", "returned": "always", "type": "bool" } } }, "properties": { "name": { "description": "libvirt domain name (read with virsh dumpxml, written with virsh define). Exclusive with xml_path.", "$ref": "#/$defs/domain_name" }, "xml_path": { "description": "Domain XML file to edit in place (atomically). Exclusive with name.", "$ref": "#/$defs/absolute_path" }, "uri": { "description": "libvirt connection URI.", "type": "string", "minLength": 1, "x-default-from": "#/properties/virtio_fs_libvirt_uri", "default": "qemu:///system" }, "mounts": { "description": "The domain's shares; host_path is required.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "libvirt_version": { "description": "libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name; for xml_path (or when virsh cannot tell), the default of virtio_fs_libvirt_version.", "type": "string", "pattern": "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "x-expected": 'a version such as "9.0.0"', "x-fallback-from": "#/properties/virtio_fs_libvirt_version", "x-fallback": "9.0.0" }, "readonly_mechanism": { "description": "How readonly shares are enforced (see virtio_fs_readonly_mechanism); auto decides by libvirt_version only.", "type": "string", "enum": ["auto", "readonly", "wrapper", "guest"], "x-default-from": "#/properties/virtio_fs_readonly_mechanism", "default": "auto" }, "readonly_wrapper_path": { "description": "<binary path> of readonly shares under the wrapper mechanism.", "$ref": "#/$defs/absolute_path", "x-default-from": "#/properties/virtio_fs_readonly_wrapper_path", "default": "/usr/local/libexec/virtio-fs/virtiofsd-readonly" }, "live_update": { "description": "Apply changes to a running domain live (hot-plug, hot-unplug, replace dead or stale shares); see virtio_fs_host_live_update.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_host_live_update", "default": true }, "restart_allowed": { "description": "Restart (destroy + start) a running domain when a change or a dead virtiofsd cannot be handled live; see virtio_fs_host_restart_allowed.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_host_restart_allowed", "default": false }, "timeout": { "description": "Seconds to wait for a device detach to complete, and for the domain to stop or start.", "type": "integer", "minimum": 1, "maximum": 3600, "x-default-from": "#/properties/virtio_fs_host_domain_timeout", "default": 60 }, "run_dir": { "description": "libvirt QEMU driver's state directory holding the virtiofsd pid files.", "$ref": "#/$defs/absolute_path", "x-default-from": "#/properties/virtio_fs_libvirt_run_dir", "default": "/run/libvirt/qemu" } } };
     var schema45 = { "description": "A libvirt domain name as vfsgen accepts it; also what a cluster configuration's cluster and VM names must be. libvirt itself refuses only newlines (and / on rename); vfsgen also makes the name a file name (the VM's <name>.qcow2 disk image), an inventory host name and a virsh argument, so it allows only ASCII letters, digits and . _ + -, never a leading . + or - (no hidden files, no . or .., no option-like argument), and at most 200 characters (file names are at most 255 bytes).", "type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[A-Za-z0-9_][A-Za-z0-9._+-]*$", "x-expected": "a libvirt domain name of A-Z a-z 0-9 . _ + - that starts with a letter, digit or _" };
     var schema33 = { "type": "string", "minLength": 1, "maxLength": 4095, "pattern": "^/[^\\u0000-\\u001f]*$", "x-expected": "an absolute path (starting with /) without control characters" };
+    var func1 = Object.prototype.hasOwnProperty;
     var func2 = require_ucs2length().default;
     var pattern17 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9._+-]*$", "u");
     var pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
@@ -6549,7 +6550,6 @@ var require_validate = __commonJS({
     var schema35 = { "type": "string", "pattern": "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "x-expected": "a user or group name as NSS knows it (letters, digits, _ . @ and -, starting with a letter or _, an optional trailing $) or a numeric id" };
     var schema37 = { "type": "string", "pattern": "^0?[0-7]{3,4}$", "x-expected": 'an octal mode string such as "0755"' };
     var schema38 = { "type": "string", "minLength": 1, "pattern": "^[^\\s#,]+(,[^\\s#,]+)*$", "x-expected": "comma-separated mount options without spaces, newlines, # or empty items" };
-    var func1 = Object.prototype.hasOwnProperty;
     var pattern4 = new RegExp("^[^-]", "u");
     var pattern5 = new RegExp("^[A-Za-z0-9._-]+$", "u");
     var pattern8 = new RegExp("^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "u");
@@ -7014,7 +7014,7 @@ var require_validate = __commonJS({
       const _errs2 = errors;
       if (data && typeof data == "object" && !Array.isArray(data)) {
         if (data.name === void 0) {
-          const err0 = { instancePath, schemaPath: "#/oneOf/0/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property 'name'", schema: schema50.oneOf[0].required, parentSchema: schema50.oneOf[0], data };
+          const err0 = { instancePath, schemaPath: "#/oneOf/0/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property 'name'", schema: schema51.oneOf[0].required, parentSchema: schema51.oneOf[0], data };
           if (vErrors === null) {
             vErrors = [err0];
           } else {
@@ -7031,7 +7031,7 @@ var require_validate = __commonJS({
       const _errs3 = errors;
       if (data && typeof data == "object" && !Array.isArray(data)) {
         if (data.xml_path === void 0) {
-          const err1 = { instancePath, schemaPath: "#/oneOf/1/required", keyword: "required", params: { missingProperty: "xml_path" }, message: "must have required property 'xml_path'", schema: schema50.oneOf[1].required, parentSchema: schema50.oneOf[1], data };
+          const err1 = { instancePath, schemaPath: "#/oneOf/1/required", keyword: "required", params: { missingProperty: "xml_path" }, message: "must have required property 'xml_path'", schema: schema51.oneOf[1].required, parentSchema: schema51.oneOf[1], data };
           if (vErrors === null) {
             vErrors = [err1];
           } else {
@@ -7051,7 +7051,7 @@ var require_validate = __commonJS({
         }
       }
       if (!valid0) {
-        const err2 = { instancePath, schemaPath: "#/oneOf", keyword: "oneOf", params: { passingSchemas: passing0 }, message: "must match exactly one schema in oneOf", schema: schema50.oneOf, parentSchema: schema50, data };
+        const err2 = { instancePath, schemaPath: "#/oneOf", keyword: "oneOf", params: { passingSchemas: passing0 }, message: "must match exactly one schema in oneOf", schema: schema51.oneOf, parentSchema: schema51, data };
         if (vErrors === null) {
           vErrors = [err2];
         } else {
@@ -7078,8 +7078,20 @@ var require_validate = __commonJS({
         if (data.readonly_wrapper_path === void 0) {
           data.readonly_wrapper_path = "/usr/local/libexec/virtio-fs/virtiofsd-readonly";
         }
+        if (data.live_update === void 0) {
+          data.live_update = true;
+        }
+        if (data.restart_allowed === void 0) {
+          data.restart_allowed = false;
+        }
+        if (data.timeout === void 0) {
+          data.timeout = 60;
+        }
+        if (data.run_dir === void 0) {
+          data.run_dir = "/run/libvirt/qemu";
+        }
         if (data.mounts === void 0) {
-          const err3 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "mounts" }, message: "must have required property 'mounts'", schema: schema50.required, parentSchema: schema50, data };
+          const err3 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "mounts" }, message: "must have required property 'mounts'", schema: schema51.required, parentSchema: schema51, data };
           if (vErrors === null) {
             vErrors = [err3];
           } else {
@@ -7088,8 +7100,8 @@ var require_validate = __commonJS({
           errors++;
         }
         for (const key0 in data) {
-          if (!(key0 === "name" || key0 === "xml_path" || key0 === "uri" || key0 === "mounts" || key0 === "libvirt_version" || key0 === "readonly_mechanism" || key0 === "readonly_wrapper_path")) {
-            const err4 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema50, data };
+          if (!func1.call(schema51.properties, key0)) {
+            const err4 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema51, data };
             if (vErrors === null) {
               vErrors = [err4];
             } else {
@@ -7181,7 +7193,7 @@ var require_validate = __commonJS({
         let data2 = data.uri;
         if (typeof data2 === "string") {
           if (func2(data2) < 1) {
-            const err13 = { instancePath: instancePath + "/uri", schemaPath: "#/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema50.properties.uri, data: data2 };
+            const err13 = { instancePath: instancePath + "/uri", schemaPath: "#/properties/uri/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema51.properties.uri, data: data2 };
             if (vErrors === null) {
               vErrors = [err13];
             } else {
@@ -7190,7 +7202,7 @@ var require_validate = __commonJS({
             errors++;
           }
         } else {
-          const err14 = { instancePath: instancePath + "/uri", schemaPath: "#/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema50.properties.uri.type, parentSchema: schema50.properties.uri, data: data2 };
+          const err14 = { instancePath: instancePath + "/uri", schemaPath: "#/properties/uri/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema51.properties.uri.type, parentSchema: schema51.properties.uri, data: data2 };
           if (vErrors === null) {
             vErrors = [err14];
           } else {
@@ -7209,7 +7221,7 @@ var require_validate = __commonJS({
               }
             }
           } else {
-            const err15 = { instancePath: instancePath + "/mounts", schemaPath: "#/properties/mounts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema50.properties.mounts.type, parentSchema: schema50.properties.mounts, data: data3 };
+            const err15 = { instancePath: instancePath + "/mounts", schemaPath: "#/properties/mounts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema51.properties.mounts.type, parentSchema: schema51.properties.mounts, data: data3 };
             if (vErrors === null) {
               vErrors = [err15];
             } else {
@@ -7222,7 +7234,7 @@ var require_validate = __commonJS({
           let data5 = data.libvirt_version;
           if (typeof data5 === "string") {
             if (!pattern18.test(data5)) {
-              const err16 = { instancePath: instancePath + "/libvirt_version", schemaPath: "#/properties/libvirt_version/pattern", keyword: "pattern", params: { pattern: "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$" }, message: 'must match pattern "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"', schema: "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", parentSchema: schema50.properties.libvirt_version, data: data5 };
+              const err16 = { instancePath: instancePath + "/libvirt_version", schemaPath: "#/properties/libvirt_version/pattern", keyword: "pattern", params: { pattern: "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$" }, message: 'must match pattern "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"', schema: "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", parentSchema: schema51.properties.libvirt_version, data: data5 };
               if (vErrors === null) {
                 vErrors = [err16];
               } else {
@@ -7231,7 +7243,7 @@ var require_validate = __commonJS({
               errors++;
             }
           } else {
-            const err17 = { instancePath: instancePath + "/libvirt_version", schemaPath: "#/properties/libvirt_version/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema50.properties.libvirt_version.type, parentSchema: schema50.properties.libvirt_version, data: data5 };
+            const err17 = { instancePath: instancePath + "/libvirt_version", schemaPath: "#/properties/libvirt_version/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema51.properties.libvirt_version.type, parentSchema: schema51.properties.libvirt_version, data: data5 };
             if (vErrors === null) {
               vErrors = [err17];
             } else {
@@ -7242,7 +7254,7 @@ var require_validate = __commonJS({
         }
         let data6 = data.readonly_mechanism;
         if (typeof data6 !== "string") {
-          const err18 = { instancePath: instancePath + "/readonly_mechanism", schemaPath: "#/properties/readonly_mechanism/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema50.properties.readonly_mechanism.type, parentSchema: schema50.properties.readonly_mechanism, data: data6 };
+          const err18 = { instancePath: instancePath + "/readonly_mechanism", schemaPath: "#/properties/readonly_mechanism/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema51.properties.readonly_mechanism.type, parentSchema: schema51.properties.readonly_mechanism, data: data6 };
           if (vErrors === null) {
             vErrors = [err18];
           } else {
@@ -7251,7 +7263,7 @@ var require_validate = __commonJS({
           errors++;
         }
         if (!(data6 === "auto" || data6 === "readonly" || data6 === "wrapper" || data6 === "guest")) {
-          const err19 = { instancePath: instancePath + "/readonly_mechanism", schemaPath: "#/properties/readonly_mechanism/enum", keyword: "enum", params: { allowedValues: schema50.properties.readonly_mechanism.enum }, message: "must be equal to one of the allowed values", schema: schema50.properties.readonly_mechanism.enum, parentSchema: schema50.properties.readonly_mechanism, data: data6 };
+          const err19 = { instancePath: instancePath + "/readonly_mechanism", schemaPath: "#/properties/readonly_mechanism/enum", keyword: "enum", params: { allowedValues: schema51.properties.readonly_mechanism.enum }, message: "must be equal to one of the allowed values", schema: schema51.properties.readonly_mechanism.enum, parentSchema: schema51.properties.readonly_mechanism, data: data6 };
           if (vErrors === null) {
             vErrors = [err19];
           } else {
@@ -7297,12 +7309,100 @@ var require_validate = __commonJS({
           }
           errors++;
         }
-      } else {
-        const err24 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema50.type, parentSchema: schema50, data };
-        if (vErrors === null) {
-          vErrors = [err24];
+        let data8 = data.live_update;
+        if (typeof data8 !== "boolean") {
+          const err24 = { instancePath: instancePath + "/live_update", schemaPath: "#/properties/live_update/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema51.properties.live_update.type, parentSchema: schema51.properties.live_update, data: data8 };
+          if (vErrors === null) {
+            vErrors = [err24];
+          } else {
+            vErrors.push(err24);
+          }
+          errors++;
+        }
+        let data9 = data.restart_allowed;
+        if (typeof data9 !== "boolean") {
+          const err25 = { instancePath: instancePath + "/restart_allowed", schemaPath: "#/properties/restart_allowed/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema51.properties.restart_allowed.type, parentSchema: schema51.properties.restart_allowed, data: data9 };
+          if (vErrors === null) {
+            vErrors = [err25];
+          } else {
+            vErrors.push(err25);
+          }
+          errors++;
+        }
+        let data10 = data.timeout;
+        if (!(typeof data10 == "number" && (!(data10 % 1) && !isNaN(data10)) && isFinite(data10))) {
+          const err26 = { instancePath: instancePath + "/timeout", schemaPath: "#/properties/timeout/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema51.properties.timeout.type, parentSchema: schema51.properties.timeout, data: data10 };
+          if (vErrors === null) {
+            vErrors = [err26];
+          } else {
+            vErrors.push(err26);
+          }
+          errors++;
+        }
+        if (typeof data10 == "number" && isFinite(data10)) {
+          if (data10 > 3600 || isNaN(data10)) {
+            const err27 = { instancePath: instancePath + "/timeout", schemaPath: "#/properties/timeout/maximum", keyword: "maximum", params: { comparison: "<=", limit: 3600 }, message: "must be <= 3600", schema: 3600, parentSchema: schema51.properties.timeout, data: data10 };
+            if (vErrors === null) {
+              vErrors = [err27];
+            } else {
+              vErrors.push(err27);
+            }
+            errors++;
+          }
+          if (data10 < 1 || isNaN(data10)) {
+            const err28 = { instancePath: instancePath + "/timeout", schemaPath: "#/properties/timeout/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema51.properties.timeout, data: data10 };
+            if (vErrors === null) {
+              vErrors = [err28];
+            } else {
+              vErrors.push(err28);
+            }
+            errors++;
+          }
+        }
+        let data11 = data.run_dir;
+        if (typeof data11 === "string") {
+          if (func2(data11) > 4095) {
+            const err29 = { instancePath: instancePath + "/run_dir", schemaPath: "#/$defs/absolute_path/maxLength", keyword: "maxLength", params: { limit: 4095 }, message: "must NOT have more than 4095 characters", schema: 4095, parentSchema: schema33, data: data11 };
+            if (vErrors === null) {
+              vErrors = [err29];
+            } else {
+              vErrors.push(err29);
+            }
+            errors++;
+          }
+          if (func2(data11) < 1) {
+            const err30 = { instancePath: instancePath + "/run_dir", schemaPath: "#/$defs/absolute_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema33, data: data11 };
+            if (vErrors === null) {
+              vErrors = [err30];
+            } else {
+              vErrors.push(err30);
+            }
+            errors++;
+          }
+          if (!pattern6.test(data11)) {
+            const err31 = { instancePath: instancePath + "/run_dir", schemaPath: "#/$defs/absolute_path/pattern", keyword: "pattern", params: { pattern: "^/[^\\u0000-\\u001f]*$" }, message: 'must match pattern "^/[^\\u0000-\\u001f]*$"', schema: "^/[^\\u0000-\\u001f]*$", parentSchema: schema33, data: data11 };
+            if (vErrors === null) {
+              vErrors = [err31];
+            } else {
+              vErrors.push(err31);
+            }
+            errors++;
+          }
         } else {
-          vErrors.push(err24);
+          const err32 = { instancePath: instancePath + "/run_dir", schemaPath: "#/$defs/absolute_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema33.type, parentSchema: schema33, data: data11 };
+          if (vErrors === null) {
+            vErrors = [err32];
+          } else {
+            vErrors.push(err32);
+          }
+          errors++;
+        }
+      } else {
+        const err33 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema51.type, parentSchema: schema51, data };
+        if (vErrors === null) {
+          vErrors = [err33];
+        } else {
+          vErrors.push(err33);
         }
         errors++;
       }
@@ -7816,9 +7916,9 @@ function runModule(name, validate2, main2, argumentTypes) {
 }
 
 // src/runtime/modules/virtio_fs_domain.ts
-var fs4 = __toESM(require("fs"));
-var os = __toESM(require("os"));
-var path3 = __toESM(require("path"));
+var fs6 = __toESM(require("fs"));
+var os2 = __toESM(require("os"));
+var path6 = __toESM(require("path"));
 
 // src/runtime/util-linux-optmap.ts
 var e = (name, flag, kind, extra = {}) => ({
@@ -7925,10 +8025,10 @@ function operationOptions(options) {
 }
 
 // src/runtime/check-shares.ts
-function pathProblem(path4) {
-  if (path4.length > 1 && path4.endsWith("/")) return "it ends with /";
-  if (path4.includes("//")) return "it contains an empty component (//)";
-  const parts = path4.split("/");
+function pathProblem(path7) {
+  if (path7.length > 1 && path7.endsWith("/")) return "it ends with /";
+  if (path7.includes("//")) return "it contains an empty component (//)";
+  const parts = path7.split("/");
   if (parts.includes("..")) return "it contains a .. component";
   if (parts.includes(".")) return "it contains a . component";
   return void 0;
@@ -8244,6 +8344,11 @@ function serializeXml(doc, opts = {}) {
   serializeNode(doc, opts.quote ?? "'", out);
   return out.join("") + (opts.trailingNewline ? "\n" : "");
 }
+function serializeElement(el) {
+  const out = [];
+  serializeNode(el, "'", out);
+  return out.join("");
+}
 function elementChildren(parent, name) {
   const out = [];
   for (let c = parent.firstChild; c; c = c.nextSibling) {
@@ -8502,9 +8607,15 @@ function ensureSharedMemory(doc) {
 // src/runtime/exec.ts
 var import_child_process = require("child_process");
 var fs3 = __toESM(require("fs"));
-var path2 = __toESM(require("path"));
+var path3 = __toESM(require("path"));
 
 // src/runtime/env-hooks.ts
+var path2 = __toESM(require("path"));
+function systemPath(absolute) {
+  const root = process.env.VIRTIO_FS_ROOT;
+  if (!root) return absolute;
+  return path2.join(root, absolute);
+}
 function binDir() {
   const dir = process.env.VIRTIO_FS_BIN_DIR;
   return dir ? dir : void 0;
@@ -8519,7 +8630,7 @@ function searchPath() {
 }
 function programPath(name) {
   const dir = binDir();
-  return dir ? path2.join(dir, name) : name;
+  return dir ? path3.join(dir, name) : name;
 }
 function run(program, args, opts = {}) {
   const file = programPath(program);
@@ -8544,6 +8655,299 @@ function describeFailure(r) {
   if (r.spawnError) return `${r.argv[0]} could not be run (${r.spawnError})`;
   const out = (r.stderr.trim() || r.stdout.trim()).split("\n").filter((l) => l.trim() !== "").join(" / ");
   return `\`${r.argv.join(" ")}\` exited ${r.rc}${out ? `: ${out}` : ""}`;
+}
+
+// src/runtime/domain-live.ts
+var fs5 = __toESM(require("fs"));
+var os = __toESM(require("os"));
+var path5 = __toESM(require("path"));
+
+// src/runtime/virtiofsd-health.ts
+var fs4 = __toESM(require("fs"));
+var path4 = __toESM(require("path"));
+var MAX_DEPTH = 3;
+function sharedDirOf(argv) {
+  const fromOptions = (opts) => {
+    const items = [""];
+    for (let i = 0; i < opts.length; i++) {
+      if (opts[i] !== ",") items[items.length - 1] += opts[i];
+      else if (opts[i + 1] === ",") items[items.length - 1] += opts[++i];
+      else items.push("");
+    }
+    const source = items.find((o) => o.startsWith("source="));
+    return source === void 0 ? void 0 : source.slice("source=".length);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--shared-dir" && i + 1 < argv.length) return argv[i + 1];
+    if (a.startsWith("--shared-dir=")) return a.slice("--shared-dir=".length);
+    const o = a === "-o" && i + 1 < argv.length ? argv[++i] : a.startsWith("-o") && a.length > 2 ? a.slice(2) : void 0;
+    const dir = o === void 0 ? void 0 : fromOptions(o);
+    if (dir !== void 0) return dir;
+  }
+  return void 0;
+}
+function procPath(...parts) {
+  return systemPath(path4.join("/proc", ...parts));
+}
+function cmdline(pid) {
+  try {
+    const raw = fs4.readFileSync(procPath(String(pid), "cmdline"), "utf8");
+    if (raw === "") return void 0;
+    return raw.replace(/\0$/, "").split("\0");
+  } catch {
+    return void 0;
+  }
+}
+function isVirtiofsd(argv) {
+  return !!argv && argv.some((a) => path4.basename(a).includes("virtiofsd"));
+}
+function numericEntries(dir) {
+  try {
+    return fs4.readdirSync(dir).filter((n) => /^[0-9]+$/.test(n)).map(Number);
+  } catch {
+    return [];
+  }
+}
+function parentPids() {
+  const out = /* @__PURE__ */ new Map();
+  for (const pid of numericEntries(procPath())) {
+    try {
+      const stat = fs4.readFileSync(procPath(String(pid), "stat"), "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(pid, Number(fields[1]));
+    } catch {
+    }
+  }
+  return out;
+}
+function descendants(pid, parents) {
+  const out = [];
+  let level = [pid];
+  for (let depth = 0; depth < MAX_DEPTH && level.length > 0; depth++) {
+    const next = [...parents].filter(([, ppid]) => level.includes(ppid)).map(([p]) => p);
+    out.push(...next);
+    level = next;
+  }
+  return out;
+}
+function pidFromFile(runDir, domainId, alias) {
+  let names;
+  try {
+    names = fs4.readdirSync(runDir);
+  } catch {
+    return void 0;
+  }
+  const name = names.find((n) => n.startsWith(`${domainId}-`) && n.endsWith(`-${alias}-fs.pid`));
+  if (!name) return void 0;
+  try {
+    const pid = Number(fs4.readFileSync(path4.join(runDir, name), "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function statIdent(p) {
+  try {
+    const st = fs4.statSync(p);
+    return st.isDirectory() ? { dev: st.dev, ino: st.ino, nlink: st.nlink } : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function servedDirectory(pids, sourceDir) {
+  const hostRoot = statIdent(systemPath("/"));
+  for (const pid of pids) {
+    const root = statIdent(procPath(String(pid), "root"));
+    if (root && !(hostRoot && root.dev === hostRoot.dev && root.ino === hostRoot.ino)) return root;
+  }
+  for (const pid of pids) {
+    for (const fd of numericEntries(procPath(String(pid), "fd"))) {
+      let link;
+      try {
+        link = fs4.readlinkSync(procPath(String(pid), "fd", String(fd)));
+      } catch {
+        continue;
+      }
+      if (link === sourceDir || link === `${sourceDir} (deleted)`) {
+        const id = statIdent(procPath(String(pid), "fd", String(fd)));
+        if (id) return id;
+      }
+    }
+  }
+  return void 0;
+}
+function deviceHealth(dev, runDir, domainId) {
+  const parents = parentPids();
+  if (parents.size === 0) return { tag: dev.tag, status: "unknown", detail: `cannot list processes in ${procPath()}` };
+  let pid = domainId !== void 0 && dev.alias ? pidFromFile(runDir, domainId, dev.alias) : void 0;
+  let how = `pid file in ${runDir}`;
+  if (pid !== void 0 && !isVirtiofsd(cmdline(pid))) {
+    return {
+      tag: dev.tag,
+      status: "virtiofsd dead",
+      pid,
+      detail: `virtiofsd ${pid} (from its ${how}) is no longer running`
+    };
+  }
+  if (pid === void 0) {
+    how = "process scan";
+    const serving = [...parents.keys()].filter((p) => {
+      const argv = cmdline(p);
+      return isVirtiofsd(argv) && sharedDirOf(argv) === dev.sourceDir && !isVirtiofsd(cmdline(parents.get(p)));
+    });
+    if (serving.length === 0)
+      return {
+        tag: dev.tag,
+        status: "virtiofsd dead",
+        detail: `no virtiofsd process serves ${dev.sourceDir} (no pid file for device ${dev.alias ?? "?"} in ${runDir})`
+      };
+    pid = serving[0];
+  }
+  const served = servedDirectory([pid, ...descendants(pid, parents)], dev.sourceDir);
+  if (!served)
+    return {
+      tag: dev.tag,
+      status: "ok",
+      pid,
+      detail: `virtiofsd ${pid} runs (${how}); the directory it serves could not be read from /proc`
+    };
+  const now = statIdent(dev.sourceDir);
+  const deleted = served.nlink === 0 ? "deleted" : "moved or deleted";
+  if (!now)
+    return {
+      tag: dev.tag,
+      status: "host directory gone",
+      pid,
+      detail: `${dev.sourceDir} is no longer a directory; virtiofsd ${pid} still serves the old one (${deleted})`
+    };
+  if (now.dev !== served.dev || now.ino !== served.ino)
+    return {
+      tag: dev.tag,
+      status: "host directory replaced",
+      pid,
+      detail: `virtiofsd ${pid} serves device:inode ${served.dev}:${served.ino}, but ${dev.sourceDir} is now ${now.dev}:${now.ino} (the directory was ${deleted} and another put in its place)`
+    };
+  return { tag: dev.tag, status: "ok", pid, detail: `virtiofsd ${pid} serves ${dev.sourceDir} (${how})` };
+}
+
+// src/runtime/domain-live.ts
+function deviceXml(spec) {
+  const doc = parseXml("<devices/>");
+  return serializeElement(addFilesystem(doc.documentElement, spec));
+}
+function planLive(liveXml, wanted, runDir, domainId) {
+  const devices = domainDevices(parseXml(liveXml));
+  const live = elementChildren(devices, "filesystem").filter(isVirtiofsFilesystem);
+  const wantedTags = new Set(wanted.map((s) => s.tag));
+  const plan = { attach: [], detach: [], replace: [], restartOnly: [], health: [], liveXml: /* @__PURE__ */ new Map() };
+  for (const el of live) {
+    const tag = filesystemTag(el) ?? "";
+    if (!plan.liveXml.has(tag)) plan.liveXml.set(tag, serializeElement(el));
+    if (!wantedTags.has(tag) && !plan.detach.includes(tag)) plan.detach.push(tag);
+  }
+  for (const spec of wanted) {
+    const el = live.find((e2) => filesystemTag(e2) === spec.tag);
+    if (!el) {
+      plan.attach.push(spec.tag);
+      plan.health.push({ tag: spec.tag, status: "not attached", detail: "the running domain has no device for it" });
+      continue;
+    }
+    const device = {
+      tag: spec.tag,
+      alias: firstChild(el, "alias")?.getAttribute("name") ?? void 0,
+      sourceDir: firstChild(el, "source")?.getAttribute("dir") ?? ""
+    };
+    const health = deviceHealth(device, runDir, domainId);
+    plan.health.push(health);
+    if (health.status === "virtiofsd dead" || health.status === "host directory replaced") plan.replace.push(spec.tag);
+    else if (health.status === "ok" && differs(el, spec)) plan.restartOnly.push(spec.tag);
+  }
+  return plan;
+}
+function differs(el, spec) {
+  const copy = parseXml(serializeElement(el)).documentElement;
+  const binary = firstChild(copy, "binary");
+  if (binary && spec.binaryPath === void 0) {
+    binary.removeAttribute("path");
+    if (binary.attributes.length === 0 && elementChildren(binary).length === 0) copy.removeChild(binary);
+  }
+  return syncFilesystem(copy, spec);
+}
+function pause(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+function liveTags(ops) {
+  const r = ops.virsh("dumpxml", [ops.domain], ops.timeoutMs);
+  if (r.rc !== 0) return void 0;
+  try {
+    return elementChildren(domainDevices(parseXml(r.stdout)), "filesystem").filter(isVirtiofsFilesystem).map((el) => filesystemTag(el) ?? "");
+  } catch {
+    return void 0;
+  }
+}
+function applyLive(ops, plan, specs, live) {
+  const out = { attached: [], detached: [], replaced: [], failed: {} };
+  if (!live) return out;
+  const dir = fs5.mkdtempSync(path5.join(os.tmpdir(), "virtio-fs-device-"));
+  const file = path5.join(dir, "device.xml");
+  const send = (command, xml) => {
+    fs5.rmSync(file, { force: true });
+    fs5.writeFileSync(file, xml, { mode: 384, flag: "wx" });
+    const r = ops.virsh(command, [ops.domain, `--file=${file}`, "--live"], ops.timeoutMs);
+    return r.rc === 0 ? void 0 : describeFailure(r);
+  };
+  const detach = (tag) => {
+    const failure = send("detach-device", plan.liveXml.get(tag));
+    if (failure) return failure;
+    const deadline = Date.now() + ops.timeoutMs;
+    for (; ; ) {
+      const tags = liveTags(ops);
+      if (tags && !tags.includes(tag)) return void 0;
+      if (Date.now() >= deadline)
+        return `the guest did not release the device within ${ops.timeoutMs / 1e3} s (libvirt sent the detach request)`;
+      pause(500);
+    }
+  };
+  const spec = (tag) => specs.find((s) => s.tag === tag);
+  try {
+    for (const tag of plan.detach) {
+      const failure = detach(tag);
+      if (failure) out.failed[tag] = `detach: ${failure}`;
+      else out.detached.push(tag);
+    }
+    for (const tag of plan.replace) {
+      const failure = detach(tag);
+      if (failure) {
+        out.failed[tag] = `detach: ${failure}`;
+        continue;
+      }
+      const attachFailure = send("attach-device", deviceXml(spec(tag)));
+      if (!attachFailure) {
+        out.replaced.push(tag);
+        continue;
+      }
+      const old = parseXml(plan.liveXml.get(tag)).documentElement;
+      for (const name of ["alias", "address"]) for (const el of elementChildren(old, name)) old.removeChild(el);
+      const restore = send("attach-device", serializeElement(old));
+      out.failed[tag] = `attach: ${attachFailure}${restore ? `; restoring the old device failed too: ${restore}` : "; the old device was attached again"}`;
+    }
+    for (const tag of plan.attach) {
+      const failure = send("attach-device", deviceXml(spec(tag)));
+      if (failure) out.failed[tag] = `attach: ${failure}`;
+      else out.attached.push(tag);
+    }
+  } finally {
+    fs5.rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+function restartDomain(ops) {
+  const d = ops.virsh("destroy", [ops.domain], ops.timeoutMs);
+  if (d.rc !== 0) return `virsh destroy failed: ${describeFailure(d)}`;
+  const s = ops.virsh("start", [ops.domain], ops.timeoutMs);
+  if (s.rc !== 0) return `virsh start failed after the domain was stopped: ${describeFailure(s)}`;
+  return void 0;
 }
 
 // src/runtime/modules/virtio_fs_domain.ts
@@ -8607,9 +9011,10 @@ function editDomainXml(before, args, libvirtVersion) {
     } else byTag.set(tag, fsEl);
   }
   const warnings = readonlyWarnings(wanted, mechanism);
+  const specs = wanted.map((share) => deviceSpec(share, mechanism, wrapperPath));
   let last;
-  for (const share of wanted) {
-    const spec = deviceSpec(share, mechanism, wrapperPath);
+  for (const [i, share] of wanted.entries()) {
+    const spec = specs[i];
     const existing = byTag.get(share.tag);
     if (existing) {
       if (syncFilesystem(existing, spec) && !updated.includes(share.tag)) updated.push(share.tag);
@@ -8623,7 +9028,7 @@ function editDomainXml(before, args, libvirtVersion) {
   const changed = added.length + updated.length + removed.length > 0 || memoryBackingChanged;
   const xml = changed ? (hasBom(before) ? "\uFEFF" : "") + serializeXml(doc, { trailingNewline: before.endsWith("\n") }) : before;
   if (changed) parseXml(xml);
-  return { xml, added, updated, removed, memoryBackingChanged, warnings };
+  return { xml, added, updated, removed, memoryBackingChanged, warnings, specs };
 }
 function readonlyWarnings(wanted, mechanism) {
   const ro = wanted.filter((s) => filled(s.readonly, `readonly of share ${s.tag}`));
@@ -8642,8 +9047,8 @@ function readonlyWarnings(wanted, mechanism) {
 function lastFilesystem(devices) {
   return elementChildren(devices, "filesystem").pop();
 }
-function virsh(uri, command, args) {
-  return run("virsh", [`--connect=${uri}`, command, ...args]);
+function virsh(uri, command, args, timeoutMs) {
+  return run("virsh", [`--connect=${uri}`, command, ...args], { timeoutMs });
 }
 function domainIdentity(doc) {
   const root = doc.documentElement;
@@ -8653,11 +9058,11 @@ function domainIdentity(doc) {
 function readXmlFile(file) {
   let data;
   try {
-    const st = fs4.statSync(file);
+    const st = fs6.statSync(file);
     if (!st.isFile()) throw new Error("not a regular file");
     if (st.size > MAX_XML_BYTES)
       throw new Error(`${st.size} bytes, more than the ${MAX_XML_BYTES} a domain XML may have`);
-    data = fs4.readFileSync(file);
+    data = fs6.readFileSync(file);
   } catch (e2) {
     throw new ModuleFailure(`cannot read ${file}: ${e2.message}`);
   }
@@ -8686,6 +9091,7 @@ function main(args, ctx, fallbacks) {
   let version = args.libvirt_version;
   let running = false;
   let domState;
+  let domainToken;
   if (args.name !== void 0) {
     const dump = virsh(uri, "dumpxml", ["--inactive", `--domain=${args.name}`]);
     if (dump.rc !== 0) {
@@ -8706,6 +9112,7 @@ function main(args, ctx, fallbacks) {
       );
     }
     const domain = `--domain=${dumped.uuid || args.name}`;
+    domainToken = domain;
     if (version === void 0) {
       const v = virsh(uri, "version", ["--daemon"]);
       version = v.rc === 0 ? parseVirshVersion(v.stdout) : void 0;
@@ -8734,10 +9141,10 @@ function main(args, ctx, fallbacks) {
   const changed = edit.xml !== before;
   if (changed && !ctx.checkMode) {
     if (args.name !== void 0) {
-      const dir = fs4.mkdtempSync(path3.join(os.tmpdir(), "virtio-fs-domain-"));
+      const dir = fs6.mkdtempSync(path6.join(os2.tmpdir(), "virtio-fs-domain-"));
       try {
-        const file = path3.join(dir, "domain.xml");
-        fs4.writeFileSync(file, edit.xml, { mode: 384, flag: "wx" });
+        const file = path6.join(dir, "domain.xml");
+        fs6.writeFileSync(file, edit.xml, { mode: 384, flag: "wx" });
         const def = virsh(uri, "define", [`--file=${file}`]);
         if (def.rc !== 0) {
           throw new ModuleFailure(
@@ -8746,33 +9153,100 @@ function main(args, ctx, fallbacks) {
           );
         }
       } finally {
-        fs4.rmSync(dir, { recursive: true, force: true });
+        fs6.rmSync(dir, { recursive: true, force: true });
       }
     } else {
       writeFileAtomic(args.xml_path, edit.xml, 420);
     }
   }
+  const live = running && domainToken !== void 0 ? runningDomain(args, ctx, uri, domainToken, edit) : void 0;
+  const liveChanged = live ? live.changed : false;
+  const restartRequired = live ? live.pending.length > 0 && !live.restarted : false;
   const result = {
-    changed,
+    changed: changed || liveChanged,
     added: edit.added,
     updated: edit.updated,
     removed: edit.removed,
     memory_backing_changed: edit.memoryBackingChanged,
-    restart_required: changed && running,
+    restart_required: restartRequired,
+    unhealthy: live?.unhealthy ?? [],
+    live: live?.outcome ?? { attached: [], detached: [], replaced: [], failed: {} },
+    restarted: live?.restarted ?? false,
     libvirt_version: version
   };
+  if (live) result.share_health = live.health;
   if (domState !== void 0) result.domain_state = domState;
   if (ctx.diff) {
     const what = args.name !== void 0 ? `domain ${args.name}` : args.xml_path;
     result.diff = { before, after: edit.xml, before_header: `${what} (before)`, after_header: `${what} (after)` };
   }
-  result.msg = changed ? `${[
+  const parts = [
     edit.added.length ? `added ${edit.added.join(", ")}` : "",
     edit.updated.length ? `updated ${edit.updated.join(", ")}` : "",
     edit.removed.length ? `removed ${edit.removed.join(", ")}` : "",
-    edit.memoryBackingChanged ? "guest memory made shared (<memoryBacking>)" : ""
-  ].filter((s) => s).join("; ")}${changed && running ? "; restart the domain to apply" : ""}` : "the domain's virtio-fs shares are as configured";
+    edit.memoryBackingChanged ? "guest memory made shared (<memoryBacking>)" : "",
+    ...live?.messages ?? [],
+    restartRequired ? `restart the domain to apply ${live.pending.join(", ")}` : ""
+  ].filter((m) => m);
+  result.msg = parts.length > 0 ? parts.join("; ") : "the domain's virtio-fs shares are as configured";
   return result;
+}
+function runningDomain(args, ctx, uri, domain, edit) {
+  const timeoutMs = filled(args.timeout, "timeout") * 1e3;
+  const liveUpdate = filled(args.live_update, "live_update");
+  const restartAllowed = filled(args.restart_allowed, "restart_allowed");
+  const runDir = filled(args.run_dir, "run_dir");
+  const dump = virsh(uri, "dumpxml", [domain], timeoutMs);
+  if (dump.rc !== 0)
+    throw new ModuleFailure(`cannot read the running definition of domain ${args.name} (${describeFailure(dump)})`);
+  const id = virsh(uri, "domid", [domain], timeoutMs);
+  const domainId = id.rc === 0 && /^[0-9]+$/.test(id.stdout.trim()) ? id.stdout.trim() : void 0;
+  let plan;
+  try {
+    plan = planLive(dump.stdout, edit.specs, runDir, domainId);
+  } catch (e2) {
+    throw new ModuleFailure(`cannot read the running definition of domain ${args.name}: ${e2.message}`);
+  }
+  const problems = plan.health.filter((h) => !["ok", "not attached", "unknown"].includes(h.status));
+  for (const h of plan.health.filter((h2) => h2.status === "unknown"))
+    ctx.warn(`domain ${args.name}, share ${h.tag}: virtiofsd not checked: ${h.detail}`);
+  for (const h of problems) ctx.warn(`domain ${args.name}, share ${h.tag}: ${h.status}: ${h.detail}`);
+  const gone = problems.filter((h) => h.status === "host directory gone").map((h) => h.tag);
+  const messages = problems.map((h) => `${h.tag}: ${h.status}`);
+  const planned = [...plan.detach, ...plan.replace, ...plan.attach];
+  const outcome = ctx.checkMode ? { attached: [], detached: [], replaced: [], failed: {} } : applyLive({ virsh: (c, a, t) => virsh(uri, c, a, t), domain, timeoutMs }, plan, edit.specs, liveUpdate);
+  const done = [...outcome.attached, ...outcome.detached, ...outcome.replaced];
+  for (const [tag, why] of Object.entries(outcome.failed)) ctx.warn(`domain ${args.name}, share ${tag}: live ${why}`);
+  if (outcome.attached.length) messages.push(`hot-plugged ${outcome.attached.join(", ")}`);
+  if (outcome.detached.length) messages.push(`hot-unplugged ${outcome.detached.join(", ")}`);
+  if (outcome.replaced.length)
+    messages.push(`replaced ${outcome.replaced.join(", ")} live (new virtiofsd; mount again in the guest)`);
+  const wouldDo = ctx.checkMode && liveUpdate ? planned : done;
+  const pending = [...planned.filter((t) => !wouldDo.includes(t)), ...plan.restartOnly];
+  let restarted = false;
+  if (pending.length > 0 && restartAllowed) {
+    if (gone.length > 0) {
+      messages.push(
+        `not restarted: the host directory of ${gone.join(", ")} is gone and libvirt would not start the domain`
+      );
+    } else if (ctx.checkMode) {
+      restarted = true;
+    } else {
+      const failure = restartDomain({ virsh: (c, a, t) => virsh(uri, c, a, t), domain, timeoutMs });
+      if (failure) throw new ModuleFailure(`restarting domain ${args.name} to apply ${pending.join(", ")}: ${failure}`);
+      restarted = true;
+    }
+    if (restarted) messages.push(`restarted the domain (destroy + start) for ${pending.join(", ")}`);
+  }
+  return {
+    health: plan.health,
+    unhealthy: problems.map((h) => h.tag),
+    outcome,
+    restarted,
+    changed: wouldDo.length > 0 || restarted,
+    pending,
+    messages
+  };
 }
 
 // src/runtime/generated/virtio_fs_domain/main.ts
@@ -8850,6 +9324,22 @@ var ARGUMENT_TYPES = {
     "hasDefault": true
   },
   "readonly_wrapper_path": {
+    "type": "str",
+    "hasDefault": true
+  },
+  "live_update": {
+    "type": "bool",
+    "hasDefault": true
+  },
+  "restart_allowed": {
+    "type": "bool",
+    "hasDefault": true
+  },
+  "timeout": {
+    "type": "int",
+    "hasDefault": true
+  },
+  "run_dir": {
     "type": "str",
     "hasDefault": true
   }

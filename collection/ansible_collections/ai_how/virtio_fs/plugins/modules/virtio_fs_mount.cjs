@@ -59,7 +59,7 @@ var require_validate = __commonJS({
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
-    var schema50 = { "description": "Arguments of the virtio_fs_mount module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "x-ansible-module": { "short_description": "Mount, persist, remount and remove virtio-fs shares in a guest in one call", "description": ["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.", "fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.", "Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point (naming the processes that hold it), a mounted share whose virtiofsd does not answer or whose host directory is gone (probed in a child process abandoned after health_timeout seconds; nothing waits on a share without a deadline). With recover, a share that does not answer is aborted (/sys/fs/fuse/connections/N/abort), unmounted lazily and mounted again."], "examples": "- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n", "return": { "mounts": { "description": "One result per share: tag, mount_point, state, changed and the list of actions taken (with why); health and health_source for a mounted share that was not ok; holders (pid, comm, uses) when an unmount was refused as busy.", "returned": "always", "type": "list", "elements": "dict" }, "fstab_changed": { "description": "Whether the fstab file was rewritten (or would be, in check mode).", "returned": "always", "type": "bool" }, "backup_file": { "description": "Path of the fstab backup, when one was made.", "returned": "changed and backup is true", "type": "str" } } }, "properties": { "mounts": { "description": "The shares to apply, as in virtio_fs_mounts.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "default_owner": { "description": "Owner of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_owner", "default": "admin" }, "default_group": { "description": "Group of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_group", "default": "admin" }, "default_mode": { "description": "Mode of a mount point whose share sets none.", "$ref": "#/$defs/octal_mode", "x-default-from": "#/properties/virtio_fs_default_mode", "default": "0755" }, "default_options": { "description": "Mount options of a share that sets none.", "$ref": "#/$defs/mount_options", "x-default-from": "#/properties/virtio_fs_default_options", "default": "rw,relatime,nofail" }, "create_mount_dirs": { "description": "Create missing mount points with owner, group and mode.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_create_mount_dirs", "default": true }, "persist": { "description": "Manage the fstab line of each share.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_persist_mounts", "default": true }, "perform_mounts": { "description": "Mount and unmount now; when false only fstab and mount points are managed.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_perform_mounts", "default": true }, "load_module": { "description": "Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.", "type": "boolean", "default": true }, "prune": { "description": "Also unmount and remove virtiofs fstab lines of shares that are not in mounts.", "type": "boolean", "default": false }, "fstab": { "description": "fstab file to manage.", "$ref": "#/$defs/absolute_path", "default": "/etc/fstab" }, "backup": { "description": "Keep a timestamped copy of fstab before changing it.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_fstab_backup", "default": false }, "health_timeout": { "description": "Seconds to wait for one answer from a mounted share (probe, mount, unmount) before the share is reported as not answering.", "type": "integer", "minimum": 1, "maximum": 300, "x-default-from": "#/properties/virtio_fs_health_timeout", "default": 5 }, "recover": { "description": "Recover shares that do not answer or were aborted: abort the FUSE connection, unmount lazily and mount again (see virtio_fs_recover_dead_shares).", "type": "boolean", "x-default-from": "#/properties/virtio_fs_recover_dead_shares", "default": false } } };
+    var schema51 = { "description": "Arguments of the virtio_fs_mount module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "x-ansible-module": { "short_description": "Mount, persist, remount and remove virtio-fs shares in a guest in one call", "description": ["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.", "fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.", "Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point (naming the processes that hold it), a mounted share whose virtiofsd does not answer or whose host directory is gone (probed in a child process abandoned after health_timeout seconds; nothing waits on a share without a deadline). With recover, a share that does not answer is aborted (/sys/fs/fuse/connections/N/abort), unmounted lazily and mounted again."], "examples": "- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n", "return": { "mounts": { "description": "One result per share: tag, mount_point, state, changed and the list of actions taken (with why); health and health_source for a mounted share that was not ok; holders (pid, comm, uses) when an unmount was refused as busy.", "returned": "always", "type": "list", "elements": "dict" }, "fstab_changed": { "description": "Whether the fstab file was rewritten (or would be, in check mode).", "returned": "always", "type": "bool" }, "backup_file": { "description": "Path of the fstab backup, when one was made.", "returned": "changed and backup is true", "type": "str" } } }, "properties": { "mounts": { "description": "The shares to apply, as in virtio_fs_mounts.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "default_owner": { "description": "Owner of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_owner", "default": "admin" }, "default_group": { "description": "Group of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_group", "default": "admin" }, "default_mode": { "description": "Mode of a mount point whose share sets none.", "$ref": "#/$defs/octal_mode", "x-default-from": "#/properties/virtio_fs_default_mode", "default": "0755" }, "default_options": { "description": "Mount options of a share that sets none.", "$ref": "#/$defs/mount_options", "x-default-from": "#/properties/virtio_fs_default_options", "default": "rw,relatime,nofail" }, "create_mount_dirs": { "description": "Create missing mount points with owner, group and mode.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_create_mount_dirs", "default": true }, "persist": { "description": "Manage the fstab line of each share.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_persist_mounts", "default": true }, "perform_mounts": { "description": "Mount and unmount now; when false only fstab and mount points are managed.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_perform_mounts", "default": true }, "load_module": { "description": "Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.", "type": "boolean", "default": true }, "prune": { "description": "Also unmount and remove virtiofs fstab lines of shares that are not in mounts.", "type": "boolean", "default": false }, "fstab": { "description": "fstab file to manage.", "$ref": "#/$defs/absolute_path", "default": "/etc/fstab" }, "backup": { "description": "Keep a timestamped copy of fstab before changing it.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_fstab_backup", "default": false }, "health_timeout": { "description": "Seconds to wait for one answer from a mounted share (probe, mount, unmount) before the share is reported as not answering.", "type": "integer", "minimum": 1, "maximum": 300, "x-default-from": "#/properties/virtio_fs_health_timeout", "default": 5 }, "recover": { "description": "Recover shares that do not answer or were aborted: abort the FUSE connection, unmount lazily and mount again (see virtio_fs_recover_dead_shares).", "type": "boolean", "x-default-from": "#/properties/virtio_fs_recover_dead_shares", "default": false } } };
     var schema35 = { "type": "string", "pattern": "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "x-expected": "a user or group name as NSS knows it (letters, digits, _ . @ and -, starting with a letter or _, an optional trailing $) or a numeric id" };
     var schema37 = { "type": "string", "pattern": "^0?[0-7]{3,4}$", "x-expected": 'an octal mode string such as "0755"' };
     var schema38 = { "type": "string", "minLength": 1, "pattern": "^[^\\s#,]+(,[^\\s#,]+)*$", "x-expected": "comma-separated mount options without spaces, newlines, # or empty items" };
@@ -567,7 +567,7 @@ var require_validate = __commonJS({
           data.recover = false;
         }
         if (data.mounts === void 0) {
-          const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "mounts" }, message: "must have required property 'mounts'", schema: schema50.required, parentSchema: schema50, data };
+          const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "mounts" }, message: "must have required property 'mounts'", schema: schema51.required, parentSchema: schema51, data };
           if (vErrors === null) {
             vErrors = [err0];
           } else {
@@ -576,8 +576,8 @@ var require_validate = __commonJS({
           errors++;
         }
         for (const key0 in data) {
-          if (!func1.call(schema50.properties, key0)) {
-            const err1 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema50, data };
+          if (!func1.call(schema51.properties, key0)) {
+            const err1 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema51, data };
             if (vErrors === null) {
               vErrors = [err1];
             } else {
@@ -597,7 +597,7 @@ var require_validate = __commonJS({
               }
             }
           } else {
-            const err2 = { instancePath: instancePath + "/mounts", schemaPath: "#/properties/mounts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema50.properties.mounts.type, parentSchema: schema50.properties.mounts, data: data0 };
+            const err2 = { instancePath: instancePath + "/mounts", schemaPath: "#/properties/mounts/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema51.properties.mounts.type, parentSchema: schema51.properties.mounts, data: data0 };
             if (vErrors === null) {
               vErrors = [err2];
             } else {
@@ -697,7 +697,7 @@ var require_validate = __commonJS({
         }
         let data6 = data.create_mount_dirs;
         if (typeof data6 !== "boolean") {
-          const err12 = { instancePath: instancePath + "/create_mount_dirs", schemaPath: "#/properties/create_mount_dirs/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema50.properties.create_mount_dirs.type, parentSchema: schema50.properties.create_mount_dirs, data: data6 };
+          const err12 = { instancePath: instancePath + "/create_mount_dirs", schemaPath: "#/properties/create_mount_dirs/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema51.properties.create_mount_dirs.type, parentSchema: schema51.properties.create_mount_dirs, data: data6 };
           if (vErrors === null) {
             vErrors = [err12];
           } else {
@@ -707,7 +707,7 @@ var require_validate = __commonJS({
         }
         let data7 = data.persist;
         if (typeof data7 !== "boolean") {
-          const err13 = { instancePath: instancePath + "/persist", schemaPath: "#/properties/persist/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema50.properties.persist.type, parentSchema: schema50.properties.persist, data: data7 };
+          const err13 = { instancePath: instancePath + "/persist", schemaPath: "#/properties/persist/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema51.properties.persist.type, parentSchema: schema51.properties.persist, data: data7 };
           if (vErrors === null) {
             vErrors = [err13];
           } else {
@@ -717,7 +717,7 @@ var require_validate = __commonJS({
         }
         let data8 = data.perform_mounts;
         if (typeof data8 !== "boolean") {
-          const err14 = { instancePath: instancePath + "/perform_mounts", schemaPath: "#/properties/perform_mounts/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema50.properties.perform_mounts.type, parentSchema: schema50.properties.perform_mounts, data: data8 };
+          const err14 = { instancePath: instancePath + "/perform_mounts", schemaPath: "#/properties/perform_mounts/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema51.properties.perform_mounts.type, parentSchema: schema51.properties.perform_mounts, data: data8 };
           if (vErrors === null) {
             vErrors = [err14];
           } else {
@@ -727,7 +727,7 @@ var require_validate = __commonJS({
         }
         let data9 = data.load_module;
         if (typeof data9 !== "boolean") {
-          const err15 = { instancePath: instancePath + "/load_module", schemaPath: "#/properties/load_module/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema50.properties.load_module.type, parentSchema: schema50.properties.load_module, data: data9 };
+          const err15 = { instancePath: instancePath + "/load_module", schemaPath: "#/properties/load_module/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema51.properties.load_module.type, parentSchema: schema51.properties.load_module, data: data9 };
           if (vErrors === null) {
             vErrors = [err15];
           } else {
@@ -737,7 +737,7 @@ var require_validate = __commonJS({
         }
         let data10 = data.prune;
         if (typeof data10 !== "boolean") {
-          const err16 = { instancePath: instancePath + "/prune", schemaPath: "#/properties/prune/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema50.properties.prune.type, parentSchema: schema50.properties.prune, data: data10 };
+          const err16 = { instancePath: instancePath + "/prune", schemaPath: "#/properties/prune/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema51.properties.prune.type, parentSchema: schema51.properties.prune, data: data10 };
           if (vErrors === null) {
             vErrors = [err16];
           } else {
@@ -785,7 +785,7 @@ var require_validate = __commonJS({
         }
         let data12 = data.backup;
         if (typeof data12 !== "boolean") {
-          const err21 = { instancePath: instancePath + "/backup", schemaPath: "#/properties/backup/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema50.properties.backup.type, parentSchema: schema50.properties.backup, data: data12 };
+          const err21 = { instancePath: instancePath + "/backup", schemaPath: "#/properties/backup/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema51.properties.backup.type, parentSchema: schema51.properties.backup, data: data12 };
           if (vErrors === null) {
             vErrors = [err21];
           } else {
@@ -795,7 +795,7 @@ var require_validate = __commonJS({
         }
         let data13 = data.health_timeout;
         if (!(typeof data13 == "number" && (!(data13 % 1) && !isNaN(data13)) && isFinite(data13))) {
-          const err22 = { instancePath: instancePath + "/health_timeout", schemaPath: "#/properties/health_timeout/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema50.properties.health_timeout.type, parentSchema: schema50.properties.health_timeout, data: data13 };
+          const err22 = { instancePath: instancePath + "/health_timeout", schemaPath: "#/properties/health_timeout/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema51.properties.health_timeout.type, parentSchema: schema51.properties.health_timeout, data: data13 };
           if (vErrors === null) {
             vErrors = [err22];
           } else {
@@ -805,7 +805,7 @@ var require_validate = __commonJS({
         }
         if (typeof data13 == "number" && isFinite(data13)) {
           if (data13 > 300 || isNaN(data13)) {
-            const err23 = { instancePath: instancePath + "/health_timeout", schemaPath: "#/properties/health_timeout/maximum", keyword: "maximum", params: { comparison: "<=", limit: 300 }, message: "must be <= 300", schema: 300, parentSchema: schema50.properties.health_timeout, data: data13 };
+            const err23 = { instancePath: instancePath + "/health_timeout", schemaPath: "#/properties/health_timeout/maximum", keyword: "maximum", params: { comparison: "<=", limit: 300 }, message: "must be <= 300", schema: 300, parentSchema: schema51.properties.health_timeout, data: data13 };
             if (vErrors === null) {
               vErrors = [err23];
             } else {
@@ -814,7 +814,7 @@ var require_validate = __commonJS({
             errors++;
           }
           if (data13 < 1 || isNaN(data13)) {
-            const err24 = { instancePath: instancePath + "/health_timeout", schemaPath: "#/properties/health_timeout/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema50.properties.health_timeout, data: data13 };
+            const err24 = { instancePath: instancePath + "/health_timeout", schemaPath: "#/properties/health_timeout/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema51.properties.health_timeout, data: data13 };
             if (vErrors === null) {
               vErrors = [err24];
             } else {
@@ -825,7 +825,7 @@ var require_validate = __commonJS({
         }
         let data14 = data.recover;
         if (typeof data14 !== "boolean") {
-          const err25 = { instancePath: instancePath + "/recover", schemaPath: "#/properties/recover/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema50.properties.recover.type, parentSchema: schema50.properties.recover, data: data14 };
+          const err25 = { instancePath: instancePath + "/recover", schemaPath: "#/properties/recover/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema51.properties.recover.type, parentSchema: schema51.properties.recover, data: data14 };
           if (vErrors === null) {
             vErrors = [err25];
           } else {
@@ -834,7 +834,7 @@ var require_validate = __commonJS({
           errors++;
         }
       } else {
-        const err26 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema50.type, parentSchema: schema50, data };
+        const err26 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema51.type, parentSchema: schema51, data };
         if (vErrors === null) {
           vErrors = [err26];
         } else {
