@@ -10,7 +10,8 @@ import * as fs from "fs";
 import { systemPath } from "./env-hooks";
 import type { MountInfoEntry } from "./mountinfo";
 
-const CONNECTIONS = "/sys/fs/fuse/connections";
+/** Where the kernel lists FUSE connections once fusectl is mounted there. */
+export const CONNECTIONS = "/sys/fs/fuse/connections";
 
 /**
  * The connection's directory name: the kernel names it after the super block's dev_t as an unsigned
@@ -24,7 +25,7 @@ export function connectionName(entry: Pick<MountInfoEntry, "device">): string | 
 }
 
 export function connectionDir(name: string): string {
-  return systemPath(`${CONNECTIONS}/${name}`);
+  return `${connectionsDir()}/${name}`;
 }
 
 /** Requests waiting for an answer, or undefined when fusectl does not list the connection. */
@@ -37,13 +38,44 @@ export function readWaiting(name: string): number | undefined {
   }
 }
 
-/** Is fusectl mounted at all (the connections directory exists)? */
-export function fusectlMounted(): boolean {
+/**
+ * Where fusectl belongs (under VIRTIO_FS_ROOT in tests). The directory exists once the fuse kernel
+ * module is loaded (virtiofs loads it), but it is empty until fusectl is mounted on it: systemd's
+ * sys-fs-fuse-connections.mount does that at boot only when fuse was loaded by then, so a guest
+ * whose virtiofs (and fuse) module was loaded later, e.g. by this collection, has no fusectl.
+ */
+export function connectionsDir(): string {
+  return systemPath(CONNECTIONS);
+}
+
+/** Does the fuse module's connections directory exist (so fusectl can be mounted on it)? */
+export function connectionsDirExists(): boolean {
   try {
-    return fs.statSync(systemPath(CONNECTIONS)).isDirectory();
+    return fs.statSync(connectionsDir()).isDirectory();
   } catch {
     return false;
   }
+}
+
+/**
+ * Is fusectl mounted on the connections directory? Decided from the mount table, not from the
+ * directory (which exists, empty, without fusectl). Without it there is no `waiting` to read and no
+ * `abort` to write: a probe that does not answer stays blocked, and a dead connection cannot be aborted.
+ */
+export function fusectlMounted(mountinfo: MountInfoEntry[]): boolean {
+  const dir = connectionsDir();
+  let real = dir;
+  try {
+    real = fs.realpathSync(dir); // sysfs (or the test root): never a share, cannot block
+  } catch {
+    /* not there: compare the plain path */
+  }
+  return mountinfo.some((e) => e.fstype === "fusectl" && (e.mountPoint === dir || e.mountPoint === real));
+}
+
+/** The mount(8) arguments that mount fusectl on the connections directory. */
+export function fusectlMountArgs(): string[] {
+  return ["-t", "fusectl", "--", "fusectl", connectionsDir()];
 }
 
 /** Aborts the connection (writes 1 to its abort file); throws what the write threw. */

@@ -12,7 +12,9 @@
  * 2. Otherwise a probe child (process title virtio-fs-probe) stats, statfs's and reads one entry of the
  *    share root, abandoned (not killed) at the deadline (bounded-child.ts). A probe that does not
  *    answer stays waiting in the kernel (state S) until the connection is aborted or the VM restarts:
- *    that is the price of finding out, paid once per dead connection (see 1.).
+ *    that is the price of finding out, paid once per dead connection (see 1.) while fusectl is
+ *    mounted. Without fusectl there is no waiting count (every run probes again, and each probe of a
+ *    dead share stays) and no abort: virtio_fs_mount mounts it; virtio_fs_info, read-only, reports it.
  *
  * What the probe result means:
  * - ENOTCONN or ECONNABORTED: the connection was aborted (echo 1 > .../abort, or a recovery): "aborted";
@@ -20,10 +22,10 @@
  *   the empty unlinked directory) or ENOENT/ESTALE on the root: "host directory gone". A host directory
  *   that was moved (renamed) is NOT visible from the guest: virtiofsd keeps serving it at its new place;
  * - no answer in time: "not answering".
- * Test hook (env-hooks.ts): VIRTIO_FS_PROBE_STALL.
+ * Test hooks (env-hooks.ts): VIRTIO_FS_PROBE_STALL, VIRTIO_FS_PROBE_LOG.
  */
 import { runBounded, type BoundedResult } from "./bounded-child";
-import { connectionName, readWaiting } from "./fuse-connection";
+import { CONNECTIONS, connectionName, readWaiting } from "./fuse-connection";
 import type { MountInfoEntry } from "./mountinfo";
 
 export type Health = "ok" | "not answering" | "aborted" | "host directory gone";
@@ -49,6 +51,15 @@ export interface ShareHealth {
   root?: ProbedRoot;
   /** The verdict comes from the waiting count alone: no request was sent to the share. */
   fromWaitingOnly?: boolean;
+  /** The probe child left waiting on the share (it did not answer in time; it ends with an abort). */
+  abandonedProbe?: number;
+}
+
+export interface CheckOptions {
+  /** Send the probe even when the waiting count says the connection is stuck (to confirm it). */
+  probeAnyway?: boolean;
+  /** Is fusectl mounted (fuse-connection.ts)? false: the health source says what that costs. */
+  fusectl?: boolean;
 }
 
 /** Runs in the probe child: argv[1] is the mount point, argv[2] its device; prints one JSON object. */
@@ -57,6 +68,7 @@ process.title = "virtio-fs-probe";
 const fs = require("fs");
 fs.writeSync(1, "ready\\n");
 const p = process.argv[1];
+if (process.env.VIRTIO_FS_PROBE_LOG) fs.appendFileSync(process.env.VIRTIO_FS_PROBE_LOG, p + "\\n");
 const stall = JSON.parse(process.env.VIRTIO_FS_PROBE_STALL || "[]");
 if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
   // test hook: a request that does not come back before the caller's deadline, with a helper that
@@ -154,7 +166,7 @@ export function classifyProbe(r: BoundedResult, timeoutMs: number, connectionNot
 export async function checkShare(
   entry: MountInfoEntry,
   timeoutMs: number,
-  opts: { probeAnyway?: boolean } = {},
+  opts: CheckOptions = {},
 ): Promise<ShareHealth> {
   const name = connectionName(entry);
   const waiting = name === undefined ? undefined : readWaiting(name);
@@ -165,7 +177,7 @@ export async function checkShare(
       return {
         health: "not answering",
         source:
-          `/sys/fs/fuse/connections/${name}/waiting stayed at ${w.last} unanswered request(s) for ${seconds(timeoutMs)} ` +
+          `${CONNECTIONS}/${name}/waiting stayed at ${w.last} unanswered request(s) for ${seconds(timeoutMs)} ` +
           `without going down (no request sent)`,
         ...conn,
         waiting: w.last,
@@ -179,16 +191,30 @@ export async function checkShare(
   });
   const after = name === undefined ? undefined : readWaiting(name);
   const note =
-    name === undefined
-      ? ""
-      : after === undefined
-        ? ` (fusectl does not list connection ${name})`
-        : ` (/sys/fs/fuse/connections/${name}/waiting: ${after})`;
+    opts.fusectl === false
+      ? ` (fusectl is not mounted at ${CONNECTIONS}: no waiting count to read, and no abort for a probe that does not answer)`
+      : name === undefined
+        ? ""
+        : after === undefined
+          ? ` (fusectl does not list connection ${name})`
+          : ` (${CONNECTIONS}/${name}/waiting: ${after})`;
   const h = classifyProbe(r, timeoutMs, note);
-  return { ...h, ...conn, ...(after !== undefined ? { waiting: after } : {}) };
+  return {
+    ...h,
+    ...conn,
+    ...(after !== undefined ? { waiting: after } : {}),
+    ...(r.timedOut && r.pid !== undefined ? { abandonedProbe: r.pid } : {}),
+  };
 }
 
-/** The health of several shares at once (each bounded; together bounded by the slowest). */
-export function checkShares(entries: MountInfoEntry[], timeoutMs: number): Promise<ShareHealth[]> {
-  return Promise.all(entries.map((e) => checkShare(e, timeoutMs)));
+/**
+ * The health of several shares at once (each bounded; together bounded by the slowest), one probe
+ * at most per share.
+ */
+export function checkShares(
+  entries: MountInfoEntry[],
+  timeoutMs: number,
+  opts: CheckOptions = {},
+): Promise<ShareHealth[]> {
+  return Promise.all(entries.map((e) => checkShare(e, timeoutMs, opts)));
 }

@@ -248,6 +248,154 @@ describe("virtio_fs_mount on a dead share", () => {
   });
 });
 
+describe("fusectl not mounted (a guest whose fuse module was loaded after boot)", () => {
+  const probeLog = () => path.join(w.dir, "probes.log");
+  const probes = () =>
+    fs.existsSync(probeLog())
+      ? fs
+          .readFileSync(probeLog(), "utf8")
+          .split("\n")
+          .filter((l) => l)
+      : [];
+  const withLog = (env: Record<string, string> = {}) => ({ VIRTIO_FS_PROBE_LOG: probeLog(), ...env });
+  const fusectlArgs = () => ["-t", "fusectl", "--", "fusectl", path.join(w.root, "sys/fs/fuse/connections")];
+
+  /** A guest with the empty connections directory and one share "dead" mounted earlier. */
+  function deadWithoutFusectl() {
+    w = makeWorld({ fusectl: "unmounted" });
+    const dead = path.join(w.mnt, "dead");
+    fs.mkdirSync(dead);
+    const deadDev = w.addMount("dead", dead);
+    w.writeFstab(`dead ${dead} virtiofs rw,relatime,nofail 0 0\n`);
+    const conn = path.join(w.root, "sys/fs/fuse/connections", deadDev.split(":")[1]);
+    return { dead, deadDev, conn, mounts: [{ tag: "dead", mount_point: dead }] };
+  }
+
+  test("virtio_fs_info reports it missing, mounts nothing and says what a probe costs without it", () => {
+    const { dead } = deadWithoutFusectl();
+    const { result } = w.run("virtio_fs_info", { fstab: w.fstab, health_timeout: 1 }, withLog(stall(dead)));
+    expect(result.changed).toBe(false);
+    expect(result.virtio_fs.fusectl_mounted).toBe(false);
+    expect(result.virtio_fs.mounts[0].health).toBe("not answering");
+    expect(result.virtio_fs.mounts[0].health_source).toContain(
+      "fusectl is not mounted at /sys/fs/fuse/connections: no waiting count to read, and no abort",
+    );
+    expect(w.calls()).toEqual([]);
+    expect(w.mountinfo()).not.toContain(" - fusectl ");
+    expect(probes()).toEqual([dead]); // one probe per share
+    w.cleanup();
+    w = makeWorld({ fusectl: "mounted" });
+    expect(w.run("virtio_fs_info", { fstab: w.fstab }).result.virtio_fs.fusectl_mounted).toBe(true);
+  });
+
+  test("virtio_fs_mount mounts fusectl before probing, then aborts through it on recover", () => {
+    const { dead, deadDev, mounts } = deadWithoutFusectl();
+    const { result } = w.run(
+      "virtio_fs_mount",
+      { mounts, fstab: w.fstab, health_timeout: 1, recover: true },
+      withLog(stall(`dev ${deadDev}`)),
+    );
+    expect(result.failed).toBeUndefined();
+    expect(result.fusectl).toEqual({
+      mounted: true,
+      changed: true,
+      actions: [
+        { action: "mount_fusectl", why: expect.stringContaining("fusectl is not mounted on /sys/fs/fuse/connections") },
+      ],
+    });
+    // the fusectl mount comes first; the probe then reads the connection fusectl lists
+    expect(callsOf(w, "mount")[0]).toEqual(fusectlArgs());
+    const d = byTag(result, "dead");
+    expect(d.health_source).toMatch(/no answer within 1s \(\/sys\/fs\/fuse\/connections\/\d+\/waiting: 0\)/);
+    expect(actions(d)).toEqual(["abort_connection", "umount_lazy", "mount"]);
+    const conn = path.join(w.root, "sys/fs/fuse/connections", deadDev.split(":")[1]);
+    expect(fs.readFileSync(path.join(conn, "abort"), "utf8")).toBe("1\n");
+    expect(lazyLog(w)).toEqual([{ mp: dead, abort: "1\n" }]);
+    expect(result.msg).toContain("fusectl mounted on /sys/fs/fuse/connections");
+    // fusectl stays mounted: the next run changes nothing
+    const again = w.run("virtio_fs_mount", { mounts, fstab: w.fstab, health_timeout: 1, recover: true }).result;
+    expect(again.changed).toBe(false);
+    expect(again.fusectl).toEqual({ mounted: true, changed: false, actions: [] });
+  });
+
+  test("without recover: one probe, a message saying it stays blocked and what frees it; the next run reads waiting and sends none", () => {
+    const { dead, deadDev, conn, mounts } = deadWithoutFusectl();
+    const first = w.run(
+      "virtio_fs_mount",
+      { mounts, fstab: w.fstab, health_timeout: 1 },
+      withLog(stall(`dev ${deadDev}`)),
+    ).result;
+    expect(first.failed).toBe(true);
+    expect(first.fusectl.actions.map((a: Act) => a.action)).toEqual(["mount_fusectl"]);
+    expect(probes()).toEqual([dead]);
+    const msg = byTag(first, "dead").msg;
+    expect(msg).toMatch(/The probe that found this \(pid \d+, virtio-fs-probe\) stays waiting on the share/);
+    expect(msg).toContain(
+      "until its connection is aborted (recover: true) or the domain restarts on the host (virsh destroy + virsh start)",
+    );
+    expect(msg).toContain("a run starts at most one probe per share, and none while its waiting count stays up");
+    // the abandoned probe's request is what a real connection now counts as waiting
+    fs.writeFileSync(path.join(conn, "waiting"), "1\n");
+    const second = w.run("virtio_fs_mount", { mounts, fstab: w.fstab, health_timeout: 1 }, withLog()).result;
+    expect(second.failed).toBe(true);
+    expect(byTag(second, "dead").health_source).toContain("waiting stayed at 1");
+    expect(probes()).toEqual([dead]); // still the first run's probe only
+    expect(callsOf(w, "mount")).toEqual([fusectlArgs()]);
+  });
+
+  test("recover is refused, changing nothing, when fusectl cannot be mounted (no abort: the share cannot be freed)", () => {
+    const { dead, deadDev, mounts } = deadWithoutFusectl();
+    w.setFake({ fusectlFail: true });
+    const { result } = w.run(
+      "virtio_fs_mount",
+      { mounts, fstab: w.fstab, health_timeout: 1, recover: true },
+      withLog(stall(`dev ${deadDev}`)),
+    );
+    expect(result.failed).toBe(true);
+    expect(result.changed).toBe(false);
+    expect(result.fusectl).toMatchObject({
+      mounted: false,
+      changed: false,
+      actions: [{ action: "mount_fusectl", failed: true }],
+    });
+    expect(result.warnings.join(" ")).toContain("cannot mount fusectl on /sys/fs/fuse/connections");
+    const d = byTag(result, "dead");
+    expect(d).toMatchObject({ changed: false, actions: [] });
+    expect(d.msg).toContain("recover: true cannot free it: its FUSE connection is aborted through fusectl");
+    expect(d.msg).toContain("permission denied");
+    expect(d.msg).toContain("virsh destroy");
+    expect(d.msg).toContain("a run starts at most one probe per share.");
+    expect(probes()).toEqual([dead]);
+    expect(callsOf(w, "umount")).toEqual([]);
+    expect(w.mountinfo()).toContain(` ${dead} `);
+  });
+
+  test("a remounted share is probed once per run (its earlier answer stands)", () => {
+    w = makeWorld({ fusectl: "mounted" });
+    const mp = path.join(w.mnt, "data");
+    fs.mkdirSync(mp);
+    w.addMount("data", mp, "rw,relatime");
+    w.writeFstab(`data ${mp} virtiofs rw,relatime,nofail 0 0\n`);
+    const { result } = w.run(
+      "virtio_fs_mount",
+      { mounts: [{ tag: "data", mount_point: mp, readonly: true }], fstab: w.fstab },
+      withLog(),
+    );
+    expect(result.failed).toBeUndefined();
+    expect(actions(byTag(result, "data"))).toContain("remount");
+    expect(probes()).toEqual([mp]);
+  });
+
+  test("check mode plans the fusectl mount and runs nothing", () => {
+    const { mounts } = deadWithoutFusectl();
+    const { result } = w.run("virtio_fs_mount", { mounts, fstab: w.fstab, _ansible_check_mode: true });
+    expect(result.changed).toBe(true);
+    expect(result.fusectl).toMatchObject({ mounted: false, changed: true, actions: [{ action: "mount_fusectl" }] });
+    expect(w.calls()).toEqual([]);
+    expect(w.mountinfo()).not.toContain(" - fusectl ");
+  });
+});
+
 describe("busy mount points", () => {
   test("a busy unmount names the processes holding the mount and changes nothing", () => {
     w = makeWorld();

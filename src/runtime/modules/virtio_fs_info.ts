@@ -5,6 +5,10 @@
  *
  * Each mount gets a health (share-health.ts): the probes run in child processes abandoned at
  * health_timeout, all at once, so the module returns in about twice that whatever the shares do.
+ * One probe per share per run. fusectl_mounted says whether /sys/fs/fuse/connections is a fusectl
+ * mount: without it no waiting count spares a dead share a probe, and a probe that does not answer
+ * stays blocked until the domain restarts. This module changes nothing, so it never mounts fusectl
+ * (virtio_fs_mount does).
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -16,6 +20,7 @@ import { readMountInfo, virtiofsMounts } from "../mountinfo";
 import { offeredTags, virtiofsAvailable, virtiofsLoaded } from "../virtiofs-kernel";
 import { systemPath } from "../env-hooks";
 import { checkShares, type Health } from "../share-health";
+import { fusectlMounted } from "../fuse-connection";
 
 export interface VirtioFsFacts {
   kernel: string;
@@ -32,6 +37,7 @@ export interface VirtioFsFacts {
   }[];
   fstab: { tag: string; mount_point: string; options: string; dump: number; passno: number; line: number }[];
   tags: string[] | null;
+  fusectl_mounted: boolean;
 }
 
 async function gatherFacts(fstabPath: string, timeoutMs: number): Promise<VirtioFsFacts> {
@@ -65,7 +71,8 @@ async function gatherFacts(fstabPath: string, timeoutMs: number): Promise<Virtio
     }
   });
   const mounts = virtiofsMounts(mountinfo);
-  const health = await checkShares(mounts, timeoutMs);
+  const fusectl = fusectlMounted(mountinfo);
+  const health = await checkShares(mounts, timeoutMs, { fusectl });
   return {
     kernel,
     module: { available: virtiofsAvailable(kernel), loaded: virtiofsLoaded() },
@@ -81,6 +88,7 @@ async function gatherFacts(fstabPath: string, timeoutMs: number): Promise<Virtio
     })),
     fstab,
     tags: offeredTags(),
+    fusectl_mounted: fusectl,
   };
 }
 

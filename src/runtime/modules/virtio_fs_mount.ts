@@ -42,6 +42,11 @@
  *   unmounted lazily and mounted again, and a mount that does not answer is undone the same way.
  * - A share whose host directory is gone fails while mounted or present (unmounting it works).
  * - A busy unmount names the processes that hold the mount (mount-holders.ts).
+ * - fusectl (/sys/fs/fuse/connections) is mounted first when it is not (ensureFusectl): without it
+ *   there is no waiting count and no abort. A probe that does not answer stays blocked in the kernel
+ *   until its connection is aborted or the domain restarts, so a run probes each FUSE connection at
+ *   most once (probe()), and a recovery that cannot abort the connection is refused before anything
+ *   (a new mount of the tag would join the same dead connection).
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -52,7 +57,13 @@ import { lookupGid, lookupUid, groupName, userName } from "../accounts";
 import { backupFile, writeFileAtomic } from "../atomic-write";
 import { systemPath } from "../env-hooks";
 import { describeFailure, run, runWithDeadline } from "../exec";
-import { abortConnection } from "../fuse-connection";
+import {
+  CONNECTIONS,
+  abortConnection,
+  connectionsDirExists,
+  fusectlMountArgs,
+  fusectlMounted,
+} from "../fuse-connection";
 import { describeHolders, mountHolders } from "../mount-holders";
 import { checkShare, type ShareHealth } from "../share-health";
 import {
@@ -155,6 +166,16 @@ class MountRun {
   readonly health = new Map<string, ShareHealth>();
   readonly fstab: Fstab;
   readonly tags: string[] | null;
+  /** fusectl: mounted (or, in check mode, would be), and this run's one attempt to mount it. */
+  readonly fusectl: { mounted: boolean; tried: boolean; error?: string; actions: Action[] } = {
+    mounted: false,
+    tried: false,
+    actions: [],
+  };
+  /** Check mode only: the virtiofs (and so fuse) module load is planned, not done. */
+  fuseLoadPlanned = false;
+  /** Health per FUSE connection (device) probed this run: a probe may stay blocked, so one each. */
+  private readonly probed = new Map<string, ShareHealth>();
   private readonly keys = new Map<FstabLine, string | undefined>();
   private readonly lineNumbers = new Map<FstabLine, number>();
 
@@ -169,6 +190,57 @@ class MountRun {
     this.fstab = parseFstab(fstabText);
     this.fstab.lines.forEach((l, i) => this.lineNumbers.set(l, i + 1));
     this.tags = offeredTags();
+    this.fusectl.mounted = fusectlMounted(this.mountinfo);
+  }
+
+  /**
+   * Mounts fusectl on /sys/fs/fuse/connections when it is not (one attempt per run; check mode
+   * plans it). Returns whether it is mounted (check mode: would be). A failure is a warning here;
+   * a recovery, which needs it to abort a connection, then fails its share.
+   */
+  async ensureFusectl(): Promise<boolean> {
+    if (this.fusectl.mounted) return true;
+    if (this.fusectl.tried) return this.check;
+    // no directory: the fuse module is not loaded, so no FUSE connection exists to watch yet
+    if (!connectionsDirExists() && !(this.check && this.fuseLoadPlanned)) return false;
+    this.fusectl.tried = true;
+    const act: Action = {
+      action: "mount_fusectl",
+      why:
+        `fusectl is not mounted on ${CONNECTIONS}: mounted so that a share's unanswered requests can be counted ` +
+        `without sending one, and a dead connection aborted`,
+    };
+    this.fusectl.actions.push(act);
+    if (this.check) return true;
+    const r = await runWithDeadline("mount", fusectlMountArgs(), this.timeoutMs);
+    this.refreshMountInfo();
+    if (r.rc === 0 && fusectlMounted(this.mountinfo)) {
+      this.fusectl.mounted = true;
+      return true;
+    }
+    act.failed = true;
+    this.fusectl.error =
+      r.rc === 0
+        ? `\`mount ${fusectlMountArgs().join(" ")}\` succeeded but mountinfo lists no fusectl there`
+        : describeFailure(r);
+    this.ctx.warn(
+      `cannot mount fusectl on ${CONNECTIONS} (${this.fusectl.error}): a share that does not answer is found by a probe ` +
+        `that stays blocked, and recover cannot abort its connection`,
+    );
+    return false;
+  }
+
+  /**
+   * The health of a mounted share (share-health.ts), probing each FUSE connection at most once per
+   * run: a probe that does not answer stays blocked until the connection is aborted or the domain
+   * restarts. probeAnyway sends the one probe when only the waiting count was read so far.
+   */
+  async probe(entry: MountInfoEntry, probeAnyway = false): Promise<ShareHealth> {
+    const known = this.probed.get(entry.device);
+    if (known && !(probeAnyway && known.fromWaitingOnly)) return known;
+    const h = await checkShare(entry, this.timeoutMs, { probeAnyway, fusectl: this.fusectl.mounted });
+    this.probed.set(entry.device, h);
+    return h;
   }
 
   refreshMountInfo(): void {
@@ -181,7 +253,7 @@ class MountRun {
     for (const e of this.mountinfo) if (e.mountPoint !== "/") tops.set(e.mountPoint, e);
     const shares = [...tops.values()].filter((e) => e.fstype === "virtiofs");
     for (const e of shares) this.roots.set(e.mountPoint, undefined);
-    const health = await Promise.all(shares.map((e) => checkShare(e, this.timeoutMs)));
+    const health = await Promise.all(shares.map((e) => this.probe(e)));
     shares.forEach((e, i) => {
       this.health.set(e.mountPoint, health[i]);
       this.roots.set(e.mountPoint, health[i].root);
@@ -259,6 +331,7 @@ class MountRun {
     if (r.rc === 0) {
       this.roots.delete(kernelPath);
       this.health.delete(kernelPath);
+      if (top) this.probed.delete(top.device); // gone: a later mount may get the same device number
       return;
     }
     if (r.timedOut)
@@ -324,7 +397,12 @@ class MountRun {
    */
   async abortAndDetach(job: Job, h: ShareHealth, why: string): Promise<void> {
     const conn = h.connection;
-    if (conn !== undefined && h.health !== "aborted") {
+    if (conn !== undefined && h.health !== "aborted" && !(await this.ensureFusectl()))
+      this.ctx.warn(
+        `${job.desired.mountPoint}: ${why}, and its FUSE connection ${conn} cannot be aborted without fusectl: ` +
+          `what waits on it${h.abandonedProbe !== undefined ? ` (probe pid ${h.abandonedProbe} included)` : ""} stays blocked until the domain restarts`,
+      );
+    else if (conn !== undefined && h.health !== "aborted") {
       await this.record(
         job,
         {
@@ -368,16 +446,25 @@ class MountRun {
           `(virsh destroy + virsh start: virtiofsd keeps the deleted directory open, and a reboot does not restart it), and run again.`,
       );
     }
+    const what = `share ${tag} on ${job.desired.mountPoint} is ${h.health === "aborted" ? "aborted" : "not answering"} (${h.source})`;
     if (!this.args.recover)
       throw new ShareFailure(
-        `share ${tag} on ${job.desired.mountPoint} is ${h.health === "aborted" ? "aborted" : "not answering"} (${h.source}). ` +
-          `${HOST_ACTION(tag)} To free the guest's processes blocked on it now, run with recover: true ` +
-          `(virtio_fs_recover_dead_shares): it aborts the FUSE connection, unmounts it lazily and mounts it again.`,
+        `${what}. ${HOST_ACTION(tag)} To free the guest's processes blocked on it now, run with recover: true ` +
+          `(virtio_fs_recover_dead_shares): it aborts the FUSE connection, unmounts it lazily and mounts it again.` +
+          this.blockedProbeNote(h),
+      );
+    // Without an abort a recovery frees nothing, and a new mount of the tag would join the same dead
+    // connection (virtio-fs keeps one super block per device while anything holds it): refuse it.
+    if (h.health !== "aborted" && h.connection !== undefined && !(await this.ensureFusectl()))
+      throw new ShareFailure(
+        `${what}. recover: true cannot free it: its FUSE connection is aborted through fusectl, which is not mounted on ` +
+          `${CONNECTIONS} (${this.fusectl.error ?? "the directory is missing: the fuse kernel module is not loaded"}); ` +
+          `nothing was changed. ${HOST_ACTION(tag)}${this.blockedProbeNote(h)}`,
       );
     if (h.fromWaitingOnly && top) {
       // the waiting count alone is not enough to abort a connection: ask the share itself once (a
       // dead daemon never answers, and the abort below frees this probe too)
-      const confirmed = await checkShare(top, this.timeoutMs, { probeAnyway: true });
+      const confirmed = await this.probe(top, true);
       if (confirmed.health === "ok") {
         this.health.set(job.kernelPath, confirmed);
         this.roots.set(job.kernelPath, confirmed.root);
@@ -394,6 +481,16 @@ class MountRun {
       return false;
     }
     return true;
+  }
+
+  /** What a probe that got no answer leaves behind and how it ends, for a failure message. */
+  blockedProbeNote(h: ShareHealth): string {
+    if (h.abandonedProbe === undefined) return "";
+    return (
+      ` The probe that found this (pid ${h.abandonedProbe}, virtio-fs-probe) stays waiting on the share (state S, harmless) ` +
+      `until its connection is aborted (recover: true) or the domain restarts on the host (virsh destroy + virsh start); ` +
+      `a run starts at most one probe per share${this.fusectl.mounted ? ", and none while its waiting count stays up" : ""}.`
+    );
   }
 
   // ---- applying ----------------------------------------------------------------------------------
@@ -481,7 +578,7 @@ class MountRun {
     const top = topMountAt(this.mountinfo, job.kernelPath);
     if (!top) return;
     this.roots.set(job.kernelPath, undefined);
-    const h = await checkShare(top, this.timeoutMs);
+    const h = await this.probe(top);
     this.health.set(job.kernelPath, h);
     if (h.health === "ok") {
       this.roots.set(job.kernelPath, h.root);
@@ -499,7 +596,8 @@ class MountRun {
     throw new ShareFailure(
       h.health === "host directory gone"
         ? `${what}. On the host: recreate the directory, then restart the domain (virsh destroy + virsh start), and run again.`
-        : `${what}${fresh ? "; it was unmounted again" : ""}. ${HOST_ACTION(top.source)}`,
+        : `${what}${fresh ? "; it was unmounted again" : ""}. ${HOST_ACTION(top.source)}` +
+            (this.fusectl.mounted && !this.check ? "" : this.blockedProbeNote(h)),
     );
   }
 
@@ -655,6 +753,12 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
   } catch (e) {
     throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${errorText(e)}`);
   }
+  // fusectl before any probe (its waiting count spares a request to a dead share), whenever a share
+  // is mounted or is to be mounted
+  runner.fuseLoadPlanned = ctx.checkMode && moduleActions.some((a) => a.action === "modprobe");
+  const mounting =
+    args.perform_mounts && args.mounts.some((s) => filled(s.state, `state of share ${s.tag}`) === "mounted");
+  if (mounting || runner.mountinfo.some((e) => e.fstype === "virtiofs")) await runner.ensureFusectl();
   await runner.probeShares();
 
   const job = (share: Share | undefined, desired: Desired, pruned: boolean): Job => ({
@@ -822,12 +926,14 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
 
   const results = jobs.map((j) => j.result);
   for (const r of results) r.changed = r.actions.some((a) => !a.failed);
-  const changed = fstabChanged || moduleActions.length > 0 || results.some((r) => r.changed);
+  const fusectlChanged = runner.fusectl.actions.some((a) => !a.failed);
+  const changed = fstabChanged || moduleActions.length > 0 || fusectlChanged || results.some((r) => r.changed);
   const result: ModuleResult = {
     changed,
     mounts: results,
     fstab_changed: fstabChanged,
     kernel_module: { changed: moduleActions.length > 0, actions: moduleActions },
+    fusectl: { mounted: runner.fusectl.mounted, changed: fusectlChanged, actions: runner.fusectl.actions },
     daemon_reloaded: daemonReloaded,
   };
   if (backup) result.backup_file = backup;
@@ -854,14 +960,15 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
         : `${failures.length} shares failed: ${failures.join(" | ")}`,
     );
   if (parts.length > 0) throw new ModuleFailure(parts.join(". "), result);
-  result.msg = changed ? summary(results, fstabChanged) : "all virtio-fs shares are as configured";
+  result.msg = changed ? summary(results, fstabChanged, fusectlChanged) : "all virtio-fs shares are as configured";
   return result;
 }
 
-function summary(results: ShareResult[], fstabChanged: boolean): string {
+function summary(results: ShareResult[], fstabChanged: boolean, fusectlChanged: boolean): string {
   const changedShares = results.filter((r) => r.changed).map((r) => r.tag);
   const parts: string[] = [];
   if (changedShares.length) parts.push(`changed: ${changedShares.join(", ")}`);
   if (fstabChanged) parts.push("fstab updated");
+  if (fusectlChanged) parts.push(`fusectl mounted on ${CONNECTIONS}`);
   return parts.length ? parts.join("; ") : "virtiofs kernel module configured";
 }

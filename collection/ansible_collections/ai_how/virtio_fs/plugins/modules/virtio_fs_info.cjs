@@ -59,7 +59,7 @@ var require_validate = __commonJS({
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
-    var schema51 = { "description": "Arguments of the virtio_fs_info module.", "type": "object", "additionalProperties": false, "x-ansible-module": { "short_description": "Report virtio-fs facts of a guest", "description": ["Returns the kernel version, whether the virtiofs module is available and loaded, the virtio-fs mounts from /proc/self/mountinfo with their options and health (ok, not answering, aborted, host directory gone; health_source says how it was found: the FUSE connection's waiting count in /sys/fs/fuse/connections, or a stat/statfs/readdir of the share root in a child process abandoned after health_timeout seconds), the virtio-fs lines of fstab, and the tags the VM offers where the kernel lists them (/sys/fs/virtiofs/*/tag, Linux 6.9 and later).", "Changes nothing; supports check mode."], "examples": "- name: Read virtio-fs facts\n  ai_how.virtio_fs.virtio_fs_info:\n  register: vfs\n\n- name: Show the mounted shares\n  ansible.builtin.debug:\n    var: vfs.virtio_fs.mounts\n", "return": { "virtio_fs": { "description": "kernel, module (available, loaded), mounts (tag, mount_point, options, super_options, ro, health, health_source, fuse_connection), fstab, tags (null when the kernel does not list them).", "returned": "always", "type": "dict" } } }, "properties": { "fstab": { "description": "fstab file to read.", "$ref": "#/$defs/absolute_path", "x-default-from": "#/$defs/module_virtio_fs_mount/properties/fstab", "default": "/etc/fstab" }, "health_timeout": { "description": "Seconds to wait for a mounted share to answer the health probe.", "type": "integer", "minimum": 1, "maximum": 300, "x-default-from": "#/properties/virtio_fs_health_timeout", "default": 5 } } };
+    var schema51 = { "description": "Arguments of the virtio_fs_info module.", "type": "object", "additionalProperties": false, "x-ansible-module": { "short_description": "Report virtio-fs facts of a guest", "description": ["Returns the kernel version, whether the virtiofs module is available and loaded, the virtio-fs mounts from /proc/self/mountinfo with their options and health (ok, not answering, aborted, host directory gone; health_source says how it was found: the FUSE connection's waiting count in /sys/fs/fuse/connections, or a stat/statfs/readdir of the share root in a child process abandoned after health_timeout seconds), the virtio-fs lines of fstab, and the tags the VM offers where the kernel lists them (/sys/fs/virtiofs/*/tag, Linux 6.9 and later).", "Changes nothing; supports check mode."], "examples": "- name: Read virtio-fs facts\n  ai_how.virtio_fs.virtio_fs_info:\n  register: vfs\n\n- name: Show the mounted shares\n  ansible.builtin.debug:\n    var: vfs.virtio_fs.mounts\n", "return": { "virtio_fs": { "description": "kernel, module (available, loaded), mounts (tag, mount_point, options, super_options, ro, health, health_source, fuse_connection), fstab, tags (null when the kernel does not list them), fusectl_mounted (whether /sys/fs/fuse/connections is a fusectl mount; without it no waiting count is read and a probe of a dead share stays blocked until the domain restarts; this module never mounts it, virtio_fs_mount does).", "returned": "always", "type": "dict" } } }, "properties": { "fstab": { "description": "fstab file to read.", "$ref": "#/$defs/absolute_path", "x-default-from": "#/$defs/module_virtio_fs_mount/properties/fstab", "default": "/etc/fstab" }, "health_timeout": { "description": "Seconds to wait for a mounted share to answer the health probe.", "type": "integer", "minimum": 1, "maximum": 300, "x-default-from": "#/properties/virtio_fs_health_timeout", "default": 5 } } };
     var schema33 = { "type": "string", "minLength": 1, "maxLength": 4095, "pattern": "^/[^\\u0000-\\u001f]*$", "x-expected": "an absolute path (starting with /) without control characters" };
     var func2 = require_ucs2length().default;
     var pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
@@ -935,7 +935,7 @@ function connectionName(entry) {
   return String(Number(m[1]) * 2 ** 20 + Number(m[2]));
 }
 function connectionDir(name) {
-  return systemPath(`${CONNECTIONS}/${name}`);
+  return `${connectionsDir()}/${name}`;
 }
 function readWaiting(name) {
   try {
@@ -945,6 +945,18 @@ function readWaiting(name) {
     return void 0;
   }
 }
+function connectionsDir() {
+  return systemPath(CONNECTIONS);
+}
+function fusectlMounted(mountinfo) {
+  const dir = connectionsDir();
+  let real = dir;
+  try {
+    real = fs5.realpathSync(dir);
+  } catch {
+  }
+  return mountinfo.some((e) => e.fstype === "fusectl" && (e.mountPoint === dir || e.mountPoint === real));
+}
 
 // src/runtime/share-health.ts
 var PROBE_SOURCE = `
@@ -952,6 +964,7 @@ process.title = "virtio-fs-probe";
 const fs = require("fs");
 fs.writeSync(1, "ready\\n");
 const p = process.argv[1];
+if (process.env.VIRTIO_FS_PROBE_LOG) fs.appendFileSync(process.env.VIRTIO_FS_PROBE_LOG, p + "\\n");
 const stall = JSON.parse(process.env.VIRTIO_FS_PROBE_STALL || "[]");
 if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
   // test hook: a request that does not come back before the caller's deadline, with a helper that
@@ -1039,7 +1052,7 @@ async function checkShare(entry, timeoutMs, opts = {}) {
     if (!w.down)
       return {
         health: "not answering",
-        source: `/sys/fs/fuse/connections/${name}/waiting stayed at ${w.last} unanswered request(s) for ${seconds(timeoutMs)} without going down (no request sent)`,
+        source: `${CONNECTIONS}/${name}/waiting stayed at ${w.last} unanswered request(s) for ${seconds(timeoutMs)} without going down (no request sent)`,
         ...conn,
         waiting: w.last,
         fromWaitingOnly: true
@@ -1051,12 +1064,17 @@ async function checkShare(entry, timeoutMs, opts = {}) {
     readyMarker: "ready"
   });
   const after = name === void 0 ? void 0 : readWaiting(name);
-  const note = name === void 0 ? "" : after === void 0 ? ` (fusectl does not list connection ${name})` : ` (/sys/fs/fuse/connections/${name}/waiting: ${after})`;
+  const note = opts.fusectl === false ? ` (fusectl is not mounted at ${CONNECTIONS}: no waiting count to read, and no abort for a probe that does not answer)` : name === void 0 ? "" : after === void 0 ? ` (fusectl does not list connection ${name})` : ` (${CONNECTIONS}/${name}/waiting: ${after})`;
   const h = classifyProbe(r, timeoutMs, note);
-  return { ...h, ...conn, ...after !== void 0 ? { waiting: after } : {} };
+  return {
+    ...h,
+    ...conn,
+    ...after !== void 0 ? { waiting: after } : {},
+    ...r.timedOut && r.pid !== void 0 ? { abandonedProbe: r.pid } : {}
+  };
 }
-function checkShares(entries, timeoutMs) {
-  return Promise.all(entries.map((e) => checkShare(e, timeoutMs)));
+function checkShares(entries, timeoutMs, opts = {}) {
+  return Promise.all(entries.map((e) => checkShare(e, timeoutMs, opts)));
 }
 
 // src/runtime/modules/virtio_fs_info.ts
@@ -1091,7 +1109,8 @@ async function gatherFacts(fstabPath, timeoutMs) {
     }
   });
   const mounts = virtiofsMounts(mountinfo);
-  const health = await checkShares(mounts, timeoutMs);
+  const fusectl = fusectlMounted(mountinfo);
+  const health = await checkShares(mounts, timeoutMs, { fusectl });
   return {
     kernel,
     module: { available: virtiofsAvailable(kernel), loaded: virtiofsLoaded() },
@@ -1106,7 +1125,8 @@ async function gatherFacts(fstabPath, timeoutMs) {
       fuse_connection: health[i].connection ?? null
     })),
     fstab,
-    tags: offeredTags()
+    tags: offeredTags(),
+    fusectl_mounted: fusectl
   };
 }
 async function main(args, _ctx) {

@@ -59,7 +59,7 @@ var require_validate = __commonJS({
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
-    var schema51 = { "description": "Arguments of the virtio_fs_mount module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "x-ansible-module": { "short_description": "Mount, persist, remount and remove virtio-fs shares in a guest in one call", "description": ["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.", "fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.", "Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point (naming the processes that hold it), a mounted share whose virtiofsd does not answer or whose host directory is gone (probed in a child process abandoned after health_timeout seconds; nothing waits on a share without a deadline). With recover, a share that does not answer is aborted (/sys/fs/fuse/connections/N/abort), unmounted lazily and mounted again."], "examples": "- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n", "return": { "mounts": { "description": "One result per share: tag, mount_point, state, changed and the list of actions taken (with why); health and health_source for a mounted share that was not ok; holders (pid, comm, uses) when an unmount was refused as busy.", "returned": "always", "type": "list", "elements": "dict" }, "fstab_changed": { "description": "Whether the fstab file was rewritten (or would be, in check mode).", "returned": "always", "type": "bool" }, "backup_file": { "description": "Path of the fstab backup, when one was made.", "returned": "changed and backup is true", "type": "str" } } }, "properties": { "mounts": { "description": "The shares to apply, as in virtio_fs_mounts.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "default_owner": { "description": "Owner of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_owner", "default": "admin" }, "default_group": { "description": "Group of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_group", "default": "admin" }, "default_mode": { "description": "Mode of a mount point whose share sets none.", "$ref": "#/$defs/octal_mode", "x-default-from": "#/properties/virtio_fs_default_mode", "default": "0755" }, "default_options": { "description": "Mount options of a share that sets none.", "$ref": "#/$defs/mount_options", "x-default-from": "#/properties/virtio_fs_default_options", "default": "rw,relatime,nofail" }, "create_mount_dirs": { "description": "Create missing mount points with owner, group and mode.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_create_mount_dirs", "default": true }, "persist": { "description": "Manage the fstab line of each share.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_persist_mounts", "default": true }, "perform_mounts": { "description": "Mount and unmount now; when false only fstab and mount points are managed.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_perform_mounts", "default": true }, "load_module": { "description": "Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.", "type": "boolean", "default": true }, "prune": { "description": "Also unmount and remove virtiofs fstab lines of shares that are not in mounts.", "type": "boolean", "default": false }, "fstab": { "description": "fstab file to manage.", "$ref": "#/$defs/absolute_path", "default": "/etc/fstab" }, "backup": { "description": "Keep a timestamped copy of fstab before changing it.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_fstab_backup", "default": false }, "health_timeout": { "description": "Seconds to wait for one answer from a mounted share (probe, mount, unmount) before the share is reported as not answering.", "type": "integer", "minimum": 1, "maximum": 300, "x-default-from": "#/properties/virtio_fs_health_timeout", "default": 5 }, "recover": { "description": "Recover shares that do not answer or were aborted: abort the FUSE connection, unmount lazily and mount again (see virtio_fs_recover_dead_shares).", "type": "boolean", "x-default-from": "#/properties/virtio_fs_recover_dead_shares", "default": false } } };
+    var schema51 = { "description": "Arguments of the virtio_fs_mount module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "x-ansible-module": { "short_description": "Mount, persist, remount and remove virtio-fs shares in a guest in one call", "description": ["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.", "fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.", "Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point (naming the processes that hold it), a mounted share whose virtiofsd does not answer or whose host directory is gone (probed in a child process abandoned after health_timeout seconds; nothing waits on a share without a deadline). With recover, a share that does not answer is aborted (/sys/fs/fuse/connections/N/abort), unmounted lazily and mounted again; fusectl is mounted on /sys/fs/fuse/connections first when it is not, and a recovery that cannot abort is refused. A probe that gets no answer stays blocked until its connection is aborted or the domain restarts, so a run probes each share at most once."], "examples": "- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n", "return": { "mounts": { "description": "One result per share: tag, mount_point, state, changed and the list of actions taken (with why); health and health_source for a mounted share that was not ok; holders (pid, comm, uses) when an unmount was refused as busy.", "returned": "always", "type": "list", "elements": "dict" }, "fstab_changed": { "description": "Whether the fstab file was rewritten (or would be, in check mode).", "returned": "always", "type": "bool" }, "fusectl": { "description": "The FUSE control file system on /sys/fs/fuse/connections, which gives each share's unanswered request count and its abort: mounted, changed, and the actions taken (mount_fusectl when it was not mounted and a share is or is to be mounted; a failed one is a warning, and a recovery that needs the abort then fails its share).", "returned": "always", "type": "dict" }, "backup_file": { "description": "Path of the fstab backup, when one was made.", "returned": "changed and backup is true", "type": "str" } } }, "properties": { "mounts": { "description": "The shares to apply, as in virtio_fs_mounts.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "default_owner": { "description": "Owner of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_owner", "default": "admin" }, "default_group": { "description": "Group of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_group", "default": "admin" }, "default_mode": { "description": "Mode of a mount point whose share sets none.", "$ref": "#/$defs/octal_mode", "x-default-from": "#/properties/virtio_fs_default_mode", "default": "0755" }, "default_options": { "description": "Mount options of a share that sets none.", "$ref": "#/$defs/mount_options", "x-default-from": "#/properties/virtio_fs_default_options", "default": "rw,relatime,nofail" }, "create_mount_dirs": { "description": "Create missing mount points with owner, group and mode.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_create_mount_dirs", "default": true }, "persist": { "description": "Manage the fstab line of each share.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_persist_mounts", "default": true }, "perform_mounts": { "description": "Mount and unmount now; when false only fstab and mount points are managed.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_perform_mounts", "default": true }, "load_module": { "description": "Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.", "type": "boolean", "default": true }, "prune": { "description": "Also unmount and remove virtiofs fstab lines of shares that are not in mounts.", "type": "boolean", "default": false }, "fstab": { "description": "fstab file to manage.", "$ref": "#/$defs/absolute_path", "default": "/etc/fstab" }, "backup": { "description": "Keep a timestamped copy of fstab before changing it.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_fstab_backup", "default": false }, "health_timeout": { "description": "Seconds to wait for one answer from a mounted share (probe, mount, unmount) before the share is reported as not answering.", "type": "integer", "minimum": 1, "maximum": 300, "x-default-from": "#/properties/virtio_fs_health_timeout", "default": 5 }, "recover": { "description": "Recover shares that do not answer or were aborted: abort the FUSE connection, unmount lazily and mount again (see virtio_fs_recover_dead_shares).", "type": "boolean", "x-default-from": "#/properties/virtio_fs_recover_dead_shares", "default": false } } };
     var schema35 = { "type": "string", "pattern": "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "x-expected": "a user or group name as NSS knows it (letters, digits, _ . @ and -, starting with a letter or _, an optional trailing $) or a numeric id" };
     var schema37 = { "type": "string", "pattern": "^0?[0-7]{3,4}$", "x-expected": 'an octal mode string such as "0755"' };
     var schema38 = { "type": "string", "minLength": 1, "pattern": "^[^\\s#,]+(,[^\\s#,]+)*$", "x-expected": "comma-separated mount options without spaces, newlines, # or empty items" };
@@ -1606,7 +1606,7 @@ function connectionName(entry) {
   return String(Number(m[1]) * 2 ** 20 + Number(m[2]));
 }
 function connectionDir(name) {
-  return systemPath(`${CONNECTIONS}/${name}`);
+  return `${connectionsDir()}/${name}`;
 }
 function readWaiting(name) {
   try {
@@ -1615,6 +1615,28 @@ function readWaiting(name) {
   } catch {
     return void 0;
   }
+}
+function connectionsDir() {
+  return systemPath(CONNECTIONS);
+}
+function connectionsDirExists() {
+  try {
+    return fs5.statSync(connectionsDir()).isDirectory();
+  } catch {
+    return false;
+  }
+}
+function fusectlMounted(mountinfo) {
+  const dir = connectionsDir();
+  let real = dir;
+  try {
+    real = fs5.realpathSync(dir);
+  } catch {
+  }
+  return mountinfo.some((e2) => e2.fstype === "fusectl" && (e2.mountPoint === dir || e2.mountPoint === real));
+}
+function fusectlMountArgs() {
+  return ["-t", "fusectl", "--", "fusectl", connectionsDir()];
 }
 function abortConnection(name) {
   fs5.writeFileSync(`${connectionDir(name)}/abort`, "1\n");
@@ -1698,6 +1720,7 @@ process.title = "virtio-fs-probe";
 const fs = require("fs");
 fs.writeSync(1, "ready\\n");
 const p = process.argv[1];
+if (process.env.VIRTIO_FS_PROBE_LOG) fs.appendFileSync(process.env.VIRTIO_FS_PROBE_LOG, p + "\\n");
 const stall = JSON.parse(process.env.VIRTIO_FS_PROBE_STALL || "[]");
 if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
   // test hook: a request that does not come back before the caller's deadline, with a helper that
@@ -1785,7 +1808,7 @@ async function checkShare(entry, timeoutMs, opts = {}) {
     if (!w.down)
       return {
         health: "not answering",
-        source: `/sys/fs/fuse/connections/${name}/waiting stayed at ${w.last} unanswered request(s) for ${seconds(timeoutMs)} without going down (no request sent)`,
+        source: `${CONNECTIONS}/${name}/waiting stayed at ${w.last} unanswered request(s) for ${seconds(timeoutMs)} without going down (no request sent)`,
         ...conn,
         waiting: w.last,
         fromWaitingOnly: true
@@ -1797,9 +1820,14 @@ async function checkShare(entry, timeoutMs, opts = {}) {
     readyMarker: "ready"
   });
   const after = name === void 0 ? void 0 : readWaiting(name);
-  const note = name === void 0 ? "" : after === void 0 ? ` (fusectl does not list connection ${name})` : ` (/sys/fs/fuse/connections/${name}/waiting: ${after})`;
+  const note = opts.fusectl === false ? ` (fusectl is not mounted at ${CONNECTIONS}: no waiting count to read, and no abort for a probe that does not answer)` : name === void 0 ? "" : after === void 0 ? ` (fusectl does not list connection ${name})` : ` (${CONNECTIONS}/${name}/waiting: ${after})`;
   const h = classifyProbe(r, timeoutMs, note);
-  return { ...h, ...conn, ...after !== void 0 ? { waiting: after } : {} };
+  return {
+    ...h,
+    ...conn,
+    ...after !== void 0 ? { waiting: after } : {},
+    ...r.timedOut && r.pid !== void 0 ? { abandonedProbe: r.pid } : {}
+  };
 }
 
 // src/runtime/fstab.ts
@@ -2675,6 +2703,7 @@ var MountRun = class {
     this.fstab = parseFstab(fstabText);
     this.fstab.lines.forEach((l, i) => this.lineNumbers.set(l, i + 1));
     this.tags = offeredTags();
+    this.fusectl.mounted = fusectlMounted(this.mountinfo);
   }
   check;
   timeoutMs;
@@ -2685,8 +2714,59 @@ var MountRun = class {
   health = /* @__PURE__ */ new Map();
   fstab;
   tags;
+  /** fusectl: mounted (or, in check mode, would be), and this run's one attempt to mount it. */
+  fusectl = {
+    mounted: false,
+    tried: false,
+    actions: []
+  };
+  /** Check mode only: the virtiofs (and so fuse) module load is planned, not done. */
+  fuseLoadPlanned = false;
+  /** Health per FUSE connection (device) probed this run: a probe may stay blocked, so one each. */
+  probed = /* @__PURE__ */ new Map();
   keys = /* @__PURE__ */ new Map();
   lineNumbers = /* @__PURE__ */ new Map();
+  /**
+   * Mounts fusectl on /sys/fs/fuse/connections when it is not (one attempt per run; check mode
+   * plans it). Returns whether it is mounted (check mode: would be). A failure is a warning here;
+   * a recovery, which needs it to abort a connection, then fails its share.
+   */
+  async ensureFusectl() {
+    if (this.fusectl.mounted) return true;
+    if (this.fusectl.tried) return this.check;
+    if (!connectionsDirExists() && !(this.check && this.fuseLoadPlanned)) return false;
+    this.fusectl.tried = true;
+    const act = {
+      action: "mount_fusectl",
+      why: `fusectl is not mounted on ${CONNECTIONS}: mounted so that a share's unanswered requests can be counted without sending one, and a dead connection aborted`
+    };
+    this.fusectl.actions.push(act);
+    if (this.check) return true;
+    const r = await runWithDeadline("mount", fusectlMountArgs(), this.timeoutMs);
+    this.refreshMountInfo();
+    if (r.rc === 0 && fusectlMounted(this.mountinfo)) {
+      this.fusectl.mounted = true;
+      return true;
+    }
+    act.failed = true;
+    this.fusectl.error = r.rc === 0 ? `\`mount ${fusectlMountArgs().join(" ")}\` succeeded but mountinfo lists no fusectl there` : describeFailure(r);
+    this.ctx.warn(
+      `cannot mount fusectl on ${CONNECTIONS} (${this.fusectl.error}): a share that does not answer is found by a probe that stays blocked, and recover cannot abort its connection`
+    );
+    return false;
+  }
+  /**
+   * The health of a mounted share (share-health.ts), probing each FUSE connection at most once per
+   * run: a probe that does not answer stays blocked until the connection is aborted or the domain
+   * restarts. probeAnyway sends the one probe when only the waiting count was read so far.
+   */
+  async probe(entry, probeAnyway = false) {
+    const known = this.probed.get(entry.device);
+    if (known && !(probeAnyway && known.fromWaitingOnly)) return known;
+    const h = await checkShare(entry, this.timeoutMs, { probeAnyway, fusectl: this.fusectl.mounted });
+    this.probed.set(entry.device, h);
+    return h;
+  }
   refreshMountInfo() {
     if (!this.check) this.mountinfo = readMountInfo();
   }
@@ -2696,7 +2776,7 @@ var MountRun = class {
     for (const e2 of this.mountinfo) if (e2.mountPoint !== "/") tops.set(e2.mountPoint, e2);
     const shares = [...tops.values()].filter((e2) => e2.fstype === "virtiofs");
     for (const e2 of shares) this.roots.set(e2.mountPoint, void 0);
-    const health = await Promise.all(shares.map((e2) => checkShare(e2, this.timeoutMs)));
+    const health = await Promise.all(shares.map((e2) => this.probe(e2)));
     shares.forEach((e2, i) => {
       this.health.set(e2.mountPoint, health[i]);
       this.roots.set(e2.mountPoint, health[i].root);
@@ -2754,6 +2834,7 @@ var MountRun = class {
     if (r.rc === 0) {
       this.roots.delete(kernelPath);
       this.health.delete(kernelPath);
+      if (top) this.probed.delete(top.device);
       return;
     }
     if (r.timedOut)
@@ -2815,7 +2896,11 @@ var MountRun = class {
    */
   async abortAndDetach(job, h, why) {
     const conn = h.connection;
-    if (conn !== void 0 && h.health !== "aborted") {
+    if (conn !== void 0 && h.health !== "aborted" && !await this.ensureFusectl())
+      this.ctx.warn(
+        `${job.desired.mountPoint}: ${why}, and its FUSE connection ${conn} cannot be aborted without fusectl: what waits on it${h.abandonedProbe !== void 0 ? ` (probe pid ${h.abandonedProbe} included)` : ""} stays blocked until the domain restarts`
+      );
+    else if (conn !== void 0 && h.health !== "aborted") {
       await this.record(
         job,
         {
@@ -2858,12 +2943,17 @@ var MountRun = class {
         `share ${tag} on ${job.desired.mountPoint}: the host directory is gone (${h.source}). On the host: recreate the directory (the host role does with virtio_fs_host_create_dirs), then restart the domain (virsh destroy + virsh start: virtiofsd keeps the deleted directory open, and a reboot does not restart it), and run again.`
       );
     }
+    const what = `share ${tag} on ${job.desired.mountPoint} is ${h.health === "aborted" ? "aborted" : "not answering"} (${h.source})`;
     if (!this.args.recover)
       throw new ShareFailure(
-        `share ${tag} on ${job.desired.mountPoint} is ${h.health === "aborted" ? "aborted" : "not answering"} (${h.source}). ${HOST_ACTION(tag)} To free the guest's processes blocked on it now, run with recover: true (virtio_fs_recover_dead_shares): it aborts the FUSE connection, unmounts it lazily and mounts it again.`
+        `${what}. ${HOST_ACTION(tag)} To free the guest's processes blocked on it now, run with recover: true (virtio_fs_recover_dead_shares): it aborts the FUSE connection, unmounts it lazily and mounts it again.` + this.blockedProbeNote(h)
+      );
+    if (h.health !== "aborted" && h.connection !== void 0 && !await this.ensureFusectl())
+      throw new ShareFailure(
+        `${what}. recover: true cannot free it: its FUSE connection is aborted through fusectl, which is not mounted on ${CONNECTIONS} (${this.fusectl.error ?? "the directory is missing: the fuse kernel module is not loaded"}); nothing was changed. ${HOST_ACTION(tag)}${this.blockedProbeNote(h)}`
       );
     if (h.fromWaitingOnly && top) {
-      const confirmed = await checkShare(top, this.timeoutMs, { probeAnyway: true });
+      const confirmed = await this.probe(top, true);
       if (confirmed.health === "ok") {
         this.health.set(job.kernelPath, confirmed);
         this.roots.set(job.kernelPath, confirmed.root);
@@ -2880,6 +2970,11 @@ var MountRun = class {
       return false;
     }
     return true;
+  }
+  /** What a probe that got no answer leaves behind and how it ends, for a failure message. */
+  blockedProbeNote(h) {
+    if (h.abandonedProbe === void 0) return "";
+    return ` The probe that found this (pid ${h.abandonedProbe}, virtio-fs-probe) stays waiting on the share (state S, harmless) until its connection is aborted (recover: true) or the domain restarts on the host (virsh destroy + virsh start); a run starts at most one probe per share${this.fusectl.mounted ? ", and none while its waiting count stays up" : ""}.`;
   }
   // ---- applying ----------------------------------------------------------------------------------
   chown(job, dir, uid, gid, tolerant) {
@@ -2963,7 +3058,7 @@ var MountRun = class {
     const top = topMountAt(this.mountinfo, job.kernelPath);
     if (!top) return;
     this.roots.set(job.kernelPath, void 0);
-    const h = await checkShare(top, this.timeoutMs);
+    const h = await this.probe(top);
     this.health.set(job.kernelPath, h);
     if (h.health === "ok") {
       this.roots.set(job.kernelPath, h.root);
@@ -2979,7 +3074,7 @@ var MountRun = class {
       job.mountedHere = false;
     }
     throw new ShareFailure(
-      h.health === "host directory gone" ? `${what}. On the host: recreate the directory, then restart the domain (virsh destroy + virsh start), and run again.` : `${what}${fresh ? "; it was unmounted again" : ""}. ${HOST_ACTION(top.source)}`
+      h.health === "host directory gone" ? `${what}. On the host: recreate the directory, then restart the domain (virsh destroy + virsh start), and run again.` : `${what}${fresh ? "; it was unmounted again" : ""}. ${HOST_ACTION(top.source)}` + (this.fusectl.mounted && !this.check ? "" : this.blockedProbeNote(h))
     );
   }
   failureText(job, failure) {
@@ -3121,6 +3216,9 @@ async function main(input, ctx) {
   } catch (e2) {
     throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${errorText(e2)}`);
   }
+  runner.fuseLoadPlanned = ctx.checkMode && moduleActions.some((a) => a.action === "modprobe");
+  const mounting = args.perform_mounts && args.mounts.some((s) => filled(s.state, `state of share ${s.tag}`) === "mounted");
+  if (mounting || runner.mountinfo.some((e2) => e2.fstype === "virtiofs")) await runner.ensureFusectl();
   await runner.probeShares();
   const job = (share, desired, pruned) => ({
     share,
@@ -3268,12 +3366,14 @@ async function main(input, ctx) {
   }
   const results = jobs.map((j) => j.result);
   for (const r of results) r.changed = r.actions.some((a) => !a.failed);
-  const changed = fstabChanged || moduleActions.length > 0 || results.some((r) => r.changed);
+  const fusectlChanged = runner.fusectl.actions.some((a) => !a.failed);
+  const changed = fstabChanged || moduleActions.length > 0 || fusectlChanged || results.some((r) => r.changed);
   const result = {
     changed,
     mounts: results,
     fstab_changed: fstabChanged,
     kernel_module: { changed: moduleActions.length > 0, actions: moduleActions },
+    fusectl: { mounted: runner.fusectl.mounted, changed: fusectlChanged, actions: runner.fusectl.actions },
     daemon_reloaded: daemonReloaded
   };
   if (backup) result.backup_file = backup;
@@ -3298,14 +3398,15 @@ async function main(input, ctx) {
       failures.length === 1 && parts.length === 0 ? failures[0] : `${failures.length} shares failed: ${failures.join(" | ")}`
     );
   if (parts.length > 0) throw new ModuleFailure(parts.join(". "), result);
-  result.msg = changed ? summary(results, fstabChanged) : "all virtio-fs shares are as configured";
+  result.msg = changed ? summary(results, fstabChanged, fusectlChanged) : "all virtio-fs shares are as configured";
   return result;
 }
-function summary(results, fstabChanged) {
+function summary(results, fstabChanged, fusectlChanged) {
   const changedShares = results.filter((r) => r.changed).map((r) => r.tag);
   const parts = [];
   if (changedShares.length) parts.push(`changed: ${changedShares.join(", ")}`);
   if (fstabChanged) parts.push("fstab updated");
+  if (fusectlChanged) parts.push(`fusectl mounted on ${CONNECTIONS}`);
   return parts.length ? parts.join("; ") : "virtiofs kernel module configured";
 }
 
