@@ -370,6 +370,25 @@ describe("fusectl not mounted (a guest whose fuse module was loaded after boot)"
     expect(w.mountinfo()).toContain(` ${dead} `);
   });
 
+  test("a new mount that does not answer, with no fusectl: detached without an abort, the probe named as left waiting", () => {
+    w = makeWorld({ fusectl: "unmounted" });
+    w.setFake({ fusectlFail: true });
+    const fresh = path.join(w.mnt, "fresh");
+    const { result } = w.run(
+      "virtio_fs_mount",
+      { mounts: [{ tag: "fresh", mount_point: fresh }], fstab: w.fstab, health_timeout: 1 },
+      withLog(stall(fresh)),
+    );
+    expect(result.failed).toBe(true);
+    const f = byTag(result, "fresh");
+    expect(actions(f)).toEqual(["create_dir", "mount", "umount_lazy", "rmdir"]);
+    expect(f.msg).toContain("it was unmounted again");
+    expect(f.msg).toMatch(/The probe that found this \(pid \d+, virtio-fs-probe\) stays waiting/);
+    expect(result.warnings.join(" ")).toContain("cannot be aborted without fusectl: what waits on it (probe pid");
+    expect(probes()).toEqual([fresh]);
+    expect(w.mountinfo()).not.toContain(` ${fresh} `);
+  });
+
   test("a remounted share is probed once per run (its earlier answer stands)", () => {
     w = makeWorld({ fusectl: "mounted" });
     const mp = path.join(w.mnt, "data");

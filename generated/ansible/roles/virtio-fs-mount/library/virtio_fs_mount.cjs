@@ -2893,31 +2893,31 @@ var MountRun = class {
   /**
    * Aborts the FUSE connection of the mount at the job's mount point (unless it is already aborted)
    * and unmounts it lazily: blocked processes get ENOTCONN, and the mount point is free again.
+   * Without fusectl (only for a mount this run made: a recovery is refused before) it is only
+   * detached, and what waits on it keeps waiting: a warning says so.
    */
   async abortAndDetach(job, h, why) {
     const conn = h.connection;
-    if (conn !== void 0 && h.health !== "aborted" && !await this.ensureFusectl())
-      this.ctx.warn(
-        `${job.desired.mountPoint}: ${why}, and its FUSE connection ${conn} cannot be aborted without fusectl: what waits on it${h.abandonedProbe !== void 0 ? ` (probe pid ${h.abandonedProbe} included)` : ""} stays blocked until the domain restarts`
-      );
-    else if (conn !== void 0 && h.health !== "aborted") {
-      await this.record(
-        job,
-        {
-          action: "abort_connection",
-          why: `${why}; /sys/fs/fuse/connections/${conn}/abort: blocked processes get an error`
-        },
-        () => {
-          if (this.check) return;
-          try {
-            abortConnection(conn);
-          } catch (e2) {
-            throw new ShareFailure(
-              `cannot abort the FUSE connection ${conn} of ${job.desired.mountPoint}: ${errorText(e2)}`
-            );
+    if (conn !== void 0 && h.health !== "aborted") {
+      if (await this.ensureFusectl())
+        await this.record(
+          job,
+          { action: "abort_connection", why: `${why}; ${CONNECTIONS}/${conn}/abort: blocked processes get an error` },
+          () => {
+            if (this.check) return;
+            try {
+              abortConnection(conn);
+            } catch (e2) {
+              throw new ShareFailure(
+                `cannot abort the FUSE connection ${conn} of ${job.desired.mountPoint}: ${errorText(e2)}`
+              );
+            }
           }
-        }
-      );
+        );
+      else
+        this.ctx.warn(
+          `${job.desired.mountPoint}: ${why}, and its FUSE connection ${conn} cannot be aborted without fusectl: what waits on it${h.abandonedProbe !== void 0 ? ` (probe pid ${h.abandonedProbe} included)` : ""} stays blocked until the domain restarts`
+        );
     }
     await this.record(
       job,
