@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--stack debian12|debian13] [-s SCENARIO]..." >&2; exit 2 ;;
   esac
 done
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(default packer lifecycle faults host readonly)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(default packer lifecycle faults host readonly cluster)
 
 bash scripts/setup-venv.sh
 bash lab/install-deps.sh

@@ -245,12 +245,12 @@ export function program(): Command {
   cli
     .command("inventory")
     .description(
-      "Print an Ansible YAML inventory for a cluster configuration: a group per cluster, a host per VM (ansible_host from ip_address) with its virtio_fs_mounts.",
+      "Print an Ansible YAML inventory for a cluster configuration: a group per cluster, a host per VM (ansible_host from ip_address) with its virtio_fs_mounts, and the hypervisors group, a host per hypervisor with virtio_fs_host_domains for the host role.",
     )
     .argument("<file>", "cluster configuration")
     .action((file: string) => {
       const [r] = validateAll([file]).map(clusterOnly);
-      process.stdout.write(inventoryYaml(r.vms));
+      process.stdout.write(inventoryYaml(compile(ROOT), r.vms));
     });
   return cli;
 }

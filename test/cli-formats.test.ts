@@ -78,7 +78,7 @@ describe("vfsgen validate --format", () => {
       "line": 5,
       "column": 7,
       "pointer": "/clusters/hpc/controller/ip-address",
-      "message": "unknown VM key \\"ip-address\\" (did you mean \\"ip_address\\"?): a VM's keys are cpu_cores, memory_gb, disk_gb, ip_address, virtio_fs_mounts; other keys are allowed only when they are not this close to one of them"
+      "message": "unknown VM key \\"ip-address\\" (did you mean \\"ip_address\\"?): a VM's keys are cpu_cores, memory_gb, disk_gb, ip_address, hypervisor, virtio_fs_mounts; other keys are allowed only when they are not this close to one of them"
     }
   ]
 }
@@ -173,7 +173,7 @@ describe("vfsgen validate --format", () => {
         5,
         7,
         "/clusters/hpc/controller/ip-address",
-        `unknown VM key "ip-address" (did you mean "ip_address"?): a VM's keys are cpu_cores, memory_gb, disk_gb, ip_address, virtio_fs_mounts; other keys are allowed only when they are not this close to one of them`,
+        `unknown VM key "ip-address" (did you mean "ip_address"?): a VM's keys are cpu_cores, memory_gb, disk_gb, ip_address, hypervisor, virtio_fs_mounts; other keys are allowed only when they are not this close to one of them`,
       ),
     ]);
 

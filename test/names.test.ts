@@ -110,9 +110,11 @@ describe("cluster and VM names", () => {
         expect(r.stderr).not.toContain("internal error");
         if (r.code === 1) expect(r.stderr).toMatch(/error\[VFS\d+\]/);
         if (cmd === "inventory" && r.code === 0) {
-          const groups = loadInventory(r.stdout).all.children;
+          const { hypervisors, ...groups } = loadInventory(r.stdout).all.children;
           for (const g of Object.keys(groups)) expect(g).toMatch(ANSIBLE_GROUP);
           expect(Object.values(groups).reduce((k, g) => k + Object.keys(g.hosts).length, 0)).toBe(3);
+          expect(Object.keys(hypervisors.hosts)).toEqual(["localhost"]);
+          expect(hypervisors.hosts.localhost.virtio_fs_host_domains).toHaveLength(3);
         }
       }
     },
@@ -128,11 +130,28 @@ describe("cluster and VM names", () => {
     expect(r.code).toBe(0);
     const groups = loadInventory(r.stdout).all.children;
     // JSON keys that look like integers come first in a JS object, so 2024 is read first
-    expect(Object.keys(groups)).toEqual(["_2024", "__proto__", "toString"]);
+    expect(Object.keys(groups)).toEqual(["hypervisors", "_2024", "__proto__", "toString"]);
     expect(Object.keys(groups["__proto__"].hosts)).toEqual(["__proto__-constructor"]);
     expect(Object.keys(groups["toString"].hosts)).toEqual(["toString-__proto__"]);
     expect(Object.keys(groups._2024.hosts)).toEqual(["2024-hasOwnProperty"]);
   });
+
+  it.each(HOSTILE)(
+    "hypervisor named %j: exit 0 or 1, never 70; on 0 the hypervisors group has that host",
+    async (name) => {
+      const r = await cli(["inventory", clusterFile({ hpc: { a: { ...vm, hypervisor: name } } })]);
+      expect([0, 1]).toContain(r.code);
+      expect(r.stderr).not.toContain("internal error");
+      if (r.code === 1) expect(r.stderr).toMatch(/error\[VFS0(05|11|14|37|38)\] \/clusters\/hpc\/a\/hypervisor: /);
+      else {
+        const { hypervisors } = loadInventory(r.stdout).all.children;
+        expect(Object.keys(hypervisors.hosts)).toEqual([name]);
+        expect(hypervisors.hosts[name].virtio_fs_host_domains).toEqual([
+          { name: "hpc-a", mounts: vm.virtio_fs_mounts },
+        ]);
+      }
+    },
+  );
 
   it("refuses names with characters outside the domain name rule, located at the key", async () => {
     for (const name of ["x --><!DOCTYPE y>", "a/b", "a b", "héllo", "-x", ".hidden"]) {
@@ -172,10 +191,14 @@ describe("cluster and VM names", () => {
           const r = await cli(["inventory", file]);
           expect([0, 1]).toContain(r.code);
           if (r.code === 0) {
-            const groups = loadInventory(r.stdout).all.children;
+            const { hypervisors, ...groups } = loadInventory(r.stdout).all.children;
             for (const g of Object.keys(groups)) expect(g).toMatch(ANSIBLE_GROUP);
             const vms = Object.values(clusters).reduce((k, c) => k + Object.keys(c).length, 0);
             expect(Object.values(groups).reduce((k, g) => k + Object.keys(g.hosts).length, 0)).toBe(vms);
+            // every VM is a domain of the (default) hypervisor, once
+            const domains = vms ? (hypervisors.hosts.localhost.virtio_fs_host_domains as { name: string }[]) : [];
+            const hosts = Object.values(groups).flatMap((g) => Object.keys(g.hosts));
+            expect(domains.map((d) => d.name).sort()).toEqual(hosts.sort());
           }
         },
       ),

@@ -150,6 +150,18 @@ export function collectionPlaybook(ir: Ir): string {
   return `${collectionRoot(ir)}/playbooks/virtio_fs_runtime_config.yml`;
 }
 
+/** The one-run playbook of a `vfsgen inventory`: the host role on the hypervisors, then the guest role. */
+export function collectionClusterPlaybook(ir: Ir): string {
+  return `${collectionRoot(ir)}/playbooks/virtio_fs_cluster_config.yml`;
+}
+
+/** The inventory plugin that reads a cluster configuration itself (`ansible-inventory -i x.vfs.yml`). */
+export const INVENTORY_PLUGIN = "vfs_cluster";
+
+export function collectionInventoryPlugin(ir: Ir): string {
+  return `${collectionRoot(ir)}/plugins/inventory/${INVENTORY_PLUGIN}.py`;
+}
+
 export function collectionModulesDir(ir: Ir): string {
   return `${collectionRoot(ir)}/plugins/modules`;
 }

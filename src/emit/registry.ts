@@ -12,6 +12,7 @@ import { emitExecutionEnvironment } from "./collection/execution-environment";
 import { emitReadmeTables } from "./docs";
 import { emitModules } from "./modules";
 import { emitPublishedSchemas } from "./schemas";
+import { emitInventoryPlugin } from "./plugins/inventory";
 
 /** Every artifact the generator produces; a new artifact is one emitter added here. */
 export const EMITTERS: readonly Emitter[] = [
@@ -28,4 +29,5 @@ export const EMITTERS: readonly Emitter[] = [
   { name: "README tables", emit: emitReadmeTables },
   { name: "modules", emit: (ir, { root }) => emitModules(ir, root) },
   { name: "published schemas", emit: emitPublishedSchemas },
+  { name: "inventory plugin", emit: emitInventoryPlugin },
 ];

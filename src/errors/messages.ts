@@ -45,6 +45,12 @@ export const Messages = {
   VFS034: "duplicate domain name {name}: already used by {other}",
   VFS036:
     'options contain "{option}", a mount operation rather than a mount option (util-linux would not mount the tag as a virtio-fs share): remove it',
+  VFS037:
+    "hypervisor {name} is also the inventory host of the VM at {other}: a VM of this configuration cannot be one of its hypervisors",
+  VFS038:
+    'hypervisor {name} is also the name of the inventory group "{group}" ({whose}): Ansible cannot tell a host from a group of the same name',
+  VFS039:
+    'cluster name {name} becomes the inventory group "{group}", which vfsgen inventory writes the hypervisors into',
   VFS040: "schema: {detail}",
   VFS050: "stale generated file: {detail}",
   VFS060: "usage: {detail}",
@@ -98,6 +104,9 @@ export const MessageOrigins: Record<MessageCode, MessageOrigin> = {
   VFS033: "validate",
   VFS034: "validate",
   VFS036: "validate",
+  VFS037: "validate",
+  VFS038: "validate",
+  VFS039: "validate",
   VFS040: "generator",
   VFS050: "generator",
   VFS060: "usage",

@@ -1,6 +1,8 @@
 import { diagnostic, pointerJoin, type Diagnostic } from "../errors/messages";
 import type { Ir } from "../ir/types";
-import { RESERVED_GROUPS, inventoryGroup } from "./inventory";
+import { hypervisorsGroup, schemaField } from "../ir/lookup";
+import { RESERVED_GROUPS, inventoryGroup, vmHypervisor } from "./inventory";
+import type { VmConfig } from "./vm-config";
 
 /** The schema's $defs/domain_name, the one rule for libvirt domain, cluster and VM names. */
 interface NameRule {
@@ -67,6 +69,8 @@ export function checkClusterNames(ir: Ir, clusters: string[], vms: NamedVm[]): D
     const group = inventoryGroup(cluster);
     const first = groups.get(group);
     if (RESERVED_GROUPS.has(group)) out.push(diagnostic("VFS033", pointer, { name: JSON.stringify(cluster), group }));
+    else if (group === hypervisorsGroup(ir))
+      out.push(diagnostic("VFS039", pointer, { name: JSON.stringify(cluster), group }));
     else if (first !== undefined)
       out.push(diagnostic("VFS032", pointer, { name: JSON.stringify(cluster), group, other: first }));
     else groups.set(group, pointer);
@@ -102,5 +106,36 @@ export function checkHostDomainNames(domains: unknown[], base: string): Diagnost
       out.push(diagnostic("VFS034", pointer, { name: JSON.stringify(name), other: first.replace(/\/name$/, "") }));
     else seen.set(name, pointer);
   });
+  return out;
+}
+
+/**
+ * A hypervisor becomes an inventory host beside the VMs and the cluster groups. Ansible keeps one
+ * namespace per kind but warns on, and then confuses, a host and a group of one name; a hypervisor
+ * that is also a VM's host would take the VM's shares and run the guest role. Names that break the
+ * name rule are reported by the schema (hypervisor is a $defs/domain_name) and not checked again.
+ */
+export function checkHypervisorNames(ir: Ir, vms: VmConfig[]): Diagnostic[] {
+  const rule = nameRule(ir);
+  const field = schemaField(ir, ir.clusterVm, "hypervisor").name;
+  const groups = new Map<string, string>([...RESERVED_GROUPS].map((g) => [g, "Ansible's own"]));
+  groups.set(hypervisorsGroup(ir), "the hypervisors");
+  for (const vm of vms) {
+    const group = inventoryGroup(vm.cluster);
+    if (!groups.has(group)) groups.set(group, `the cluster at ${vm.pointer.split("/").slice(0, -1).join("/")}`);
+  }
+  const hosts = new Map(vms.map((vm) => [vm.fullName, vm.pointer]));
+  const out: Diagnostic[] = [];
+  for (const vm of vms) {
+    const name = vmHypervisor(ir, vm);
+    if (name.length > rule.maxLength || name.length < rule.minLength || !rule.pattern.test(name)) continue;
+    const pointer = pointerJoin(vm.pointer, field);
+    const shown = JSON.stringify(name);
+    const vmAt = hosts.get(name);
+    const groupOf = groups.get(name);
+    if (vmAt !== undefined) out.push(diagnostic("VFS037", pointer, { name: shown, other: vmAt }));
+    else if (groupOf !== undefined)
+      out.push(diagnostic("VFS038", pointer, { name: shown, group: name, whose: groupOf }));
+  }
   return out;
 }

@@ -8,7 +8,7 @@ import { checkShares, refusedOperations, type ShareInput } from "../runtime/chec
 import { splitOptions } from "../runtime/mount-options";
 import { readConfigFile } from "./read-config";
 import { MAX_CONFIG_BYTES } from "./limits";
-import { checkClusterNames, checkHostDomainNames } from "./check-names";
+import { checkClusterNames, checkHostDomainNames, checkHypervisorNames } from "./check-names";
 import type { VmConfig } from "./vm-config";
 
 export type { VmConfig };
@@ -32,6 +32,7 @@ const AT_KEY: ReadonlySet<MessageCode> = new Set([
   "VFS031",
   "VFS032",
   "VFS033",
+  "VFS039",
 ]);
 
 interface Validators extends ConfigValidators {
@@ -157,7 +158,7 @@ function validateDocument(doc: SourceDocument, ir: Ir): ValidatedConfig {
         vms.push({ cluster, name, fullName: `${cluster}-${name}`, pointer, data: vm, mounts });
       }
     }
-    diagnostics.push(...checkClusterNames(ir, Object.keys(clusters), vms));
+    diagnostics.push(...checkClusterNames(ir, Object.keys(clusters), vms), ...checkHypervisorNames(ir, vms));
   } else if (isObject(data) && Object.keys(data).some((k) => k.startsWith("virtio_fs_") || k === "packer_build")) {
     kind = "vars";
     if (!v.vars(data)) diagnostics.push(...schemaDiagnostics(v.vars.errors, "", v, doc));

@@ -37,3 +37,21 @@ export function schemaDefault(ir: Ir, where: ObjectIr | "role variables", name: 
 export function moduleFallbacks(m: ModuleIr): Record<string, unknown> {
   return Object.fromEntries(m.args.fields.filter((f) => f.fallback !== undefined).map((f) => [f.name, f.fallback]));
 }
+
+/**
+ * The inventory group of the hypervisors (the cluster VM field hypervisor's x-inventory-group):
+ * `vfsgen inventory` writes it, the cluster playbook applies the host role to it.
+ */
+export function hypervisorsGroup(ir: Ir): string {
+  const f = schemaField(ir, ir.clusterVm, "hypervisor");
+  let node: unknown = ir.schema;
+  for (const seg of f.schemaPointer.split("/").slice(1)) node = (node as Record<string, unknown> | undefined)?.[seg];
+  const group = (node as Record<string, unknown> | undefined)?.["x-inventory-group"];
+  if (typeof group === "string" && group) return group;
+  throw new VfsError([
+    {
+      ...diagnostic("VFS040", f.schemaPointer, { detail: 'the generator needs "x-inventory-group" on "hypervisor"' }),
+      file: ir.schemaPath,
+    },
+  ]);
+}

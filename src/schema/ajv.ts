@@ -11,6 +11,7 @@ export const ANNOTATION_KEYWORDS = [
   "x-fallback-from",
   "x-fallback",
   "x-platform-values",
+  "x-inventory-group",
 ];
 
 export function createAjv(schema: JsonSchema, options: Options = {}): Ajv2020 {

@@ -1,7 +1,14 @@
 import type { Ir } from "../../ir/types";
 import type { Outputs } from "../outputs";
 import { htmlHeader } from "../header";
-import { COLLECTION_FILES as F, EXECUTION_ENVIRONMENT, collectionFile, collectionTarball } from "../layout";
+import { hypervisorsGroup } from "../../ir/lookup";
+import {
+  COLLECTION_FILES as F,
+  EXECUTION_ENVIRONMENT,
+  INVENTORY_PLUGIN,
+  collectionFile,
+  collectionTarball,
+} from "../layout";
 import { newestCoreLine } from "./core-lines";
 
 /** The collection's README.md: what Galaxy and Automation Hub show, and what ships in the tarball. */
@@ -23,6 +30,8 @@ ${ir.description}
 |---|---|---|
 ${rolesTable}
 | \`${fqcn}.virtio_fs_runtime_config\` (playbook) | guest | Applies the guest role to running VMs |
+| \`${fqcn}.virtio_fs_cluster_config\` (playbook) | host, then guest | For a \`vfsgen inventory\`: the host role on the \`${hypervisorsGroup(ir)}\` group, then the guest role on the VMs, in one run |
+| \`${fqcn}.${INVENTORY_PLUGIN}\` (inventory plugin) | controller | Reads a cluster configuration (\`*.vfs.yml\`) as an inventory, as \`vfsgen inventory\` writes it |
 ${modulesTable}
 
 ## Requirements

@@ -1,6 +1,13 @@
 import type { Ir } from "../../ir/types";
 import type { Outputs } from "../outputs";
-import { collectionFile, collectionModule, collectionModuleDoc, collectionRoot, sanityIgnoreFile } from "../layout";
+import {
+  collectionFile,
+  collectionInventoryPlugin,
+  collectionModule,
+  collectionModuleDoc,
+  collectionRoot,
+  sanityIgnoreFile,
+} from "../layout";
 
 /*
  * `ansible-test sanity` accepts only Python and PowerShell modules; these are the checks a Node.js
@@ -30,6 +37,11 @@ const DOC_LICENSE_HEADER: Check = [
   "the module's sidecar documentation: MIT like the collection, while the test asks for the GPLv3 header",
 ];
 
+const PLUGIN_LICENSE_HEADER: Check = [
+  "validate-modules:missing-gplv3-license",
+  "the inventory plugin is MIT licensed like the collection (LICENSE, SPDX line); the test asks for the GPLv3 header of ansible-core's own plugins",
+];
+
 /** What one ansible-core line reports on a Node.js module (before 2.17 the Python parse fails first). */
 function codeChecks(coreLine: string): Check[] {
   const minor = Number(coreLine.split(".")[1]);
@@ -44,6 +56,7 @@ export function emitSanityIgnores(ir: Ir): Outputs {
       ...codeChecks(coreLine).map(([check, why]) => `${relative(collectionModule(ir, m.name))} ${check} # ${why}`),
       `${relative(collectionModuleDoc(ir, m.name))} ${DOC_LICENSE_HEADER[0]} # ${DOC_LICENSE_HEADER[1]}`,
     ]);
+    lines.push(`${relative(collectionInventoryPlugin(ir))} ${PLUGIN_LICENSE_HEADER[0]} # ${PLUGIN_LICENSE_HEADER[1]}`);
     return `${lines.sort().join("\n")}\n`;
   };
   return new Map(
