@@ -11,7 +11,7 @@ import { systemPath } from "./env-hooks";
 export interface MountInfoEntry {
   mountId: number;
   parentId: number;
-  /** st_dev of the file system, "major:minor" (names its FUSE connection, see fuse-connection.ts). */
+  /** st_dev of the file system, "major:minor" (names the probe of a share, see share-health.ts). */
   device: string;
   root: string;
   mountPoint: string;

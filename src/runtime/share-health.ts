@@ -1,31 +1,31 @@
 /**
- * Is a mounted virtio-fs share answering? Decided without ever blocking the module:
+ * Is a mounted virtio-fs share answering? Decided without ever blocking the module.
  *
- * 1. The kernel's FUSE connection state first (fuse-connection.ts), which costs no request: when
- *    `waiting` is above 0, it is watched for the deadline. A daemon that answers completes requests,
- *    so the count goes down at some point; a dead one (virtiofsd killed) answers nothing and the count
- *    never goes down. A connection that never goes down is "not answering" and no request is added
- *    to the ones already stuck on it (so repeated runs leave at most one probe behind per connection).
- *    A request that legitimately waits long (a blocking POSIX lock with virtiofsd's posix_lock) also
- *    keeps the count up: so before a recovery aborts a connection on this evidence alone, the
- *    caller confirms with a probe (probeAnyway), which the abort frees if the daemon is really gone.
- * 2. Otherwise a probe child (process title virtio-fs-probe) stats, statfs's and reads one entry of the
- *    share root, abandoned (not killed) at the deadline (bounded-child.ts). A probe that does not
- *    answer stays waiting in the kernel (state S) until the connection is aborted or the VM restarts:
- *    that is the price of finding out, paid once per dead connection (see 1.) while fusectl is
- *    mounted. Without fusectl there is no waiting count (every run probes again, and each probe of a
- *    dead share stays) and no abort: virtio_fs_mount mounts it; virtio_fs_info, read-only, reports it.
+ * The kernel has no request-free view of a virtio-fs connection: fusectl (/sys/fs/fuse/connections)
+ * lists FUSE connections, but not virtio-fs ones since Linux 5.19 ("fuse: Remove the control interface
+ * for virtio-fs", also in the stable kernels; seen empty on the lab's 6.1 and 6.12 guests with a share
+ * mounted), because a request already handed to the device cannot be aborted. So there is no waiting
+ * count to read and no abort to write, and a request sent to a dead share waits until the domain
+ * restarts (a fatal signal leaves it in D). The health therefore comes from a probe:
+ *
+ * 1. A probe left by an earlier run on the same mount (process title `virtio-fs-probe <dev> <mount
+ *    point>`, still alive after the deadline) answers for it: the share has not answered since that
+ *    probe started, and no request is added, so repeated runs leave one probe per dead share.
+ * 2. Otherwise a probe child stats, statfs's and reads one entry of the share root, abandoned (not
+ *    killed: a signal would turn its wait into D) at the deadline (bounded-child.ts). A probe that does
+ *    not answer stays waiting in the kernel (state S, harmless) until the domain restarts.
  *
  * What the probe result means:
- * - ENOTCONN or ECONNABORTED: the connection was aborted (echo 1 > .../abort, or a recovery): "aborted";
+ * - ENOTCONN or ECONNABORTED: the device behind the mount is gone (hot-unplugged or replaced on the
+ *   host, see virtio_fs_domain): "aborted"; a new mount of the tag reaches the new device;
  * - a root with 0 links (rmdir'd or deleted host directory: virtiofsd still holds it open and serves
  *   the empty unlinked directory) or ENOENT/ESTALE on the root: "host directory gone". A host directory
  *   that was moved (renamed) is NOT visible from the guest: virtiofsd keeps serving it at its new place;
  * - no answer in time: "not answering".
- * Test hooks (env-hooks.ts): VIRTIO_FS_PROBE_STALL, VIRTIO_FS_PROBE_LOG.
+ * Test hooks (env-hooks.ts): VIRTIO_FS_PROBE_STALL, VIRTIO_FS_PROBE_ERROR, VIRTIO_FS_PROBE_LOG.
  */
+import * as fs from "fs";
 import { runBounded, type BoundedResult } from "./bounded-child";
-import { CONNECTIONS, connectionName, readWaiting } from "./fuse-connection";
 import type { MountInfoEntry } from "./mountinfo";
 
 export type Health = "ok" | "not answering" | "aborted" | "host directory gone";
@@ -43,34 +43,33 @@ export interface ShareHealth {
   health: Health;
   /** How it was determined, for the operator. */
   source: string;
-  /** FUSE connection name (fusectl directory), when known. */
-  connection?: string;
-  /** Unanswered requests when last read from fusectl. */
-  waiting?: number;
   /** Set when health is ok. */
   root?: ProbedRoot;
-  /** The verdict comes from the waiting count alone: no request was sent to the share. */
-  fromWaitingOnly?: boolean;
-  /** The probe child left waiting on the share (it did not answer in time; it ends with an abort). */
+  /** The probe child left waiting on the share (it did not answer in time; it ends with the domain). */
   abandonedProbe?: number;
+  /** An earlier run's probe still waits on the share: no new request was sent. */
+  earlierProbe?: number;
 }
 
-export interface CheckOptions {
-  /** Send the probe even when the waiting count says the connection is stuck (to confirm it). */
-  probeAnyway?: boolean;
-  /** Is fusectl mounted (fuse-connection.ts)? false: the health source says what that costs. */
-  fusectl?: boolean;
+/** The probe's process title: what a later run looks for in /proc/<pid>/cmdline. */
+export function probeTitle(entry: Pick<MountInfoEntry, "device" | "mountPoint">): string {
+  return `virtio-fs-probe ${entry.device} ${entry.mountPoint}`;
 }
 
 /** Runs in the probe child: argv[1] is the mount point, argv[2] its device; prints one JSON object. */
 const PROBE_SOURCE = `
-process.title = "virtio-fs-probe";
+process.title = "virtio-fs-probe " + process.argv[2] + " " + process.argv[1];
 const fs = require("fs");
 fs.writeSync(1, "ready\\n");
 const p = process.argv[1];
 if (process.env.VIRTIO_FS_PROBE_LOG) fs.appendFileSync(process.env.VIRTIO_FS_PROBE_LOG, p + "\\n");
 const stall = JSON.parse(process.env.VIRTIO_FS_PROBE_STALL || "[]");
-if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
+// test hook: the error a request gets, e.g. ENOTCONN once the device behind the mount is gone
+const fail = JSON.parse(process.env.VIRTIO_FS_PROBE_ERROR || "{}");
+const code = fail["dev " + process.argv[2]] || fail[p];
+if (code) {
+  process.stdout.write(JSON.stringify({ error: { op: "stat", code, message: code + " (VIRTIO_FS_PROBE_ERROR)" } }));
+} else if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
   // test hook: a request that does not come back before the caller's deadline, with a helper that
   // holds the pipe longer (as a blocked process keeps its descriptors)
   require("child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 10000)"], { detached: true, stdio: ["ignore", 1, 2] }).unref();
@@ -96,30 +95,53 @@ if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
 
-/** Watches `waiting` until it goes down (true) or the deadline passes (false). */
-async function waitingGoesDown(
-  name: string,
-  first: number,
-  timeoutMs: number,
-): Promise<{ down: boolean; last: number }> {
-  const end = Date.now() + timeoutMs;
-  const step = Math.max(20, Math.min(250, timeoutMs / 10));
-  let last = first;
-  while (Date.now() < end) {
-    await new Promise((r) => setTimeout(r, step));
-    const now = readWaiting(name);
-    if (now === undefined || now < last) return { down: true, last: now ?? 0 };
-    last = now;
+/** Seconds since boot, from /proc/uptime (never a share). */
+function uptimeSeconds(): number | undefined {
+  try {
+    return Number(fs.readFileSync("/proc/uptime", "utf8").split(" ")[0]);
+  } catch {
+    return undefined;
   }
-  return { down: false, last };
+}
+
+/**
+ * An earlier probe of this mount that is still waiting, and for how long (seconds): found by its
+ * process title in /proc/<pid>/cmdline and its start time (field 22 of /proc/<pid>/stat, in clock
+ * ticks of 1/100 s, USER_HZ on Linux). Neither file ever waits on a share.
+ */
+export function findEarlierProbe(
+  entry: Pick<MountInfoEntry, "device" | "mountPoint">,
+): { pid: number; ageSeconds: number } | undefined {
+  const title = probeTitle(entry);
+  const up = uptimeSeconds();
+  let pids: string[];
+  try {
+    pids = fs.readdirSync("/proc").filter((d) => /^[0-9]+$/.test(d));
+  } catch {
+    return undefined;
+  }
+  for (const pid of pids) {
+    try {
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (cmdline.split("\0")[0].trimEnd() !== title) continue;
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const started = Number(fields[19]) / 100; // field 22 overall; fields[0] is field 3
+      const ageSeconds = up !== undefined && Number.isFinite(started) ? Math.max(0, up - started) : 0;
+      return { pid: Number(pid), ageSeconds };
+    } catch {
+      continue; // the process ended meanwhile
+    }
+  }
+  return undefined;
 }
 
 /** Turns a probe run into a health (pure: tested on its own). */
-export function classifyProbe(r: BoundedResult, timeoutMs: number, connectionNote: string): ShareHealth {
+export function classifyProbe(r: BoundedResult, timeoutMs: number): ShareHealth {
   if (r.timedOut)
     return {
       health: "not answering",
-      source: `a stat/statfs/readdir of the share root got no answer within ${seconds(timeoutMs)}${connectionNote}`,
+      source: `a stat/statfs/readdir of the share root got no answer within ${seconds(timeoutMs)}`,
     };
   let out: { root?: ProbedRoot; error?: { op: string; code: string; message: string } };
   try {
@@ -136,7 +158,7 @@ export function classifyProbe(r: BoundedResult, timeoutMs: number, connectionNot
     if (code === "ENOTCONN" || code === "ECONNABORTED")
       return {
         health: "aborted",
-        source: `${op} of the share root failed with ${code}: the FUSE connection was aborted (fusectl abort, or the daemon went away)`,
+        source: `${op} of the share root failed with ${code}: the device behind the mount is gone (hot-unplugged or replaced on the host)`,
       };
     if (code === "ENOENT" || code === "ESTALE")
       return {
@@ -160,51 +182,26 @@ export function classifyProbe(r: BoundedResult, timeoutMs: number, connectionNot
 }
 
 /**
- * The health of one mounted share, never blocking the caller: at most timeoutMs watching `waiting`,
- * then timeoutMs for the probe to start and timeoutMs for its answer.
+ * The health of one mounted share, never blocking the caller: an earlier run's probe still waiting
+ * past the deadline decides without a request; otherwise a probe bounded by timeoutMs.
  */
-export async function checkShare(
-  entry: MountInfoEntry,
-  timeoutMs: number,
-  opts: CheckOptions = {},
-): Promise<ShareHealth> {
-  const name = connectionName(entry);
-  const waiting = name === undefined ? undefined : readWaiting(name);
-  const conn = name === undefined ? {} : { connection: name };
-  if (!opts.probeAnyway && name !== undefined && waiting !== undefined && waiting > 0) {
-    const w = await waitingGoesDown(name, waiting, timeoutMs);
-    if (!w.down)
-      return {
-        health: "not answering",
-        source:
-          `${CONNECTIONS}/${name}/waiting stayed at ${w.last} unanswered request(s) for ${seconds(timeoutMs)} ` +
-          `without going down (no request sent)`,
-        ...conn,
-        waiting: w.last,
-        fromWaitingOnly: true,
-      };
-  }
+export async function checkShare(entry: MountInfoEntry, timeoutMs: number): Promise<ShareHealth> {
+  const earlier = findEarlierProbe(entry);
+  if (earlier && earlier.ageSeconds * 1000 >= timeoutMs)
+    return {
+      health: "not answering",
+      source:
+        `an earlier probe of the share root (pid ${earlier.pid}, virtio-fs-probe) has waited ` +
+        `${Math.round(earlier.ageSeconds)}s for its answer (no new request sent)`,
+      earlierProbe: earlier.pid,
+    };
   const r = await runBounded(process.execPath, ["-e", PROBE_SOURCE, "--", entry.mountPoint, entry.device], {
     timeoutMs,
     env: process.env,
     readyMarker: "ready",
   });
-  const after = name === undefined ? undefined : readWaiting(name);
-  const note =
-    opts.fusectl === false
-      ? ` (fusectl is not mounted at ${CONNECTIONS}: no waiting count to read, and no abort for a probe that does not answer)`
-      : name === undefined
-        ? ""
-        : after === undefined
-          ? ` (fusectl does not list connection ${name})`
-          : ` (${CONNECTIONS}/${name}/waiting: ${after})`;
-  const h = classifyProbe(r, timeoutMs, note);
-  return {
-    ...h,
-    ...conn,
-    ...(after !== undefined ? { waiting: after } : {}),
-    ...(r.timedOut && r.pid !== undefined ? { abandonedProbe: r.pid } : {}),
-  };
+  const h = classifyProbe(r, timeoutMs);
+  return { ...h, ...(r.timedOut && r.pid !== undefined ? { abandonedProbe: r.pid } : {}) };
 }
 
 /**
@@ -214,7 +211,6 @@ export async function checkShare(
 export function checkShares(
   entries: MountInfoEntry[],
   timeoutMs: number,
-  opts: CheckOptions = {},
 ): Promise<ShareHealth[]> {
-  return Promise.all(entries.map((e) => checkShare(e, timeoutMs, opts)));
+  return Promise.all(entries.map((e) => checkShare(e, timeoutMs)));
 }

@@ -166,7 +166,7 @@ export interface VirtioFsMountArgs {
    */
   health_timeout?: number;
   /**
-   * Recover shares that do not answer or were aborted: abort the FUSE connection, unmount lazily and mount again (see virtio_fs_recover_dead_shares).
+   * Mount again the shares whose device is gone (health aborted): unmount lazily and mount the tag again (see virtio_fs_recover_dead_shares). A share that does not answer is never touched.
    * @default false
    */
   recover?: boolean;

@@ -5,10 +5,8 @@
  *
  * Each mount gets a health (share-health.ts): the probes run in child processes abandoned at
  * health_timeout, all at once, so the module returns in about twice that whatever the shares do.
- * One probe per share per run. fusectl_mounted says whether /sys/fs/fuse/connections is a fusectl
- * mount: without it no waiting count spares a dead share a probe, and a probe that does not answer
- * stays blocked until the domain restarts. This module changes nothing, so it never mounts fusectl
- * (virtio_fs_mount does).
+ * One probe per share per run, none for a share an earlier probe still waits on: a probe that does
+ * not answer stays blocked until the domain restarts (no abort exists for virtio-fs, share-health.ts).
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -20,7 +18,6 @@ import { readMountInfo, virtiofsMounts } from "../mountinfo";
 import { offeredTags, virtiofsAvailable, virtiofsLoaded } from "../virtiofs-kernel";
 import { systemPath } from "../env-hooks";
 import { checkShares, type Health } from "../share-health";
-import { fusectlMounted } from "../fuse-connection";
 
 export interface VirtioFsFacts {
   kernel: string;
@@ -33,11 +30,9 @@ export interface VirtioFsFacts {
     ro: boolean;
     health: Health;
     health_source: string;
-    fuse_connection: string | null;
   }[];
   fstab: { tag: string; mount_point: string; options: string; dump: number; passno: number; line: number }[];
   tags: string[] | null;
-  fusectl_mounted: boolean;
 }
 
 async function gatherFacts(fstabPath: string, timeoutMs: number): Promise<VirtioFsFacts> {
@@ -71,8 +66,7 @@ async function gatherFacts(fstabPath: string, timeoutMs: number): Promise<Virtio
     }
   });
   const mounts = virtiofsMounts(mountinfo);
-  const fusectl = fusectlMounted(mountinfo);
-  const health = await checkShares(mounts, timeoutMs, { fusectl });
+  const health = await checkShares(mounts, timeoutMs);
   return {
     kernel,
     module: { available: virtiofsAvailable(kernel), loaded: virtiofsLoaded() },
@@ -84,11 +78,9 @@ async function gatherFacts(fstabPath: string, timeoutMs: number): Promise<Virtio
       ro: m.readonly,
       health: health[i].health,
       health_source: health[i].source,
-      fuse_connection: health[i].connection ?? null,
     })),
     fstab,
     tags: offeredTags(),
-    fusectl_mounted: fusectl,
   };
 }
 

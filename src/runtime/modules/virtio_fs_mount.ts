@@ -33,20 +33,20 @@
 /*
  * Dead shares (issue 12): nothing here waits on a share without a deadline.
  * - Before anything looks at a mount point, every mounted virtio-fs share is probed
- *   (share-health.ts: fusectl's waiting count, then a child process abandoned at health_timeout). The
+ *   (share-health.ts: a child process abandoned at health_timeout, or an earlier one still waiting). The
  *   module itself never stats, lstats, realpaths or reads a mounted share root (mount-point.ts
  *   ShareRoots); mount and umount run in children abandoned at the same deadline (exec.ts
  *   runWithDeadline), never through spawnSync, which waits for a killed child stuck in D.
- * - A share that does not answer, or whose connection was aborted, fails with what to do on the host;
- *   with recover: true its FUSE connection is aborted (blocked processes get ENOTCONN), it is
- *   unmounted lazily and mounted again, and a mount that does not answer is undone the same way.
+ * - A share that does not answer fails with what to do on the host (destroy + start the domain):
+ *   nothing in the guest can free it, as Linux has no abort for a virtio-fs connection and a request
+ *   sent to the device waits for its answer even after SIGKILL (share-health.ts). A share whose
+ *   device is gone (aborted: hot-unplugged or replaced by the host) fails too, and with recover: true
+ *   is unmounted lazily and mounted again, which reaches the new device. A mount this run made that
+ *   does not answer is detached again (umount -l).
  * - A share whose host directory is gone fails while mounted or present (unmounting it works).
  * - A busy unmount names the processes that hold the mount (mount-holders.ts).
- * - fusectl (/sys/fs/fuse/connections) is mounted first when it is not (ensureFusectl): without it
- *   there is no waiting count and no abort. A probe that does not answer stays blocked in the kernel
- *   until its connection is aborted or the domain restarts, so a run probes each FUSE connection at
- *   most once (probe()), and a recovery that cannot abort the connection is refused before anything
- *   (a new mount of the tag would join the same dead connection).
+ * - A probe that does not answer stays blocked in the kernel until the domain restarts, so a run
+ *   probes each mount at most once (probe()), and a later run reuses a probe still waiting.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -57,13 +57,6 @@ import { lookupGid, lookupUid, groupName, userName } from "../accounts";
 import { backupFile, writeFileAtomic } from "../atomic-write";
 import { systemPath } from "../env-hooks";
 import { describeFailure, run, runWithDeadline } from "../exec";
-import {
-  CONNECTIONS,
-  abortConnection,
-  connectionsDirExists,
-  fusectlMountArgs,
-  fusectlMounted,
-} from "../fuse-connection";
 import { describeHolders, mountHolders } from "../mount-holders";
 import { checkShare, type ShareHealth } from "../share-health";
 import {
@@ -166,15 +159,7 @@ class MountRun {
   readonly health = new Map<string, ShareHealth>();
   readonly fstab: Fstab;
   readonly tags: string[] | null;
-  /** fusectl: mounted (or, in check mode, would be), and this run's one attempt to mount it. */
-  readonly fusectl: { mounted: boolean; tried: boolean; error?: string; actions: Action[] } = {
-    mounted: false,
-    tried: false,
-    actions: [],
-  };
-  /** Check mode only: the virtiofs (and so fuse) module load is planned, not done. */
-  fuseLoadPlanned = false;
-  /** Health per FUSE connection (device) probed this run: a probe may stay blocked, so one each. */
+  /** Health per mount (device) probed this run: a probe may stay blocked, so one each. */
   private readonly probed = new Map<string, ShareHealth>();
   private readonly keys = new Map<FstabLine, string | undefined>();
   private readonly lineNumbers = new Map<FstabLine, number>();
@@ -190,55 +175,16 @@ class MountRun {
     this.fstab = parseFstab(fstabText);
     this.fstab.lines.forEach((l, i) => this.lineNumbers.set(l, i + 1));
     this.tags = offeredTags();
-    this.fusectl.mounted = fusectlMounted(this.mountinfo);
   }
 
   /**
-   * Mounts fusectl on /sys/fs/fuse/connections when it is not (one attempt per run; check mode
-   * plans it). Returns whether it is mounted (check mode: would be). A failure is a warning here;
-   * a recovery, which needs it to abort a connection, then fails its share.
+   * The health of a mounted share (share-health.ts), probing each mount at most once per run: a
+   * probe that does not answer stays blocked until the domain restarts.
    */
-  async ensureFusectl(): Promise<boolean> {
-    if (this.fusectl.mounted) return true;
-    if (this.fusectl.tried) return this.check;
-    // no directory: the fuse module is not loaded, so no FUSE connection exists to watch yet
-    if (!connectionsDirExists() && !(this.check && this.fuseLoadPlanned)) return false;
-    this.fusectl.tried = true;
-    const act: Action = {
-      action: "mount_fusectl",
-      why:
-        `fusectl is not mounted on ${CONNECTIONS}: mounted so that a share's unanswered requests can be counted ` +
-        `without sending one, and a dead connection aborted`,
-    };
-    this.fusectl.actions.push(act);
-    if (this.check) return true;
-    const r = await runWithDeadline("mount", fusectlMountArgs(), this.timeoutMs);
-    this.refreshMountInfo();
-    if (r.rc === 0 && fusectlMounted(this.mountinfo)) {
-      this.fusectl.mounted = true;
-      return true;
-    }
-    act.failed = true;
-    this.fusectl.error =
-      r.rc === 0
-        ? `\`mount ${fusectlMountArgs().join(" ")}\` succeeded but mountinfo lists no fusectl there`
-        : describeFailure(r);
-    this.ctx.warn(
-      `cannot mount fusectl on ${CONNECTIONS} (${this.fusectl.error}): a share that does not answer is found by a probe ` +
-        `that stays blocked, and recover cannot abort its connection`,
-    );
-    return false;
-  }
-
-  /**
-   * The health of a mounted share (share-health.ts), probing each FUSE connection at most once per
-   * run: a probe that does not answer stays blocked until the connection is aborted or the domain
-   * restarts. probeAnyway sends the one probe when only the waiting count was read so far.
-   */
-  async probe(entry: MountInfoEntry, probeAnyway = false): Promise<ShareHealth> {
+  async probe(entry: MountInfoEntry): Promise<ShareHealth> {
     const known = this.probed.get(entry.device);
-    if (known && !(probeAnyway && known.fromWaitingOnly)) return known;
-    const h = await checkShare(entry, this.timeoutMs, { probeAnyway, fusectl: this.fusectl.mounted });
+    if (known) return known;
+    const h = await checkShare(entry, this.timeoutMs);
     this.probed.set(entry.device, h);
     return h;
   }
@@ -392,35 +338,10 @@ class MountRun {
   // ---- shares that do not answer -----------------------------------------------------------------
 
   /**
-   * Aborts the FUSE connection of the mount at the job's mount point (unless it is already aborted)
-   * and unmounts it lazily: blocked processes get ENOTCONN, and the mount point is free again.
-   * Without fusectl (only for a mount this run made: a recovery is refused before) it is only
-   * detached, and what waits on it keeps waiting: a warning says so.
+   * Detaches the mount at the job's mount point (umount -l, which returns at once even when the share
+   * does not answer). What waits on it keeps waiting: only its device can end that.
    */
-  async abortAndDetach(job: Job, h: ShareHealth, why: string): Promise<void> {
-    const conn = h.connection;
-    if (conn !== undefined && h.health !== "aborted") {
-      if (await this.ensureFusectl())
-        await this.record(
-          job,
-          { action: "abort_connection", why: `${why}; ${CONNECTIONS}/${conn}/abort: blocked processes get an error` },
-          () => {
-            if (this.check) return;
-            try {
-              abortConnection(conn);
-            } catch (e) {
-              throw new ShareFailure(
-                `cannot abort the FUSE connection ${conn} of ${job.desired.mountPoint}: ${errorText(e)}`,
-              );
-            }
-          },
-        );
-      else
-        this.ctx.warn(
-          `${job.desired.mountPoint}: ${why}, and its FUSE connection ${conn} cannot be aborted without fusectl: what waits on it` +
-            `${h.abandonedProbe !== undefined ? ` (probe pid ${h.abandonedProbe} included)` : ""} stays blocked until the domain restarts`,
-        );
-    }
+  async detach(job: Job, why: string): Promise<void> {
     await this.record(job, { action: "umount_lazy", why: `${why}; umount -l detaches it at once` }, () =>
       this.check ? undefined : this.umount(job.kernelPath, job.desired.mountPoint, job, true),
     );
@@ -446,35 +367,20 @@ class MountRun {
           `(virsh destroy + virsh start: virtiofsd keeps the deleted directory open, and a reboot does not restart it), and run again.`,
       );
     }
-    const what = `share ${tag} on ${job.desired.mountPoint} is ${h.health === "aborted" ? "aborted" : "not answering"} (${h.source})`;
-    if (!this.args.recover)
+    const what = `share ${tag} on ${job.desired.mountPoint} is ${h.health} (${h.source})`;
+    if (h.health === "not answering")
       throw new ShareFailure(
-        `${what}. ${HOST_ACTION(tag)} To free the guest's processes blocked on it now, run with recover: true ` +
-          `(virtio_fs_recover_dead_shares): it aborts the FUSE connection, unmounts it lazily and mounts it again.` +
+        `${what}. ${HOST_ACTION(tag)} Nothing in the guest can free the processes waiting on it: Linux has no abort ` +
+          `for a virtio-fs connection, and a request sent to the device waits for its answer even after SIGKILL` +
+          `${this.args.recover ? "; recover: true changed nothing (a new mount of the tag would join the same connection)" : ""}.` +
           this.blockedProbeNote(h),
       );
-    // Without an abort a recovery frees nothing, and a new mount of the tag would join the same dead
-    // connection (virtio-fs keeps one super block per device while anything holds it): refuse it.
-    if (h.health !== "aborted" && h.connection !== undefined && !(await this.ensureFusectl()))
+    if (!this.args.recover)
       throw new ShareFailure(
-        `${what}. recover: true cannot free it: its FUSE connection is aborted through fusectl, which is not mounted on ` +
-          `${CONNECTIONS} (${this.fusectl.error ?? "the directory is missing: the fuse kernel module is not loaded"}); ` +
-          `nothing was changed. ${HOST_ACTION(tag)}${this.blockedProbeNote(h)}`,
+        `${what}. Its device was hot-unplugged or replaced on the host (virtio_fs_domain does when a virtiofsd dies): ` +
+          `run with recover: true (virtio_fs_recover_dead_shares) to unmount it lazily and mount the tag again.`,
       );
-    if (h.fromWaitingOnly && top) {
-      // the waiting count alone is not enough to abort a connection: ask the share itself once (a
-      // dead daemon never answers, and the abort below frees this probe too)
-      const confirmed = await this.probe(top, true);
-      if (confirmed.health === "ok") {
-        this.health.set(job.kernelPath, confirmed);
-        this.roots.set(job.kernelPath, confirmed.root);
-        delete job.result.health;
-        delete job.result.health_source;
-        this.ctx.warn(`share ${tag} on ${job.desired.mountPoint}: ${h.source}, but it answered a probe: not recovered`);
-        return true;
-      }
-    }
-    await this.abortAndDetach(job, h, `share ${tag} is ${h.health}`);
+    await this.detach(job, `share ${tag} is ${h.health}`);
     if (this.check) {
       if (job.desired.state === "mounted")
         job.result.actions.push({ action: "mount", why: `mounting ${tag} again after the recovery` });
@@ -488,8 +394,7 @@ class MountRun {
     if (h.abandonedProbe === undefined) return "";
     return (
       ` The probe that found this (pid ${h.abandonedProbe}, virtio-fs-probe) stays waiting on the share (state S, harmless) ` +
-      `until its connection is aborted (recover: true) or the domain restarts on the host (virsh destroy + virsh start); ` +
-      `a run starts at most one probe per share${this.fusectl.mounted ? ", and none while its waiting count stays up" : ""}.`
+      `until the domain restarts on the host; later runs find it and send no new request.`
     );
   }
 
@@ -590,14 +495,13 @@ class MountRun {
     job.result.health_source = h.source;
     const what = `share ${top.source} on ${job.desired.mountPoint} was mounted but is ${h.health} (${h.source})`;
     if (fresh && h.health !== "host directory gone") {
-      await this.abortAndDetach(job, h, "the mount this run made does not answer");
+      await this.detach(job, "the mount this run made does not answer");
       job.mountedHere = false;
     }
     throw new ShareFailure(
       h.health === "host directory gone"
         ? `${what}. On the host: recreate the directory, then restart the domain (virsh destroy + virsh start), and run again.`
-        : `${what}${fresh ? "; it was unmounted again" : ""}. ${HOST_ACTION(top.source)}` +
-            (this.fusectl.mounted && !this.check ? "" : this.blockedProbeNote(h)),
+        : `${what}${fresh ? "; it was detached again" : ""}. ${HOST_ACTION(top.source)}` + this.blockedProbeNote(h),
     );
   }
 
@@ -753,12 +657,6 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
   } catch (e) {
     throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${errorText(e)}`);
   }
-  // fusectl before any probe (its waiting count spares a request to a dead share), whenever a share
-  // is mounted or is to be mounted
-  runner.fuseLoadPlanned = ctx.checkMode && moduleActions.some((a) => a.action === "modprobe");
-  const mounting =
-    args.perform_mounts && args.mounts.some((s) => filled(s.state, `state of share ${s.tag}`) === "mounted");
-  if (mounting || runner.mountinfo.some((e) => e.fstype === "virtiofs")) await runner.ensureFusectl();
   await runner.probeShares();
 
   const job = (share: Share | undefined, desired: Desired, pruned: boolean): Job => ({
@@ -926,14 +824,12 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
 
   const results = jobs.map((j) => j.result);
   for (const r of results) r.changed = r.actions.some((a) => !a.failed);
-  const fusectlChanged = runner.fusectl.actions.some((a) => !a.failed);
-  const changed = fstabChanged || moduleActions.length > 0 || fusectlChanged || results.some((r) => r.changed);
+  const changed = fstabChanged || moduleActions.length > 0 || results.some((r) => r.changed);
   const result: ModuleResult = {
     changed,
     mounts: results,
     fstab_changed: fstabChanged,
     kernel_module: { changed: moduleActions.length > 0, actions: moduleActions },
-    fusectl: { mounted: runner.fusectl.mounted, changed: fusectlChanged, actions: runner.fusectl.actions },
     daemon_reloaded: daemonReloaded,
   };
   if (backup) result.backup_file = backup;
@@ -960,15 +856,14 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
         : `${failures.length} shares failed: ${failures.join(" | ")}`,
     );
   if (parts.length > 0) throw new ModuleFailure(parts.join(". "), result);
-  result.msg = changed ? summary(results, fstabChanged, fusectlChanged) : "all virtio-fs shares are as configured";
+  result.msg = changed ? summary(results, fstabChanged) : "all virtio-fs shares are as configured";
   return result;
 }
 
-function summary(results: ShareResult[], fstabChanged: boolean, fusectlChanged: boolean): string {
+function summary(results: ShareResult[], fstabChanged: boolean): string {
   const changedShares = results.filter((r) => r.changed).map((r) => r.tag);
   const parts: string[] = [];
   if (changedShares.length) parts.push(`changed: ${changedShares.join(", ")}`);
   if (fstabChanged) parts.push("fstab updated");
-  if (fusectlChanged) parts.push(`fusectl mounted on ${CONNECTIONS}`);
   return parts.length ? parts.join("; ") : "virtiofs kernel module configured";
 }

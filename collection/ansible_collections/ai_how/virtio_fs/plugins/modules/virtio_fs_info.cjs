@@ -59,7 +59,7 @@ var require_validate = __commonJS({
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
-    var schema51 = { "description": "Arguments of the virtio_fs_info module.", "type": "object", "additionalProperties": false, "x-ansible-module": { "short_description": "Report virtio-fs facts of a guest", "description": ["Returns the kernel version, whether the virtiofs module is available and loaded, the virtio-fs mounts from /proc/self/mountinfo with their options and health (ok, not answering, aborted, host directory gone; health_source says how it was found: the FUSE connection's waiting count in /sys/fs/fuse/connections, or a stat/statfs/readdir of the share root in a child process abandoned after health_timeout seconds), the virtio-fs lines of fstab, and the tags the VM offers where the kernel lists them (/sys/fs/virtiofs/*/tag, Linux 6.9 and later).", "Changes nothing; supports check mode."], "examples": "- name: Read virtio-fs facts\n  ai_how.virtio_fs.virtio_fs_info:\n  register: vfs\n\n- name: Show the mounted shares\n  ansible.builtin.debug:\n    var: vfs.virtio_fs.mounts\n", "return": { "virtio_fs": { "description": "kernel, module (available, loaded), mounts (tag, mount_point, options, super_options, ro, health, health_source, fuse_connection), fstab, tags (null when the kernel does not list them), fusectl_mounted (whether /sys/fs/fuse/connections is a fusectl mount; without it no waiting count is read and a probe of a dead share stays blocked until the domain restarts; this module never mounts it, virtio_fs_mount does).", "returned": "always", "type": "dict" } } }, "properties": { "fstab": { "description": "fstab file to read.", "$ref": "#/$defs/absolute_path", "x-default-from": "#/$defs/module_virtio_fs_mount/properties/fstab", "default": "/etc/fstab" }, "health_timeout": { "description": "Seconds to wait for a mounted share to answer the health probe.", "type": "integer", "minimum": 1, "maximum": 300, "x-default-from": "#/properties/virtio_fs_health_timeout", "default": 5 } } };
+    var schema51 = { "description": "Arguments of the virtio_fs_info module.", "type": "object", "additionalProperties": false, "x-ansible-module": { "short_description": "Report virtio-fs facts of a guest", "description": ["Returns the kernel version, whether the virtiofs module is available and loaded, the virtio-fs mounts from /proc/self/mountinfo with their options and health (ok, not answering, aborted, host directory gone; health_source says how it was found: a stat/statfs/readdir of the share root in a child process abandoned after health_timeout seconds, or an earlier such probe still waiting), the virtio-fs lines of fstab, and the tags the VM offers where the kernel lists them (/sys/fs/virtiofs/*/tag, Linux 6.9 and later).", "Changes nothing; supports check mode."], "examples": "- name: Read virtio-fs facts\n  ai_how.virtio_fs.virtio_fs_info:\n  register: vfs\n\n- name: Show the mounted shares\n  ansible.builtin.debug:\n    var: vfs.virtio_fs.mounts\n", "return": { "virtio_fs": { "description": "kernel, module (available, loaded), mounts (tag, mount_point, options, super_options, ro, health, health_source), fstab, tags (null when the kernel does not list them).", "returned": "always", "type": "dict" } } }, "properties": { "fstab": { "description": "fstab file to read.", "$ref": "#/$defs/absolute_path", "x-default-from": "#/$defs/module_virtio_fs_mount/properties/fstab", "default": "/etc/fstab" }, "health_timeout": { "description": "Seconds to wait for a mounted share to answer the health probe.", "type": "integer", "minimum": 1, "maximum": 300, "x-default-from": "#/properties/virtio_fs_health_timeout", "default": 5 } } };
     var schema33 = { "type": "string", "minLength": 1, "maxLength": 4095, "pattern": "^/[^\\u0000-\\u001f]*$", "x-expected": "an absolute path (starting with /) without control characters" };
     var func2 = require_ucs2length().default;
     var pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
@@ -929,47 +929,24 @@ function offeredTags() {
   return tags;
 }
 
-// src/runtime/fuse-connection.ts
-var fs5 = __toESM(require("fs"));
-var CONNECTIONS = "/sys/fs/fuse/connections";
-function connectionName(entry) {
-  const m = /^(\d+):(\d+)$/.exec(entry.device);
-  if (!m) return void 0;
-  return String(Number(m[1]) * 2 ** 20 + Number(m[2]));
-}
-function connectionDir(name) {
-  return `${connectionsDir()}/${name}`;
-}
-function readWaiting(name) {
-  try {
-    const n = Number(fs5.readFileSync(`${connectionDir(name)}/waiting`, "utf8").trim());
-    return Number.isInteger(n) && n >= 0 ? n : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function connectionsDir() {
-  return systemPath(CONNECTIONS);
-}
-function fusectlMounted(mountinfo) {
-  const dir = connectionsDir();
-  let real = dir;
-  try {
-    real = fs5.realpathSync(dir);
-  } catch {
-  }
-  return mountinfo.some((e) => e.fstype === "fusectl" && (e.mountPoint === dir || e.mountPoint === real));
-}
-
 // src/runtime/share-health.ts
+var fs5 = __toESM(require("fs"));
+function probeTitle(entry) {
+  return `virtio-fs-probe ${entry.device} ${entry.mountPoint}`;
+}
 var PROBE_SOURCE = `
-process.title = "virtio-fs-probe";
+process.title = "virtio-fs-probe " + process.argv[2] + " " + process.argv[1];
 const fs = require("fs");
 fs.writeSync(1, "ready\\n");
 const p = process.argv[1];
 if (process.env.VIRTIO_FS_PROBE_LOG) fs.appendFileSync(process.env.VIRTIO_FS_PROBE_LOG, p + "\\n");
 const stall = JSON.parse(process.env.VIRTIO_FS_PROBE_STALL || "[]");
-if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
+// test hook: the error a request gets, e.g. ENOTCONN once the device behind the mount is gone
+const fail = JSON.parse(process.env.VIRTIO_FS_PROBE_ERROR || "{}");
+const code = fail["dev " + process.argv[2]] || fail[p];
+if (code) {
+  process.stdout.write(JSON.stringify({ error: { op: "stat", code, message: code + " (VIRTIO_FS_PROBE_ERROR)" } }));
+} else if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
   // test hook: a request that does not come back before the caller's deadline, with a helper that
   // holds the pipe longer (as a blocked process keeps its descriptors)
   require("child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 10000)"], { detached: true, stdio: ["ignore", 1, 2] }).unref();
@@ -993,23 +970,42 @@ if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
 }
 `;
 var seconds = (ms) => `${Math.round(ms / 100) / 10}s`;
-async function waitingGoesDown(name, first, timeoutMs) {
-  const end = Date.now() + timeoutMs;
-  const step = Math.max(20, Math.min(250, timeoutMs / 10));
-  let last = first;
-  while (Date.now() < end) {
-    await new Promise((r) => setTimeout(r, step));
-    const now = readWaiting(name);
-    if (now === void 0 || now < last) return { down: true, last: now ?? 0 };
-    last = now;
+function uptimeSeconds() {
+  try {
+    return Number(fs5.readFileSync("/proc/uptime", "utf8").split(" ")[0]);
+  } catch {
+    return void 0;
   }
-  return { down: false, last };
 }
-function classifyProbe(r, timeoutMs, connectionNote) {
+function findEarlierProbe(entry) {
+  const title = probeTitle(entry);
+  const up = uptimeSeconds();
+  let pids;
+  try {
+    pids = fs5.readdirSync("/proc").filter((d) => /^[0-9]+$/.test(d));
+  } catch {
+    return void 0;
+  }
+  for (const pid of pids) {
+    try {
+      const cmdline = fs5.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (cmdline.split("\0")[0].trimEnd() !== title) continue;
+      const stat = fs5.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const started = Number(fields[19]) / 100;
+      const ageSeconds = up !== void 0 && Number.isFinite(started) ? Math.max(0, up - started) : 0;
+      return { pid: Number(pid), ageSeconds };
+    } catch {
+      continue;
+    }
+  }
+  return void 0;
+}
+function classifyProbe(r, timeoutMs) {
   if (r.timedOut)
     return {
       health: "not answering",
-      source: `a stat/statfs/readdir of the share root got no answer within ${seconds(timeoutMs)}${connectionNote}`
+      source: `a stat/statfs/readdir of the share root got no answer within ${seconds(timeoutMs)}`
     };
   let out;
   try {
@@ -1025,7 +1021,7 @@ function classifyProbe(r, timeoutMs, connectionNote) {
     if (code === "ENOTCONN" || code === "ECONNABORTED")
       return {
         health: "aborted",
-        source: `${op} of the share root failed with ${code}: the FUSE connection was aborted (fusectl abort, or the daemon went away)`
+        source: `${op} of the share root failed with ${code}: the device behind the mount is gone (hot-unplugged or replaced on the host)`
       };
     if (code === "ENOENT" || code === "ESTALE")
       return {
@@ -1046,38 +1042,24 @@ function classifyProbe(r, timeoutMs, connectionNote) {
     root: out.root
   };
 }
-async function checkShare(entry, timeoutMs, opts = {}) {
-  const name = connectionName(entry);
-  const waiting = name === void 0 ? void 0 : readWaiting(name);
-  const conn = name === void 0 ? {} : { connection: name };
-  if (!opts.probeAnyway && name !== void 0 && waiting !== void 0 && waiting > 0) {
-    const w = await waitingGoesDown(name, waiting, timeoutMs);
-    if (!w.down)
-      return {
-        health: "not answering",
-        source: `${CONNECTIONS}/${name}/waiting stayed at ${w.last} unanswered request(s) for ${seconds(timeoutMs)} without going down (no request sent)`,
-        ...conn,
-        waiting: w.last,
-        fromWaitingOnly: true
-      };
-  }
+async function checkShare(entry, timeoutMs) {
+  const earlier = findEarlierProbe(entry);
+  if (earlier && earlier.ageSeconds * 1e3 >= timeoutMs)
+    return {
+      health: "not answering",
+      source: `an earlier probe of the share root (pid ${earlier.pid}, virtio-fs-probe) has waited ${Math.round(earlier.ageSeconds)}s for its answer (no new request sent)`,
+      earlierProbe: earlier.pid
+    };
   const r = await runBounded(process.execPath, ["-e", PROBE_SOURCE, "--", entry.mountPoint, entry.device], {
     timeoutMs,
     env: process.env,
     readyMarker: "ready"
   });
-  const after = name === void 0 ? void 0 : readWaiting(name);
-  const note = opts.fusectl === false ? ` (fusectl is not mounted at ${CONNECTIONS}: no waiting count to read, and no abort for a probe that does not answer)` : name === void 0 ? "" : after === void 0 ? ` (fusectl does not list connection ${name})` : ` (${CONNECTIONS}/${name}/waiting: ${after})`;
-  const h = classifyProbe(r, timeoutMs, note);
-  return {
-    ...h,
-    ...conn,
-    ...after !== void 0 ? { waiting: after } : {},
-    ...r.timedOut && r.pid !== void 0 ? { abandonedProbe: r.pid } : {}
-  };
+  const h = classifyProbe(r, timeoutMs);
+  return { ...h, ...r.timedOut && r.pid !== void 0 ? { abandonedProbe: r.pid } : {} };
 }
-function checkShares(entries, timeoutMs, opts = {}) {
-  return Promise.all(entries.map((e) => checkShare(e, timeoutMs, opts)));
+function checkShares(entries, timeoutMs) {
+  return Promise.all(entries.map((e) => checkShare(e, timeoutMs)));
 }
 
 // src/runtime/modules/virtio_fs_info.ts
@@ -1112,8 +1094,7 @@ async function gatherFacts(fstabPath, timeoutMs) {
     }
   });
   const mounts = virtiofsMounts(mountinfo);
-  const fusectl = fusectlMounted(mountinfo);
-  const health = await checkShares(mounts, timeoutMs, { fusectl });
+  const health = await checkShares(mounts, timeoutMs);
   return {
     kernel,
     module: { available: virtiofsAvailable(kernel), loaded: virtiofsLoaded() },
@@ -1124,12 +1105,10 @@ async function gatherFacts(fstabPath, timeoutMs) {
       super_options: m.superOptions.join(","),
       ro: m.readonly,
       health: health[i].health,
-      health_source: health[i].source,
-      fuse_connection: health[i].connection ?? null
+      health_source: health[i].source
     })),
     fstab,
-    tags: offeredTags(),
-    fusectl_mounted: fusectl
+    tags: offeredTags()
   };
 }
 async function main(args, _ctx) {

@@ -59,7 +59,7 @@ var require_validate = __commonJS({
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
-    var schema51 = { "description": "Arguments of the virtio_fs_mount module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "x-ansible-module": { "short_description": "Mount, persist, remount and remove virtio-fs shares in a guest in one call", "description": ["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.", "fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.", "Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point (naming the processes that hold it), a mounted share whose virtiofsd does not answer or whose host directory is gone (probed in a child process abandoned after health_timeout seconds; nothing waits on a share without a deadline). With recover, a share that does not answer is aborted (/sys/fs/fuse/connections/N/abort), unmounted lazily and mounted again; fusectl is mounted on /sys/fs/fuse/connections first when it is not, and a recovery that cannot abort is refused. A probe that gets no answer stays blocked until its connection is aborted or the domain restarts, so a run probes each share at most once."], "examples": "- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n", "return": { "mounts": { "description": "One result per share: tag, mount_point, state, changed and the list of actions taken (with why); health and health_source for a mounted share that was not ok; holders (pid, comm, uses) when an unmount was refused as busy.", "returned": "always", "type": "list", "elements": "dict" }, "fstab_changed": { "description": "Whether the fstab file was rewritten (or would be, in check mode).", "returned": "always", "type": "bool" }, "fusectl": { "description": "The FUSE control file system on /sys/fs/fuse/connections, which gives each share's unanswered request count and its abort: mounted, changed, and the actions taken (mount_fusectl when it was not mounted and a share is or is to be mounted; a failed one is a warning, and a recovery that needs the abort then fails its share).", "returned": "always", "type": "dict" }, "backup_file": { "description": "Path of the fstab backup, when one was made.", "returned": "changed and backup is true", "type": "str" } } }, "properties": { "mounts": { "description": "The shares to apply, as in virtio_fs_mounts.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "default_owner": { "description": "Owner of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_owner", "default": "admin" }, "default_group": { "description": "Group of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_group", "default": "admin" }, "default_mode": { "description": "Mode of a mount point whose share sets none.", "$ref": "#/$defs/octal_mode", "x-default-from": "#/properties/virtio_fs_default_mode", "default": "0755" }, "default_options": { "description": "Mount options of a share that sets none.", "$ref": "#/$defs/mount_options", "x-default-from": "#/properties/virtio_fs_default_options", "default": "rw,relatime,nofail" }, "create_mount_dirs": { "description": "Create missing mount points with owner, group and mode.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_create_mount_dirs", "default": true }, "persist": { "description": "Manage the fstab line of each share.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_persist_mounts", "default": true }, "perform_mounts": { "description": "Mount and unmount now; when false only fstab and mount points are managed.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_perform_mounts", "default": true }, "load_module": { "description": "Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.", "type": "boolean", "default": true }, "prune": { "description": "Also unmount and remove virtiofs fstab lines of shares that are not in mounts.", "type": "boolean", "default": false }, "fstab": { "description": "fstab file to manage.", "$ref": "#/$defs/absolute_path", "default": "/etc/fstab" }, "backup": { "description": "Keep a timestamped copy of fstab before changing it.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_fstab_backup", "default": false }, "health_timeout": { "description": "Seconds to wait for one answer from a mounted share (probe, mount, unmount) before the share is reported as not answering.", "type": "integer", "minimum": 1, "maximum": 300, "x-default-from": "#/properties/virtio_fs_health_timeout", "default": 5 }, "recover": { "description": "Recover shares that do not answer or were aborted: abort the FUSE connection, unmount lazily and mount again (see virtio_fs_recover_dead_shares).", "type": "boolean", "x-default-from": "#/properties/virtio_fs_recover_dead_shares", "default": false } } };
+    var schema51 = { "description": "Arguments of the virtio_fs_mount module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "x-ansible-module": { "short_description": "Mount, persist, remount and remove virtio-fs shares in a guest in one call", "description": ["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.", "fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.", "Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point (naming the processes that hold it), a mounted share whose virtiofsd does not answer or whose host directory is gone (probed in a child process abandoned after health_timeout seconds; nothing waits on a share without a deadline). A share that does not answer cannot be freed in the guest (Linux lists no virtio-fs connection in /sys/fs/fuse/connections, so there is no abort): the failure says to destroy and start the domain on the host. With recover, a share whose device is gone (aborted: hot-unplugged or replaced on the host) is unmounted lazily and mounted again. A probe that gets no answer stays blocked (state S) until the domain restarts, so a run probes each share at most once and a later run reuses a probe still waiting."], "examples": "- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n", "return": { "mounts": { "description": "One result per share: tag, mount_point, state, changed and the list of actions taken (with why); health and health_source for a mounted share that was not ok; holders (pid, comm, uses) when an unmount was refused as busy.", "returned": "always", "type": "list", "elements": "dict" }, "fstab_changed": { "description": "Whether the fstab file was rewritten (or would be, in check mode).", "returned": "always", "type": "bool" }, "backup_file": { "description": "Path of the fstab backup, when one was made.", "returned": "changed and backup is true", "type": "str" } } }, "properties": { "mounts": { "description": "The shares to apply, as in virtio_fs_mounts.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "default_owner": { "description": "Owner of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_owner", "default": "admin" }, "default_group": { "description": "Group of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_group", "default": "admin" }, "default_mode": { "description": "Mode of a mount point whose share sets none.", "$ref": "#/$defs/octal_mode", "x-default-from": "#/properties/virtio_fs_default_mode", "default": "0755" }, "default_options": { "description": "Mount options of a share that sets none.", "$ref": "#/$defs/mount_options", "x-default-from": "#/properties/virtio_fs_default_options", "default": "rw,relatime,nofail" }, "create_mount_dirs": { "description": "Create missing mount points with owner, group and mode.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_create_mount_dirs", "default": true }, "persist": { "description": "Manage the fstab line of each share.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_persist_mounts", "default": true }, "perform_mounts": { "description": "Mount and unmount now; when false only fstab and mount points are managed.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_perform_mounts", "default": true }, "load_module": { "description": "Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.", "type": "boolean", "default": true }, "prune": { "description": "Also unmount and remove virtiofs fstab lines of shares that are not in mounts.", "type": "boolean", "default": false }, "fstab": { "description": "fstab file to manage.", "$ref": "#/$defs/absolute_path", "default": "/etc/fstab" }, "backup": { "description": "Keep a timestamped copy of fstab before changing it.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_fstab_backup", "default": false }, "health_timeout": { "description": "Seconds to wait for one answer from a mounted share (probe, mount, unmount) before the share is reported as not answering.", "type": "integer", "minimum": 1, "maximum": 300, "x-default-from": "#/properties/virtio_fs_health_timeout", "default": 5 }, "recover": { "description": "Mount again the shares whose device is gone (health aborted): unmount lazily and mount the tag again (see virtio_fs_recover_dead_shares). A share that does not answer is never touched.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_recover_dead_shares", "default": false } } };
     var schema35 = { "type": "string", "pattern": "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "x-expected": "a user or group name as NSS knows it (letters, digits, _ . @ and -, starting with a letter or _, an optional trailing $) or a numeric id" };
     var schema37 = { "type": "string", "pattern": "^0?[0-7]{3,4}$", "x-expected": 'an octal mode string such as "0755"' };
     var schema38 = { "type": "string", "minLength": 1, "pattern": "^[^\\s#,]+(,[^\\s#,]+)*$", "x-expected": "comma-separated mount options without spaces, newlines, # or empty items" };
@@ -1600,60 +1600,15 @@ function backupFile(file, now = /* @__PURE__ */ new Date()) {
   return dest;
 }
 
-// src/runtime/fuse-connection.ts
-var fs5 = __toESM(require("fs"));
-var CONNECTIONS = "/sys/fs/fuse/connections";
-function connectionName(entry) {
-  const m = /^(\d+):(\d+)$/.exec(entry.device);
-  if (!m) return void 0;
-  return String(Number(m[1]) * 2 ** 20 + Number(m[2]));
-}
-function connectionDir(name) {
-  return `${connectionsDir()}/${name}`;
-}
-function readWaiting(name) {
-  try {
-    const n = Number(fs5.readFileSync(`${connectionDir(name)}/waiting`, "utf8").trim());
-    return Number.isInteger(n) && n >= 0 ? n : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function connectionsDir() {
-  return systemPath(CONNECTIONS);
-}
-function connectionsDirExists() {
-  try {
-    return fs5.statSync(connectionsDir()).isDirectory();
-  } catch {
-    return false;
-  }
-}
-function fusectlMounted(mountinfo) {
-  const dir = connectionsDir();
-  let real = dir;
-  try {
-    real = fs5.realpathSync(dir);
-  } catch {
-  }
-  return mountinfo.some((e2) => e2.fstype === "fusectl" && (e2.mountPoint === dir || e2.mountPoint === real));
-}
-function fusectlMountArgs() {
-  return ["-t", "fusectl", "--", "fusectl", connectionsDir()];
-}
-function abortConnection(name) {
-  fs5.writeFileSync(`${connectionDir(name)}/abort`, "1\n");
-}
-
 // src/runtime/mount-holders.ts
-var fs6 = __toESM(require("fs"));
+var fs5 = __toESM(require("fs"));
 function under(link, mountPoint) {
   const p = link.endsWith(" (deleted)") ? link.slice(0, -" (deleted)".length) : link;
   return p === mountPoint || p.startsWith(mountPoint === "/" ? "/" : `${mountPoint}/`);
 }
 function readlink(p) {
   try {
-    return fs6.readlinkSync(p);
+    return fs5.readlinkSync(p);
   } catch {
     return void 0;
   }
@@ -1670,7 +1625,7 @@ function usesOf(dir, mountPoint, device) {
   }
   let fds;
   try {
-    fds = fs6.readdirSync(`${dir}/fd`);
+    fds = fs5.readdirSync(`${dir}/fd`);
   } catch {
     fds = [];
   }
@@ -1679,7 +1634,7 @@ function usesOf(dir, mountPoint, device) {
     if (t !== void 0 && under(t, mountPoint)) uses.push(`fd ${fd}`);
   }
   try {
-    const maps = fs6.readFileSync(`${dir}/maps`, "utf8");
+    const maps = fs5.readFileSync(`${dir}/maps`, "utf8");
     if (maps.split("\n").some((l) => mapsDevice(l.split(/\s+/)[3] ?? "") === device)) uses.push("maps");
   } catch {
   }
@@ -1690,7 +1645,7 @@ function mountHolders(mountPoint, device, timeoutMs) {
   const proc = systemPath("/proc");
   let pids;
   try {
-    pids = fs6.readdirSync(proc).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+    pids = fs5.readdirSync(proc).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
   } catch {
     return { holders: [], incomplete: true };
   }
@@ -1703,7 +1658,7 @@ function mountHolders(mountPoint, device, timeoutMs) {
     if (uses.length === 0) continue;
     let comm = "?";
     try {
-      comm = fs6.readFileSync(`${dir}/comm`, "utf8").trim();
+      comm = fs5.readFileSync(`${dir}/comm`, "utf8").trim();
     } catch {
     }
     holders.push({ pid, comm, uses });
@@ -1718,14 +1673,23 @@ function describeHolders(scan) {
 }
 
 // src/runtime/share-health.ts
+var fs6 = __toESM(require("fs"));
+function probeTitle(entry) {
+  return `virtio-fs-probe ${entry.device} ${entry.mountPoint}`;
+}
 var PROBE_SOURCE = `
-process.title = "virtio-fs-probe";
+process.title = "virtio-fs-probe " + process.argv[2] + " " + process.argv[1];
 const fs = require("fs");
 fs.writeSync(1, "ready\\n");
 const p = process.argv[1];
 if (process.env.VIRTIO_FS_PROBE_LOG) fs.appendFileSync(process.env.VIRTIO_FS_PROBE_LOG, p + "\\n");
 const stall = JSON.parse(process.env.VIRTIO_FS_PROBE_STALL || "[]");
-if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
+// test hook: the error a request gets, e.g. ENOTCONN once the device behind the mount is gone
+const fail = JSON.parse(process.env.VIRTIO_FS_PROBE_ERROR || "{}");
+const code = fail["dev " + process.argv[2]] || fail[p];
+if (code) {
+  process.stdout.write(JSON.stringify({ error: { op: "stat", code, message: code + " (VIRTIO_FS_PROBE_ERROR)" } }));
+} else if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
   // test hook: a request that does not come back before the caller's deadline, with a helper that
   // holds the pipe longer (as a blocked process keeps its descriptors)
   require("child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 10000)"], { detached: true, stdio: ["ignore", 1, 2] }).unref();
@@ -1749,23 +1713,42 @@ if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
 }
 `;
 var seconds = (ms) => `${Math.round(ms / 100) / 10}s`;
-async function waitingGoesDown(name, first, timeoutMs) {
-  const end = Date.now() + timeoutMs;
-  const step = Math.max(20, Math.min(250, timeoutMs / 10));
-  let last = first;
-  while (Date.now() < end) {
-    await new Promise((r) => setTimeout(r, step));
-    const now = readWaiting(name);
-    if (now === void 0 || now < last) return { down: true, last: now ?? 0 };
-    last = now;
+function uptimeSeconds() {
+  try {
+    return Number(fs6.readFileSync("/proc/uptime", "utf8").split(" ")[0]);
+  } catch {
+    return void 0;
   }
-  return { down: false, last };
 }
-function classifyProbe(r, timeoutMs, connectionNote) {
+function findEarlierProbe(entry) {
+  const title = probeTitle(entry);
+  const up = uptimeSeconds();
+  let pids;
+  try {
+    pids = fs6.readdirSync("/proc").filter((d) => /^[0-9]+$/.test(d));
+  } catch {
+    return void 0;
+  }
+  for (const pid of pids) {
+    try {
+      const cmdline = fs6.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (cmdline.split("\0")[0].trimEnd() !== title) continue;
+      const stat = fs6.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const started = Number(fields[19]) / 100;
+      const ageSeconds = up !== void 0 && Number.isFinite(started) ? Math.max(0, up - started) : 0;
+      return { pid: Number(pid), ageSeconds };
+    } catch {
+      continue;
+    }
+  }
+  return void 0;
+}
+function classifyProbe(r, timeoutMs) {
   if (r.timedOut)
     return {
       health: "not answering",
-      source: `a stat/statfs/readdir of the share root got no answer within ${seconds(timeoutMs)}${connectionNote}`
+      source: `a stat/statfs/readdir of the share root got no answer within ${seconds(timeoutMs)}`
     };
   let out;
   try {
@@ -1781,7 +1764,7 @@ function classifyProbe(r, timeoutMs, connectionNote) {
     if (code === "ENOTCONN" || code === "ECONNABORTED")
       return {
         health: "aborted",
-        source: `${op} of the share root failed with ${code}: the FUSE connection was aborted (fusectl abort, or the daemon went away)`
+        source: `${op} of the share root failed with ${code}: the device behind the mount is gone (hot-unplugged or replaced on the host)`
       };
     if (code === "ENOENT" || code === "ESTALE")
       return {
@@ -1802,35 +1785,21 @@ function classifyProbe(r, timeoutMs, connectionNote) {
     root: out.root
   };
 }
-async function checkShare(entry, timeoutMs, opts = {}) {
-  const name = connectionName(entry);
-  const waiting = name === void 0 ? void 0 : readWaiting(name);
-  const conn = name === void 0 ? {} : { connection: name };
-  if (!opts.probeAnyway && name !== void 0 && waiting !== void 0 && waiting > 0) {
-    const w = await waitingGoesDown(name, waiting, timeoutMs);
-    if (!w.down)
-      return {
-        health: "not answering",
-        source: `${CONNECTIONS}/${name}/waiting stayed at ${w.last} unanswered request(s) for ${seconds(timeoutMs)} without going down (no request sent)`,
-        ...conn,
-        waiting: w.last,
-        fromWaitingOnly: true
-      };
-  }
+async function checkShare(entry, timeoutMs) {
+  const earlier = findEarlierProbe(entry);
+  if (earlier && earlier.ageSeconds * 1e3 >= timeoutMs)
+    return {
+      health: "not answering",
+      source: `an earlier probe of the share root (pid ${earlier.pid}, virtio-fs-probe) has waited ${Math.round(earlier.ageSeconds)}s for its answer (no new request sent)`,
+      earlierProbe: earlier.pid
+    };
   const r = await runBounded(process.execPath, ["-e", PROBE_SOURCE, "--", entry.mountPoint, entry.device], {
     timeoutMs,
     env: process.env,
     readyMarker: "ready"
   });
-  const after = name === void 0 ? void 0 : readWaiting(name);
-  const note = opts.fusectl === false ? ` (fusectl is not mounted at ${CONNECTIONS}: no waiting count to read, and no abort for a probe that does not answer)` : name === void 0 ? "" : after === void 0 ? ` (fusectl does not list connection ${name})` : ` (${CONNECTIONS}/${name}/waiting: ${after})`;
-  const h = classifyProbe(r, timeoutMs, note);
-  return {
-    ...h,
-    ...conn,
-    ...after !== void 0 ? { waiting: after } : {},
-    ...r.timedOut && r.pid !== void 0 ? { abandonedProbe: r.pid } : {}
-  };
+  const h = classifyProbe(r, timeoutMs);
+  return { ...h, ...r.timedOut && r.pid !== void 0 ? { abandonedProbe: r.pid } : {} };
 }
 
 // src/runtime/fstab.ts
@@ -2706,7 +2675,6 @@ var MountRun = class {
     this.fstab = parseFstab(fstabText);
     this.fstab.lines.forEach((l, i) => this.lineNumbers.set(l, i + 1));
     this.tags = offeredTags();
-    this.fusectl.mounted = fusectlMounted(this.mountinfo);
   }
   check;
   timeoutMs;
@@ -2717,56 +2685,18 @@ var MountRun = class {
   health = /* @__PURE__ */ new Map();
   fstab;
   tags;
-  /** fusectl: mounted (or, in check mode, would be), and this run's one attempt to mount it. */
-  fusectl = {
-    mounted: false,
-    tried: false,
-    actions: []
-  };
-  /** Check mode only: the virtiofs (and so fuse) module load is planned, not done. */
-  fuseLoadPlanned = false;
-  /** Health per FUSE connection (device) probed this run: a probe may stay blocked, so one each. */
+  /** Health per mount (device) probed this run: a probe may stay blocked, so one each. */
   probed = /* @__PURE__ */ new Map();
   keys = /* @__PURE__ */ new Map();
   lineNumbers = /* @__PURE__ */ new Map();
   /**
-   * Mounts fusectl on /sys/fs/fuse/connections when it is not (one attempt per run; check mode
-   * plans it). Returns whether it is mounted (check mode: would be). A failure is a warning here;
-   * a recovery, which needs it to abort a connection, then fails its share.
+   * The health of a mounted share (share-health.ts), probing each mount at most once per run: a
+   * probe that does not answer stays blocked until the domain restarts.
    */
-  async ensureFusectl() {
-    if (this.fusectl.mounted) return true;
-    if (this.fusectl.tried) return this.check;
-    if (!connectionsDirExists() && !(this.check && this.fuseLoadPlanned)) return false;
-    this.fusectl.tried = true;
-    const act = {
-      action: "mount_fusectl",
-      why: `fusectl is not mounted on ${CONNECTIONS}: mounted so that a share's unanswered requests can be counted without sending one, and a dead connection aborted`
-    };
-    this.fusectl.actions.push(act);
-    if (this.check) return true;
-    const r = await runWithDeadline("mount", fusectlMountArgs(), this.timeoutMs);
-    this.refreshMountInfo();
-    if (r.rc === 0 && fusectlMounted(this.mountinfo)) {
-      this.fusectl.mounted = true;
-      return true;
-    }
-    act.failed = true;
-    this.fusectl.error = r.rc === 0 ? `\`mount ${fusectlMountArgs().join(" ")}\` succeeded but mountinfo lists no fusectl there` : describeFailure(r);
-    this.ctx.warn(
-      `cannot mount fusectl on ${CONNECTIONS} (${this.fusectl.error}): a share that does not answer is found by a probe that stays blocked, and recover cannot abort its connection`
-    );
-    return false;
-  }
-  /**
-   * The health of a mounted share (share-health.ts), probing each FUSE connection at most once per
-   * run: a probe that does not answer stays blocked until the connection is aborted or the domain
-   * restarts. probeAnyway sends the one probe when only the waiting count was read so far.
-   */
-  async probe(entry, probeAnyway = false) {
+  async probe(entry) {
     const known = this.probed.get(entry.device);
-    if (known && !(probeAnyway && known.fromWaitingOnly)) return known;
-    const h = await checkShare(entry, this.timeoutMs, { probeAnyway, fusectl: this.fusectl.mounted });
+    if (known) return known;
+    const h = await checkShare(entry, this.timeoutMs);
     this.probed.set(entry.device, h);
     return h;
   }
@@ -2894,34 +2824,10 @@ var MountRun = class {
   }
   // ---- shares that do not answer -----------------------------------------------------------------
   /**
-   * Aborts the FUSE connection of the mount at the job's mount point (unless it is already aborted)
-   * and unmounts it lazily: blocked processes get ENOTCONN, and the mount point is free again.
-   * Without fusectl (only for a mount this run made: a recovery is refused before) it is only
-   * detached, and what waits on it keeps waiting: a warning says so.
+   * Detaches the mount at the job's mount point (umount -l, which returns at once even when the share
+   * does not answer). What waits on it keeps waiting: only its device can end that.
    */
-  async abortAndDetach(job, h, why) {
-    const conn = h.connection;
-    if (conn !== void 0 && h.health !== "aborted") {
-      if (await this.ensureFusectl())
-        await this.record(
-          job,
-          { action: "abort_connection", why: `${why}; ${CONNECTIONS}/${conn}/abort: blocked processes get an error` },
-          () => {
-            if (this.check) return;
-            try {
-              abortConnection(conn);
-            } catch (e2) {
-              throw new ShareFailure(
-                `cannot abort the FUSE connection ${conn} of ${job.desired.mountPoint}: ${errorText(e2)}`
-              );
-            }
-          }
-        );
-      else
-        this.ctx.warn(
-          `${job.desired.mountPoint}: ${why}, and its FUSE connection ${conn} cannot be aborted without fusectl: what waits on it${h.abandonedProbe !== void 0 ? ` (probe pid ${h.abandonedProbe} included)` : ""} stays blocked until the domain restarts`
-        );
-    }
+  async detach(job, why) {
     await this.record(
       job,
       { action: "umount_lazy", why: `${why}; umount -l detaches it at once` },
@@ -2946,27 +2852,16 @@ var MountRun = class {
         `share ${tag} on ${job.desired.mountPoint}: the host directory is gone (${h.source}). On the host: recreate the directory (the host role does with virtio_fs_host_create_dirs), then restart the domain (virsh destroy + virsh start: virtiofsd keeps the deleted directory open, and a reboot does not restart it), and run again.`
       );
     }
-    const what = `share ${tag} on ${job.desired.mountPoint} is ${h.health === "aborted" ? "aborted" : "not answering"} (${h.source})`;
+    const what = `share ${tag} on ${job.desired.mountPoint} is ${h.health} (${h.source})`;
+    if (h.health === "not answering")
+      throw new ShareFailure(
+        `${what}. ${HOST_ACTION(tag)} Nothing in the guest can free the processes waiting on it: Linux has no abort for a virtio-fs connection, and a request sent to the device waits for its answer even after SIGKILL${this.args.recover ? "; recover: true changed nothing (a new mount of the tag would join the same connection)" : ""}.` + this.blockedProbeNote(h)
+      );
     if (!this.args.recover)
       throw new ShareFailure(
-        `${what}. ${HOST_ACTION(tag)} To free the guest's processes blocked on it now, run with recover: true (virtio_fs_recover_dead_shares): it aborts the FUSE connection, unmounts it lazily and mounts it again.` + this.blockedProbeNote(h)
+        `${what}. Its device was hot-unplugged or replaced on the host (virtio_fs_domain does when a virtiofsd dies): run with recover: true (virtio_fs_recover_dead_shares) to unmount it lazily and mount the tag again.`
       );
-    if (h.health !== "aborted" && h.connection !== void 0 && !await this.ensureFusectl())
-      throw new ShareFailure(
-        `${what}. recover: true cannot free it: its FUSE connection is aborted through fusectl, which is not mounted on ${CONNECTIONS} (${this.fusectl.error ?? "the directory is missing: the fuse kernel module is not loaded"}); nothing was changed. ${HOST_ACTION(tag)}${this.blockedProbeNote(h)}`
-      );
-    if (h.fromWaitingOnly && top) {
-      const confirmed = await this.probe(top, true);
-      if (confirmed.health === "ok") {
-        this.health.set(job.kernelPath, confirmed);
-        this.roots.set(job.kernelPath, confirmed.root);
-        delete job.result.health;
-        delete job.result.health_source;
-        this.ctx.warn(`share ${tag} on ${job.desired.mountPoint}: ${h.source}, but it answered a probe: not recovered`);
-        return true;
-      }
-    }
-    await this.abortAndDetach(job, h, `share ${tag} is ${h.health}`);
+    await this.detach(job, `share ${tag} is ${h.health}`);
     if (this.check) {
       if (job.desired.state === "mounted")
         job.result.actions.push({ action: "mount", why: `mounting ${tag} again after the recovery` });
@@ -2977,7 +2872,7 @@ var MountRun = class {
   /** What a probe that got no answer leaves behind and how it ends, for a failure message. */
   blockedProbeNote(h) {
     if (h.abandonedProbe === void 0) return "";
-    return ` The probe that found this (pid ${h.abandonedProbe}, virtio-fs-probe) stays waiting on the share (state S, harmless) until its connection is aborted (recover: true) or the domain restarts on the host (virsh destroy + virsh start); a run starts at most one probe per share${this.fusectl.mounted ? ", and none while its waiting count stays up" : ""}.`;
+    return ` The probe that found this (pid ${h.abandonedProbe}, virtio-fs-probe) stays waiting on the share (state S, harmless) until the domain restarts on the host; later runs find it and send no new request.`;
   }
   // ---- applying ----------------------------------------------------------------------------------
   chown(job, dir, uid, gid, tolerant) {
@@ -3073,11 +2968,11 @@ var MountRun = class {
     job.result.health_source = h.source;
     const what = `share ${top.source} on ${job.desired.mountPoint} was mounted but is ${h.health} (${h.source})`;
     if (fresh && h.health !== "host directory gone") {
-      await this.abortAndDetach(job, h, "the mount this run made does not answer");
+      await this.detach(job, "the mount this run made does not answer");
       job.mountedHere = false;
     }
     throw new ShareFailure(
-      h.health === "host directory gone" ? `${what}. On the host: recreate the directory, then restart the domain (virsh destroy + virsh start), and run again.` : `${what}${fresh ? "; it was unmounted again" : ""}. ${HOST_ACTION(top.source)}` + (this.fusectl.mounted && !this.check ? "" : this.blockedProbeNote(h))
+      h.health === "host directory gone" ? `${what}. On the host: recreate the directory, then restart the domain (virsh destroy + virsh start), and run again.` : `${what}${fresh ? "; it was detached again" : ""}. ${HOST_ACTION(top.source)}` + this.blockedProbeNote(h)
     );
   }
   failureText(job, failure) {
@@ -3219,9 +3114,6 @@ async function main(input, ctx) {
   } catch (e2) {
     throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${errorText(e2)}`);
   }
-  runner.fuseLoadPlanned = ctx.checkMode && moduleActions.some((a) => a.action === "modprobe");
-  const mounting = args.perform_mounts && args.mounts.some((s) => filled(s.state, `state of share ${s.tag}`) === "mounted");
-  if (mounting || runner.mountinfo.some((e2) => e2.fstype === "virtiofs")) await runner.ensureFusectl();
   await runner.probeShares();
   const job = (share, desired, pruned) => ({
     share,
@@ -3369,14 +3261,12 @@ async function main(input, ctx) {
   }
   const results = jobs.map((j) => j.result);
   for (const r of results) r.changed = r.actions.some((a) => !a.failed);
-  const fusectlChanged = runner.fusectl.actions.some((a) => !a.failed);
-  const changed = fstabChanged || moduleActions.length > 0 || fusectlChanged || results.some((r) => r.changed);
+  const changed = fstabChanged || moduleActions.length > 0 || results.some((r) => r.changed);
   const result = {
     changed,
     mounts: results,
     fstab_changed: fstabChanged,
     kernel_module: { changed: moduleActions.length > 0, actions: moduleActions },
-    fusectl: { mounted: runner.fusectl.mounted, changed: fusectlChanged, actions: runner.fusectl.actions },
     daemon_reloaded: daemonReloaded
   };
   if (backup) result.backup_file = backup;
@@ -3401,15 +3291,14 @@ async function main(input, ctx) {
       failures.length === 1 && parts.length === 0 ? failures[0] : `${failures.length} shares failed: ${failures.join(" | ")}`
     );
   if (parts.length > 0) throw new ModuleFailure(parts.join(". "), result);
-  result.msg = changed ? summary(results, fstabChanged, fusectlChanged) : "all virtio-fs shares are as configured";
+  result.msg = changed ? summary(results, fstabChanged) : "all virtio-fs shares are as configured";
   return result;
 }
-function summary(results, fstabChanged, fusectlChanged) {
+function summary(results, fstabChanged) {
   const changedShares = results.filter((r) => r.changed).map((r) => r.tag);
   const parts = [];
   if (changedShares.length) parts.push(`changed: ${changedShares.join(", ")}`);
   if (fstabChanged) parts.push("fstab updated");
-  if (fusectlChanged) parts.push(`fusectl mounted on ${CONNECTIONS}`);
   return parts.length ? parts.join("; ") : "virtiofs kernel module configured";
 }
 
