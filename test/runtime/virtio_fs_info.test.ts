@@ -29,7 +29,6 @@ describe("virtio_fs_info", () => {
         // the fake guest has no such directory: its root is "gone" (dead-share.test.ts covers health)
         health: "host directory gone",
         health_source: expect.stringContaining("ENOENT"),
-        fuse_connection: "203",
       },
     ]);
     expect(f.fstab).toEqual([
