@@ -208,9 +208,6 @@ export async function checkShare(entry: MountInfoEntry, timeoutMs: number): Prom
  * The health of several shares at once (each bounded; together bounded by the slowest), one probe
  * at most per share.
  */
-export function checkShares(
-  entries: MountInfoEntry[],
-  timeoutMs: number,
-): Promise<ShareHealth[]> {
+export function checkShares(entries: MountInfoEntry[], timeoutMs: number): Promise<ShareHealth[]> {
   return Promise.all(entries.map((e) => checkShare(e, timeoutMs)));
 }
