@@ -4,8 +4,12 @@
  *
  * Found on the lab (README "Behaviour worth knowing"): libvirt 9.0 and 11.3 hot-plug and hot-unplug a
  * virtiofs <filesystem> (`virsh attach-device --live`, `detach-device --live`); on attach libvirt
- * starts a new virtiofsd. Detaching the device of a dead virtiofsd works (the guest's requests then
- * fail with ENOTCONN instead of blocking). Each attached device takes a free PCIe root port on q35
+ * starts a new virtiofsd. Detaching the device of a dead virtiofsd works while the guest has no
+ * request in flight on it (its mount then fails with ENOTCONN, and the guest role's recover mounts the
+ * tag again); with one in flight (a process or a probe waiting on the share) the guest's virtio-fs
+ * driver waits for the answer before it releases the device, for ever (seen on 6.1: kacpi_hotplug in
+ * D in virtio_fs_drain_queue, while libvirt reports the detach as sent), so the replace fails at the
+ * deadline and only destroy + start helps. Each attached device takes a free PCIe root port on q35
  * ("No more available PCI slots" otherwise), which the domain template reserves. A guest reboot keeps
  * the QEMU process, so it never restarts a virtiofsd: only a new device or destroy + start does.
  *
@@ -160,7 +164,10 @@ export function applyLive(ops: LiveOps, plan: LivePlan, specs: DeviceSpec[], liv
       const tags = liveTags(ops);
       if (tags && !tags.includes(tag)) return undefined;
       if (Date.now() >= deadline)
-        return `the guest did not release the device within ${ops.timeoutMs / 1000} s (libvirt sent the detach request)`;
+        return (
+          `the guest did not release the device within ${ops.timeoutMs / 1000} s (libvirt sent the detach request): ` +
+          `a guest with requests in flight on a dead virtiofsd never does, and its hot-plug stays blocked until the domain restarts`
+        );
       pause(500);
     }
   };

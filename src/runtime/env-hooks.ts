@@ -8,6 +8,12 @@
  * - VIRTIO_FS_BIN_DIR: directory where mount, umount, modprobe, modinfo, systemctl, dmesg and virsh are
  *   looked up. When set, a program missing from it is reported as not found (never taken from PATH),
  *   so tests cannot reach the real tools. Unset: the normal PATH plus the sbin directories.
+ * - VIRTIO_FS_PROBE_STALL: JSON list of mount points, or of devices as "dev MAJOR:MINOR", whose health
+ *   probe (share-health.ts) never answers, as on a share whose virtiofsd was killed. Unset on real hosts.
+ * - VIRTIO_FS_PROBE_ERROR: JSON object from a mount point, or "dev MAJOR:MINOR", to the errno code its
+ *   health probe gets (ENOTCONN: the device behind the mount was hot-unplugged). Unset on real hosts.
+ * - VIRTIO_FS_PROBE_LOG: file every health probe appends the mount point it probes to (one line per
+ *   probe started), so tests can count probes. Unset on real hosts.
  */
 import * as path from "path";
 

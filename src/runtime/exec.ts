@@ -2,6 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { binDir } from "./env-hooks";
+import { runBounded } from "./bounded-child";
 
 /** Outcome of one external program run; never throws. */
 export interface ExecResult {
@@ -47,6 +48,43 @@ export function run(program: string, args: string[], opts: { input?: string; tim
     return { argv, rc: 127, stdout: r.stdout ?? "", stderr: r.stderr ?? "", spawnError: String(code) };
   }
   return { argv, rc: r.status ?? 128, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+/**
+ * Runs a program like run(), but in a child the module abandons at the deadline (bounded-child.ts):
+ * for everything that touches a share (mount, umount), which can block forever on a dead virtiofsd.
+ * A run past the deadline has rc 124 (like timeout(1)) and timedOut set.
+ */
+export async function runWithDeadline(
+  program: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<ExecResult & { timedOut: boolean }> {
+  const file = programPath(program);
+  const argv = [program, ...args];
+  if (binDir() && !fs.existsSync(file)) {
+    return {
+      argv,
+      rc: 127,
+      stdout: "",
+      stderr: `${program}: not found in VIRTIO_FS_BIN_DIR`,
+      spawnError: "ENOENT",
+      timedOut: false,
+    };
+  }
+  const r = await runBounded(file, args, {
+    timeoutMs,
+    env: { ...process.env, PATH: searchPath(), LC_ALL: "C", LANG: "C" },
+  });
+  if (r.timedOut)
+    return {
+      argv,
+      rc: 124,
+      stdout: r.stdout,
+      stderr: `${r.stderr}${r.stderr ? "\n" : ""}no answer within ${timeoutMs / 1000}s; abandoned`,
+      timedOut: true,
+    };
+  return { argv, rc: r.rc ?? 128, stdout: r.stdout, stderr: r.stderr, spawnError: r.spawnError, timedOut: false };
 }
 
 /** One-line description of a failed run for error messages. */

@@ -14,6 +14,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { normaliseMountPath } from "./fstab";
+import type { ProbedRoot } from "./share-health";
 
 export type NodeKind = "missing" | "directory" | "symlink" | "other";
 
@@ -47,25 +48,91 @@ function lstatOrError(p: string): fs.Stats | NodeJS.ErrnoException {
 
 const isMissing = (e: NodeJS.ErrnoException) => e.code === "ENOENT" || e.code === "ENOTDIR";
 
-/** Resolves what exists of an absolute path; the missing rest is appended unresolved. */
-export function kernelPathOf(p: string): string {
-  const norm = normaliseMountPath(p);
-  if (!norm.startsWith("/")) return norm;
-  const rest: string[] = [];
-  for (let cur = norm; ; cur = path.dirname(cur)) {
-    try {
-      const real = fs.realpathSync(cur);
-      return rest.length === 0 ? real : path.join(real, ...rest.reverse());
-    } catch {
-      if (cur === "/") return norm;
-      rest.push(path.basename(cur));
-    }
-  }
+/**
+ * Mounted virtio-fs share roots (kernel path -> what the health probe saw of the root, undefined when
+ * it did not answer). The module never stats, lstats, realpaths or reads such a path itself: on a
+ * share whose virtiofsd is gone that would block it forever (share-health.ts probes them instead).
+ */
+export type ShareRoots = ReadonlyMap<string, ProbedRoot | undefined>;
+
+const NO_ROOTS: ShareRoots = new Map();
+
+/** Is the path a share root or below one? */
+function onShare(p: string, roots: ShareRoots): boolean {
+  for (const r of roots.keys()) if (p === r || p.startsWith(r === "/" ? "/" : `${r}/`)) return true;
+  return false;
 }
 
-/** Looks at a mount point path without changing anything. */
-export function observePath(p: string): PathObservation {
-  const obs: PathObservation = { path: p, kernelPath: kernelPathOf(p), kind: "missing", missingParents: [] };
+/**
+ * Resolves what exists of an absolute path (symbolic links, like realpath); the missing rest is
+ * appended unresolved. Resolution is done one component at a time so that it stops at a share root
+ * (a mount point is never a symlink: mount(2) follows links), which is never looked at.
+ */
+export function kernelPathOf(p: string, roots: ShareRoots = NO_ROOTS): string {
+  const norm = normaliseMountPath(p);
+  if (!norm.startsWith("/")) return norm;
+  return resolveFrom("/", norm.split("/"), roots, { links: 0 }).path;
+}
+
+/**
+ * Walks components from an existing, resolved directory. complete: false when a component is missing
+ * (the rest is then appended as written); a dangling or looping link stays as written too, as
+ * realpath's failure left it in the walk-up this replaces.
+ */
+function resolveFrom(
+  start: string,
+  components: string[],
+  roots: ShareRoots,
+  budget: { links: number },
+): { path: string; complete: boolean } {
+  const queue = components.filter((c) => c !== "" && c !== ".");
+  let cur = start;
+  while (queue.length > 0) {
+    const c = queue.shift()!;
+    if (c === "..") {
+      cur = path.dirname(cur);
+      continue;
+    }
+    const next = path.join(cur, c);
+    const rest = () => ({ path: path.join(next, ...queue), complete: false });
+    if (onShare(next, roots)) return { path: path.join(next, ...queue), complete: true };
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(next);
+    } catch {
+      return rest();
+    }
+    if (!st.isSymbolicLink()) {
+      cur = next;
+      continue;
+    }
+    if (++budget.links > 40) return rest();
+    let target: string;
+    try {
+      target = fs.readlinkSync(next);
+    } catch {
+      return rest();
+    }
+    const resolved = resolveFrom(target.startsWith("/") ? "/" : cur, target.split("/"), roots, budget);
+    if (!resolved.complete) return rest();
+    cur = resolved.path;
+  }
+  return { path: cur, complete: true };
+}
+
+/**
+ * Looks at a mount point path without changing anything. A share root (roots) is described from its
+ * probe, never looked at.
+ */
+export function observePath(p: string, roots: ShareRoots = NO_ROOTS): PathObservation {
+  const obs: PathObservation = { path: p, kernelPath: kernelPathOf(p, roots), kind: "missing", missingParents: [] };
+  if (onShare(obs.kernelPath, roots)) {
+    const probed = roots.get(obs.kernelPath);
+    obs.kind = "directory";
+    if (probed) Object.assign(obs, { uid: probed.uid, gid: probed.gid, mode: probed.mode, empty: probed.empty });
+    else obs.blocked = `${obs.kernelPath} is on a virtio-fs share that does not answer`;
+    return obs;
+  }
   const st = lstatOrError(p);
   if (st instanceof Error) {
     if (!isMissing(st)) {
@@ -132,8 +199,9 @@ export function setDirOwnerMode(
   }
 }
 
-/** Is the path (not following a last symlink) an empty directory? */
-export function isEmptyDir(p: string): boolean {
+/** Is the path (not following a last symlink) an empty directory? Never true on a share root (roots). */
+export function isEmptyDir(p: string, roots: ShareRoots = NO_ROOTS): boolean {
+  if (onShare(kernelPathOf(p, roots), roots)) return false;
   const st = lstatOrError(p);
   return !(st instanceof Error) && st.isDirectory() && hasNoEntries(p);
 }

@@ -11,6 +11,8 @@ import { systemPath } from "./env-hooks";
 export interface MountInfoEntry {
   mountId: number;
   parentId: number;
+  /** st_dev of the file system, "major:minor" (names the probe of a share, see share-health.ts). */
+  device: string;
   root: string;
   mountPoint: string;
   /** Per-mount options (rw/ro, nosuid, nodev, noexec, relatime, ...). */
@@ -51,6 +53,7 @@ function parseMountInfoLine(line: string): MountInfoEntry | undefined {
   return {
     mountId: Number(f[0]),
     parentId: Number(f[1]),
+    device: f[2],
     root: decodeMountInfoField(f[3]),
     mountPoint: decodeMountInfoField(f[4]),
     mountOptions,

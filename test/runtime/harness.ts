@@ -142,8 +142,12 @@ export interface FakeConfig {
   unknownFs?: boolean;
   /** modprobe virtiofs fails. */
   noModule?: boolean;
-  /** Mount points umount reports busy. */
+  /** Mount points umount reports busy (not with -l). */
   busy?: string[];
+  /** Mount points (canonical) whose mount or umount does not return for 20 s, as on a dead virtiofsd. */
+  hang?: string[];
+  /** mount -t fusectl fails (as where /sys is read-only). */
+  fusectlFail?: boolean;
   /** Mount points (canonical) whose mount fails with "permission denied". */
   mountFail?: string[];
   /** mount -o remount fails. */
@@ -220,6 +224,8 @@ const vfs = (opts) => {
   return out.join(",");
 };
 const fail = (msg, rc) => { process.stderr.write(msg + "\\n"); process.exit(rc); };
+// fusectl is mounted when mountinfo lists it (the connections directory also exists without it)
+const fusectlOn = () => readMi().some((l) => / - fusectl /.test(l));
 `;
 
 const FAKES: Record<string, string> = {
@@ -247,6 +253,24 @@ if (opts.startsWith("remount")) {
   process.exit(0);
 }
 if (pos.length !== 2) fail("mount: expected a source and a target, got " + JSON.stringify(pos), 1);
+if (type === "fusectl") {
+  // like the kernel: the target must be the fuse module's directory; fusectl then lists every
+  // existing FUSE connection (and each later mount adds its own, below)
+  if (cfg.fusectlFail) fail("mount: " + pos[1] + ": permission denied.", 32);
+  if (!fs.existsSync(pos[1])) fail("mount: " + pos[1] + ": mount point does not exist.", 32);
+  const mp = fs.realpathSync(pos[1]);
+  const lines = readMi();
+  const id = 100 + lines.length;
+  lines.push(id + " 24 0:" + id + " / " + esc(mp) + " rw,nosuid,nodev,noexec,relatime shared:" + id + " - fusectl " + esc(pos[0]) + " rw");
+  for (const l of lines) {
+    if (!/ - virtiofs /.test(l)) continue;
+    const conn = path.join(mp, l.split(" ")[2].split(":")[1]);
+    fs.mkdirSync(conn, { recursive: true });
+    fs.writeFileSync(path.join(conn, "waiting"), "0\\n");
+  }
+  writeMi(lines);
+  process.exit(0);
+}
 const [tag, given] = pos;
 if (process.env.FAKE_FSTAB) {
   const seen = fs.existsSync(process.env.FAKE_FSTAB) ? fs.readFileSync(process.env.FAKE_FSTAB, "utf8") : null;
@@ -257,30 +281,47 @@ if (cfg.unknownFs) fail("mount: " + given + ": unknown filesystem type 'virtiofs
 if (cfg.offered && !cfg.offered.includes(tag)) fail("mount: " + given + ": wrong fs type, bad option, bad superblock on " + tag + ", missing codepage or helper program, or other error.", 32);
 if (!fs.existsSync(given) || !fs.statSync(given).isDirectory()) fail("mount: " + given + ": mount point does not exist.", 32);
 const mp = canon(given);
+if ((cfg.hang || []).includes(mp)) setTimeout(() => {}, 20000);
+else {
 if ((cfg.mountFail || []).includes(mp)) fail("mount: " + given + ": permission denied.", 32);
 const lines = readMi();
 const id = 100 + lines.length;
 lines.push(id + " 1 0:" + id + " / " + esc(mp) + " " + vfs(opts) + " shared:" + id + " - virtiofs " + esc(tag) + " rw");
 writeMi(lines);
+// a FUSE connection per mount, where the fake guest has fusectl
+const conns = path.join(ROOT, "sys/fs/fuse/connections");
+if (fusectlOn()) { fs.mkdirSync(path.join(conns, String(id))); fs.writeFileSync(path.join(conns, String(id), "waiting"), "0\\n"); }
+}
 `,
   umount: `
 const pos = [];
-let dashdash = false;
+let dashdash = false, lazy = false;
 for (const a of argv) {
   if (dashdash || !a.startsWith("-")) pos.push(a);
   else if (a === "--") dashdash = true;
+  else if (a === "-l") lazy = true;
   else fail("umount: unrecognized option '" + a + "'", 1);
 }
 if (pos.length !== 1) fail("umount: expected one target, got " + JSON.stringify(pos), 1);
 let mp = pos[0];
-try { mp = fs.realpathSync(mp); } catch {}
-if ((cfg.busy || []).includes(mp) || (cfg.busy || []).includes(pos[0])) fail("umount: " + pos[0] + ": target is busy.", 32);
+// a real umount(8) canonicalises its target (a stat that blocks on a dead share); umount -l does not
+if (!lazy) try { mp = fs.realpathSync(mp); } catch {}
+if (!lazy && (cfg.hang || []).includes(mp)) setTimeout(() => {}, 20000);
+else {
+if (!lazy && ((cfg.busy || []).includes(mp) || (cfg.busy || []).includes(pos[0]))) fail("umount: " + pos[0] + ": target is busy.", 32);
 const lines = readMi();
 let idx = -1;
 lines.forEach((l, i) => { if (unesc(l.split(" ")[4]) === mp) idx = i; });
 if (idx < 0) fail("umount: " + pos[0] + ": not mounted.", 32);
+if (lazy) {
+  // what the connection's abort file held when the lazy unmount came (the order of a recovery)
+  const minor = lines[idx].split(" ")[2].split(":")[1];
+  const abort = path.join(ROOT, "sys/fs/fuse/connections", minor, "abort");
+  fs.appendFileSync(path.join(BIN, "lazy.log"), JSON.stringify({ mp, abort: fs.existsSync(abort) ? fs.readFileSync(abort, "utf8") : null }) + "\\n");
+}
 lines.splice(idx, 1);
 writeMi(lines);
+}
 `,
   modprobe: `
 if (cfg.noModule) fail("modprobe: FATAL: Module virtiofs not found in directory /lib/modules/6.1.0-test", 1);
@@ -403,8 +444,13 @@ export interface World {
   clearCalls(): void;
   mountinfo(): string;
   setMountinfo(text: string): void;
-  /** Adds a virtiofs line to the fake mountinfo (as if mounted earlier). */
-  addMount(tag: string, mp: string, perMount?: string): void;
+  /** Adds a virtiofs line to the fake mountinfo (as if mounted earlier); returns its device "0:N". */
+  addMount(tag: string, mp: string, perMount?: string): string;
+  /**
+   * Gives the mount at mp a fake fusectl connection directory (sys/fs/fuse/connections/N with
+   * `waiting`), mounting fusectl first (so later fake mounts get one too); returns its path.
+   */
+  addFuseConnection(mp: string, waiting?: number): string;
   writeFstab(text: string): void;
   readFstab(): string;
   /** Runs a module with args (plus _ansible_* keys) and returns its parsed stdout. */
@@ -434,6 +480,11 @@ export interface WorldOptions {
   tagsDir?: string[] | null;
   users?: Record<string, number>;
   groups?: Record<string, number>;
+  /**
+   * The fuse module's /sys/fs/fuse/connections: "mounted" with fusectl on it, "unmounted" (the empty
+   * directory, as on a guest whose fuse module was loaded after boot). Unset: no such directory.
+   */
+  fusectl?: "mounted" | "unmounted";
 }
 
 export function escMountinfo(s: string): string {
@@ -463,6 +514,7 @@ export function makeWorld(opts: WorldOptions = {}): World {
     fs.mkdirSync(d, { recursive: true });
   }
   fs.writeFileSync(path.join(root, "proc/self/mountinfo"), BASE_MOUNTINFO);
+  if (opts.fusectl) fs.mkdirSync(path.join(root, "sys/fs/fuse/connections"), { recursive: true });
   fs.writeFileSync(path.join(root, "proc/1/comm"), opts.systemd === false ? "init\n" : "systemd\n");
   fs.writeFileSync(path.join(root, "proc/filesystems"), "nodev\tsysfs\nnodev\tproc\n\text4\n");
   if (opts.moduleLoaded !== false) {
@@ -497,6 +549,19 @@ export function makeWorld(opts: WorldOptions = {}): World {
   fs.writeFileSync(path.join(bin, "getent"), `#!${process.execPath}\n${FAKE_GETENT}\n`, { mode: 0o755 });
   fs.writeFileSync(path.join(bin, "fake.json"), "{}");
 
+  /** Lists fusectl in mountinfo (on the connections directory) unless it is there. */
+  const mountFusectl = () => {
+    const mi = fs.readFileSync(path.join(root, "proc/self/mountinfo"), "utf8");
+    if (/ - fusectl /.test(mi)) return;
+    const conns = path.join(root, "sys/fs/fuse/connections");
+    fs.mkdirSync(conns, { recursive: true });
+    fs.appendFileSync(
+      path.join(root, "proc/self/mountinfo"),
+      `25 24 0:25 / ${escMountinfo(fs.realpathSync(conns))} rw,nosuid,nodev,noexec,relatime shared:13 - fusectl fusectl rw\n`,
+    );
+  };
+  if (opts.fusectl === "mounted") mountFusectl();
+
   const world: World = {
     dir,
     root,
@@ -525,6 +590,20 @@ export function makeWorld(opts: WorldOptions = {}): World {
         path.join(root, "proc/self/mountinfo"),
         `${200 + n} 22 0:${200 + n} / ${escMountinfo(mp)} ${perMount} shared:${200 + n} - virtiofs ${escMountinfo(tag)} rw\n`,
       );
+      return `0:${200 + n}`;
+    },
+    addFuseConnection: (mp, waiting = 0) => {
+      const line = world
+        .mountinfo()
+        .split("\n")
+        .filter((l) => l.split(" ")[4] === escMountinfo(mp))
+        .at(-1);
+      if (!line) throw new Error(`no mount at ${mp}`);
+      mountFusectl();
+      const dir = path.join(root, "sys/fs/fuse/connections", line.split(" ")[2].split(":")[1]);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, "waiting"), `${waiting}\n`);
+      return dir;
     },
     writeFstab: (text) => fs.writeFileSync(fstab, text),
     readFstab: () => fs.readFileSync(fstab, "utf8"),

@@ -26,6 +26,9 @@ describe("virtio_fs_info", () => {
         options: "ro,nosuid,relatime",
         super_options: "rw",
         ro: true,
+        // the fake guest has no such directory: its root is "gone" (dead-share.test.ts covers health)
+        health: "host directory gone",
+        health_source: expect.stringContaining("ENOENT"),
       },
     ]);
     expect(f.fstab).toEqual([

@@ -3,6 +3,12 @@ import { optionSpecs, type OptionOverrides } from "../ansible-types";
 import { yamlFile } from "../yaml";
 import { defaultValue } from "./platform-vars";
 
+/**
+ * Ansible's own deadline on every task that runs a collection module (the task keyword `timeout`):
+ * the last safety net above the modules' own deadlines, from the schema variable.
+ */
+export const MODULE_TASK_TIMEOUT = "{{ virtio_fs_module_timeout }}";
+
 export function roleIr(ir: Ir, name: string): RoleIr {
   const role = ir.roles.find((r) => r.name === name);
   if (!role) throw new Error(`no role ${name} in the IR`);

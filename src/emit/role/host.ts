@@ -11,7 +11,7 @@ import { readonlyWrapperScript } from "./readonly-wrapper";
 import { variablesTable } from "../markdown";
 import { htmlHeader } from "../header";
 import { yamlFile } from "../yaml";
-import { argumentSpecsFile, defaultsFile, metaMainFile, roleIr } from "./common";
+import { MODULE_TASK_TIMEOUT, argumentSpecsFile, defaultsFile, metaMainFile, roleIr } from "./common";
 import { platformVarsFiles, platformsSection, setVarsTasks } from "./platform-vars";
 
 const ALL_SHARES = "{{ virtio_fs_host_domains | map(attribute='mounts') | flatten }}";
@@ -252,6 +252,7 @@ export function hostTasks(ir: Ir): unknown[] {
         timeout: "{{ virtio_fs_host_domain_timeout }}",
         run_dir: "{{ virtio_fs_libvirt_run_dir }}",
       },
+      timeout: MODULE_TASK_TIMEOUT,
       loop: "{{ virtio_fs_host_domains }}",
       loop_control: { label: "{{ item.name }}" },
       register: "virtio_fs_host_domain_results",

@@ -4,7 +4,7 @@ import { MOUNT_ROLE_TASK_FILES, ROLE_FILES, SEED_MOUNT_ROLE, SEED_ROLE_DIR, coll
 import { fieldsTable, variablesTable } from "../markdown";
 import { htmlHeader } from "../header";
 import { yamlFile } from "../yaml";
-import { argumentSpecsFile, defaultsFile, metaMainFile, roleIr } from "./common";
+import { MODULE_TASK_TIMEOUT, argumentSpecsFile, defaultsFile, metaMainFile, roleIr } from "./common";
 import { platformVarsFiles, platformsSection, setVarsTasks } from "./platform-vars";
 
 /** Module arguments of the one virtio_fs_mount call, from the role's public variables. */
@@ -18,6 +18,8 @@ const MOUNT_ARGS: Record<string, string> = {
   persist: "{{ virtio_fs_persist_mounts }}",
   perform_mounts: "{{ virtio_fs_perform_mounts }}",
   backup: "{{ virtio_fs_fstab_backup }}",
+  health_timeout: "{{ virtio_fs_health_timeout }}",
+  recover: "{{ virtio_fs_recover_dead_shares }}",
 };
 
 /** The node the modules run with: the modules' #!/usr/bin/node unless ansible_node_interpreter says otherwise. */
@@ -97,11 +99,13 @@ export function mountTasks(moduleName: string): unknown[] {
     {
       name: "Prepare the virtiofs kernel module for the image",
       [moduleName]: { mounts: [], load_module: true },
+      timeout: MODULE_TASK_TIMEOUT,
       when: "packer_build | bool",
     },
     {
       name: "Apply the virtio-fs shares",
       [moduleName]: { ...MOUNT_ARGS, load_module: true },
+      timeout: MODULE_TASK_TIMEOUT,
       when: "not (packer_build | bool)",
       register: "virtio_fs_mount_result",
     },

@@ -94,6 +94,11 @@ export interface VirtioFsInfoArgs {
    * @default "/etc/fstab"
    */
   fstab?: string;
+  /**
+   * Seconds to wait for a mounted share to answer the health probe.
+   * @default 5
+   */
+  health_timeout?: number;
 }
 
 /** Arguments of the virtio_fs_mount module. */
@@ -155,4 +160,14 @@ export interface VirtioFsMountArgs {
    * @default false
    */
   backup?: boolean;
+  /**
+   * Seconds to wait for one answer from a mounted share (probe, mount, unmount) before the share is reported as not answering.
+   * @default 5
+   */
+  health_timeout?: number;
+  /**
+   * Mount again the shares whose device is gone (health aborted): unmount lazily and mount the tag again (see virtio_fs_recover_dead_shares). A share that does not answer is never touched.
+   * @default false
+   */
+  recover?: boolean;
 }

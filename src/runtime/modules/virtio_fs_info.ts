@@ -1,7 +1,12 @@
 /*
  * virtio_fs_info: reports what the guest knows about virtio-fs and changes nothing.
  * Test hooks (src/runtime/env-hooks.ts): VIRTIO_FS_ROOT prefixes /proc, /sys and /lib/modules (not the
- * fstab argument); VIRTIO_FS_BIN_DIR holds modinfo.
+ * fstab argument); VIRTIO_FS_BIN_DIR holds modinfo; VIRTIO_FS_PROBE_STALL makes a probe hang.
+ *
+ * Each mount gets a health (share-health.ts): the probes run in child processes abandoned at
+ * health_timeout, all at once, so the module returns in about twice that whatever the shares do.
+ * One probe per share per run, none for a share an earlier probe still waits on: a probe that does
+ * not answer stays blocked until the domain restarts (no abort exists for virtio-fs, share-health.ts).
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -12,16 +17,25 @@ import { parseFstab } from "../fstab";
 import { readMountInfo, virtiofsMounts } from "../mountinfo";
 import { offeredTags, virtiofsAvailable, virtiofsLoaded } from "../virtiofs-kernel";
 import { systemPath } from "../env-hooks";
+import { checkShares, type Health } from "../share-health";
 
 export interface VirtioFsFacts {
   kernel: string;
   module: { available: boolean; loaded: boolean };
-  mounts: { tag: string; mount_point: string; options: string; super_options: string; ro: boolean }[];
+  mounts: {
+    tag: string;
+    mount_point: string;
+    options: string;
+    super_options: string;
+    ro: boolean;
+    health: Health;
+    health_source: string;
+  }[];
   fstab: { tag: string; mount_point: string; options: string; dump: number; passno: number; line: number }[];
   tags: string[] | null;
 }
 
-function gatherFacts(fstabPath: string): VirtioFsFacts {
+async function gatherFacts(fstabPath: string, timeoutMs: number): Promise<VirtioFsFacts> {
   const kernel = os.release();
   let fstabText = "";
   try {
@@ -51,15 +65,19 @@ function gatherFacts(fstabPath: string): VirtioFsFacts {
       });
     }
   });
+  const mounts = virtiofsMounts(mountinfo);
+  const health = await checkShares(mounts, timeoutMs);
   return {
     kernel,
     module: { available: virtiofsAvailable(kernel), loaded: virtiofsLoaded() },
-    mounts: virtiofsMounts(mountinfo).map((m) => ({
+    mounts: mounts.map((m, i) => ({
       tag: m.source,
       mount_point: m.mountPoint,
       options: m.mountOptions.join(","),
       super_options: m.superOptions.join(","),
       ro: m.readonly,
+      health: health[i].health,
+      health_source: health[i].source,
     })),
     fstab,
     tags: offeredTags(),
@@ -67,6 +85,7 @@ function gatherFacts(fstabPath: string): VirtioFsFacts {
 }
 
 // Under its own key only: ansible_facts is for *_facts modules (ansible-test validate-modules).
-export function main(args: VirtioFsInfoArgs, _ctx: ModuleContext): ModuleResult {
-  return { changed: false, virtio_fs: gatherFacts(filled(args.fstab, "fstab")) };
+export async function main(args: VirtioFsInfoArgs, _ctx: ModuleContext): Promise<ModuleResult> {
+  const facts = await gatherFacts(filled(args.fstab, "fstab"), filled(args.health_timeout, "health_timeout") * 1000);
+  return { changed: false, virtio_fs: facts };
 }

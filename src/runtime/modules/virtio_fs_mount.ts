@@ -30,6 +30,24 @@
  *   the configured spelling.
  * - Every program gets `--` before its positional arguments: nothing from the arguments is an option.
  */
+/*
+ * Dead shares (issue 12): nothing here waits on a share without a deadline.
+ * - Before anything looks at a mount point, every mounted virtio-fs share is probed
+ *   (share-health.ts: a child process abandoned at health_timeout, or an earlier one still waiting). The
+ *   module itself never stats, lstats, realpaths or reads a mounted share root (mount-point.ts
+ *   ShareRoots); mount and umount run in children abandoned at the same deadline (exec.ts
+ *   runWithDeadline), never through spawnSync, which waits for a killed child stuck in D.
+ * - A share that does not answer fails with what to do on the host (destroy + start the domain):
+ *   nothing in the guest can free it, as Linux has no abort for a virtio-fs connection and a request
+ *   sent to the device waits for its answer even after SIGKILL (share-health.ts). A share whose
+ *   device is gone (aborted: hot-unplugged or replaced by the host) fails too, and with recover: true
+ *   is unmounted lazily and mounted again, which reaches the new device. A mount this run made that
+ *   does not answer is detached again (umount -l).
+ * - A share whose host directory is gone fails while mounted or present (unmounting it works).
+ * - A busy unmount names the processes that hold the mount (mount-holders.ts).
+ * - A probe that does not answer stays blocked in the kernel until the domain restarts, so a run
+ *   probes each mount at most once (probe()), and a later run reuses a probe still waiting.
+ */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -38,7 +56,9 @@ import { ModuleFailure, type ModuleContext, type ModuleResult } from "../ansible
 import { lookupGid, lookupUid, groupName, userName } from "../accounts";
 import { backupFile, writeFileAtomic } from "../atomic-write";
 import { systemPath } from "../env-hooks";
-import { describeFailure, run } from "../exec";
+import { describeFailure, run, runWithDeadline } from "../exec";
+import { describeHolders, mountHolders } from "../mount-holders";
+import { checkShare, type ShareHealth } from "../share-health";
 import {
   appendFstabEntry,
   normaliseMountPath,
@@ -66,6 +86,7 @@ import {
   type Step,
 } from "../mount-plan";
 import { isEmptyDir, kernelPathOf, observePath, setDirOwnerMode } from "../mount-point";
+import type { ProbedRoot } from "../share-health";
 import { readMountInfo, topMountAt, type MountInfoEntry } from "../mountinfo";
 import { refusedOperations, shareProblems } from "../check-shares";
 import { message } from "../../errors/messages";
@@ -83,6 +104,11 @@ export interface ShareResult {
   pruned?: boolean;
   failed?: boolean;
   msg?: string;
+  /** Set when the mounted share was found not ok (share-health.ts), with how that was determined. */
+  health?: string;
+  health_source?: string;
+  /** Processes that held the mount when an unmount was refused as busy. */
+  holders?: { pid: number; comm: string; uses: string[] }[];
 }
 
 /** A failure of one share, with a message written for the operator; the others are still applied. */
@@ -92,6 +118,11 @@ class ShareFailure extends Error {}
 type MountArgs = Required<Omit<VirtioFsMountArgs, "mounts">> & { mounts: Share[] };
 
 const MODULES_LOAD_FILE = "/etc/modules-load.d/virtiofs.conf";
+
+/** What to do on the host about a share that does not answer. */
+const HOST_ACTION = (tag: string) =>
+  `On the host, the virtiofsd serving tag ${tag} is gone or hung: restart the domain with \`virsh destroy\` + \`virsh start\` ` +
+  `(a reboot keeps the same QEMU process and does not restart virtiofsd), then run again.`;
 
 function parseMode(mode: string): number {
   return parseInt(mode, 8) & 0o7777;
@@ -120,9 +151,16 @@ const isFstabStep = (s: Step) => s.action === "fstab_add" || s.action === "fstab
 
 class MountRun {
   readonly check: boolean;
+  readonly timeoutMs: number;
   mountinfo: MountInfoEntry[];
+  /** Mounted virtio-fs share roots, never touched by this process (mount-point.ts ShareRoots). */
+  readonly roots = new Map<string, ProbedRoot | undefined>();
+  /** Health of each mounted virtio-fs share, by kernel mount point. */
+  readonly health = new Map<string, ShareHealth>();
   readonly fstab: Fstab;
   readonly tags: string[] | null;
+  /** Health per mount (device) probed this run: a probe may stay blocked, so one each. */
+  private readonly probed = new Map<string, ShareHealth>();
   private readonly keys = new Map<FstabLine, string | undefined>();
   private readonly lineNumbers = new Map<FstabLine, number>();
 
@@ -132,19 +170,45 @@ class MountRun {
     fstabText: string,
   ) {
     this.check = ctx.checkMode;
+    this.timeoutMs = args.health_timeout * 1000;
     this.mountinfo = readMountInfo();
     this.fstab = parseFstab(fstabText);
     this.fstab.lines.forEach((l, i) => this.lineNumbers.set(l, i + 1));
     this.tags = offeredTags();
   }
 
+  /**
+   * The health of a mounted share (share-health.ts), probing each mount at most once per run: a
+   * probe that does not answer stays blocked until the domain restarts.
+   */
+  async probe(entry: MountInfoEntry): Promise<ShareHealth> {
+    const known = this.probed.get(entry.device);
+    if (known) return known;
+    const h = await checkShare(entry, this.timeoutMs);
+    this.probed.set(entry.device, h);
+    return h;
+  }
+
   refreshMountInfo(): void {
     if (!this.check) this.mountinfo = readMountInfo();
   }
 
+  /** Probes every mounted virtio-fs share at once (before any mount point is looked at). */
+  async probeShares(): Promise<void> {
+    const tops = new Map<string, MountInfoEntry>();
+    for (const e of this.mountinfo) if (e.mountPoint !== "/") tops.set(e.mountPoint, e);
+    const shares = [...tops.values()].filter((e) => e.fstype === "virtiofs");
+    for (const e of shares) this.roots.set(e.mountPoint, undefined);
+    const health = await Promise.all(shares.map((e) => this.probe(e)));
+    shares.forEach((e, i) => {
+      this.health.set(e.mountPoint, health[i]);
+      this.roots.set(e.mountPoint, health[i].root);
+    });
+  }
+
   fstabKey(line: FstabLine): string | undefined {
     if (!line.entry) return undefined;
-    if (!this.keys.has(line)) this.keys.set(line, kernelPathOf(normaliseMountPath(line.entry.file)));
+    if (!this.keys.has(line)) this.keys.set(line, kernelPathOf(normaliseMountPath(line.entry.file), this.roots));
     return this.keys.get(line);
   }
 
@@ -155,15 +219,24 @@ class MountRun {
       fstabKey: (l) => this.fstabKey(l),
       lineNumber: (l) => this.lineNumbers.get(l) ?? this.fstab.lines.indexOf(l) + 1,
       tags: this.tags,
-      point: observePath(job.desired.mountPoint),
+      point: observePath(job.desired.mountPoint, this.roots),
       ownerLabel: (uid, gid) => `${userName(uid)}:${groupName(gid)}`,
     };
   }
 
   // ---- external programs -------------------------------------------------------------------------
 
-  mount(share: Share, options: string[]): void {
-    const r = run("mount", ["-t", "virtiofs", "-o", options.join(","), "--", share.tag, share.mount_point]);
+  async mount(share: Share, options: string[]): Promise<void> {
+    const r = await runWithDeadline(
+      "mount",
+      ["-t", "virtiofs", "-o", options.join(","), "--", share.tag, share.mount_point],
+      this.timeoutMs,
+    );
+    if (r.timedOut)
+      throw new ShareFailure(
+        `mounting ${share.tag} on ${share.mount_point} did not return within ${this.args.health_timeout}s (health_timeout): ` +
+          `${HOST_ACTION(share.tag)}`,
+      );
     if (r.rc !== 0) throw new ShareFailure(this.mountFailure(share, describeFailure(r), r.stderr + r.stdout));
   }
 
@@ -196,26 +269,43 @@ class MountRun {
     );
   }
 
-  /** Unmounts the top mount at a kernel path; shown as the configured path. */
-  umount(kernelPath: string, shown: string): void {
-    const r = run("umount", ["--", kernelPath]);
+  /** Unmounts the top mount at a kernel path (lazily: umount -l); shown as the configured path. */
+  async umount(kernelPath: string, shown: string, job?: Job, lazy = false): Promise<void> {
+    const top = topMountAt(this.mountinfo, kernelPath);
+    const r = await runWithDeadline("umount", [...(lazy ? ["-l"] : []), "--", kernelPath], this.timeoutMs);
     this.refreshMountInfo();
-    if (r.rc === 0) return;
+    if (r.rc === 0) {
+      this.roots.delete(kernelPath);
+      this.health.delete(kernelPath);
+      if (top) this.probed.delete(top.device); // gone: a later mount may get the same device number
+      return;
+    }
+    if (r.timedOut)
+      throw new ShareFailure(
+        `cannot unmount ${shown}: umount did not return within ${this.args.health_timeout}s (health_timeout); ` +
+          `the share does not answer. ${HOST_ACTION(top?.source ?? "?")}`,
+      );
     const out = r.stderr + r.stdout;
     if (/busy/i.test(out)) {
+      const scan = mountHolders(kernelPath, top?.device ?? "", this.timeoutMs);
+      if (job) job.result.holders = scan.holders;
       throw new ShareFailure(
-        `cannot unmount ${shown}: the mount point is busy (${describeFailure(r)}). ` +
-          `Find the processes using it with \`fuser -vm ${shown}\` (or \`lsof +f -- ${shown}\`), stop them and retry.`,
+        `cannot unmount ${shown}: the mount point is busy (${describeFailure(r)}); ${describeHolders(scan)}. ` +
+          `Stop those processes (or move their working directory out of ${shown}) and retry.`,
       );
     }
     throw new ShareFailure(`cannot unmount ${shown}: ${describeFailure(r)}`);
   }
 
-  remount(job: Job, options: string[]): void {
+  async remount(job: Job, options: string[]): Promise<void> {
     const share = job.share!;
     const mp = share.mount_point;
-    const r = run("mount", ["-o", ["remount", ...options].join(","), "--", mp]);
+    const r = await runWithDeadline("mount", ["-o", ["remount", ...options].join(","), "--", mp], this.timeoutMs);
     let why: string | undefined;
+    if (r.timedOut)
+      throw new ShareFailure(
+        `remounting ${share.tag} on ${mp} did not return within ${this.args.health_timeout}s (health_timeout): ${HOST_ACTION(share.tag)}`,
+      );
     if (r.rc !== 0) why = `the kernel refused the remount (${describeFailure(r)})`;
     else {
       this.refreshMountInfo();
@@ -226,23 +316,86 @@ class MountRun {
       if (diffs.length > 0) why = `the remount did not apply ${diffs.join(", ")}`;
     }
     if (!why) return;
-    this.record(job, { action: "umount", why: `${why}; unmounting to mount again` }, () =>
-      this.umount(job.kernelPath, mp),
+    await this.record(job, { action: "umount", why: `${why}; unmounting to mount again` }, () =>
+      this.umount(job.kernelPath, mp, job),
     );
-    this.record(job, { action: "mount", why: `mounting again with ${options.join(",")}` }, () =>
+    await this.record(job, { action: "mount", why: `mounting again with ${options.join(",")}` }, () =>
       this.mount(share, options),
     );
   }
 
   /** Adds an action to the share's result and runs it; a throwing action is marked failed. */
-  record(job: Job, act: Action, body: () => void): void {
+  async record(job: Job, act: Action, body: () => void | Promise<void>): Promise<void> {
     job.result.actions.push(act);
     try {
-      body();
+      await body();
     } catch (e) {
       act.failed = true;
       throw e;
     }
+  }
+
+  // ---- shares that do not answer -----------------------------------------------------------------
+
+  /**
+   * Detaches the mount at the job's mount point (umount -l, which returns at once even when the share
+   * does not answer). What waits on it keeps waiting: only its device can end that.
+   */
+  async detach(job: Job, why: string): Promise<void> {
+    await this.record(job, { action: "umount_lazy", why: `${why}; umount -l detaches it at once` }, () =>
+      this.check ? undefined : this.umount(job.kernelPath, job.desired.mountPoint, job, true),
+    );
+  }
+
+  /**
+   * A mounted share at the job's mount point that is not ok. Returns true when the job's plan
+   * should run as usual (after a recovery, or for an answering share being removed).
+   */
+  async handleUnhealthy(job: Job): Promise<boolean> {
+    const h = this.health.get(job.kernelPath);
+    if (!h || h.health === "ok") return true;
+    const top = topMountAt(this.mountinfo, job.kernelPath);
+    const tag = top?.source ?? job.desired.tag ?? "?";
+    job.result.health = h.health;
+    job.result.health_source = h.source;
+    const removing = job.desired.state === "unmounted" || job.desired.state === "absent";
+    if (h.health === "host directory gone") {
+      if (removing) return true; // the share still answers: a plain umount works
+      throw new ShareFailure(
+        `share ${tag} on ${job.desired.mountPoint}: the host directory is gone (${h.source}). ` +
+          `On the host: recreate the directory (the host role does with virtio_fs_host_create_dirs), then restart the domain ` +
+          `(virsh destroy + virsh start: virtiofsd keeps the deleted directory open, and a reboot does not restart it), and run again.`,
+      );
+    }
+    const what = `share ${tag} on ${job.desired.mountPoint} is ${h.health} (${h.source})`;
+    if (h.health === "not answering")
+      throw new ShareFailure(
+        `${what}. ${HOST_ACTION(tag)} Nothing in the guest can free the processes waiting on it: Linux has no abort ` +
+          `for a virtio-fs connection, and a request sent to the device waits for its answer even after SIGKILL` +
+          `${this.args.recover ? "; recover: true changed nothing (a new mount of the tag would join the same connection)" : ""}.` +
+          this.blockedProbeNote(h),
+      );
+    if (!this.args.recover)
+      throw new ShareFailure(
+        `${what}. Its device was hot-unplugged or replaced on the host (virtio_fs_domain does when a virtiofsd dies): ` +
+          `run with recover: true (virtio_fs_recover_dead_shares) to unmount it lazily and mount the tag again.`,
+      );
+    await this.detach(job, `share ${tag} is ${h.health}`);
+    if (this.check) {
+      if (job.desired.state === "mounted")
+        job.result.actions.push({ action: "mount", why: `mounting ${tag} again after the recovery` });
+      return false;
+    }
+    return true;
+  }
+
+  /** What a probe that got no answer leaves behind and how it ends, for a failure message. */
+  blockedProbeNote(h: ShareHealth): string {
+    if (h.abandonedProbe === undefined) return "";
+    return (
+      ` The probe that found this (pid ${h.abandonedProbe}, virtio-fs-probe) stays waiting on the share (state S, harmless) ` +
+      `until the domain restarts on the host; later runs find it and send no new request.`
+    );
   }
 
   // ---- applying ----------------------------------------------------------------------------------
@@ -259,11 +412,11 @@ class MountRun {
   }
 
   /** Runs one step; false when a conditional step (rmdir) turned out not to apply. */
-  execute(job: Job, step: Step): boolean {
+  async execute(job: Job, step: Step): Promise<boolean> {
     const mp = job.desired.mountPoint;
     switch (step.action) {
       case "umount":
-        this.umount(job.kernelPath, mp);
+        await this.umount(job.kernelPath, mp, job);
         return true;
       case "create_parent_dir":
         fs.mkdirSync(step.path, 0o755);
@@ -288,13 +441,13 @@ class MountRun {
         setDirOwnerMode(mp, undefined, undefined, step.mode);
         return true;
       case "mount":
-        this.mount(job.share!, step.options);
+        await this.mount(job.share!, step.options);
         job.mountedHere = true;
-        this.afterMount(job);
+        await this.afterMount(job, true);
         return true;
       case "remount":
-        this.remount(job, step.options);
-        this.afterMount(job);
+        await this.remount(job, step.options);
+        await this.afterMount(job, false);
         return true;
       case "fstab_add":
         appendFstabEntry(this.fstab, step.entry);
@@ -315,20 +468,41 @@ class MountRun {
         return true;
       case "rmdir":
         this.refreshMountInfo();
-        if (topMountAt(this.mountinfo, job.kernelPath) || !isEmptyDir(mp)) return false;
+        if (topMountAt(this.mountinfo, job.kernelPath) || !isEmptyDir(mp, this.roots)) return false;
         fs.rmdirSync(mp);
         return true;
     }
   }
 
-  afterMount(job: Job): void {
+  /**
+   * Probes the share just mounted (never looking at it from this process). One that does not answer
+   * is detached again when this run mounted it (fresh: nothing of the operator's is on it yet).
+   */
+  async afterMount(job: Job, fresh: boolean): Promise<void> {
     this.refreshMountInfo();
-    const w = mountedOwnerWarning(
-      job.desired,
-      observePath(job.desired.mountPoint),
-      (u, g) => `${userName(u)}:${groupName(g)}`,
+    const top = topMountAt(this.mountinfo, job.kernelPath);
+    if (!top) return;
+    this.roots.set(job.kernelPath, undefined);
+    const h = await this.probe(top);
+    this.health.set(job.kernelPath, h);
+    if (h.health === "ok") {
+      this.roots.set(job.kernelPath, h.root);
+      const w = mountedOwnerWarning(job.desired, h.root ?? {}, (u, g) => `${userName(u)}:${groupName(g)}`);
+      if (w) this.ctx.warn(w);
+      return;
+    }
+    job.result.health = h.health;
+    job.result.health_source = h.source;
+    const what = `share ${top.source} on ${job.desired.mountPoint} was mounted but is ${h.health} (${h.source})`;
+    if (fresh && h.health !== "host directory gone") {
+      await this.detach(job, "the mount this run made does not answer");
+      job.mountedHere = false;
+    }
+    throw new ShareFailure(
+      h.health === "host directory gone"
+        ? `${what}. On the host: recreate the directory, then restart the domain (virsh destroy + virsh start), and run again.`
+        : `${what}${fresh ? "; it was detached again" : ""}. ${HOST_ACTION(top.source)}` + this.blockedProbeNote(h),
     );
-    if (w) this.ctx.warn(w);
   }
 
   failureText(job: Job, failure: PlanFailure): string {
@@ -340,7 +514,8 @@ class MountRun {
    * mount), so the share is planned again after each one; check mode runs nothing but the in-memory
    * fstab edits, so its result is the plan.
    */
-  apply(job: Job): void {
+  async apply(job: Job): Promise<void> {
+    if (!(await this.handleUnhealthy(job))) return;
     for (let round = 0; round <= 16; round++) {
       const plan = planShare(job.desired, this.observe(job), this.args);
       for (const w of plan.warnings) this.ctx.warn(w);
@@ -353,8 +528,8 @@ class MountRun {
           continue;
         }
         let done = true;
-        this.record(job, act, () => {
-          done = this.execute(job, step);
+        await this.record(job, act, async () => {
+          done = await this.execute(job, step);
         });
         if (!done) job.result.actions.pop();
         if (step.action === "umount" && !this.check) {
@@ -371,11 +546,11 @@ class MountRun {
    * Undoes what this run did to a share: unmounts it if this run mounted it, then removes the
    * (empty) directories this run created. Returns the umount error when the share stays mounted.
    */
-  undo(job: Job, reason: string): string | undefined {
+  async undo(job: Job, reason: string): Promise<string | undefined> {
     if (job.mountedHere) {
       try {
-        this.record(job, { action: "umount", why: `${reason}; unmounting what this run mounted` }, () =>
-          this.umount(job.kernelPath, job.desired.mountPoint),
+        await this.record(job, { action: "umount", why: `${reason}; unmounting what this run mounted` }, () =>
+          this.umount(job.kernelPath, job.desired.mountPoint, job),
         );
         job.mountedHere = false;
       } catch (e) {
@@ -482,11 +657,12 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
   } catch (e) {
     throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${errorText(e)}`);
   }
+  await runner.probeShares();
 
   const job = (share: Share | undefined, desired: Desired, pruned: boolean): Job => ({
     share,
     desired,
-    kernelPath: kernelPathOf(desired.mountPoint),
+    kernelPath: kernelPathOf(desired.mountPoint, runner.roots),
     mountedHere: false,
     created: [],
     fstabEdited: false,
@@ -568,7 +744,7 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
   for (const j of order) {
     const r = j.result;
     try {
-      runner.apply(j);
+      await runner.apply(j);
     } catch (e) {
       r.failed = true;
       r.msg =
@@ -577,7 +753,7 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
           : `${r.actions.at(-1)?.failed ? `${r.actions.at(-1)!.action} failed: ` : ""}${errorText(e)}`;
       const lastFailed = r.actions.at(-1);
       const reason = lastFailed?.failed && lastFailed.action === "mount" ? "the mount failed" : "the share failed";
-      const stuck = runner.undo(j, reason);
+      const stuck = await runner.undo(j, reason);
       if (stuck) unpersisted.push(`${r.tag} (${r.mount_point}): ${stuck}`);
       failures.push(`${r.tag} (${r.mount_point}): ${r.msg}`);
     }
@@ -631,7 +807,7 @@ export async function main(input: VirtioFsMountArgs, ctx: ModuleContext): Promis
       const r = j.result;
       const label = `${r.tag} (${r.mount_point})`;
       const wasMounted = j.mountedHere;
-      const stuck = wasMounted ? runner.undo(j, `${args.fstab} could not be written`) : undefined;
+      const stuck = wasMounted ? await runner.undo(j, `${args.fstab} could not be written`) : undefined;
       if (stuck) unpersisted.push(`${label}: ${stuck}`);
       else if (wasMounted) rolledBack.push(label);
       else lost.push(label);

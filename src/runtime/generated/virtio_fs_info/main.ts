@@ -8,6 +8,10 @@ const ARGUMENT_TYPES: ArgumentTypes = {
   "fstab": {
     "type": "str",
     "hasDefault": true
+  },
+  "health_timeout": {
+    "type": "int",
+    "hasDefault": true
   }
 };
 

@@ -3,7 +3,7 @@
 "use strict";
 module.exports = validate26;
 module.exports.default = validate26;
-const schema51 = {"description":"Arguments of the virtio_fs_info module.","type":"object","additionalProperties":false,"x-ansible-module":{"short_description":"Report virtio-fs facts of a guest","description":["Returns the kernel version, whether the virtiofs module is available and loaded, the virtio-fs mounts from /proc/self/mountinfo with their options, the virtio-fs lines of fstab, and the tags the VM offers where the kernel lists them (/sys/fs/virtiofs/*/tag, Linux 6.9 and later).","Changes nothing; supports check mode."],"examples":"- name: Read virtio-fs facts\n  ai_how.virtio_fs.virtio_fs_info:\n  register: vfs\n\n- name: Show the mounted shares\n  ansible.builtin.debug:\n    var: vfs.virtio_fs.mounts\n","return":{"virtio_fs":{"description":"kernel, module (available, loaded), mounts, fstab, tags (null when the kernel does not list them).","returned":"always","type":"dict"}}},"properties":{"fstab":{"description":"fstab file to read.","$ref":"#/$defs/absolute_path","x-default-from":"#/$defs/module_virtio_fs_mount/properties/fstab","default":"/etc/fstab"}}};
+const schema51 = {"description":"Arguments of the virtio_fs_info module.","type":"object","additionalProperties":false,"x-ansible-module":{"short_description":"Report virtio-fs facts of a guest","description":["Returns the kernel version, whether the virtiofs module is available and loaded, the virtio-fs mounts from /proc/self/mountinfo with their options and health (ok, not answering, aborted, host directory gone; health_source says how it was found: a stat/statfs/readdir of the share root in a child process abandoned after health_timeout seconds, or an earlier such probe still waiting), the virtio-fs lines of fstab, and the tags the VM offers where the kernel lists them (/sys/fs/virtiofs/*/tag, Linux 6.9 and later).","Changes nothing; supports check mode."],"examples":"- name: Read virtio-fs facts\n  ai_how.virtio_fs.virtio_fs_info:\n  register: vfs\n\n- name: Show the mounted shares\n  ansible.builtin.debug:\n    var: vfs.virtio_fs.mounts\n","return":{"virtio_fs":{"description":"kernel, module (available, loaded), mounts (tag, mount_point, options, super_options, ro, health, health_source), fstab, tags (null when the kernel does not list them).","returned":"always","type":"dict"}}},"properties":{"fstab":{"description":"fstab file to read.","$ref":"#/$defs/absolute_path","x-default-from":"#/$defs/module_virtio_fs_mount/properties/fstab","default":"/etc/fstab"},"health_timeout":{"description":"Seconds to wait for a mounted share to answer the health probe.","type":"integer","minimum":1,"maximum":300,"x-default-from":"#/properties/virtio_fs_health_timeout","default":5}}};
 const schema33 = {"type":"string","minLength":1,"maxLength":4095,"pattern":"^/[^\\u0000-\\u001f]*$","x-expected":"an absolute path (starting with /) without control characters"};
 const func2 = require("ajv/dist/runtime/ucs2length").default;
 const pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
@@ -22,8 +22,11 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.fstab === undefined){
 data.fstab = "/etc/fstab";
 }
+if(data.health_timeout === undefined){
+data.health_timeout = 5;
+}
 for(const key0 in data){
-if(!(key0 === "fstab")){
+if(!((key0 === "fstab") || (key0 === "health_timeout"))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema51,data};
 if(vErrors === null){
 vErrors = [err0];
@@ -77,14 +80,47 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.type,parentSchema:schema51,data};
+let data1 = data.health_timeout;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err5 = {instancePath:instancePath+"/health_timeout",schemaPath:"#/properties/health_timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema51.properties.health_timeout.type,parentSchema:schema51.properties.health_timeout,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
 else {
 vErrors.push(err5);
+}
+errors++;
+}
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 300 || isNaN(data1)){
+const err6 = {instancePath:instancePath+"/health_timeout",schemaPath:"#/properties/health_timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 300},message:"must be <= 300",schema:300,parentSchema:schema51.properties.health_timeout,data:data1};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data1 < 1 || isNaN(data1)){
+const err7 = {instancePath:instancePath+"/health_timeout",schemaPath:"#/properties/health_timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema51.properties.health_timeout,data:data1};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.type,parentSchema:schema51,data};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
 }
 errors++;
 }

@@ -102,6 +102,14 @@ const ARGUMENT_TYPES: ArgumentTypes = {
   "backup": {
     "type": "bool",
     "hasDefault": true
+  },
+  "health_timeout": {
+    "type": "int",
+    "hasDefault": true
+  },
+  "recover": {
+    "type": "bool",
+    "hasDefault": true
   }
 };
 

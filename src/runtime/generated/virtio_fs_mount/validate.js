@@ -3,7 +3,7 @@
 "use strict";
 module.exports = validate26;
 module.exports.default = validate26;
-const schema51 = {"description":"Arguments of the virtio_fs_mount module.","type":"object","required":["mounts"],"additionalProperties":false,"x-ansible-module":{"short_description":"Mount, persist, remount and remove virtio-fs shares in a guest in one call","description":["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.","fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.","Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point."],"examples":"- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n","return":{"mounts":{"description":"One result per share: tag, mount_point, state, changed and the list of actions taken (with why).","returned":"always","type":"list","elements":"dict"},"fstab_changed":{"description":"Whether the fstab file was rewritten (or would be, in check mode).","returned":"always","type":"bool"},"backup_file":{"description":"Path of the fstab backup, when one was made.","returned":"changed and backup is true","type":"str"}}},"properties":{"mounts":{"description":"The shares to apply, as in virtio_fs_mounts.","type":"array","items":{"$ref":"#/$defs/share"}},"default_owner":{"description":"Owner of a mount point whose share sets none.","$ref":"#/$defs/account_name","x-default-from":"#/properties/virtio_fs_default_owner","default":"admin"},"default_group":{"description":"Group of a mount point whose share sets none.","$ref":"#/$defs/account_name","x-default-from":"#/properties/virtio_fs_default_group","default":"admin"},"default_mode":{"description":"Mode of a mount point whose share sets none.","$ref":"#/$defs/octal_mode","x-default-from":"#/properties/virtio_fs_default_mode","default":"0755"},"default_options":{"description":"Mount options of a share that sets none.","$ref":"#/$defs/mount_options","x-default-from":"#/properties/virtio_fs_default_options","default":"rw,relatime,nofail"},"create_mount_dirs":{"description":"Create missing mount points with owner, group and mode.","type":"boolean","x-default-from":"#/properties/virtio_fs_create_mount_dirs","default":true},"persist":{"description":"Manage the fstab line of each share.","type":"boolean","x-default-from":"#/properties/virtio_fs_persist_mounts","default":true},"perform_mounts":{"description":"Mount and unmount now; when false only fstab and mount points are managed.","type":"boolean","x-default-from":"#/properties/virtio_fs_perform_mounts","default":true},"load_module":{"description":"Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.","type":"boolean","default":true},"prune":{"description":"Also unmount and remove virtiofs fstab lines of shares that are not in mounts.","type":"boolean","default":false},"fstab":{"description":"fstab file to manage.","$ref":"#/$defs/absolute_path","default":"/etc/fstab"},"backup":{"description":"Keep a timestamped copy of fstab before changing it.","type":"boolean","x-default-from":"#/properties/virtio_fs_fstab_backup","default":false}}};
+const schema51 = {"description":"Arguments of the virtio_fs_mount module.","type":"object","required":["mounts"],"additionalProperties":false,"x-ansible-module":{"short_description":"Mount, persist, remount and remove virtio-fs shares in a guest in one call","description":["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.","fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.","Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point (naming the processes that hold it), a mounted share whose virtiofsd does not answer or whose host directory is gone (probed in a child process abandoned after health_timeout seconds; nothing waits on a share without a deadline). A share that does not answer cannot be freed in the guest (Linux lists no virtio-fs connection in /sys/fs/fuse/connections, so there is no abort): the failure says to destroy and start the domain on the host. With recover, a share whose device is gone (aborted: hot-unplugged or replaced on the host) is unmounted lazily and mounted again. A probe that gets no answer stays blocked (state S) until the domain restarts, so a run probes each share at most once and a later run reuses a probe still waiting."],"examples":"- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n","return":{"mounts":{"description":"One result per share: tag, mount_point, state, changed and the list of actions taken (with why); health and health_source for a mounted share that was not ok; holders (pid, comm, uses) when an unmount was refused as busy.","returned":"always","type":"list","elements":"dict"},"fstab_changed":{"description":"Whether the fstab file was rewritten (or would be, in check mode).","returned":"always","type":"bool"},"backup_file":{"description":"Path of the fstab backup, when one was made.","returned":"changed and backup is true","type":"str"}}},"properties":{"mounts":{"description":"The shares to apply, as in virtio_fs_mounts.","type":"array","items":{"$ref":"#/$defs/share"}},"default_owner":{"description":"Owner of a mount point whose share sets none.","$ref":"#/$defs/account_name","x-default-from":"#/properties/virtio_fs_default_owner","default":"admin"},"default_group":{"description":"Group of a mount point whose share sets none.","$ref":"#/$defs/account_name","x-default-from":"#/properties/virtio_fs_default_group","default":"admin"},"default_mode":{"description":"Mode of a mount point whose share sets none.","$ref":"#/$defs/octal_mode","x-default-from":"#/properties/virtio_fs_default_mode","default":"0755"},"default_options":{"description":"Mount options of a share that sets none.","$ref":"#/$defs/mount_options","x-default-from":"#/properties/virtio_fs_default_options","default":"rw,relatime,nofail"},"create_mount_dirs":{"description":"Create missing mount points with owner, group and mode.","type":"boolean","x-default-from":"#/properties/virtio_fs_create_mount_dirs","default":true},"persist":{"description":"Manage the fstab line of each share.","type":"boolean","x-default-from":"#/properties/virtio_fs_persist_mounts","default":true},"perform_mounts":{"description":"Mount and unmount now; when false only fstab and mount points are managed.","type":"boolean","x-default-from":"#/properties/virtio_fs_perform_mounts","default":true},"load_module":{"description":"Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.","type":"boolean","default":true},"prune":{"description":"Also unmount and remove virtiofs fstab lines of shares that are not in mounts.","type":"boolean","default":false},"fstab":{"description":"fstab file to manage.","$ref":"#/$defs/absolute_path","default":"/etc/fstab"},"backup":{"description":"Keep a timestamped copy of fstab before changing it.","type":"boolean","x-default-from":"#/properties/virtio_fs_fstab_backup","default":false},"health_timeout":{"description":"Seconds to wait for one answer from a mounted share (probe, mount, unmount) before the share is reported as not answering.","type":"integer","minimum":1,"maximum":300,"x-default-from":"#/properties/virtio_fs_health_timeout","default":5},"recover":{"description":"Mount again the shares whose device is gone (health aborted): unmount lazily and mount the tag again (see virtio_fs_recover_dead_shares). A share that does not answer is never touched.","type":"boolean","x-default-from":"#/properties/virtio_fs_recover_dead_shares","default":false}}};
 const schema35 = {"type":"string","pattern":"^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$","x-expected":"a user or group name as NSS knows it (letters, digits, _ . @ and -, starting with a letter or _, an optional trailing $) or a numeric id"};
 const schema37 = {"type":"string","pattern":"^0?[0-7]{3,4}$","x-expected":"an octal mode string such as \"0755\""};
 const schema38 = {"type":"string","minLength":1,"pattern":"^[^\\s#,]+(,[^\\s#,]+)*$","x-expected":"comma-separated mount options without spaces, newlines, # or empty items"};
@@ -557,6 +557,12 @@ data.fstab = "/etc/fstab";
 if(data.backup === undefined){
 data.backup = false;
 }
+if(data.health_timeout === undefined){
+data.health_timeout = 5;
+}
+if(data.recover === undefined){
+data.recover = false;
+}
 if(data.mounts === undefined){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "mounts"},message:"must have required property '"+"mounts"+"'",schema:schema51.required,parentSchema:schema51,data};
 if(vErrors === null){
@@ -812,14 +818,58 @@ vErrors.push(err21);
 }
 errors++;
 }
-}
-else {
-const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.type,parentSchema:schema51,data};
+let data13 = data.health_timeout;
+if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
+const err22 = {instancePath:instancePath+"/health_timeout",schemaPath:"#/properties/health_timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema51.properties.health_timeout.type,parentSchema:schema51.properties.health_timeout,data:data13};
 if(vErrors === null){
 vErrors = [err22];
 }
 else {
 vErrors.push(err22);
+}
+errors++;
+}
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 > 300 || isNaN(data13)){
+const err23 = {instancePath:instancePath+"/health_timeout",schemaPath:"#/properties/health_timeout/maximum",keyword:"maximum",params:{comparison: "<=", limit: 300},message:"must be <= 300",schema:300,parentSchema:schema51.properties.health_timeout,data:data13};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if(data13 < 1 || isNaN(data13)){
+const err24 = {instancePath:instancePath+"/health_timeout",schemaPath:"#/properties/health_timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema51.properties.health_timeout,data:data13};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+let data14 = data.recover;
+if(typeof data14 !== "boolean"){
+const err25 = {instancePath:instancePath+"/recover",schemaPath:"#/properties/recover/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema51.properties.recover.type,parentSchema:schema51.properties.recover,data:data14};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+else {
+const err26 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema51.type,parentSchema:schema51,data};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
 }
 errors++;
 }

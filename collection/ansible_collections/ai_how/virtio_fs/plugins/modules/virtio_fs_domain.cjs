@@ -8908,7 +8908,7 @@ function applyLive(ops, plan, specs, live) {
       const tags = liveTags(ops);
       if (tags && !tags.includes(tag)) return void 0;
       if (Date.now() >= deadline)
-        return `the guest did not release the device within ${ops.timeoutMs / 1e3} s (libvirt sent the detach request)`;
+        return `the guest did not release the device within ${ops.timeoutMs / 1e3} s (libvirt sent the detach request): a guest with requests in flight on a dead virtiofsd never does, and its hot-plug stays blocked until the domain restarts`;
       pause(500);
     }
   };

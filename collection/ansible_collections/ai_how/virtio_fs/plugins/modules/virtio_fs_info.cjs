@@ -59,7 +59,7 @@ var require_validate = __commonJS({
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
-    var schema51 = { "description": "Arguments of the virtio_fs_info module.", "type": "object", "additionalProperties": false, "x-ansible-module": { "short_description": "Report virtio-fs facts of a guest", "description": ["Returns the kernel version, whether the virtiofs module is available and loaded, the virtio-fs mounts from /proc/self/mountinfo with their options, the virtio-fs lines of fstab, and the tags the VM offers where the kernel lists them (/sys/fs/virtiofs/*/tag, Linux 6.9 and later).", "Changes nothing; supports check mode."], "examples": "- name: Read virtio-fs facts\n  ai_how.virtio_fs.virtio_fs_info:\n  register: vfs\n\n- name: Show the mounted shares\n  ansible.builtin.debug:\n    var: vfs.virtio_fs.mounts\n", "return": { "virtio_fs": { "description": "kernel, module (available, loaded), mounts, fstab, tags (null when the kernel does not list them).", "returned": "always", "type": "dict" } } }, "properties": { "fstab": { "description": "fstab file to read.", "$ref": "#/$defs/absolute_path", "x-default-from": "#/$defs/module_virtio_fs_mount/properties/fstab", "default": "/etc/fstab" } } };
+    var schema51 = { "description": "Arguments of the virtio_fs_info module.", "type": "object", "additionalProperties": false, "x-ansible-module": { "short_description": "Report virtio-fs facts of a guest", "description": ["Returns the kernel version, whether the virtiofs module is available and loaded, the virtio-fs mounts from /proc/self/mountinfo with their options and health (ok, not answering, aborted, host directory gone; health_source says how it was found: a stat/statfs/readdir of the share root in a child process abandoned after health_timeout seconds, or an earlier such probe still waiting), the virtio-fs lines of fstab, and the tags the VM offers where the kernel lists them (/sys/fs/virtiofs/*/tag, Linux 6.9 and later).", "Changes nothing; supports check mode."], "examples": "- name: Read virtio-fs facts\n  ai_how.virtio_fs.virtio_fs_info:\n  register: vfs\n\n- name: Show the mounted shares\n  ansible.builtin.debug:\n    var: vfs.virtio_fs.mounts\n", "return": { "virtio_fs": { "description": "kernel, module (available, loaded), mounts (tag, mount_point, options, super_options, ro, health, health_source), fstab, tags (null when the kernel does not list them).", "returned": "always", "type": "dict" } } }, "properties": { "fstab": { "description": "fstab file to read.", "$ref": "#/$defs/absolute_path", "x-default-from": "#/$defs/module_virtio_fs_mount/properties/fstab", "default": "/etc/fstab" }, "health_timeout": { "description": "Seconds to wait for a mounted share to answer the health probe.", "type": "integer", "minimum": 1, "maximum": 300, "x-default-from": "#/properties/virtio_fs_health_timeout", "default": 5 } } };
     var schema33 = { "type": "string", "minLength": 1, "maxLength": 4095, "pattern": "^/[^\\u0000-\\u001f]*$", "x-expected": "an absolute path (starting with /) without control characters" };
     var func2 = require_ucs2length().default;
     var pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
@@ -77,8 +77,11 @@ var require_validate = __commonJS({
         if (data.fstab === void 0) {
           data.fstab = "/etc/fstab";
         }
+        if (data.health_timeout === void 0) {
+          data.health_timeout = 5;
+        }
         for (const key0 in data) {
-          if (!(key0 === "fstab")) {
+          if (!(key0 === "fstab" || key0 === "health_timeout")) {
             const err0 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema51, data };
             if (vErrors === null) {
               vErrors = [err0];
@@ -126,12 +129,42 @@ var require_validate = __commonJS({
           }
           errors++;
         }
+        let data1 = data.health_timeout;
+        if (!(typeof data1 == "number" && (!(data1 % 1) && !isNaN(data1)) && isFinite(data1))) {
+          const err5 = { instancePath: instancePath + "/health_timeout", schemaPath: "#/properties/health_timeout/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema51.properties.health_timeout.type, parentSchema: schema51.properties.health_timeout, data: data1 };
+          if (vErrors === null) {
+            vErrors = [err5];
+          } else {
+            vErrors.push(err5);
+          }
+          errors++;
+        }
+        if (typeof data1 == "number" && isFinite(data1)) {
+          if (data1 > 300 || isNaN(data1)) {
+            const err6 = { instancePath: instancePath + "/health_timeout", schemaPath: "#/properties/health_timeout/maximum", keyword: "maximum", params: { comparison: "<=", limit: 300 }, message: "must be <= 300", schema: 300, parentSchema: schema51.properties.health_timeout, data: data1 };
+            if (vErrors === null) {
+              vErrors = [err6];
+            } else {
+              vErrors.push(err6);
+            }
+            errors++;
+          }
+          if (data1 < 1 || isNaN(data1)) {
+            const err7 = { instancePath: instancePath + "/health_timeout", schemaPath: "#/properties/health_timeout/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema51.properties.health_timeout, data: data1 };
+            if (vErrors === null) {
+              vErrors = [err7];
+            } else {
+              vErrors.push(err7);
+            }
+            errors++;
+          }
+        }
       } else {
-        const err5 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema51.type, parentSchema: schema51, data };
+        const err8 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema51.type, parentSchema: schema51, data };
         if (vErrors === null) {
-          vErrors = [err5];
+          vErrors = [err8];
         } else {
-          vErrors.push(err5);
+          vErrors.push(err8);
         }
         errors++;
       }
@@ -639,7 +672,7 @@ function runModule(name, validate2, main2, argumentTypes) {
 }
 
 // src/runtime/modules/virtio_fs_info.ts
-var fs5 = __toESM(require("fs"));
+var fs6 = __toESM(require("fs"));
 var os2 = __toESM(require("os"));
 
 // src/runtime/schema-defaults.ts
@@ -740,6 +773,7 @@ function parseMountInfoLine(line) {
   return {
     mountId: Number(f[0]),
     parentId: Number(f[1]),
+    device: f[2],
     root: decodeMountInfoField(f[3]),
     mountPoint: decodeMountInfoField(f[4]),
     mountOptions,
@@ -771,9 +805,59 @@ var os = __toESM(require("os"));
 var path3 = __toESM(require("path"));
 
 // src/runtime/exec.ts
-var import_child_process = require("child_process");
+var import_child_process2 = require("child_process");
 var fs3 = __toESM(require("fs"));
 var path2 = __toESM(require("path"));
+
+// src/runtime/bounded-child.ts
+var import_child_process = require("child_process");
+var SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+function runBounded(file, args, opts) {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    let stdout = "";
+    let stderr = "";
+    let done = false;
+    const finish = (r) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve({ ...r, stdout, stderr, elapsedMs: Date.now() - started, pid: child.pid });
+    };
+    const child = (0, import_child_process.spawn)(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: opts.env });
+    let ready = opts.readyMarker === void 0;
+    child.stdout.setEncoding("utf8").on("data", (d) => {
+      stdout += d;
+      if (!ready && stdout.startsWith(`${opts.readyMarker}
+`)) {
+        ready = true;
+        stdout = stdout.slice(opts.readyMarker.length + 1);
+        clearTimeout(timer);
+        timer = setTimeout(abandon, opts.timeoutMs);
+      }
+    });
+    child.stderr.setEncoding("utf8").on("data", (d) => stderr += d);
+    child.on(
+      "error",
+      (e) => finish({ timedOut: false, rc: 127, spawnError: e.code ?? e.message })
+    );
+    child.on(
+      "close",
+      (code, signal) => finish({ timedOut: false, rc: code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0) })
+    );
+    const abandon = () => {
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.removeAllListeners();
+      child.on("error", () => void 0);
+      child.unref();
+      finish({ timedOut: true });
+    };
+    let timer = setTimeout(abandon, opts.timeoutMs);
+  });
+}
+
+// src/runtime/exec.ts
 var EXTRA_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 function searchPath() {
   const parts = (process.env.PATH ?? "").split(":").filter((p) => p !== "");
@@ -790,7 +874,7 @@ function run(program, args, opts = {}) {
   if (binDir() && !fs3.existsSync(file)) {
     return { argv, rc: 127, stdout: "", stderr: `${program}: not found in VIRTIO_FS_BIN_DIR`, spawnError: "ENOENT" };
   }
-  const r = (0, import_child_process.spawnSync)(file, args, {
+  const r = (0, import_child_process2.spawnSync)(file, args, {
     input: opts.input,
     encoding: "utf8",
     env: { ...process.env, PATH: searchPath(), LC_ALL: "C", LANG: "C" },
@@ -845,12 +929,145 @@ function offeredTags() {
   return tags;
 }
 
+// src/runtime/share-health.ts
+var fs5 = __toESM(require("fs"));
+function probeTitle(entry) {
+  return `virtio-fs-probe ${entry.device} ${entry.mountPoint}`;
+}
+var PROBE_SOURCE = `
+process.title = "virtio-fs-probe " + process.argv[2] + " " + process.argv[1];
+const fs = require("fs");
+fs.writeSync(1, "ready\\n");
+const p = process.argv[1];
+if (process.env.VIRTIO_FS_PROBE_LOG) fs.appendFileSync(process.env.VIRTIO_FS_PROBE_LOG, p + "\\n");
+const stall = JSON.parse(process.env.VIRTIO_FS_PROBE_STALL || "[]");
+// test hook: the error a request gets, e.g. ENOTCONN once the device behind the mount is gone
+const fail = JSON.parse(process.env.VIRTIO_FS_PROBE_ERROR || "{}");
+const code = fail["dev " + process.argv[2]] || fail[p];
+if (code) {
+  process.stdout.write(JSON.stringify({ error: { op: "stat", code, message: code + " (VIRTIO_FS_PROBE_ERROR)" } }));
+} else if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
+  // test hook: a request that does not come back before the caller's deadline, with a helper that
+  // holds the pipe longer (as a blocked process keeps its descriptors)
+  require("child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 10000)"], { detached: true, stdio: ["ignore", 1, 2] }).unref();
+  setTimeout(() => {}, 10000);
+} else {
+  const out = {};
+  let op = "stat";
+  try {
+    const s = fs.statSync(p);
+    out.root = { uid: s.uid, gid: s.gid, mode: s.mode & 0o7777, nlink: s.nlink, empty: false };
+    op = "statfs";
+    if (fs.statfsSync) fs.statfsSync(p);
+    op = "readdir";
+    const d = fs.opendirSync(p);
+    out.root.empty = d.readSync() === null;
+    d.closeSync();
+  } catch (e) {
+    out.error = { op, code: e.code || String(e), message: e.message };
+  }
+  process.stdout.write(JSON.stringify(out));
+}
+`;
+var seconds = (ms) => `${Math.round(ms / 100) / 10}s`;
+function uptimeSeconds() {
+  try {
+    return Number(fs5.readFileSync("/proc/uptime", "utf8").split(" ")[0]);
+  } catch {
+    return void 0;
+  }
+}
+function findEarlierProbe(entry) {
+  const title = probeTitle(entry);
+  const up = uptimeSeconds();
+  let pids;
+  try {
+    pids = fs5.readdirSync("/proc").filter((d) => /^[0-9]+$/.test(d));
+  } catch {
+    return void 0;
+  }
+  for (const pid of pids) {
+    try {
+      const cmdline = fs5.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (cmdline.split("\0")[0].trimEnd() !== title) continue;
+      const stat = fs5.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const started = Number(fields[19]) / 100;
+      const ageSeconds = up !== void 0 && Number.isFinite(started) ? Math.max(0, up - started) : 0;
+      return { pid: Number(pid), ageSeconds };
+    } catch {
+      continue;
+    }
+  }
+  return void 0;
+}
+function classifyProbe(r, timeoutMs) {
+  if (r.timedOut)
+    return {
+      health: "not answering",
+      source: `a stat/statfs/readdir of the share root got no answer within ${seconds(timeoutMs)}`
+    };
+  let out;
+  try {
+    out = JSON.parse(r.stdout);
+  } catch {
+    return {
+      health: "not answering",
+      source: `the probe of the share root failed (exit ${r.rc}${r.spawnError ? `, ${r.spawnError}` : ""}: ${r.stderr.trim() || "no output"})`
+    };
+  }
+  if (out.error) {
+    const { op, code } = out.error;
+    if (code === "ENOTCONN" || code === "ECONNABORTED")
+      return {
+        health: "aborted",
+        source: `${op} of the share root failed with ${code}: the device behind the mount is gone (hot-unplugged or replaced on the host)`
+      };
+    if (code === "ENOENT" || code === "ESTALE")
+      return {
+        health: "host directory gone",
+        source: `${op} of the share root failed with ${code}: virtiofsd no longer finds the shared host directory`
+      };
+    return { health: "not answering", source: `${op} of the share root failed: ${out.error.message}` };
+  }
+  if (out.root && out.root.nlink === 0)
+    return {
+      health: "host directory gone",
+      source: "the share root has 0 links: the shared host directory was deleted while mounted (virtiofsd serves the empty unlinked directory; every create fails)",
+      root: out.root
+    };
+  return {
+    health: "ok",
+    source: `the share root answered a stat, statfs and readdir in ${seconds(r.elapsedMs)}`,
+    root: out.root
+  };
+}
+async function checkShare(entry, timeoutMs) {
+  const earlier = findEarlierProbe(entry);
+  if (earlier && earlier.ageSeconds * 1e3 >= timeoutMs)
+    return {
+      health: "not answering",
+      source: `an earlier probe of the share root (pid ${earlier.pid}, virtio-fs-probe) has waited ${Math.round(earlier.ageSeconds)}s for its answer (no new request sent)`,
+      earlierProbe: earlier.pid
+    };
+  const r = await runBounded(process.execPath, ["-e", PROBE_SOURCE, "--", entry.mountPoint, entry.device], {
+    timeoutMs,
+    env: process.env,
+    readyMarker: "ready"
+  });
+  const h = classifyProbe(r, timeoutMs);
+  return { ...h, ...r.timedOut && r.pid !== void 0 ? { abandonedProbe: r.pid } : {} };
+}
+function checkShares(entries, timeoutMs) {
+  return Promise.all(entries.map((e) => checkShare(e, timeoutMs)));
+}
+
 // src/runtime/modules/virtio_fs_info.ts
-function gatherFacts(fstabPath) {
+async function gatherFacts(fstabPath, timeoutMs) {
   const kernel = os2.release();
   let fstabText = "";
   try {
-    fstabText = fs5.readFileSync(fstabPath, "utf8");
+    fstabText = fs6.readFileSync(fstabPath, "utf8");
   } catch (e) {
     if (e.code !== "ENOENT")
       throw new ModuleFailure(`cannot read ${fstabPath}: ${e.message}`);
@@ -876,22 +1093,27 @@ function gatherFacts(fstabPath) {
       });
     }
   });
+  const mounts = virtiofsMounts(mountinfo);
+  const health = await checkShares(mounts, timeoutMs);
   return {
     kernel,
     module: { available: virtiofsAvailable(kernel), loaded: virtiofsLoaded() },
-    mounts: virtiofsMounts(mountinfo).map((m) => ({
+    mounts: mounts.map((m, i) => ({
       tag: m.source,
       mount_point: m.mountPoint,
       options: m.mountOptions.join(","),
       super_options: m.superOptions.join(","),
-      ro: m.readonly
+      ro: m.readonly,
+      health: health[i].health,
+      health_source: health[i].source
     })),
     fstab,
     tags: offeredTags()
   };
 }
-function main(args, _ctx) {
-  return { changed: false, virtio_fs: gatherFacts(filled(args.fstab, "fstab")) };
+async function main(args, _ctx) {
+  const facts = await gatherFacts(filled(args.fstab, "fstab"), filled(args.health_timeout, "health_timeout") * 1e3);
+  return { changed: false, virtio_fs: facts };
 }
 
 // src/runtime/generated/virtio_fs_info/main.ts
@@ -899,6 +1121,10 @@ var import_validate = __toESM(require_validate());
 var ARGUMENT_TYPES = {
   "fstab": {
     "type": "str",
+    "hasDefault": true
+  },
+  "health_timeout": {
+    "type": "int",
     "hasDefault": true
   }
 };

@@ -59,7 +59,7 @@ var require_validate = __commonJS({
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
-    var schema51 = { "description": "Arguments of the virtio_fs_mount module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "x-ansible-module": { "short_description": "Mount, persist, remount and remove virtio-fs shares in a guest in one call", "description": ["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.", "fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.", "Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point."], "examples": "- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n", "return": { "mounts": { "description": "One result per share: tag, mount_point, state, changed and the list of actions taken (with why).", "returned": "always", "type": "list", "elements": "dict" }, "fstab_changed": { "description": "Whether the fstab file was rewritten (or would be, in check mode).", "returned": "always", "type": "bool" }, "backup_file": { "description": "Path of the fstab backup, when one was made.", "returned": "changed and backup is true", "type": "str" } } }, "properties": { "mounts": { "description": "The shares to apply, as in virtio_fs_mounts.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "default_owner": { "description": "Owner of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_owner", "default": "admin" }, "default_group": { "description": "Group of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_group", "default": "admin" }, "default_mode": { "description": "Mode of a mount point whose share sets none.", "$ref": "#/$defs/octal_mode", "x-default-from": "#/properties/virtio_fs_default_mode", "default": "0755" }, "default_options": { "description": "Mount options of a share that sets none.", "$ref": "#/$defs/mount_options", "x-default-from": "#/properties/virtio_fs_default_options", "default": "rw,relatime,nofail" }, "create_mount_dirs": { "description": "Create missing mount points with owner, group and mode.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_create_mount_dirs", "default": true }, "persist": { "description": "Manage the fstab line of each share.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_persist_mounts", "default": true }, "perform_mounts": { "description": "Mount and unmount now; when false only fstab and mount points are managed.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_perform_mounts", "default": true }, "load_module": { "description": "Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.", "type": "boolean", "default": true }, "prune": { "description": "Also unmount and remove virtiofs fstab lines of shares that are not in mounts.", "type": "boolean", "default": false }, "fstab": { "description": "fstab file to manage.", "$ref": "#/$defs/absolute_path", "default": "/etc/fstab" }, "backup": { "description": "Keep a timestamped copy of fstab before changing it.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_fstab_backup", "default": false } } };
+    var schema51 = { "description": "Arguments of the virtio_fs_mount module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "x-ansible-module": { "short_description": "Mount, persist, remount and remove virtio-fs shares in a guest in one call", "description": ["Applies the whole list of virtio-fs shares of a guest in one module execution: creates mount points, mounts each share, writes its /etc/fstab line once the mount succeeded, remounts live when options change (ro/rw included), and unmounts and removes shares whose state is unmounted or absent.", "fstab is rewritten atomically, keeping unrelated lines, comments and order; spaces in paths are written as \\040; systemctl daemon-reload runs after an fstab change when systemd is PID 1.", "Failures say what to do: a tag the VM does not offer, a missing virtiofs kernel module, a busy mount point (naming the processes that hold it), a mounted share whose virtiofsd does not answer or whose host directory is gone (probed in a child process abandoned after health_timeout seconds; nothing waits on a share without a deadline). A share that does not answer cannot be freed in the guest (Linux lists no virtio-fs connection in /sys/fs/fuse/connections, so there is no abort): the failure says to destroy and start the domain on the host. With recover, a share whose device is gone (aborted: hot-unplugged or replaced on the host) is unmounted lazily and mounted again. A probe that gets no answer stays blocked (state S) until the domain restarts, so a run probes each share at most once and a later run reuses a probe still waiting."], "examples": "- name: Mount the shares of this VM\n  ai_how.virtio_fs.virtio_fs_mount:\n    mounts:\n      - tag: datasets\n        mount_point: /mnt/host-datasets\n      - tag: containers\n        mount_point: /mnt/host-containers\n        readonly: true\n", "return": { "mounts": { "description": "One result per share: tag, mount_point, state, changed and the list of actions taken (with why); health and health_source for a mounted share that was not ok; holders (pid, comm, uses) when an unmount was refused as busy.", "returned": "always", "type": "list", "elements": "dict" }, "fstab_changed": { "description": "Whether the fstab file was rewritten (or would be, in check mode).", "returned": "always", "type": "bool" }, "backup_file": { "description": "Path of the fstab backup, when one was made.", "returned": "changed and backup is true", "type": "str" } } }, "properties": { "mounts": { "description": "The shares to apply, as in virtio_fs_mounts.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "default_owner": { "description": "Owner of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_owner", "default": "admin" }, "default_group": { "description": "Group of a mount point whose share sets none.", "$ref": "#/$defs/account_name", "x-default-from": "#/properties/virtio_fs_default_group", "default": "admin" }, "default_mode": { "description": "Mode of a mount point whose share sets none.", "$ref": "#/$defs/octal_mode", "x-default-from": "#/properties/virtio_fs_default_mode", "default": "0755" }, "default_options": { "description": "Mount options of a share that sets none.", "$ref": "#/$defs/mount_options", "x-default-from": "#/properties/virtio_fs_default_options", "default": "rw,relatime,nofail" }, "create_mount_dirs": { "description": "Create missing mount points with owner, group and mode.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_create_mount_dirs", "default": true }, "persist": { "description": "Manage the fstab line of each share.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_persist_mounts", "default": true }, "perform_mounts": { "description": "Mount and unmount now; when false only fstab and mount points are managed.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_perform_mounts", "default": true }, "load_module": { "description": "Load the virtiofs kernel module and list it in /etc/modules-load.d/virtiofs.conf so it is loaded at boot.", "type": "boolean", "default": true }, "prune": { "description": "Also unmount and remove virtiofs fstab lines of shares that are not in mounts.", "type": "boolean", "default": false }, "fstab": { "description": "fstab file to manage.", "$ref": "#/$defs/absolute_path", "default": "/etc/fstab" }, "backup": { "description": "Keep a timestamped copy of fstab before changing it.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_fstab_backup", "default": false }, "health_timeout": { "description": "Seconds to wait for one answer from a mounted share (probe, mount, unmount) before the share is reported as not answering.", "type": "integer", "minimum": 1, "maximum": 300, "x-default-from": "#/properties/virtio_fs_health_timeout", "default": 5 }, "recover": { "description": "Mount again the shares whose device is gone (health aborted): unmount lazily and mount the tag again (see virtio_fs_recover_dead_shares). A share that does not answer is never touched.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_recover_dead_shares", "default": false } } };
     var schema35 = { "type": "string", "pattern": "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "x-expected": "a user or group name as NSS knows it (letters, digits, _ . @ and -, starting with a letter or _, an optional trailing $) or a numeric id" };
     var schema37 = { "type": "string", "pattern": "^0?[0-7]{3,4}$", "x-expected": 'an octal mode string such as "0755"' };
     var schema38 = { "type": "string", "minLength": 1, "pattern": "^[^\\s#,]+(,[^\\s#,]+)*$", "x-expected": "comma-separated mount options without spaces, newlines, # or empty items" };
@@ -560,6 +560,12 @@ var require_validate = __commonJS({
         if (data.backup === void 0) {
           data.backup = false;
         }
+        if (data.health_timeout === void 0) {
+          data.health_timeout = 5;
+        }
+        if (data.recover === void 0) {
+          data.recover = false;
+        }
         if (data.mounts === void 0) {
           const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "mounts" }, message: "must have required property 'mounts'", schema: schema51.required, parentSchema: schema51, data };
           if (vErrors === null) {
@@ -787,12 +793,52 @@ var require_validate = __commonJS({
           }
           errors++;
         }
+        let data13 = data.health_timeout;
+        if (!(typeof data13 == "number" && (!(data13 % 1) && !isNaN(data13)) && isFinite(data13))) {
+          const err22 = { instancePath: instancePath + "/health_timeout", schemaPath: "#/properties/health_timeout/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema51.properties.health_timeout.type, parentSchema: schema51.properties.health_timeout, data: data13 };
+          if (vErrors === null) {
+            vErrors = [err22];
+          } else {
+            vErrors.push(err22);
+          }
+          errors++;
+        }
+        if (typeof data13 == "number" && isFinite(data13)) {
+          if (data13 > 300 || isNaN(data13)) {
+            const err23 = { instancePath: instancePath + "/health_timeout", schemaPath: "#/properties/health_timeout/maximum", keyword: "maximum", params: { comparison: "<=", limit: 300 }, message: "must be <= 300", schema: 300, parentSchema: schema51.properties.health_timeout, data: data13 };
+            if (vErrors === null) {
+              vErrors = [err23];
+            } else {
+              vErrors.push(err23);
+            }
+            errors++;
+          }
+          if (data13 < 1 || isNaN(data13)) {
+            const err24 = { instancePath: instancePath + "/health_timeout", schemaPath: "#/properties/health_timeout/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema51.properties.health_timeout, data: data13 };
+            if (vErrors === null) {
+              vErrors = [err24];
+            } else {
+              vErrors.push(err24);
+            }
+            errors++;
+          }
+        }
+        let data14 = data.recover;
+        if (typeof data14 !== "boolean") {
+          const err25 = { instancePath: instancePath + "/recover", schemaPath: "#/properties/recover/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema51.properties.recover.type, parentSchema: schema51.properties.recover, data: data14 };
+          if (vErrors === null) {
+            vErrors = [err25];
+          } else {
+            vErrors.push(err25);
+          }
+          errors++;
+        }
       } else {
-        const err22 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema51.type, parentSchema: schema51, data };
+        const err26 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema51.type, parentSchema: schema51, data };
         if (vErrors === null) {
-          vErrors = [err22];
+          vErrors = [err26];
         } else {
-          vErrors.push(err22);
+          vErrors.push(err26);
         }
         errors++;
       }
@@ -1309,7 +1355,7 @@ function runModule(name, validate2, main2, argumentTypes) {
 }
 
 // src/runtime/modules/virtio_fs_mount.ts
-var fs8 = __toESM(require("fs"));
+var fs10 = __toESM(require("fs"));
 var os = __toESM(require("os"));
 var path7 = __toESM(require("path"));
 
@@ -1329,9 +1375,59 @@ function binDir() {
 }
 
 // src/runtime/exec.ts
-var import_child_process = require("child_process");
+var import_child_process2 = require("child_process");
 var fs2 = __toESM(require("fs"));
 var path2 = __toESM(require("path"));
+
+// src/runtime/bounded-child.ts
+var import_child_process = require("child_process");
+var SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+function runBounded(file, args, opts) {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    let stdout = "";
+    let stderr = "";
+    let done = false;
+    const finish = (r) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve({ ...r, stdout, stderr, elapsedMs: Date.now() - started, pid: child.pid });
+    };
+    const child = (0, import_child_process.spawn)(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: opts.env });
+    let ready = opts.readyMarker === void 0;
+    child.stdout.setEncoding("utf8").on("data", (d) => {
+      stdout += d;
+      if (!ready && stdout.startsWith(`${opts.readyMarker}
+`)) {
+        ready = true;
+        stdout = stdout.slice(opts.readyMarker.length + 1);
+        clearTimeout(timer);
+        timer = setTimeout(abandon, opts.timeoutMs);
+      }
+    });
+    child.stderr.setEncoding("utf8").on("data", (d) => stderr += d);
+    child.on(
+      "error",
+      (e2) => finish({ timedOut: false, rc: 127, spawnError: e2.code ?? e2.message })
+    );
+    child.on(
+      "close",
+      (code, signal) => finish({ timedOut: false, rc: code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0) })
+    );
+    const abandon = () => {
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.removeAllListeners();
+      child.on("error", () => void 0);
+      child.unref();
+      finish({ timedOut: true });
+    };
+    let timer = setTimeout(abandon, opts.timeoutMs);
+  });
+}
+
+// src/runtime/exec.ts
 var EXTRA_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 function searchPath() {
   const parts = (process.env.PATH ?? "").split(":").filter((p) => p !== "");
@@ -1348,7 +1444,7 @@ function run(program, args, opts = {}) {
   if (binDir() && !fs2.existsSync(file)) {
     return { argv, rc: 127, stdout: "", stderr: `${program}: not found in VIRTIO_FS_BIN_DIR`, spawnError: "ENOENT" };
   }
-  const r = (0, import_child_process.spawnSync)(file, args, {
+  const r = (0, import_child_process2.spawnSync)(file, args, {
     input: opts.input,
     encoding: "utf8",
     env: { ...process.env, PATH: searchPath(), LC_ALL: "C", LANG: "C" },
@@ -1360,6 +1456,33 @@ function run(program, args, opts = {}) {
     return { argv, rc: 127, stdout: r.stdout ?? "", stderr: r.stderr ?? "", spawnError: String(code) };
   }
   return { argv, rc: r.status ?? 128, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+async function runWithDeadline(program, args, timeoutMs) {
+  const file = programPath(program);
+  const argv = [program, ...args];
+  if (binDir() && !fs2.existsSync(file)) {
+    return {
+      argv,
+      rc: 127,
+      stdout: "",
+      stderr: `${program}: not found in VIRTIO_FS_BIN_DIR`,
+      spawnError: "ENOENT",
+      timedOut: false
+    };
+  }
+  const r = await runBounded(file, args, {
+    timeoutMs,
+    env: { ...process.env, PATH: searchPath(), LC_ALL: "C", LANG: "C" }
+  });
+  if (r.timedOut)
+    return {
+      argv,
+      rc: 124,
+      stdout: r.stdout,
+      stderr: `${r.stderr}${r.stderr ? "\n" : ""}no answer within ${timeoutMs / 1e3}s; abandoned`,
+      timedOut: true
+    };
+  return { argv, rc: r.rc ?? 128, stdout: r.stdout, stderr: r.stderr, spawnError: r.spawnError, timedOut: false };
 }
 function describeFailure(r) {
   if (r.spawnError) return `${r.argv[0]} could not be run (${r.spawnError})`;
@@ -1475,6 +1598,208 @@ function backupFile(file, now = /* @__PURE__ */ new Date()) {
   const st = fs4.statSync(file);
   fs4.chmodSync(dest, st.mode & 4095);
   return dest;
+}
+
+// src/runtime/mount-holders.ts
+var fs5 = __toESM(require("fs"));
+function under(link, mountPoint) {
+  const p = link.endsWith(" (deleted)") ? link.slice(0, -" (deleted)".length) : link;
+  return p === mountPoint || p.startsWith(mountPoint === "/" ? "/" : `${mountPoint}/`);
+}
+function readlink(p) {
+  try {
+    return fs5.readlinkSync(p);
+  } catch {
+    return void 0;
+  }
+}
+function mapsDevice(field) {
+  const m = /^([0-9a-f]+):([0-9a-f]+)$/i.exec(field);
+  return m ? `${parseInt(m[1], 16)}:${parseInt(m[2], 16)}` : void 0;
+}
+function usesOf(dir, mountPoint, device) {
+  const uses = [];
+  for (const link of ["cwd", "root"]) {
+    const t = readlink(`${dir}/${link}`);
+    if (t !== void 0 && under(t, mountPoint)) uses.push(link);
+  }
+  let fds;
+  try {
+    fds = fs5.readdirSync(`${dir}/fd`);
+  } catch {
+    fds = [];
+  }
+  for (const fd of fds.sort((a, b) => Number(a) - Number(b))) {
+    const t = readlink(`${dir}/fd/${fd}`);
+    if (t !== void 0 && under(t, mountPoint)) uses.push(`fd ${fd}`);
+  }
+  try {
+    const maps = fs5.readFileSync(`${dir}/maps`, "utf8");
+    if (maps.split("\n").some((l) => mapsDevice(l.split(/\s+/)[3] ?? "") === device)) uses.push("maps");
+  } catch {
+  }
+  return uses;
+}
+function mountHolders(mountPoint, device, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  const proc = systemPath("/proc");
+  let pids;
+  try {
+    pids = fs5.readdirSync(proc).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+  } catch {
+    return { holders: [], incomplete: true };
+  }
+  const holders = [];
+  for (const pid of pids) {
+    if (Date.now() > end) return { holders, incomplete: true };
+    if (pid === process.pid) continue;
+    const dir = `${proc}/${pid}`;
+    const uses = usesOf(dir, mountPoint, device);
+    if (uses.length === 0) continue;
+    let comm = "?";
+    try {
+      comm = fs5.readFileSync(`${dir}/comm`, "utf8").trim();
+    } catch {
+    }
+    holders.push({ pid, comm, uses });
+  }
+  return { holders, incomplete: false };
+}
+function describeHolders(scan) {
+  if (scan.holders.length === 0)
+    return scan.incomplete ? "no process holding it was found before the scan's deadline" : "no process holds it (a mount below it or the kernel may)";
+  const list = scan.holders.map((h) => `${h.pid} (${h.comm}: ${h.uses.join(", ")})`).join(", ");
+  return `held by ${list}${scan.incomplete ? ", and maybe more (the scan stopped at its deadline)" : ""}`;
+}
+
+// src/runtime/share-health.ts
+var fs6 = __toESM(require("fs"));
+function probeTitle(entry) {
+  return `virtio-fs-probe ${entry.device} ${entry.mountPoint}`;
+}
+var PROBE_SOURCE = `
+process.title = "virtio-fs-probe " + process.argv[2] + " " + process.argv[1];
+const fs = require("fs");
+fs.writeSync(1, "ready\\n");
+const p = process.argv[1];
+if (process.env.VIRTIO_FS_PROBE_LOG) fs.appendFileSync(process.env.VIRTIO_FS_PROBE_LOG, p + "\\n");
+const stall = JSON.parse(process.env.VIRTIO_FS_PROBE_STALL || "[]");
+// test hook: the error a request gets, e.g. ENOTCONN once the device behind the mount is gone
+const fail = JSON.parse(process.env.VIRTIO_FS_PROBE_ERROR || "{}");
+const code = fail["dev " + process.argv[2]] || fail[p];
+if (code) {
+  process.stdout.write(JSON.stringify({ error: { op: "stat", code, message: code + " (VIRTIO_FS_PROBE_ERROR)" } }));
+} else if (stall.includes(p) || stall.includes("dev " + process.argv[2])) {
+  // test hook: a request that does not come back before the caller's deadline, with a helper that
+  // holds the pipe longer (as a blocked process keeps its descriptors)
+  require("child_process").spawn(process.execPath, ["-e", "setTimeout(() => {}, 10000)"], { detached: true, stdio: ["ignore", 1, 2] }).unref();
+  setTimeout(() => {}, 10000);
+} else {
+  const out = {};
+  let op = "stat";
+  try {
+    const s = fs.statSync(p);
+    out.root = { uid: s.uid, gid: s.gid, mode: s.mode & 0o7777, nlink: s.nlink, empty: false };
+    op = "statfs";
+    if (fs.statfsSync) fs.statfsSync(p);
+    op = "readdir";
+    const d = fs.opendirSync(p);
+    out.root.empty = d.readSync() === null;
+    d.closeSync();
+  } catch (e) {
+    out.error = { op, code: e.code || String(e), message: e.message };
+  }
+  process.stdout.write(JSON.stringify(out));
+}
+`;
+var seconds = (ms) => `${Math.round(ms / 100) / 10}s`;
+function uptimeSeconds() {
+  try {
+    return Number(fs6.readFileSync("/proc/uptime", "utf8").split(" ")[0]);
+  } catch {
+    return void 0;
+  }
+}
+function findEarlierProbe(entry) {
+  const title = probeTitle(entry);
+  const up = uptimeSeconds();
+  let pids;
+  try {
+    pids = fs6.readdirSync("/proc").filter((d) => /^[0-9]+$/.test(d));
+  } catch {
+    return void 0;
+  }
+  for (const pid of pids) {
+    try {
+      const cmdline = fs6.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (cmdline.split("\0")[0].trimEnd() !== title) continue;
+      const stat = fs6.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const started = Number(fields[19]) / 100;
+      const ageSeconds = up !== void 0 && Number.isFinite(started) ? Math.max(0, up - started) : 0;
+      return { pid: Number(pid), ageSeconds };
+    } catch {
+      continue;
+    }
+  }
+  return void 0;
+}
+function classifyProbe(r, timeoutMs) {
+  if (r.timedOut)
+    return {
+      health: "not answering",
+      source: `a stat/statfs/readdir of the share root got no answer within ${seconds(timeoutMs)}`
+    };
+  let out;
+  try {
+    out = JSON.parse(r.stdout);
+  } catch {
+    return {
+      health: "not answering",
+      source: `the probe of the share root failed (exit ${r.rc}${r.spawnError ? `, ${r.spawnError}` : ""}: ${r.stderr.trim() || "no output"})`
+    };
+  }
+  if (out.error) {
+    const { op, code } = out.error;
+    if (code === "ENOTCONN" || code === "ECONNABORTED")
+      return {
+        health: "aborted",
+        source: `${op} of the share root failed with ${code}: the device behind the mount is gone (hot-unplugged or replaced on the host)`
+      };
+    if (code === "ENOENT" || code === "ESTALE")
+      return {
+        health: "host directory gone",
+        source: `${op} of the share root failed with ${code}: virtiofsd no longer finds the shared host directory`
+      };
+    return { health: "not answering", source: `${op} of the share root failed: ${out.error.message}` };
+  }
+  if (out.root && out.root.nlink === 0)
+    return {
+      health: "host directory gone",
+      source: "the share root has 0 links: the shared host directory was deleted while mounted (virtiofsd serves the empty unlinked directory; every create fails)",
+      root: out.root
+    };
+  return {
+    health: "ok",
+    source: `the share root answered a stat, statfs and readdir in ${seconds(r.elapsedMs)}`,
+    root: out.root
+  };
+}
+async function checkShare(entry, timeoutMs) {
+  const earlier = findEarlierProbe(entry);
+  if (earlier && earlier.ageSeconds * 1e3 >= timeoutMs)
+    return {
+      health: "not answering",
+      source: `an earlier probe of the share root (pid ${earlier.pid}, virtio-fs-probe) has waited ${Math.round(earlier.ageSeconds)}s for its answer (no new request sent)`,
+      earlierProbe: earlier.pid
+    };
+  const r = await runBounded(process.execPath, ["-e", PROBE_SOURCE, "--", entry.mountPoint, entry.device], {
+    timeoutMs,
+    env: process.env,
+    readyMarker: "ready"
+  });
+  const h = classifyProbe(r, timeoutMs);
+  return { ...h, ...r.timedOut && r.pid !== void 0 ? { abandonedProbe: r.pid } : {} };
 }
 
 // src/runtime/fstab.ts
@@ -1780,7 +2105,7 @@ function effectiveOptions(shareOptions, defaultOptions, readonly) {
 }
 
 // src/runtime/mountinfo.ts
-var fs5 = __toESM(require("fs"));
+var fs7 = __toESM(require("fs"));
 function decodeMountInfoField(field) {
   let out = "";
   for (let i = 0; i < field.length; i++) {
@@ -1799,6 +2124,7 @@ function parseMountInfoLine(line) {
   return {
     mountId: Number(f[0]),
     parentId: Number(f[1]),
+    device: f[2],
     root: decodeMountInfoField(f[3]),
     mountPoint: decodeMountInfoField(f[4]),
     mountOptions,
@@ -1818,7 +2144,7 @@ function parseMountInfo(text) {
   return out;
 }
 function readMountInfo() {
-  return parseMountInfo(fs5.readFileSync(systemPath("/proc/self/mountinfo"), "utf8"));
+  return parseMountInfo(fs7.readFileSync(systemPath("/proc/self/mountinfo"), "utf8"));
 }
 function topMountAt(entries, mountPoint) {
   let found;
@@ -2061,32 +2387,70 @@ function planAbsent(d, o, s, plan) {
 }
 
 // src/runtime/mount-point.ts
-var fs6 = __toESM(require("fs"));
+var fs8 = __toESM(require("fs"));
 var path5 = __toESM(require("path"));
 function lstatOrError(p) {
   try {
-    return fs6.lstatSync(p);
+    return fs8.lstatSync(p);
   } catch (e2) {
     return e2;
   }
 }
 var isMissing = (e2) => e2.code === "ENOENT" || e2.code === "ENOTDIR";
-function kernelPathOf(p) {
+var NO_ROOTS = /* @__PURE__ */ new Map();
+function onShare(p, roots) {
+  for (const r of roots.keys()) if (p === r || p.startsWith(r === "/" ? "/" : `${r}/`)) return true;
+  return false;
+}
+function kernelPathOf(p, roots = NO_ROOTS) {
   const norm = normaliseMountPath(p);
   if (!norm.startsWith("/")) return norm;
-  const rest = [];
-  for (let cur = norm; ; cur = path5.dirname(cur)) {
-    try {
-      const real = fs6.realpathSync(cur);
-      return rest.length === 0 ? real : path5.join(real, ...rest.reverse());
-    } catch {
-      if (cur === "/") return norm;
-      rest.push(path5.basename(cur));
-    }
-  }
+  return resolveFrom("/", norm.split("/"), roots, { links: 0 }).path;
 }
-function observePath(p) {
-  const obs = { path: p, kernelPath: kernelPathOf(p), kind: "missing", missingParents: [] };
+function resolveFrom(start, components, roots, budget) {
+  const queue = components.filter((c) => c !== "" && c !== ".");
+  let cur = start;
+  while (queue.length > 0) {
+    const c = queue.shift();
+    if (c === "..") {
+      cur = path5.dirname(cur);
+      continue;
+    }
+    const next = path5.join(cur, c);
+    const rest = () => ({ path: path5.join(next, ...queue), complete: false });
+    if (onShare(next, roots)) return { path: path5.join(next, ...queue), complete: true };
+    let st;
+    try {
+      st = fs8.lstatSync(next);
+    } catch {
+      return rest();
+    }
+    if (!st.isSymbolicLink()) {
+      cur = next;
+      continue;
+    }
+    if (++budget.links > 40) return rest();
+    let target;
+    try {
+      target = fs8.readlinkSync(next);
+    } catch {
+      return rest();
+    }
+    const resolved = resolveFrom(target.startsWith("/") ? "/" : cur, target.split("/"), roots, budget);
+    if (!resolved.complete) return rest();
+    cur = resolved.path;
+  }
+  return { path: cur, complete: true };
+}
+function observePath(p, roots = NO_ROOTS) {
+  const obs = { path: p, kernelPath: kernelPathOf(p, roots), kind: "missing", missingParents: [] };
+  if (onShare(obs.kernelPath, roots)) {
+    const probed = roots.get(obs.kernelPath);
+    obs.kind = "directory";
+    if (probed) Object.assign(obs, { uid: probed.uid, gid: probed.gid, mode: probed.mode, empty: probed.empty });
+    else obs.blocked = `${obs.kernelPath} is on a virtio-fs share that does not answer`;
+    return obs;
+  }
   const st = lstatOrError(p);
   if (st instanceof Error) {
     if (!isMissing(st)) {
@@ -2096,7 +2460,7 @@ function observePath(p) {
   } else if (st.isSymbolicLink()) {
     obs.kind = "symlink";
     try {
-      obs.linkTarget = fs6.readlinkSync(p);
+      obs.linkTarget = fs8.readlinkSync(p);
     } catch {
       obs.linkTarget = "?";
     }
@@ -2125,7 +2489,7 @@ function observePath(p) {
     }
     let target;
     try {
-      target = pst.isSymbolicLink() ? fs6.statSync(parent) : pst;
+      target = pst.isSymbolicLink() ? fs8.statSync(parent) : pst;
     } catch {
       obs.blocked = `${parent} is a symbolic link to a missing target`;
       return obs;
@@ -2136,21 +2500,22 @@ function observePath(p) {
   }
 }
 function setDirOwnerMode(dir, uid, gid, mode) {
-  const fd = fs6.openSync(dir, fs6.constants.O_RDONLY | fs6.constants.O_DIRECTORY | fs6.constants.O_NOFOLLOW);
+  const fd = fs8.openSync(dir, fs8.constants.O_RDONLY | fs8.constants.O_DIRECTORY | fs8.constants.O_NOFOLLOW);
   try {
-    if (uid !== void 0 || gid !== void 0) fs6.fchownSync(fd, uid ?? -1, gid ?? -1);
-    if (mode !== void 0) fs6.fchmodSync(fd, mode);
+    if (uid !== void 0 || gid !== void 0) fs8.fchownSync(fd, uid ?? -1, gid ?? -1);
+    if (mode !== void 0) fs8.fchmodSync(fd, mode);
   } finally {
-    fs6.closeSync(fd);
+    fs8.closeSync(fd);
   }
 }
-function isEmptyDir(p) {
+function isEmptyDir(p, roots = NO_ROOTS) {
+  if (onShare(kernelPathOf(p, roots), roots)) return false;
   const st = lstatOrError(p);
   return !(st instanceof Error) && st.isDirectory() && hasNoEntries(p);
 }
 function hasNoEntries(dir) {
   try {
-    const d = fs6.opendirSync(dir);
+    const d = fs8.opendirSync(dir);
     try {
       return d.readSync() === null;
     } finally {
@@ -2245,11 +2610,11 @@ function filled(value, what) {
 }
 
 // src/runtime/virtiofs-kernel.ts
-var fs7 = __toESM(require("fs"));
+var fs9 = __toESM(require("fs"));
 var path6 = __toESM(require("path"));
 function readText(file) {
   try {
-    return fs7.readFileSync(systemPath(file), "utf8");
+    return fs9.readFileSync(systemPath(file), "utf8");
   } catch {
     return void 0;
   }
@@ -2259,20 +2624,20 @@ function filesystemsListVirtiofs() {
   return text.split("\n").some((l) => l.trim().split(/\s+/).pop() === "virtiofs");
 }
 function virtiofsLoaded() {
-  return fs7.existsSync(systemPath("/sys/module/virtiofs")) || filesystemsListVirtiofs();
+  return fs9.existsSync(systemPath("/sys/module/virtiofs")) || filesystemsListVirtiofs();
 }
 function offeredTags() {
   const dir = systemPath("/sys/fs/virtiofs");
   let names;
   try {
-    names = fs7.readdirSync(dir);
+    names = fs9.readdirSync(dir);
   } catch {
     return null;
   }
   const tags = [];
   for (const n of names.sort()) {
     try {
-      tags.push(fs7.readFileSync(path6.join(dir, n, "tag"), "utf8").trim());
+      tags.push(fs9.readFileSync(path6.join(dir, n, "tag"), "utf8").trim());
     } catch {
     }
   }
@@ -2292,6 +2657,7 @@ function dmesgTagNotFound(tag) {
 var ShareFailure = class extends Error {
 };
 var MODULES_LOAD_FILE = "/etc/modules-load.d/virtiofs.conf";
+var HOST_ACTION = (tag) => `On the host, the virtiofsd serving tag ${tag} is gone or hung: restart the domain with \`virsh destroy\` + \`virsh start\` (a reboot keeps the same QEMU process and does not restart virtiofsd), then run again.`;
 function parseMode(mode) {
   return parseInt(mode, 8) & 4095;
 }
@@ -2304,23 +2670,54 @@ var MountRun = class {
     this.args = args;
     this.ctx = ctx;
     this.check = ctx.checkMode;
+    this.timeoutMs = args.health_timeout * 1e3;
     this.mountinfo = readMountInfo();
     this.fstab = parseFstab(fstabText);
     this.fstab.lines.forEach((l, i) => this.lineNumbers.set(l, i + 1));
     this.tags = offeredTags();
   }
   check;
+  timeoutMs;
   mountinfo;
+  /** Mounted virtio-fs share roots, never touched by this process (mount-point.ts ShareRoots). */
+  roots = /* @__PURE__ */ new Map();
+  /** Health of each mounted virtio-fs share, by kernel mount point. */
+  health = /* @__PURE__ */ new Map();
   fstab;
   tags;
+  /** Health per mount (device) probed this run: a probe may stay blocked, so one each. */
+  probed = /* @__PURE__ */ new Map();
   keys = /* @__PURE__ */ new Map();
   lineNumbers = /* @__PURE__ */ new Map();
+  /**
+   * The health of a mounted share (share-health.ts), probing each mount at most once per run: a
+   * probe that does not answer stays blocked until the domain restarts.
+   */
+  async probe(entry) {
+    const known = this.probed.get(entry.device);
+    if (known) return known;
+    const h = await checkShare(entry, this.timeoutMs);
+    this.probed.set(entry.device, h);
+    return h;
+  }
   refreshMountInfo() {
     if (!this.check) this.mountinfo = readMountInfo();
   }
+  /** Probes every mounted virtio-fs share at once (before any mount point is looked at). */
+  async probeShares() {
+    const tops = /* @__PURE__ */ new Map();
+    for (const e2 of this.mountinfo) if (e2.mountPoint !== "/") tops.set(e2.mountPoint, e2);
+    const shares = [...tops.values()].filter((e2) => e2.fstype === "virtiofs");
+    for (const e2 of shares) this.roots.set(e2.mountPoint, void 0);
+    const health = await Promise.all(shares.map((e2) => this.probe(e2)));
+    shares.forEach((e2, i) => {
+      this.health.set(e2.mountPoint, health[i]);
+      this.roots.set(e2.mountPoint, health[i].root);
+    });
+  }
   fstabKey(line) {
     if (!line.entry) return void 0;
-    if (!this.keys.has(line)) this.keys.set(line, kernelPathOf(normaliseMountPath(line.entry.file)));
+    if (!this.keys.has(line)) this.keys.set(line, kernelPathOf(normaliseMountPath(line.entry.file), this.roots));
     return this.keys.get(line);
   }
   observe(job) {
@@ -2330,13 +2727,21 @@ var MountRun = class {
       fstabKey: (l) => this.fstabKey(l),
       lineNumber: (l) => this.lineNumbers.get(l) ?? this.fstab.lines.indexOf(l) + 1,
       tags: this.tags,
-      point: observePath(job.desired.mountPoint),
+      point: observePath(job.desired.mountPoint, this.roots),
       ownerLabel: (uid, gid) => `${userName(uid)}:${groupName(gid)}`
     };
   }
   // ---- external programs -------------------------------------------------------------------------
-  mount(share, options) {
-    const r = run("mount", ["-t", "virtiofs", "-o", options.join(","), "--", share.tag, share.mount_point]);
+  async mount(share, options) {
+    const r = await runWithDeadline(
+      "mount",
+      ["-t", "virtiofs", "-o", options.join(","), "--", share.tag, share.mount_point],
+      this.timeoutMs
+    );
+    if (r.timedOut)
+      throw new ShareFailure(
+        `mounting ${share.tag} on ${share.mount_point} did not return within ${this.args.health_timeout}s (health_timeout): ${HOST_ACTION(share.tag)}`
+      );
     if (r.rc !== 0) throw new ShareFailure(this.mountFailure(share, describeFailure(r), r.stderr + r.stdout));
   }
   mountFailure(share, what, output) {
@@ -2354,24 +2759,40 @@ var MountRun = class {
     const offered = this.tags === null ? "" : ` The VM offers: ${this.tags.length ? this.tags.join(", ") : "no virtio-fs tags at all"}.`;
     return `virtio-fs tag "${share.tag}" is not offered by this VM${what ? ` (${what})` : ""}.${dmesg ? ` dmesg: ${dmesg}.` : ""}${offered} The libvirt domain XML is missing a <filesystem type='mount'> device with <driver type='virtiofs'/> and <target dir='${share.tag}'/> (add it with the virtio_fs_domain module or the host role, with shared memoryBacking) and restart the VM.`;
   }
-  /** Unmounts the top mount at a kernel path; shown as the configured path. */
-  umount(kernelPath, shown) {
-    const r = run("umount", ["--", kernelPath]);
+  /** Unmounts the top mount at a kernel path (lazily: umount -l); shown as the configured path. */
+  async umount(kernelPath, shown, job, lazy = false) {
+    const top = topMountAt(this.mountinfo, kernelPath);
+    const r = await runWithDeadline("umount", [...lazy ? ["-l"] : [], "--", kernelPath], this.timeoutMs);
     this.refreshMountInfo();
-    if (r.rc === 0) return;
+    if (r.rc === 0) {
+      this.roots.delete(kernelPath);
+      this.health.delete(kernelPath);
+      if (top) this.probed.delete(top.device);
+      return;
+    }
+    if (r.timedOut)
+      throw new ShareFailure(
+        `cannot unmount ${shown}: umount did not return within ${this.args.health_timeout}s (health_timeout); the share does not answer. ${HOST_ACTION(top?.source ?? "?")}`
+      );
     const out = r.stderr + r.stdout;
     if (/busy/i.test(out)) {
+      const scan = mountHolders(kernelPath, top?.device ?? "", this.timeoutMs);
+      if (job) job.result.holders = scan.holders;
       throw new ShareFailure(
-        `cannot unmount ${shown}: the mount point is busy (${describeFailure(r)}). Find the processes using it with \`fuser -vm ${shown}\` (or \`lsof +f -- ${shown}\`), stop them and retry.`
+        `cannot unmount ${shown}: the mount point is busy (${describeFailure(r)}); ${describeHolders(scan)}. Stop those processes (or move their working directory out of ${shown}) and retry.`
       );
     }
     throw new ShareFailure(`cannot unmount ${shown}: ${describeFailure(r)}`);
   }
-  remount(job, options) {
+  async remount(job, options) {
     const share = job.share;
     const mp = share.mount_point;
-    const r = run("mount", ["-o", ["remount", ...options].join(","), "--", mp]);
+    const r = await runWithDeadline("mount", ["-o", ["remount", ...options].join(","), "--", mp], this.timeoutMs);
     let why;
+    if (r.timedOut)
+      throw new ShareFailure(
+        `remounting ${share.tag} on ${mp} did not return within ${this.args.health_timeout}s (health_timeout): ${HOST_ACTION(share.tag)}`
+      );
     if (r.rc !== 0) why = `the kernel refused the remount (${describeFailure(r)})`;
     else {
       this.refreshMountInfo();
@@ -2380,26 +2801,78 @@ var MountRun = class {
       if (diffs.length > 0) why = `the remount did not apply ${diffs.join(", ")}`;
     }
     if (!why) return;
-    this.record(
+    await this.record(
       job,
       { action: "umount", why: `${why}; unmounting to mount again` },
-      () => this.umount(job.kernelPath, mp)
+      () => this.umount(job.kernelPath, mp, job)
     );
-    this.record(
+    await this.record(
       job,
       { action: "mount", why: `mounting again with ${options.join(",")}` },
       () => this.mount(share, options)
     );
   }
   /** Adds an action to the share's result and runs it; a throwing action is marked failed. */
-  record(job, act, body) {
+  async record(job, act, body) {
     job.result.actions.push(act);
     try {
-      body();
+      await body();
     } catch (e2) {
       act.failed = true;
       throw e2;
     }
+  }
+  // ---- shares that do not answer -----------------------------------------------------------------
+  /**
+   * Detaches the mount at the job's mount point (umount -l, which returns at once even when the share
+   * does not answer). What waits on it keeps waiting: only its device can end that.
+   */
+  async detach(job, why) {
+    await this.record(
+      job,
+      { action: "umount_lazy", why: `${why}; umount -l detaches it at once` },
+      () => this.check ? void 0 : this.umount(job.kernelPath, job.desired.mountPoint, job, true)
+    );
+  }
+  /**
+   * A mounted share at the job's mount point that is not ok. Returns true when the job's plan
+   * should run as usual (after a recovery, or for an answering share being removed).
+   */
+  async handleUnhealthy(job) {
+    const h = this.health.get(job.kernelPath);
+    if (!h || h.health === "ok") return true;
+    const top = topMountAt(this.mountinfo, job.kernelPath);
+    const tag = top?.source ?? job.desired.tag ?? "?";
+    job.result.health = h.health;
+    job.result.health_source = h.source;
+    const removing = job.desired.state === "unmounted" || job.desired.state === "absent";
+    if (h.health === "host directory gone") {
+      if (removing) return true;
+      throw new ShareFailure(
+        `share ${tag} on ${job.desired.mountPoint}: the host directory is gone (${h.source}). On the host: recreate the directory (the host role does with virtio_fs_host_create_dirs), then restart the domain (virsh destroy + virsh start: virtiofsd keeps the deleted directory open, and a reboot does not restart it), and run again.`
+      );
+    }
+    const what = `share ${tag} on ${job.desired.mountPoint} is ${h.health} (${h.source})`;
+    if (h.health === "not answering")
+      throw new ShareFailure(
+        `${what}. ${HOST_ACTION(tag)} Nothing in the guest can free the processes waiting on it: Linux has no abort for a virtio-fs connection, and a request sent to the device waits for its answer even after SIGKILL${this.args.recover ? "; recover: true changed nothing (a new mount of the tag would join the same connection)" : ""}.` + this.blockedProbeNote(h)
+      );
+    if (!this.args.recover)
+      throw new ShareFailure(
+        `${what}. Its device was hot-unplugged or replaced on the host (virtio_fs_domain does when a virtiofsd dies): run with recover: true (virtio_fs_recover_dead_shares) to unmount it lazily and mount the tag again.`
+      );
+    await this.detach(job, `share ${tag} is ${h.health}`);
+    if (this.check) {
+      if (job.desired.state === "mounted")
+        job.result.actions.push({ action: "mount", why: `mounting ${tag} again after the recovery` });
+      return false;
+    }
+    return true;
+  }
+  /** What a probe that got no answer leaves behind and how it ends, for a failure message. */
+  blockedProbeNote(h) {
+    if (h.abandonedProbe === void 0) return "";
+    return ` The probe that found this (pid ${h.abandonedProbe}, virtio-fs-probe) stays waiting on the share (state S, harmless) until the domain restarts on the host; later runs find it and send no new request.`;
   }
   // ---- applying ----------------------------------------------------------------------------------
   chown(job, dir, uid, gid, tolerant) {
@@ -2413,14 +2886,14 @@ var MountRun = class {
     }
   }
   /** Runs one step; false when a conditional step (rmdir) turned out not to apply. */
-  execute(job, step) {
+  async execute(job, step) {
     const mp = job.desired.mountPoint;
     switch (step.action) {
       case "umount":
-        this.umount(job.kernelPath, mp);
+        await this.umount(job.kernelPath, mp, job);
         return true;
       case "create_parent_dir":
-        fs8.mkdirSync(step.path, 493);
+        fs10.mkdirSync(step.path, 493);
         job.created.push(step.path);
         setDirOwnerMode(
           step.path,
@@ -2430,7 +2903,7 @@ var MountRun = class {
         );
         return true;
       case "create_dir":
-        fs8.mkdirSync(mp, step.mode);
+        fs10.mkdirSync(mp, step.mode);
         job.created.push(mp);
         this.chown(job, mp, step.uid, step.gid, step.tolerant);
         setDirOwnerMode(mp, void 0, void 0, step.mode);
@@ -2442,13 +2915,13 @@ var MountRun = class {
         setDirOwnerMode(mp, void 0, void 0, step.mode);
         return true;
       case "mount":
-        this.mount(job.share, step.options);
+        await this.mount(job.share, step.options);
         job.mountedHere = true;
-        this.afterMount(job);
+        await this.afterMount(job, true);
         return true;
       case "remount":
-        this.remount(job, step.options);
-        this.afterMount(job);
+        await this.remount(job, step.options);
+        await this.afterMount(job, false);
         return true;
       case "fstab_add":
         appendFstabEntry(this.fstab, step.entry);
@@ -2469,19 +2942,38 @@ var MountRun = class {
         return true;
       case "rmdir":
         this.refreshMountInfo();
-        if (topMountAt(this.mountinfo, job.kernelPath) || !isEmptyDir(mp)) return false;
-        fs8.rmdirSync(mp);
+        if (topMountAt(this.mountinfo, job.kernelPath) || !isEmptyDir(mp, this.roots)) return false;
+        fs10.rmdirSync(mp);
         return true;
     }
   }
-  afterMount(job) {
+  /**
+   * Probes the share just mounted (never looking at it from this process). One that does not answer
+   * is detached again when this run mounted it (fresh: nothing of the operator's is on it yet).
+   */
+  async afterMount(job, fresh) {
     this.refreshMountInfo();
-    const w = mountedOwnerWarning(
-      job.desired,
-      observePath(job.desired.mountPoint),
-      (u, g) => `${userName(u)}:${groupName(g)}`
+    const top = topMountAt(this.mountinfo, job.kernelPath);
+    if (!top) return;
+    this.roots.set(job.kernelPath, void 0);
+    const h = await this.probe(top);
+    this.health.set(job.kernelPath, h);
+    if (h.health === "ok") {
+      this.roots.set(job.kernelPath, h.root);
+      const w = mountedOwnerWarning(job.desired, h.root ?? {}, (u, g) => `${userName(u)}:${groupName(g)}`);
+      if (w) this.ctx.warn(w);
+      return;
+    }
+    job.result.health = h.health;
+    job.result.health_source = h.source;
+    const what = `share ${top.source} on ${job.desired.mountPoint} was mounted but is ${h.health} (${h.source})`;
+    if (fresh && h.health !== "host directory gone") {
+      await this.detach(job, "the mount this run made does not answer");
+      job.mountedHere = false;
+    }
+    throw new ShareFailure(
+      h.health === "host directory gone" ? `${what}. On the host: recreate the directory, then restart the domain (virsh destroy + virsh start), and run again.` : `${what}${fresh ? "; it was detached again" : ""}. ${HOST_ACTION(top.source)}` + this.blockedProbeNote(h)
     );
-    if (w) this.ctx.warn(w);
   }
   failureText(job, failure) {
     return failure.kind === "tag_not_offered" ? this.tagNotOffered(job.share) : failure.msg;
@@ -2491,7 +2983,8 @@ var MountRun = class {
    * mount), so the share is planned again after each one; check mode runs nothing but the in-memory
    * fstab edits, so its result is the plan.
    */
-  apply(job) {
+  async apply(job) {
+    if (!await this.handleUnhealthy(job)) return;
     for (let round = 0; round <= 16; round++) {
       const plan = planShare(job.desired, this.observe(job), this.args);
       for (const w of plan.warnings) this.ctx.warn(w);
@@ -2504,8 +2997,8 @@ var MountRun = class {
           continue;
         }
         let done = true;
-        this.record(job, act, () => {
-          done = this.execute(job, step);
+        await this.record(job, act, async () => {
+          done = await this.execute(job, step);
         });
         if (!done) job.result.actions.pop();
         if (step.action === "umount" && !this.check) {
@@ -2521,13 +3014,13 @@ var MountRun = class {
    * Undoes what this run did to a share: unmounts it if this run mounted it, then removes the
    * (empty) directories this run created. Returns the umount error when the share stays mounted.
    */
-  undo(job, reason) {
+  async undo(job, reason) {
     if (job.mountedHere) {
       try {
-        this.record(
+        await this.record(
           job,
           { action: "umount", why: `${reason}; unmounting what this run mounted` },
-          () => this.umount(job.kernelPath, job.desired.mountPoint)
+          () => this.umount(job.kernelPath, job.desired.mountPoint, job)
         );
         job.mountedHere = false;
       } catch (e2) {
@@ -2548,7 +3041,7 @@ function removeEmptyDirs(created) {
   const removed = [];
   for (const dir of [...created].reverse()) {
     try {
-      fs8.rmdirSync(dir);
+      fs10.rmdirSync(dir);
       removed.push(dir);
     } catch {
       break;
@@ -2575,7 +3068,7 @@ function ensureKernelModule(args, ctx) {
   const conf = systemPath(MODULES_LOAD_FILE);
   let current;
   try {
-    current = fs8.readFileSync(conf, "utf8");
+    current = fs10.readFileSync(conf, "utf8");
   } catch {
     current = void 0;
   }
@@ -2586,7 +3079,7 @@ function ensureKernelModule(args, ctx) {
     });
     if (!ctx.checkMode) {
       try {
-        fs8.mkdirSync(path7.dirname(conf), { recursive: true, mode: 493 });
+        fs10.mkdirSync(path7.dirname(conf), { recursive: true, mode: 493 });
         writeFileAtomic(conf, "virtiofs\n", 420);
       } catch (e2) {
         throw new ModuleFailure(`cannot write ${MODULES_LOAD_FILE}: ${errorText(e2)}`, {
@@ -2609,7 +3102,7 @@ async function main(input, ctx) {
   let fstabText = "";
   let fstabExists = true;
   try {
-    fstabText = fs8.readFileSync(args.fstab, "utf8");
+    fstabText = fs10.readFileSync(args.fstab, "utf8");
   } catch (e2) {
     if (e2.code !== "ENOENT")
       throw new ModuleFailure(`cannot read ${args.fstab}: ${errorText(e2)}`);
@@ -2621,10 +3114,11 @@ async function main(input, ctx) {
   } catch (e2) {
     throw new ModuleFailure(`cannot read the mount table ${systemPath("/proc/self/mountinfo")}: ${errorText(e2)}`);
   }
+  await runner.probeShares();
   const job = (share, desired, pruned) => ({
     share,
     desired,
-    kernelPath: kernelPathOf(desired.mountPoint),
+    kernelPath: kernelPathOf(desired.mountPoint, runner.roots),
     mountedHere: false,
     created: [],
     fstabEdited: false,
@@ -2703,13 +3197,13 @@ async function main(input, ctx) {
   for (const j of order) {
     const r = j.result;
     try {
-      runner.apply(j);
+      await runner.apply(j);
     } catch (e2) {
       r.failed = true;
       r.msg = e2 instanceof ShareFailure ? e2.message : `${r.actions.at(-1)?.failed ? `${r.actions.at(-1).action} failed: ` : ""}${errorText(e2)}`;
       const lastFailed = r.actions.at(-1);
       const reason = lastFailed?.failed && lastFailed.action === "mount" ? "the mount failed" : "the share failed";
-      const stuck = runner.undo(j, reason);
+      const stuck = await runner.undo(j, reason);
       if (stuck) unpersisted.push(`${r.tag} (${r.mount_point}): ${stuck}`);
       failures.push(`${r.tag} (${r.mount_point}): ${r.msg}`);
     }
@@ -2756,7 +3250,7 @@ async function main(input, ctx) {
       const r = j.result;
       const label = `${r.tag} (${r.mount_point})`;
       const wasMounted = j.mountedHere;
-      const stuck = wasMounted ? runner.undo(j, `${args.fstab} could not be written`) : void 0;
+      const stuck = wasMounted ? await runner.undo(j, `${args.fstab} could not be written`) : void 0;
       if (stuck) unpersisted.push(`${label}: ${stuck}`);
       else if (wasMounted) rolledBack.push(label);
       else lost.push(label);
@@ -2906,6 +3400,14 @@ var ARGUMENT_TYPES = {
     "hasDefault": true
   },
   "backup": {
+    "type": "bool",
+    "hasDefault": true
+  },
+  "health_timeout": {
+    "type": "int",
+    "hasDefault": true
+  },
+  "recover": {
     "type": "bool",
     "hasDefault": true
   }
