@@ -62,9 +62,9 @@ if [ "${VFS_SKIP_VM:-0}" != 1 ]; then
   # Today's stable hypervisor stack too (libvirt 11.3, QEMU 10, Rust virtiofsd): where the product
   # emits something else (<readonly/> instead of the wrapper), a booted guest shows it works.
   phase "molecule scenarios on the Debian 13 stack"
-  bash scripts/test-vm.sh --stack debian13 -s default -s readonly -s host
+  bash scripts/test-vm.sh --stack debian13 -s default -s readonly -s host -s faults
   # Each scenario is one test: the script stops at the first failing one.
-  passed=$((passed + 10))
+  passed=$((passed + 11))
 fi
 phase "all tiers passed"
 echo "tests: $passed passed, $failed failed"
