@@ -60,18 +60,24 @@ undefine_ours() { # every domain of this run's prefix, running or not (they neve
     lab_virsh -q -c "$URI" "${cmds[*]}" >/dev/null
   ) || lab_log "warning: undefining some of ${PREFIX}-* failed"
 }
+STARTED_LIBVIRTD=0
 host_cleanup() {
   local rc=$?
+  set +e # a trap must finish: undefine, stop what was started here, remove the work dir
   undefine_ours
-  (exit "$rc")
-  bench_cleanup
+  # a libvirtd started here is stopped again (libvirtd.sh stop leaves it while any domain runs)
+  ((STARTED_LIBVIRTD)) && bash "$BENCH_LAB/libvirtd.sh" stop >&2
+  bench_cleanup "$rc"
 }
 trap host_cleanup EXIT
 
 bash scripts/setup-venv.sh >&2
 export PATH=$BENCH_REPO/.venv/bin:$PATH
 command -v ansible-playbook >/dev/null || lab_die "ansible-playbook not in .venv"
-lab_virsh -q -c "$URI" version --daemon >/dev/null 2>&1 || bash lab/libvirtd.sh start >&2
+if ! lab_virsh -q -c "$URI" version --daemon >/dev/null 2>&1; then
+  STARTED_LIBVIRTD=1
+  bash lab/libvirtd.sh start >&2
+fi
 LIBVIRT_VERSION=$(lab_virsh -c "$URI" version --daemon | sed -n 's/.*daemon: *[^0-9]*\([0-9.]*\).*/\1/p')
 ACCEL=$(bash lab/accel.sh 2>/dev/null)
 RAW=$BENCH_WORK/raw.jsonl
@@ -159,7 +165,7 @@ export ANSIBLE_REMOTE_TEMP=$BENCH_WORK/ansible-remote
 export ANSIBLE_NOCOLOR=1
 export ANSIBLE_FORCE_COLOR=0
 unset ANSIBLE_CONFIG
-ANSIBLE_VERSION=$(ansible-playbook --version | head -n1)
+ANSIBLE_VERSION=$(ansible-playbook --version | sed -n 1p) # sed reads all: no EPIPE for ansible
 
 RUN_IDX=0
 run_role() { # ROLE N PHASE REP: one timed ansible-playbook run; one JSON line to $RAW
