@@ -34,8 +34,8 @@ BENCH_FS_ARGS=()
 BENCH_WORK=""
 BENCH_PORT=""
 
-bench_cleanup() {
-  local rc=$? p
+bench_cleanup() { # [RC]: the exit status to end with (default: the one the trap saw)
+  local rc=${1:-$?} p
   trap - EXIT INT TERM
   if [[ -n $BENCH_WORK && -n $BENCH_PORT && -S $BENCH_WORK/ssh-ctl ]]; then
     ssh -o ControlPath="$BENCH_WORK/ssh-ctl" -O exit -p "$BENCH_PORT" root@127.0.0.1 >/dev/null 2>&1 || true

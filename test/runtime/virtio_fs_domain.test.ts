@@ -467,3 +467,57 @@ describe("editDomainXml", () => {
     expect(e.xml.split("<target dir='datasets'/>")).toHaveLength(2);
   });
 });
+
+// The host role checks or creates the host directories through the module (one module execution per
+// domain, bench/host) instead of a stat task per share.
+describe("virtio_fs_domain host_dirs", () => {
+  test("ignore (the default) never looks at host_path", () => {
+    w = makeWorld();
+    const p = writeXml(w, PLAIN);
+    const r = w.run("virtio_fs_domain", { xml_path: p, mounts: [{ ...ds, host_path: path.join(w.dir, "nope") }] });
+    expect(r.result).toMatchObject({ changed: true, created_dirs: [] });
+    expect(fs.existsSync(path.join(w.dir, "nope"))).toBe(false);
+  });
+
+  test("require refuses a missing or non-directory host_path before the domain is edited", () => {
+    w = makeWorld();
+    const p = writeXml(w, PLAIN);
+    const missing = path.join(w.dir, "missing");
+    const r = w.run("virtio_fs_domain", { xml_path: p, host_dirs: "require", mounts: [{ ...ds, host_path: missing }] });
+    expect(r.result.failed).toBe(true);
+    expect(r.result.msg).toContain(`host directory ${missing} of share datasets does not exist or is not a directory`);
+    expect(fs.readFileSync(p, "utf8")).toBe(PLAIN);
+    const file = path.join(w.dir, "a-file");
+    fs.writeFileSync(file, "x");
+    const f = w.run("virtio_fs_domain", { xml_path: p, host_dirs: "create", mounts: [{ ...ds, host_path: file }] });
+    expect(f.result.failed).toBe(true);
+    expect(f.result.msg).toContain("is not a directory");
+  });
+
+  test("create makes missing directories and parents with dir_mode, not in check mode, and only once", () => {
+    w = makeWorld();
+    const p = writeXml(w, PLAIN);
+    const top = path.join(w.dir, "shares");
+    const deep = path.join(top, "deep");
+    const mounts = [
+      { ...ds, host_path: deep },
+      { tag: "gone", host_path: path.join(w.dir, "absent-share"), mount_point: "/mnt/g", state: "absent" },
+    ];
+    const dry = w.run("virtio_fs_domain", {
+      xml_path: p,
+      host_dirs: "create",
+      dir_mode: "0750",
+      mounts,
+      _ansible_check_mode: true,
+    }).result;
+    expect(dry).toMatchObject({ changed: true, created_dirs: [top, deep] });
+    expect(fs.existsSync(top)).toBe(false);
+    const r = w.run("virtio_fs_domain", { xml_path: p, host_dirs: "create", dir_mode: "0750", mounts }).result;
+    expect(r).toMatchObject({ changed: true, created_dirs: [top, deep], added: ["datasets"] });
+    expect(r.msg).toContain(`created host directories ${top}, ${deep}`);
+    for (const d of [top, deep]) expect(fs.statSync(d).mode & 0o7777).toBe(0o750);
+    expect(fs.existsSync(path.join(w.dir, "absent-share"))).toBe(false);
+    const again = w.run("virtio_fs_domain", { xml_path: p, host_dirs: "create", mounts }).result;
+    expect(again).toMatchObject({ changed: false, created_dirs: [] });
+  });
+});

@@ -14,7 +14,6 @@ import { yamlFile } from "../yaml";
 import { MODULE_TASK_TIMEOUT, argumentSpecsFile, defaultsFile, metaMainFile, roleIr } from "./common";
 import { platformVarsFiles, platformsSection, setVarsTasks } from "./platform-vars";
 
-const ALL_SHARES = "{{ virtio_fs_host_domains | map(attribute='mounts') | flatten }}";
 /** The read-only shares that keep a device (a Jinja expression). */
 const RO_SHARES =
   "virtio_fs_host_domains | map(attribute='mounts') | flatten | selectattr('readonly', 'defined') | selectattr('readonly') | rejectattr('state', 'defined', 'absent') | list";
@@ -209,41 +208,14 @@ export function hostTasks(ir: Ir): unknown[] {
       when: ["virtio_fs_host_readonly_mechanism == 'wrapper'", `(${RO_SHARES}) | length > 0`],
     },
     {
-      name: "Check the host directories of the shares",
-      "ansible.builtin.stat": { path: "{{ item.host_path }}" },
-      loop: ALL_SHARES,
-      loop_control: { label: "{{ item.tag }}: {{ item.host_path }}" },
-      register: "virtio_fs_host_dirs",
-    },
-    {
-      name: "Create the missing host directories",
-      "ansible.builtin.file": {
-        path: "{{ item.item.host_path }}",
-        state: "directory",
-        mode: "{{ virtio_fs_host_dir_mode }}",
-      },
-      loop: "{{ virtio_fs_host_dirs.results }}",
-      loop_control: { label: "{{ item.item.host_path }}" },
-      when: ["virtio_fs_host_create_dirs | bool", "not item.stat.exists"],
-    },
-    {
-      name: "Refuse shares whose host directory is missing",
-      "ansible.builtin.assert": {
-        that: ["item.stat.exists", "item.stat.isdir"],
-        fail_msg:
-          "host directory {{ item.item.host_path }} of share {{ item.item.tag }} does not exist or is not a directory: create it, or set virtio_fs_host_create_dirs: true",
-        quiet: true,
-      },
-      loop: "{{ virtio_fs_host_dirs.results }}",
-      loop_control: { label: "{{ item.item.host_path }}" },
-      when: "not (virtio_fs_host_create_dirs | bool)",
-    },
-    {
       name: "Apply the virtio-fs shares of each domain",
       [`${fqcn}.virtio_fs_domain`]: {
         name: "{{ item.name }}",
         uri: "{{ virtio_fs_libvirt_uri }}",
         mounts: "{{ item.mounts }}",
+        // checked or created inside the module: no module execution per share (bench/host)
+        host_dirs: "{{ 'create' if virtio_fs_host_create_dirs | bool else 'require' }}",
+        dir_mode: "{{ virtio_fs_host_dir_mode }}",
         libvirt_version: "{{ virtio_fs_host_libvirt_detected }}",
         readonly_mechanism: "{{ virtio_fs_host_readonly_mechanism }}",
         readonly_wrapper_path: "{{ virtio_fs_readonly_wrapper_path }}",

@@ -53,6 +53,16 @@ export interface VirtioFsDomainArgs {
   uri?: string;
   /** The domain's shares; host_path is required. */
   mounts: Share[];
+  /**
+   * What the module does about each wanted share's host_path on this machine before it edits the domain. ignore: nothing (the XML may be edited on a machine other than the hypervisor). require: refuse a share whose host directory does not exist or is not a directory. create: create a missing one (and its missing parents) with dir_mode, refuse one that is not a directory. The host role passes require or create (virtio_fs_host_create_dirs), so checking the directories costs no module execution of its own.
+   * @default "ignore"
+   */
+  host_dirs?: "ignore" | "require" | "create";
+  /**
+   * Mode of the host directories host_dirs create makes.
+   * @default "0755"
+   */
+  dir_mode?: string;
   /** libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name; for xml_path (or when virsh cannot tell), the default of virtio_fs_libvirt_version. */
   libvirt_version?: string;
   /**

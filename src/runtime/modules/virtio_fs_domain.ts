@@ -54,6 +54,7 @@ import { applyLive, planLive, restartDomain, type LiveOutcome, type LivePlan } f
 import type { ShareHealth } from "../virtiofsd-health";
 import { xmlCharProblem } from "../xml-chars";
 import { filled, type Fallbacks } from "../schema-defaults";
+import { ensureHostDirs } from "../host-dirs";
 
 /** libvirt_version when it is unset and cannot be asked from virsh (the role variable's default). */
 export type DomainFallbacks = Fallbacks<"libvirt_version">;
@@ -240,6 +241,14 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext, fallbacks: Do
     throw new ModuleFailure("invalid arguments: /: expected exactly one of name and xml_path");
   }
 
+  // the wanted shares' host directories, before libvirt is asked anything (as the role's own tasks did)
+  const createdDirs = ensureHostDirs(
+    args.mounts.filter((s) => filled(s.state, `state of share ${s.tag}`) !== "absent"),
+    filled(args.host_dirs, "host_dirs"),
+    filled(args.dir_mode, "dir_mode"),
+    ctx.checkMode,
+  );
+
   let before: string;
   let version = args.libvirt_version;
   let running = false;
@@ -324,7 +333,8 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext, fallbacks: Do
   const liveChanged = live ? live.changed : false;
   const restartRequired = live ? live.pending.length > 0 && !live.restarted : false;
   const result: ModuleResult = {
-    changed: changed || liveChanged,
+    changed: changed || liveChanged || createdDirs.length > 0,
+    created_dirs: createdDirs,
     added: edit.added,
     updated: edit.updated,
     removed: edit.removed,
@@ -342,6 +352,7 @@ export function main(args: VirtioFsDomainArgs, ctx: ModuleContext, fallbacks: Do
     result.diff = { before, after: edit.xml, before_header: `${what} (before)`, after_header: `${what} (after)` };
   }
   const parts = [
+    createdDirs.length ? `created host directories ${createdDirs.join(", ")}` : "",
     edit.added.length ? `added ${edit.added.join(", ")}` : "",
     edit.updated.length ? `updated ${edit.updated.join(", ")}` : "",
     edit.removed.length ? `removed ${edit.removed.join(", ")}` : "",

@@ -69,6 +69,14 @@ const ARGUMENT_TYPES: ArgumentTypes = {
     },
     "required": true
   },
+  "host_dirs": {
+    "type": "str",
+    "hasDefault": true
+  },
+  "dir_mode": {
+    "type": "str",
+    "hasDefault": true
+  },
   "libvirt_version": {
     "type": "str"
   },

@@ -6538,22 +6538,22 @@ var require_validate = __commonJS({
     "use strict";
     module2.exports = validate26;
     module2.exports.default = validate26;
-    var schema51 = { "description": "Arguments of the virtio_fs_domain module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "oneOf": [{ "required": ["name"] }, { "required": ["xml_path"] }], "x-ansible-module": { "short_description": "Make a libvirt domain's virtio-fs shares exactly the configured ones", "description": ["Reads a libvirt domain (virsh dumpxml, then virsh define) or a domain XML file, adds, updates or removes its virtiofs <filesystem> devices so they are exactly mounts, and, when at least one share is wanted, ensures shared memfd <memoryBacking> (an existing one is never removed). Everything else in the domain is left untouched.", "Checks each share of a running domain: its virtiofsd is alive and serves host_path (same device and inode). Applies changes and replaces dead or stale shares live where libvirt can (hot-plug), or restarts the domain when allowed; otherwise returns that a restart is required."], "examples": "- name: Share the datasets directory with the controller VM\n  ai_how.virtio_fs.virtio_fs_domain:\n    name: hpc-controller\n    mounts:\n      - tag: datasets\n        host_path: /data/ml-datasets\n        mount_point: /mnt/host-datasets\n", "return": { "restart_required": { "description": "The domain is running and the change takes effect only after a restart (not applied live, not restarted).", "returned": "always", "type": "bool" }, "added": { "description": "Tags added.", "returned": "always", "type": "list", "elements": "str" }, "updated": { "description": "Tags whose device changed.", "returned": "always", "type": "list", "elements": "str" }, "removed": { "description": "Tags removed.", "returned": "always", "type": "list", "elements": "str" }, "share_health": { "description": "For a running domain: each share's health (tag, status ok, virtiofsd dead, host directory gone, host directory replaced, not attached, or unknown when /proc cannot be read; detail says what was observed; pid of the virtiofsd found).", "returned": "when the domain is running", "type": "list", "elements": "dict" }, "unhealthy": { "description": "Tags of a running domain whose virtiofsd is dead or serves a directory that is no longer host_path (as found before any recovery).", "returned": "always", "type": "list", "elements": "str" }, "live": { "description": "Devices changed on the running domain: attached, detached and replaced tags, and failed (tag: libvirt's message).", "returned": "always", "type": "dict" }, "restarted": { "description": "The module restarted the domain (destroy + start).", "returned": "always", "type": "bool" } } }, "properties": { "name": { "description": "libvirt domain name (read with virsh dumpxml, written with virsh define). Exclusive with xml_path.", "$ref": "#/$defs/domain_name" }, "xml_path": { "description": "Domain XML file to edit in place (atomically). Exclusive with name.", "$ref": "#/$defs/absolute_path" }, "uri": { "description": "libvirt connection URI.", "type": "string", "minLength": 1, "x-default-from": "#/properties/virtio_fs_libvirt_uri", "default": "qemu:///system" }, "mounts": { "description": "The domain's shares; host_path is required.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "libvirt_version": { "description": "libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name; for xml_path (or when virsh cannot tell), the default of virtio_fs_libvirt_version.", "type": "string", "pattern": "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "x-expected": 'a version such as "9.0.0"', "x-fallback-from": "#/properties/virtio_fs_libvirt_version", "x-fallback": "9.0.0" }, "readonly_mechanism": { "description": "How readonly shares are enforced (see virtio_fs_readonly_mechanism); auto decides by libvirt_version only.", "type": "string", "enum": ["auto", "readonly", "wrapper", "guest"], "x-default-from": "#/properties/virtio_fs_readonly_mechanism", "default": "auto" }, "readonly_wrapper_path": { "description": "<binary path> of readonly shares under the wrapper mechanism.", "$ref": "#/$defs/absolute_path", "x-default-from": "#/properties/virtio_fs_readonly_wrapper_path", "default": "/usr/local/libexec/virtio-fs/virtiofsd-readonly" }, "live_update": { "description": "Apply changes to a running domain live (hot-plug, hot-unplug, replace dead or stale shares); see virtio_fs_host_live_update.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_host_live_update", "default": true }, "restart_allowed": { "description": "Restart (destroy + start) a running domain when a change or a dead virtiofsd cannot be handled live; see virtio_fs_host_restart_allowed.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_host_restart_allowed", "default": false }, "timeout": { "description": "Seconds to wait for a device detach to complete, and for the domain to stop or start.", "type": "integer", "minimum": 1, "maximum": 3600, "x-default-from": "#/properties/virtio_fs_host_domain_timeout", "default": 60 }, "run_dir": { "description": "libvirt QEMU driver's state directory holding the virtiofsd pid files.", "$ref": "#/$defs/absolute_path", "x-default-from": "#/properties/virtio_fs_libvirt_run_dir", "default": "/run/libvirt/qemu" } } };
+    var schema51 = { "description": "Arguments of the virtio_fs_domain module.", "type": "object", "required": ["mounts"], "additionalProperties": false, "oneOf": [{ "required": ["name"] }, { "required": ["xml_path"] }], "x-ansible-module": { "short_description": "Make a libvirt domain's virtio-fs shares exactly the configured ones", "description": ["Reads a libvirt domain (virsh dumpxml, then virsh define) or a domain XML file, adds, updates or removes its virtiofs <filesystem> devices so they are exactly mounts, and, when at least one share is wanted, ensures shared memfd <memoryBacking> (an existing one is never removed). Everything else in the domain is left untouched.", "Checks each share of a running domain: its virtiofsd is alive and serves host_path (same device and inode). Applies changes and replaces dead or stale shares live where libvirt can (hot-plug), or restarts the domain when allowed; otherwise returns that a restart is required."], "examples": "- name: Share the datasets directory with the controller VM\n  ai_how.virtio_fs.virtio_fs_domain:\n    name: hpc-controller\n    mounts:\n      - tag: datasets\n        host_path: /data/ml-datasets\n        mount_point: /mnt/host-datasets\n", "return": { "restart_required": { "description": "The domain is running and the change takes effect only after a restart (not applied live, not restarted).", "returned": "always", "type": "bool" }, "added": { "description": "Tags added.", "returned": "always", "type": "list", "elements": "str" }, "updated": { "description": "Tags whose device changed.", "returned": "always", "type": "list", "elements": "str" }, "removed": { "description": "Tags removed.", "returned": "always", "type": "list", "elements": "str" }, "share_health": { "description": "For a running domain: each share's health (tag, status ok, virtiofsd dead, host directory gone, host directory replaced, not attached, or unknown when /proc cannot be read; detail says what was observed; pid of the virtiofsd found).", "returned": "when the domain is running", "type": "list", "elements": "dict" }, "unhealthy": { "description": "Tags of a running domain whose virtiofsd is dead or serves a directory that is no longer host_path (as found before any recovery).", "returned": "always", "type": "list", "elements": "str" }, "live": { "description": "Devices changed on the running domain: attached, detached and replaced tags, and failed (tag: libvirt's message).", "returned": "always", "type": "dict" }, "restarted": { "description": "The module restarted the domain (destroy + start).", "returned": "always", "type": "bool" }, "created_dirs": { "description": "Host directories created (host_dirs create; in check mode: would be created).", "returned": "always", "type": "list", "elements": "str" } } }, "properties": { "name": { "description": "libvirt domain name (read with virsh dumpxml, written with virsh define). Exclusive with xml_path.", "$ref": "#/$defs/domain_name" }, "xml_path": { "description": "Domain XML file to edit in place (atomically). Exclusive with name.", "$ref": "#/$defs/absolute_path" }, "uri": { "description": "libvirt connection URI.", "type": "string", "minLength": 1, "x-default-from": "#/properties/virtio_fs_libvirt_uri", "default": "qemu:///system" }, "mounts": { "description": "The domain's shares; host_path is required.", "type": "array", "items": { "$ref": "#/$defs/share" } }, "host_dirs": { "description": "What the module does about each wanted share's host_path on this machine before it edits the domain. ignore: nothing (the XML may be edited on a machine other than the hypervisor). require: refuse a share whose host directory does not exist or is not a directory. create: create a missing one (and its missing parents) with dir_mode, refuse one that is not a directory. The host role passes require or create (virtio_fs_host_create_dirs), so checking the directories costs no module execution of its own.", "type": "string", "enum": ["ignore", "require", "create"], "default": "ignore" }, "dir_mode": { "description": "Mode of the host directories host_dirs create makes.", "$ref": "#/$defs/octal_mode", "x-default-from": "#/properties/virtio_fs_host_dir_mode", "default": "0755" }, "libvirt_version": { "description": "libvirt version deciding whether <readonly/> may be written (from 11.0). Unset: asked from virsh for name; for xml_path (or when virsh cannot tell), the default of virtio_fs_libvirt_version.", "type": "string", "pattern": "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "x-expected": 'a version such as "9.0.0"', "x-fallback-from": "#/properties/virtio_fs_libvirt_version", "x-fallback": "9.0.0" }, "readonly_mechanism": { "description": "How readonly shares are enforced (see virtio_fs_readonly_mechanism); auto decides by libvirt_version only.", "type": "string", "enum": ["auto", "readonly", "wrapper", "guest"], "x-default-from": "#/properties/virtio_fs_readonly_mechanism", "default": "auto" }, "readonly_wrapper_path": { "description": "<binary path> of readonly shares under the wrapper mechanism.", "$ref": "#/$defs/absolute_path", "x-default-from": "#/properties/virtio_fs_readonly_wrapper_path", "default": "/usr/local/libexec/virtio-fs/virtiofsd-readonly" }, "live_update": { "description": "Apply changes to a running domain live (hot-plug, hot-unplug, replace dead or stale shares); see virtio_fs_host_live_update.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_host_live_update", "default": true }, "restart_allowed": { "description": "Restart (destroy + start) a running domain when a change or a dead virtiofsd cannot be handled live; see virtio_fs_host_restart_allowed.", "type": "boolean", "x-default-from": "#/properties/virtio_fs_host_restart_allowed", "default": false }, "timeout": { "description": "Seconds to wait for a device detach to complete, and for the domain to stop or start.", "type": "integer", "minimum": 1, "maximum": 3600, "x-default-from": "#/properties/virtio_fs_host_domain_timeout", "default": 60 }, "run_dir": { "description": "libvirt QEMU driver's state directory holding the virtiofsd pid files.", "$ref": "#/$defs/absolute_path", "x-default-from": "#/properties/virtio_fs_libvirt_run_dir", "default": "/run/libvirt/qemu" } } };
     var schema45 = { "description": "A libvirt domain name as vfsgen accepts it; also what a cluster configuration's cluster, VM and hypervisor names must be. libvirt itself refuses only newlines (and / on rename); vfsgen also makes the name a file name (the VM's <name>.qcow2 disk image), an inventory host name and a virsh argument, so it allows only ASCII letters, digits and . _ + -, never a leading . + or - (no hidden files, no . or .., no option-like argument), and at most 200 characters (file names are at most 255 bytes).", "type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[A-Za-z0-9_][A-Za-z0-9._+-]*$", "x-expected": "a libvirt domain name of A-Z a-z 0-9 . _ + - that starts with a letter, digit or _" };
     var schema33 = { "type": "string", "minLength": 1, "maxLength": 4095, "pattern": "^/[^\\u0000-\\u001f]*$", "x-expected": "an absolute path (starting with /) without control characters" };
+    var schema37 = { "type": "string", "pattern": "^0?[0-7]{3,4}$", "x-expected": 'an octal mode string such as "0755"' };
     var func1 = Object.prototype.hasOwnProperty;
     var func2 = require_ucs2length().default;
     var pattern17 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9._+-]*$", "u");
     var pattern6 = new RegExp("^/[^\\u0000-\\u001f]*$", "u");
+    var pattern10 = new RegExp("^0?[0-7]{3,4}$", "u");
     var pattern18 = new RegExp("^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", "u");
     var schema32 = { "description": "One virtio-fs share: a host directory offered to the VM under a tag and mounted in the guest.", "type": "object", "required": ["tag", "mount_point"], "additionalProperties": false, "properties": { "tag": { "description": "Name under which the VM offers the share (libvirt <target dir>); what the guest mounts. Unique in a VM, 1 to 36 bytes of A-Z a-z 0-9 . _ -, not starting with - (mount(8) would read it as an option).", "type": "string", "minLength": 1, "maxLength": 36, "pattern": "^[A-Za-z0-9._-]+$", "x-expected": "a tag of 1 to 36 characters from A-Z a-z 0-9 . _ -", "allOf": [{ "pattern": "^[^-]", "x-expected": "a tag that does not start with - (mount(8) would read it as an option)" }] }, "host_path": { "description": "Absolute path of the host directory to share. Required wherever a host-side artifact is produced (domain XML, host role); guest-side runtime variables may omit it.", "$ref": "#/$defs/absolute_path" }, "mount_point": { "description": "Absolute, normalised guest directory where the share is mounted (not /, no .. or trailing /, not inside another share). Spaces are allowed and written to fstab as \\040.", "$ref": "#/$defs/absolute_path" }, "readonly": { "description": "Mount the share read-only. The guest mounts it ro, and the host enforces it as virtio_fs_readonly_mechanism says (<readonly/> from libvirt 11.0, else a virtiofsd wrapper over a read-only bind mount).", "type": "boolean", "default": false }, "owner": { "description": "Owner of the mount point directory (default virtio_fs_default_owner). Applied to the directory before mounting; once mounted, the share root shows the host directory's owner, which virtio-fs passes through, and is never changed through a read-only share.", "$ref": "#/$defs/account_name" }, "group": { "description": "Group of the mount point directory (default virtio_fs_default_group); same rules as owner.", "$ref": "#/$defs/account_name" }, "mode": { "description": "Mode of the mount point directory as a quoted octal string (default virtio_fs_default_mode); same rules as owner.", "$ref": "#/$defs/octal_mode" }, "options": { "description": "Mount options, comma-separated, no spaces (default virtio_fs_default_options). ro/rw is set from readonly and must not contradict it.", "$ref": "#/$defs/mount_options" }, "state": { "description": "mounted: in fstab and mounted; present: in fstab only; unmounted: unmounted, fstab line kept; absent: unmounted, fstab line and empty mount point removed.", "type": "string", "enum": ["mounted", "present", "unmounted", "absent"], "default": "mounted" }, "cache": { "description": "virtiofsd cache mode. Unset or auto: virtiofsd's default, nothing is emitted (the default chosen from the io benchmark, README Performance). always emits <cache mode='always'/>: guest caches are kept, so host-side changes may stay invisible; for read-only data the host does not change. never emits <cache mode='none'/>: direct I/O, fastest for large files streamed once, slowest for metadata.", "type": "string", "enum": ["auto", "always", "never"] }, "queue_size": { "description": "virtqueue size of the virtio-fs device (libvirt <driver queue>), a power of two up to 1024.", "type": "integer", "enum": [16, 32, 64, 128, 256, 512, 1024], "default": 1024 }, "thread_pool_size": { "description": "virtiofsd worker thread pool size (<thread_pool size>, libvirt >= 8.5); 0 disables the pool. Unset: virtiofsd's default.", "type": "integer", "minimum": 0, "maximum": 1024 }, "xattr": { "description": "Enable extended attributes in virtiofsd (<binary xattr='on'>). false or unset: nothing is written, virtiofsd's default (off).", "type": "boolean" }, "binary_path": { "description": "virtiofsd binary libvirt runs for this share (<binary path>), e.g. a newer Rust virtiofsd or a wrapper. Unset: libvirt's default. Not used by a readonly share under the wrapper mechanism: its <binary path> is the wrapper, which runs the virtiofsd the host preflight found (the virtio_fs_domain module warns).", "$ref": "#/$defs/absolute_path" } } };
     var schema35 = { "type": "string", "pattern": "^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "x-expected": "a user or group name as NSS knows it (letters, digits, _ . @ and -, starting with a letter or _, an optional trailing $) or a numeric id" };
-    var schema37 = { "type": "string", "pattern": "^0?[0-7]{3,4}$", "x-expected": 'an octal mode string such as "0755"' };
     var schema38 = { "type": "string", "minLength": 1, "pattern": "^[^\\s#,]+(,[^\\s#,]+)*$", "x-expected": "comma-separated mount options without spaces, newlines, # or empty items" };
     var pattern4 = new RegExp("^[^-]", "u");
     var pattern5 = new RegExp("^[A-Za-z0-9._-]+$", "u");
     var pattern8 = new RegExp("^(?:[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_.@-]{0,254}\\$?)$", "u");
-    var pattern10 = new RegExp("^0?[0-7]{3,4}$", "u");
     var pattern11 = new RegExp("^[^\\s#,]+(,[^\\s#,]+)*$", "u");
     function validate21(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
       let vErrors = null;
@@ -7072,6 +7072,12 @@ var require_validate = __commonJS({
         if (data.uri === void 0) {
           data.uri = "qemu:///system";
         }
+        if (data.host_dirs === void 0) {
+          data.host_dirs = "ignore";
+        }
+        if (data.dir_mode === void 0) {
+          data.dir_mode = "0755";
+        }
         if (data.readonly_mechanism === void 0) {
           data.readonly_mechanism = "auto";
         }
@@ -7230,40 +7236,38 @@ var require_validate = __commonJS({
             errors++;
           }
         }
-        if (data.libvirt_version !== void 0) {
-          let data5 = data.libvirt_version;
-          if (typeof data5 === "string") {
-            if (!pattern18.test(data5)) {
-              const err16 = { instancePath: instancePath + "/libvirt_version", schemaPath: "#/properties/libvirt_version/pattern", keyword: "pattern", params: { pattern: "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$" }, message: 'must match pattern "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"', schema: "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", parentSchema: schema51.properties.libvirt_version, data: data5 };
-              if (vErrors === null) {
-                vErrors = [err16];
-              } else {
-                vErrors.push(err16);
-              }
-              errors++;
-            }
-          } else {
-            const err17 = { instancePath: instancePath + "/libvirt_version", schemaPath: "#/properties/libvirt_version/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema51.properties.libvirt_version.type, parentSchema: schema51.properties.libvirt_version, data: data5 };
-            if (vErrors === null) {
-              vErrors = [err17];
-            } else {
-              vErrors.push(err17);
-            }
-            errors++;
-          }
-        }
-        let data6 = data.readonly_mechanism;
-        if (typeof data6 !== "string") {
-          const err18 = { instancePath: instancePath + "/readonly_mechanism", schemaPath: "#/properties/readonly_mechanism/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema51.properties.readonly_mechanism.type, parentSchema: schema51.properties.readonly_mechanism, data: data6 };
+        let data5 = data.host_dirs;
+        if (typeof data5 !== "string") {
+          const err16 = { instancePath: instancePath + "/host_dirs", schemaPath: "#/properties/host_dirs/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema51.properties.host_dirs.type, parentSchema: schema51.properties.host_dirs, data: data5 };
           if (vErrors === null) {
-            vErrors = [err18];
+            vErrors = [err16];
           } else {
-            vErrors.push(err18);
+            vErrors.push(err16);
           }
           errors++;
         }
-        if (!(data6 === "auto" || data6 === "readonly" || data6 === "wrapper" || data6 === "guest")) {
-          const err19 = { instancePath: instancePath + "/readonly_mechanism", schemaPath: "#/properties/readonly_mechanism/enum", keyword: "enum", params: { allowedValues: schema51.properties.readonly_mechanism.enum }, message: "must be equal to one of the allowed values", schema: schema51.properties.readonly_mechanism.enum, parentSchema: schema51.properties.readonly_mechanism, data: data6 };
+        if (!(data5 === "ignore" || data5 === "require" || data5 === "create")) {
+          const err17 = { instancePath: instancePath + "/host_dirs", schemaPath: "#/properties/host_dirs/enum", keyword: "enum", params: { allowedValues: schema51.properties.host_dirs.enum }, message: "must be equal to one of the allowed values", schema: schema51.properties.host_dirs.enum, parentSchema: schema51.properties.host_dirs, data: data5 };
+          if (vErrors === null) {
+            vErrors = [err17];
+          } else {
+            vErrors.push(err17);
+          }
+          errors++;
+        }
+        let data6 = data.dir_mode;
+        if (typeof data6 === "string") {
+          if (!pattern10.test(data6)) {
+            const err18 = { instancePath: instancePath + "/dir_mode", schemaPath: "#/$defs/octal_mode/pattern", keyword: "pattern", params: { pattern: "^0?[0-7]{3,4}$" }, message: 'must match pattern "^0?[0-7]{3,4}$"', schema: "^0?[0-7]{3,4}$", parentSchema: schema37, data: data6 };
+            if (vErrors === null) {
+              vErrors = [err18];
+            } else {
+              vErrors.push(err18);
+            }
+            errors++;
+          }
+        } else {
+          const err19 = { instancePath: instancePath + "/dir_mode", schemaPath: "#/$defs/octal_mode/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema37.type, parentSchema: schema37, data: data6 };
           if (vErrors === null) {
             vErrors = [err19];
           } else {
@@ -7271,19 +7275,20 @@ var require_validate = __commonJS({
           }
           errors++;
         }
-        let data7 = data.readonly_wrapper_path;
-        if (typeof data7 === "string") {
-          if (func2(data7) > 4095) {
-            const err20 = { instancePath: instancePath + "/readonly_wrapper_path", schemaPath: "#/$defs/absolute_path/maxLength", keyword: "maxLength", params: { limit: 4095 }, message: "must NOT have more than 4095 characters", schema: 4095, parentSchema: schema33, data: data7 };
-            if (vErrors === null) {
-              vErrors = [err20];
-            } else {
-              vErrors.push(err20);
+        if (data.libvirt_version !== void 0) {
+          let data7 = data.libvirt_version;
+          if (typeof data7 === "string") {
+            if (!pattern18.test(data7)) {
+              const err20 = { instancePath: instancePath + "/libvirt_version", schemaPath: "#/properties/libvirt_version/pattern", keyword: "pattern", params: { pattern: "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$" }, message: 'must match pattern "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"', schema: "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", parentSchema: schema51.properties.libvirt_version, data: data7 };
+              if (vErrors === null) {
+                vErrors = [err20];
+              } else {
+                vErrors.push(err20);
+              }
+              errors++;
             }
-            errors++;
-          }
-          if (func2(data7) < 1) {
-            const err21 = { instancePath: instancePath + "/readonly_wrapper_path", schemaPath: "#/$defs/absolute_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema33, data: data7 };
+          } else {
+            const err21 = { instancePath: instancePath + "/libvirt_version", schemaPath: "#/properties/libvirt_version/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema51.properties.libvirt_version.type, parentSchema: schema51.properties.libvirt_version, data: data7 };
             if (vErrors === null) {
               vErrors = [err21];
             } else {
@@ -7291,17 +7296,19 @@ var require_validate = __commonJS({
             }
             errors++;
           }
-          if (!pattern6.test(data7)) {
-            const err22 = { instancePath: instancePath + "/readonly_wrapper_path", schemaPath: "#/$defs/absolute_path/pattern", keyword: "pattern", params: { pattern: "^/[^\\u0000-\\u001f]*$" }, message: 'must match pattern "^/[^\\u0000-\\u001f]*$"', schema: "^/[^\\u0000-\\u001f]*$", parentSchema: schema33, data: data7 };
-            if (vErrors === null) {
-              vErrors = [err22];
-            } else {
-              vErrors.push(err22);
-            }
-            errors++;
+        }
+        let data8 = data.readonly_mechanism;
+        if (typeof data8 !== "string") {
+          const err22 = { instancePath: instancePath + "/readonly_mechanism", schemaPath: "#/properties/readonly_mechanism/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema51.properties.readonly_mechanism.type, parentSchema: schema51.properties.readonly_mechanism, data: data8 };
+          if (vErrors === null) {
+            vErrors = [err22];
+          } else {
+            vErrors.push(err22);
           }
-        } else {
-          const err23 = { instancePath: instancePath + "/readonly_wrapper_path", schemaPath: "#/$defs/absolute_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema33.type, parentSchema: schema33, data: data7 };
+          errors++;
+        }
+        if (!(data8 === "auto" || data8 === "readonly" || data8 === "wrapper" || data8 === "guest")) {
+          const err23 = { instancePath: instancePath + "/readonly_mechanism", schemaPath: "#/properties/readonly_mechanism/enum", keyword: "enum", params: { allowedValues: schema51.properties.readonly_mechanism.enum }, message: "must be equal to one of the allowed values", schema: schema51.properties.readonly_mechanism.enum, parentSchema: schema51.properties.readonly_mechanism, data: data8 };
           if (vErrors === null) {
             vErrors = [err23];
           } else {
@@ -7309,78 +7316,77 @@ var require_validate = __commonJS({
           }
           errors++;
         }
-        let data8 = data.live_update;
-        if (typeof data8 !== "boolean") {
-          const err24 = { instancePath: instancePath + "/live_update", schemaPath: "#/properties/live_update/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema51.properties.live_update.type, parentSchema: schema51.properties.live_update, data: data8 };
+        let data9 = data.readonly_wrapper_path;
+        if (typeof data9 === "string") {
+          if (func2(data9) > 4095) {
+            const err24 = { instancePath: instancePath + "/readonly_wrapper_path", schemaPath: "#/$defs/absolute_path/maxLength", keyword: "maxLength", params: { limit: 4095 }, message: "must NOT have more than 4095 characters", schema: 4095, parentSchema: schema33, data: data9 };
+            if (vErrors === null) {
+              vErrors = [err24];
+            } else {
+              vErrors.push(err24);
+            }
+            errors++;
+          }
+          if (func2(data9) < 1) {
+            const err25 = { instancePath: instancePath + "/readonly_wrapper_path", schemaPath: "#/$defs/absolute_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema33, data: data9 };
+            if (vErrors === null) {
+              vErrors = [err25];
+            } else {
+              vErrors.push(err25);
+            }
+            errors++;
+          }
+          if (!pattern6.test(data9)) {
+            const err26 = { instancePath: instancePath + "/readonly_wrapper_path", schemaPath: "#/$defs/absolute_path/pattern", keyword: "pattern", params: { pattern: "^/[^\\u0000-\\u001f]*$" }, message: 'must match pattern "^/[^\\u0000-\\u001f]*$"', schema: "^/[^\\u0000-\\u001f]*$", parentSchema: schema33, data: data9 };
+            if (vErrors === null) {
+              vErrors = [err26];
+            } else {
+              vErrors.push(err26);
+            }
+            errors++;
+          }
+        } else {
+          const err27 = { instancePath: instancePath + "/readonly_wrapper_path", schemaPath: "#/$defs/absolute_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema33.type, parentSchema: schema33, data: data9 };
           if (vErrors === null) {
-            vErrors = [err24];
+            vErrors = [err27];
           } else {
-            vErrors.push(err24);
+            vErrors.push(err27);
           }
           errors++;
         }
-        let data9 = data.restart_allowed;
-        if (typeof data9 !== "boolean") {
-          const err25 = { instancePath: instancePath + "/restart_allowed", schemaPath: "#/properties/restart_allowed/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema51.properties.restart_allowed.type, parentSchema: schema51.properties.restart_allowed, data: data9 };
+        let data10 = data.live_update;
+        if (typeof data10 !== "boolean") {
+          const err28 = { instancePath: instancePath + "/live_update", schemaPath: "#/properties/live_update/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema51.properties.live_update.type, parentSchema: schema51.properties.live_update, data: data10 };
           if (vErrors === null) {
-            vErrors = [err25];
+            vErrors = [err28];
           } else {
-            vErrors.push(err25);
+            vErrors.push(err28);
           }
           errors++;
         }
-        let data10 = data.timeout;
-        if (!(typeof data10 == "number" && (!(data10 % 1) && !isNaN(data10)) && isFinite(data10))) {
-          const err26 = { instancePath: instancePath + "/timeout", schemaPath: "#/properties/timeout/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema51.properties.timeout.type, parentSchema: schema51.properties.timeout, data: data10 };
+        let data11 = data.restart_allowed;
+        if (typeof data11 !== "boolean") {
+          const err29 = { instancePath: instancePath + "/restart_allowed", schemaPath: "#/properties/restart_allowed/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema51.properties.restart_allowed.type, parentSchema: schema51.properties.restart_allowed, data: data11 };
           if (vErrors === null) {
-            vErrors = [err26];
+            vErrors = [err29];
           } else {
-            vErrors.push(err26);
+            vErrors.push(err29);
           }
           errors++;
         }
-        if (typeof data10 == "number" && isFinite(data10)) {
-          if (data10 > 3600 || isNaN(data10)) {
-            const err27 = { instancePath: instancePath + "/timeout", schemaPath: "#/properties/timeout/maximum", keyword: "maximum", params: { comparison: "<=", limit: 3600 }, message: "must be <= 3600", schema: 3600, parentSchema: schema51.properties.timeout, data: data10 };
-            if (vErrors === null) {
-              vErrors = [err27];
-            } else {
-              vErrors.push(err27);
-            }
-            errors++;
+        let data12 = data.timeout;
+        if (!(typeof data12 == "number" && (!(data12 % 1) && !isNaN(data12)) && isFinite(data12))) {
+          const err30 = { instancePath: instancePath + "/timeout", schemaPath: "#/properties/timeout/type", keyword: "type", params: { type: "integer" }, message: "must be integer", schema: schema51.properties.timeout.type, parentSchema: schema51.properties.timeout, data: data12 };
+          if (vErrors === null) {
+            vErrors = [err30];
+          } else {
+            vErrors.push(err30);
           }
-          if (data10 < 1 || isNaN(data10)) {
-            const err28 = { instancePath: instancePath + "/timeout", schemaPath: "#/properties/timeout/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema51.properties.timeout, data: data10 };
-            if (vErrors === null) {
-              vErrors = [err28];
-            } else {
-              vErrors.push(err28);
-            }
-            errors++;
-          }
+          errors++;
         }
-        let data11 = data.run_dir;
-        if (typeof data11 === "string") {
-          if (func2(data11) > 4095) {
-            const err29 = { instancePath: instancePath + "/run_dir", schemaPath: "#/$defs/absolute_path/maxLength", keyword: "maxLength", params: { limit: 4095 }, message: "must NOT have more than 4095 characters", schema: 4095, parentSchema: schema33, data: data11 };
-            if (vErrors === null) {
-              vErrors = [err29];
-            } else {
-              vErrors.push(err29);
-            }
-            errors++;
-          }
-          if (func2(data11) < 1) {
-            const err30 = { instancePath: instancePath + "/run_dir", schemaPath: "#/$defs/absolute_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema33, data: data11 };
-            if (vErrors === null) {
-              vErrors = [err30];
-            } else {
-              vErrors.push(err30);
-            }
-            errors++;
-          }
-          if (!pattern6.test(data11)) {
-            const err31 = { instancePath: instancePath + "/run_dir", schemaPath: "#/$defs/absolute_path/pattern", keyword: "pattern", params: { pattern: "^/[^\\u0000-\\u001f]*$" }, message: 'must match pattern "^/[^\\u0000-\\u001f]*$"', schema: "^/[^\\u0000-\\u001f]*$", parentSchema: schema33, data: data11 };
+        if (typeof data12 == "number" && isFinite(data12)) {
+          if (data12 > 3600 || isNaN(data12)) {
+            const err31 = { instancePath: instancePath + "/timeout", schemaPath: "#/properties/timeout/maximum", keyword: "maximum", params: { comparison: "<=", limit: 3600 }, message: "must be <= 3600", schema: 3600, parentSchema: schema51.properties.timeout, data: data12 };
             if (vErrors === null) {
               vErrors = [err31];
             } else {
@@ -7388,21 +7394,60 @@ var require_validate = __commonJS({
             }
             errors++;
           }
+          if (data12 < 1 || isNaN(data12)) {
+            const err32 = { instancePath: instancePath + "/timeout", schemaPath: "#/properties/timeout/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1", schema: 1, parentSchema: schema51.properties.timeout, data: data12 };
+            if (vErrors === null) {
+              vErrors = [err32];
+            } else {
+              vErrors.push(err32);
+            }
+            errors++;
+          }
+        }
+        let data13 = data.run_dir;
+        if (typeof data13 === "string") {
+          if (func2(data13) > 4095) {
+            const err33 = { instancePath: instancePath + "/run_dir", schemaPath: "#/$defs/absolute_path/maxLength", keyword: "maxLength", params: { limit: 4095 }, message: "must NOT have more than 4095 characters", schema: 4095, parentSchema: schema33, data: data13 };
+            if (vErrors === null) {
+              vErrors = [err33];
+            } else {
+              vErrors.push(err33);
+            }
+            errors++;
+          }
+          if (func2(data13) < 1) {
+            const err34 = { instancePath: instancePath + "/run_dir", schemaPath: "#/$defs/absolute_path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema33, data: data13 };
+            if (vErrors === null) {
+              vErrors = [err34];
+            } else {
+              vErrors.push(err34);
+            }
+            errors++;
+          }
+          if (!pattern6.test(data13)) {
+            const err35 = { instancePath: instancePath + "/run_dir", schemaPath: "#/$defs/absolute_path/pattern", keyword: "pattern", params: { pattern: "^/[^\\u0000-\\u001f]*$" }, message: 'must match pattern "^/[^\\u0000-\\u001f]*$"', schema: "^/[^\\u0000-\\u001f]*$", parentSchema: schema33, data: data13 };
+            if (vErrors === null) {
+              vErrors = [err35];
+            } else {
+              vErrors.push(err35);
+            }
+            errors++;
+          }
         } else {
-          const err32 = { instancePath: instancePath + "/run_dir", schemaPath: "#/$defs/absolute_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema33.type, parentSchema: schema33, data: data11 };
+          const err36 = { instancePath: instancePath + "/run_dir", schemaPath: "#/$defs/absolute_path/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema33.type, parentSchema: schema33, data: data13 };
           if (vErrors === null) {
-            vErrors = [err32];
+            vErrors = [err36];
           } else {
-            vErrors.push(err32);
+            vErrors.push(err36);
           }
           errors++;
         }
       } else {
-        const err33 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema51.type, parentSchema: schema51, data };
+        const err37 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema51.type, parentSchema: schema51, data };
         if (vErrors === null) {
-          vErrors = [err33];
+          vErrors = [err37];
         } else {
-          vErrors.push(err33);
+          vErrors.push(err37);
         }
         errors++;
       }
@@ -7919,15 +7964,15 @@ function runModule(name, validate2, main2, argumentTypes) {
 }
 
 // src/runtime/modules/virtio_fs_domain.ts
-var fs6 = __toESM(require("fs"));
+var fs7 = __toESM(require("fs"));
 var os2 = __toESM(require("os"));
-var path6 = __toESM(require("path"));
+var path7 = __toESM(require("path"));
 
 // src/runtime/util-linux-optmap.ts
-var e = (name, flag, kind, extra = {}) => ({
+var e = (name, flag, kind2, extra = {}) => ({
   name,
   flag,
-  kind,
+  kind: kind2,
   ...extra
 });
 var inv = { invert: true };
@@ -8028,10 +8073,10 @@ function operationOptions(options) {
 }
 
 // src/runtime/check-shares.ts
-function pathProblem(path7) {
-  if (path7.length > 1 && path7.endsWith("/")) return "it ends with /";
-  if (path7.includes("//")) return "it contains an empty component (//)";
-  const parts = path7.split("/");
+function pathProblem(path8) {
+  if (path8.length > 1 && path8.endsWith("/")) return "it ends with /";
+  if (path8.includes("//")) return "it contains an empty component (//)";
+  const parts = path8.split("/");
   if (parts.includes("..")) return "it contains a .. component";
   if (parts.includes(".")) return "it contains a . component";
   return void 0;
@@ -8183,8 +8228,8 @@ function firstIllegalXmlChar(s) {
 }
 function describeCodePoint(cp) {
   const hex = `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`;
-  const kind = cp < 32 ? "a control character" : cp >= 55296 && cp <= 57343 ? "a lone surrogate" : "a noncharacter";
-  return `${hex} (${kind})`;
+  const kind2 = cp < 32 ? "a control character" : cp >= 55296 && cp <= 57343 ? "a lone surrogate" : "a noncharacter";
+  return `${hex} (${kind2})`;
 }
 function xmlCharProblem(s) {
   const bad = firstIllegalXmlChar(s);
@@ -8270,8 +8315,8 @@ function firstUnwritable(n) {
     case COMMENT:
     case PI: {
       const p = xmlCharProblem(n.nodeValue ?? "") ?? xmlCharProblem(n.nodeName);
-      const kind = n.nodeType === COMMENT ? "a comment" : n.nodeType === PI ? "a processing instruction" : "the text";
-      if (p) return `${kind} in ${where(n.parentNode)} ${p}`;
+      const kind2 = n.nodeType === COMMENT ? "a comment" : n.nodeType === PI ? "a processing instruction" : "the text";
+      if (p) return `${kind2} in ${where(n.parentNode)} ${p}`;
       break;
     }
     case DOCTYPE:
@@ -8953,6 +8998,58 @@ function restartDomain(ops) {
   return void 0;
 }
 
+// src/runtime/host-dirs.ts
+var fs6 = __toESM(require("fs"));
+var path6 = __toESM(require("path"));
+function kind(p) {
+  try {
+    return fs6.statSync(p).isDirectory() ? "dir" : "other";
+  } catch (e2) {
+    if (e2.code === "ENOENT") return "missing";
+    throw new ModuleFailure(`cannot inspect host directory ${p}: ${e2.message}`);
+  }
+}
+function ensureHostDirs(shares, policy, mode, checkMode) {
+  if (policy === "ignore") return [];
+  const created = [];
+  const seen = /* @__PURE__ */ new Set();
+  for (const share of shares) {
+    if (share.host_path === void 0) continue;
+    const dir = path6.resolve(share.host_path);
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+    const k = kind(dir);
+    if (k === "dir") continue;
+    if (k === "other" || policy === "require") {
+      throw new ModuleFailure(
+        `host directory ${share.host_path} of share ${share.tag} does not exist or is not a directory` + (k === "other" ? "" : ": create it, or set virtio_fs_host_create_dirs: true")
+      );
+    }
+    const missing = [];
+    let p = dir;
+    while (kind(p) === "missing" && !created.includes(p)) {
+      missing.unshift(p);
+      const parent = path6.dirname(p);
+      if (parent === p) break;
+      p = parent;
+    }
+    if (kind(p) === "other")
+      throw new ModuleFailure(`host directory ${share.host_path} of share ${share.tag}: ${p} is not a directory`);
+    for (const m of missing) {
+      if (!checkMode) {
+        try {
+          fs6.mkdirSync(m);
+          fs6.chmodSync(m, parseInt(mode, 8));
+        } catch (e2) {
+          throw new ModuleFailure(`cannot create host directory ${m} of share ${share.tag}: ${e2.message}`);
+        }
+      }
+      created.push(m);
+    }
+  }
+  return created;
+}
+
 // src/runtime/modules/virtio_fs_domain.ts
 var XML_FIELDS = ["tag", "host_path", "binary_path"];
 var MAX_XML_BYTES = 16 * 1024 * 1024;
@@ -9061,11 +9158,11 @@ function domainIdentity(doc) {
 function readXmlFile(file) {
   let data;
   try {
-    const st = fs6.statSync(file);
+    const st = fs7.statSync(file);
     if (!st.isFile()) throw new Error("not a regular file");
     if (st.size > MAX_XML_BYTES)
       throw new Error(`${st.size} bytes, more than the ${MAX_XML_BYTES} a domain XML may have`);
-    data = fs6.readFileSync(file);
+    data = fs7.readFileSync(file);
   } catch (e2) {
     throw new ModuleFailure(`cannot read ${file}: ${e2.message}`);
   }
@@ -9090,6 +9187,12 @@ function main(args, ctx, fallbacks) {
   if (args.name === void 0 === (args.xml_path === void 0)) {
     throw new ModuleFailure("invalid arguments: /: expected exactly one of name and xml_path");
   }
+  const createdDirs = ensureHostDirs(
+    args.mounts.filter((s) => filled(s.state, `state of share ${s.tag}`) !== "absent"),
+    filled(args.host_dirs, "host_dirs"),
+    filled(args.dir_mode, "dir_mode"),
+    ctx.checkMode
+  );
   let before;
   let version = args.libvirt_version;
   let running = false;
@@ -9144,10 +9247,10 @@ function main(args, ctx, fallbacks) {
   const changed = edit.xml !== before;
   if (changed && !ctx.checkMode) {
     if (args.name !== void 0) {
-      const dir = fs6.mkdtempSync(path6.join(os2.tmpdir(), "virtio-fs-domain-"));
+      const dir = fs7.mkdtempSync(path7.join(os2.tmpdir(), "virtio-fs-domain-"));
       try {
-        const file = path6.join(dir, "domain.xml");
-        fs6.writeFileSync(file, edit.xml, { mode: 384, flag: "wx" });
+        const file = path7.join(dir, "domain.xml");
+        fs7.writeFileSync(file, edit.xml, { mode: 384, flag: "wx" });
         const def = virsh(uri, "define", [`--file=${file}`]);
         if (def.rc !== 0) {
           throw new ModuleFailure(
@@ -9156,7 +9259,7 @@ function main(args, ctx, fallbacks) {
           );
         }
       } finally {
-        fs6.rmSync(dir, { recursive: true, force: true });
+        fs7.rmSync(dir, { recursive: true, force: true });
       }
     } else {
       writeFileAtomic(args.xml_path, edit.xml, 420);
@@ -9166,7 +9269,8 @@ function main(args, ctx, fallbacks) {
   const liveChanged = live ? live.changed : false;
   const restartRequired = live ? live.pending.length > 0 && !live.restarted : false;
   const result = {
-    changed: changed || liveChanged,
+    changed: changed || liveChanged || createdDirs.length > 0,
+    created_dirs: createdDirs,
     added: edit.added,
     updated: edit.updated,
     removed: edit.removed,
@@ -9184,6 +9288,7 @@ function main(args, ctx, fallbacks) {
     result.diff = { before, after: edit.xml, before_header: `${what} (before)`, after_header: `${what} (after)` };
   }
   const parts = [
+    createdDirs.length ? `created host directories ${createdDirs.join(", ")}` : "",
     edit.added.length ? `added ${edit.added.join(", ")}` : "",
     edit.updated.length ? `updated ${edit.updated.join(", ")}` : "",
     edit.removed.length ? `removed ${edit.removed.join(", ")}` : "",
@@ -9318,6 +9423,14 @@ var ARGUMENT_TYPES = {
       }
     },
     "required": true
+  },
+  "host_dirs": {
+    "type": "str",
+    "hasDefault": true
+  },
+  "dir_mode": {
+    "type": "str",
+    "hasDefault": true
   },
   "libvirt_version": {
     "type": "str"
