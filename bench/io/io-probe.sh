@@ -10,7 +10,7 @@ op=$1 dir=$2
 case $op in
   info)
     mkdir -p "$dir"
-    dev=$(findmnt -no MAJ:MIN -T "$dir")
+    dev=$(findmnt -no MAJ:MIN -T "$dir" | tr -d " ")
     ra=-1
     if [ -r "/sys/class/bdi/$dev/read_ahead_kb" ]; then
       ra=$(cat "/sys/class/bdi/$dev/read_ahead_kb")
@@ -45,13 +45,13 @@ t1=$(date +%s%N)
 s1=$(head -n1 /proc/stat)
 b1=$(cat /sys/block/vda/stat)
 echo "$t0 $t1 $mib $s0 $s1 $b0 $b1" | awk '{
-  # fields: t0 t1 mib | cpu u n s i w irq sirq steal guest gnice (x2) | vda stat (17 or 11 fields, x2)
+  # fields: t0 t1 mib | "cpu" u n s i w irq sirq steal guest gnice (11, x2) | vda stat (17 or 11 fields, x2)
   wall = ($2 - $1) / 1e9
   a = 4; b = 15
   user = ($(b+1) + $(b+2) - $(a+1) - $(a+2)) / 100
   sys = ($(b+3) + $(b+6) + $(b+7) - $(a+3) - $(a+6) - $(a+7)) / 100
   idle = ($(b+4) + $(b+5) - $(a+4) - $(a+5)) / 100
-  n = (NF - 26) / 2; c = 27; d = 27 + n
+  n = (NF - 25) / 2; c = 26; d = 26 + n
   printf "\"wall_s\":%.3f,\"mib_s\":%.1f,\"guest_user_s\":%.2f,\"guest_sys_s\":%.2f,\"guest_idle_s\":%.2f,", wall, $3 / wall, user, sys, idle
   printf "\"vda_read_ios\":%d,\"vda_read_kib\":%d,\"vda_write_ios\":%d,\"vda_write_kib\":%d", $(d) - $(c), ($(d+2) - $(c+2)) / 2, $(d+4) - $(c+4), ($(d+6) - $(c+6)) / 2
 }'

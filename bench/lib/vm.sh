@@ -123,9 +123,10 @@ bench_virtiofsd() {
     -device "vhost-user-fs-pci,queue-size=$queue,chardev=vfs$n,tag=$tag")
 }
 
-bench_cpu_ticks() { # PID... -> utime+stime in clock ticks, summed (the leader's stat covers all threads)
+bench_cpu_ticks() { # PID... -> utime+stime in clock ticks of the processes and their children, summed
+  # (a process's stat covers all its threads; the C virtiofsd serves from a child it forks for its sandbox)
   local p sum=0 t
-  for p in "$@"; do
+  for p in "$@" $(for p in "$@"; do pgrep -P "$p"; done); do
     t=$(awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$p/stat" 2>/dev/null) || t=0
     sum=$((sum + ${t:-0}))
   done
@@ -167,7 +168,7 @@ bench_vm_start() {
   # one control master: the runs issue thousands of short commands
   lab_ssh_opts "$BENCH_IMAGE/id_ed25519" "$BENCH_PORT" -o ControlMaster=auto \
     -o ControlPath="$BENCH_WORK/ssh-ctl" -o ControlPersist=600
-  "$BENCH_QEMU" -name "vfs-bench-$BENCH_NAME" "${accel_args[@]}" -m 1024 -smp 2 \
+  "$BENCH_QEMU" -name "vfs-bench-$BENCH_NAME,debug-threads=on" "${accel_args[@]}" -m 1024 -smp 2 \
     -object memory-backend-memfd,id=mem,size=1G,share=on -numa node,memdev=mem \
     -kernel "$BENCH_IMAGE/$(cat "$BENCH_IMAGE/kernel")" -initrd "$BENCH_IMAGE/initrd.img" \
     -append "$(cat "$BENCH_IMAGE/cmdline")" \
