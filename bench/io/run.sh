@@ -79,7 +79,7 @@ for t in ${vfs_up[*]}; do
 done
 if [ -d /mnt/io/vfs-auto-ra ]; then
   # the share's bdi is MAJ:MIN of its anonymous device; files opened from now on use this readahead
-  echo $RA_KB >/sys/class/bdi/\$(findmnt -no MAJ:MIN /mnt/io/vfs-auto-ra)/read_ahead_kb
+  echo $RA_KB >/sys/class/bdi/\$(mountpoint -d /mnt/io/vfs-auto-ra)/read_ahead_kb
 fi
 mkdir -p /mnt/io/9p /mnt/io/tmpfs /var/tmp/perf
 mount -t 9p -o $P9_OPTS p9 /mnt/io/9p
