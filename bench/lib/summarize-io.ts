@@ -38,6 +38,21 @@ interface IoRec {
   create_per_s?: number;
   stat_per_s?: number;
   delete_per_s?: number;
+  // probe-read / probe-write records (bench/io/run.sh probe pass)
+  mib?: number;
+  mib_s?: number;
+  wall_s?: number;
+  qemu_vcpu_s?: number;
+  qemu_other_s?: number;
+  virtiofsd_s?: number;
+  guest_user_s?: number;
+  guest_sys_s?: number;
+  read_ahead_kb?: number;
+  vda_read_ios?: number;
+  vda_read_kib?: number;
+  vda_write_ios?: number;
+  vda_write_kib?: number;
+  requests?: { requests?: number; kib?: Record<string, number> };
 }
 
 const LABELS: Record<string, string> = {
@@ -45,6 +60,9 @@ const LABELS: Record<string, string> = {
   "vfs-auto": "virtio-fs cache=auto",
   "vfs-always": "virtio-fs cache=always",
   "vfs-none": "virtio-fs cache=none",
+  tmpfs: "guest tmpfs",
+  "vfs-auto-ra": "virtio-fs auto, readahead raised",
+  "vfs-auto-pool64": "virtio-fs auto, thread pool 64",
   "vfs-auto-pool0": "virtio-fs auto, thread pool 0",
   "vfs-auto-q128": "virtio-fs auto, queue 128",
   "9p": "9p (msize 256 KiB)",
@@ -101,7 +119,9 @@ export function summarizeIo(rawFile: string, metaFile: string): void {
   const meta = JSON.parse(fs.readFileSync(metaFile, "utf8")) as Record<string, string | number>;
   // re-summarising a committed run (meta.machine from its JSON) keeps the machine and time it ran on
   const m = (meta.machine as unknown as Machine | undefined) ?? machine();
-  const targets = [...new Set(recs.map((r) => r.target))];
+  const name = String(meta.result ?? "io");
+  const isProbe = (r: IoRec) => r.job.startsWith("probe-");
+  const targets = [...new Set(recs.filter((r) => !isProbe(r)).map((r) => r.target))];
   const samples = (t: string, mt: Metric): number[] =>
     recs
       .filter((x) => x.target === t && x.job === mt.job && !x.error)
@@ -193,21 +213,18 @@ export function summarizeIo(rawFile: string, metaFile: string): void {
         "Suggested default: **auto** (virtiofsd's own default: emit nothing); `always` per share for read-only, host-static data.",
     );
   }
-  if (table["vfs-auto-pool0"]) {
-    const p0 = g("vfs-auto-pool0"),
-      p0par = rel(
-        "vfs-auto-pool0",
+  if (table["vfs-auto"] && table["vfs-auto-pool64"]) {
+    const p = g("vfs-auto-pool64"),
+      ppar = rel(
+        "vfs-auto-pool64",
         METRICS.find((x) => x.key === "rand_read_4")!,
       );
     sugg.push(
-      `**thread pool**: \`--thread-pool-size=0\` (requests handled on the virtqueue thread) scores ${fmt(p0, 2)}× of the default pool (64) overall and ` +
-        `${fmt(p0par, 2)}× on 4 parallel random readers. ` +
-        (p0 > 1 + threshold("vfs-auto-pool0")
-          ? "Without a pool is faster here (no hand-off between threads while the host data is in RAM), as the virtio-fs project found on fast storage. " +
-            "Suggested default: **0** for shares on local, fast host storage (the Rust virtiofsd's own default); keep a pool only for high-latency host storage (network filesystems)."
-          : p0 < 1 - threshold("vfs-auto-pool0")
-            ? "The pool helps here. Suggested default: leave `thread_pool_size` unset (virtiofsd's default pool)."
-            : "No difference beyond the noise of this shared host. Suggested default: leave `thread_pool_size` unset (emit nothing: the daemon's own default; 0 is the Rust virtiofsd's default anyway)."),
+      `**thread pool**: \`--thread-pool-size=64\` scores ${fmt(p, 2)}× of the daemons' default (0: requests handled on the virtqueue thread, for the C virtiofsd of QEMU 7.2 and the Rust one) overall and ` +
+        `${fmt(ppar, 2)}× on 4 parallel random readers. ` +
+        (p > 1 + threshold("vfs-auto-pool64")
+          ? "The pool helps here. Suggested: a pool for shares whose host storage has high latency; measure before changing the default."
+          : "No gain beyond the noise of this shared host. Suggested default: leave `thread_pool_size` unset (emit nothing: the daemon's own default, no pool)."),
     );
   }
   if (table["vfs-auto-q128"]) {
@@ -231,7 +248,8 @@ export function summarizeIo(rawFile: string, metaFile: string): void {
   console.log(textTable(relHead, relRows));
   if (errors.length) console.log(`\nerrors: ${errors.map((e) => `${e.target}/${e.job}: ${e.error}`).join("; ")}`);
 
-  const jf = writeJson("io", {
+  const probeRows = probeTable(recs);
+  const jf = writeJson(name, {
     benchmark: "io",
     machine: m,
     meta,
@@ -253,7 +271,7 @@ export function summarizeIo(rawFile: string, metaFile: string): void {
     bars: targets.map((t): Bar => ({ label: LABELS[t] ?? t, value: table[t][mt.key], color: color(t) })),
   }));
   writeSvg(
-    "io",
+    name,
     svgPanels(
       `io: virtio-fs cache modes vs 9p, guest disk and host (${meta.accel})`,
       `${m.nproc} CPUs ${m.cpu_model} · guest 2 vCPU 1 GiB · fio psync QD1, ${meta.size_mib} MiB files · metadata ${meta.files} files · ${m.date.slice(0, 10)}`,
@@ -270,9 +288,11 @@ ${machineLine(m)}
 One guest (QEMU direct, 2 vCPU, 1 GiB, kernel ${meta.guest_kernel}, ${meta.guest_fio}; booted in ${meta.boot_s} s), one run of
 ${rounds} round${rounds === 1 ? "" : "s"} (every target once per round; even rounds in reverse order, so drift of the shared host hits all
 targets alike); tables show the median over rounds. All shares
-serve **the same host directory** (${meta.host_fs}); each target works in its own subdirectory. One C virtiofsd per
-virtio-fs target, each its own tag: cache auto, always, none (thread pool 64 = virtiofsd default,
-queue-size 1024), plus two variants of auto: \`--thread-pool-size=0\` and queue-size 128. 9p:
+serve **the same host directory** (${meta.host_fs}); each target works in its own subdirectory. One C virtiofsd
+(${meta.virtiofsd ?? "/usr/lib/qemu/virtiofsd"}) per virtio-fs target, each its own tag: cache auto, always, none (no thread pool = the
+daemon's default, queue-size 1024), plus variants of auto: \`--thread-pool-size=64\`, queue-size 128 and the
+mount's readahead (bdi \`read_ahead_kb\`) raised to ${meta.readahead_kb_ra ?? "?"} KiB. Guest CPU \`${meta.guest_cpu ?? "max"}\`
+(${meta.guest_cpu_model ?? "?"}; copy-routine flags: ${meta.guest_cpu_flags || "none of erms/fsrm/rep_good"}). 9p:
 \`${meta.p9_opts}\`. The same jobs (\`bench/io/io-jobs.py\`, modelled on the seed's performance suite) ran on the
 guest's own disk and natively on the host directory (${meta.host_fio}).
 
@@ -293,17 +313,36 @@ than that spread (or than 10 %, whichever is larger) is read as no effect.
 
 ${markdownTable(relHead, relRows)}
 
+${probeRows.length ? probeSection(probeRows, meta) : ""}
 ${errors.length ? `Errors: ${errors.map((e) => `\`${e.target}/${e.job}\`: ${e.error?.slice(0, 200)}`).join("; ")}\n` : ""}
 What the numbers suggest for the generated defaults:
 
 ${sugg.map((s) => `- ${s}`).join("\n")}
 
-![io chart](io.svg)
+![io chart](${name}.svg)
 
 Load average on the host: ${meta.load_start} at start, ${meta.load_end} at the end (anything else running on the
 ${m.nproc} cores shows up as round-to-round spread).
 `;
-  updateReport("io", body);
+  // a probe-only run (BENCH_IO_ROUNDS=0) has no timed table: its section is the probe table alone
+  const probeOnly = `## ${name} — probe pass only (bench/io, BENCH_IO_ROUNDS=0)
+
+${machineLine(m)}
+
+**${meta.accel}**. One guest (QEMU direct, 2 vCPU, 1 GiB, kernel ${meta.guest_kernel}; booted in ${meta.boot_s} s); guest CPU
+\`${meta.guest_cpu ?? "max"}\` (${meta.guest_cpu_model ?? "?"}; copy-routine flags: ${meta.guest_cpu_flags || "none of erms/fsrm/rep_good"});
+virtiofsd ${meta.virtiofsd ?? "?"}, cache auto/none, no thread pool, queue-size 1024; vfs-auto-ra: bdi \`read_ahead_kb\` = ${meta.readahead_kb_ra ?? "?"}; 9p \`${meta.p9_opts}\`.
+
+${probeRows.length ? probeSection(probeRows, meta) : ""}`;
+  updateReport(name, targets.length ? body.replace("## io — virtio-fs", `## ${name} — virtio-fs`) : probeOnly);
+  if (probeRows.length)
+    console.log(
+      `\nprobe (dd bs=1M): ${probeRows.map((r) => `${r[0]} ${r[1]} ${r[2]} MiB/s, ${r[10]} req of ${r[11]} KiB`).join("; ")}`,
+    );
+  if (name !== "io") {
+    console.log(`\nwrote ${jf}, bench/results/${name}.svg, bench/results/REPORT.md (section ${name})`);
+    return;
+  }
   updateReadme(
     "io",
     `${m.date.slice(0, 16).replace("T", " ")} UTC · **${meta.accel}** · ${m.nproc} CPUs · one guest, ${rounds} round${rounds === 1 ? "" : "s"}, median
@@ -317,4 +356,65 @@ ${sugg.map((s) => `- ${s}`).join("\n")}
 ![io chart](bench/results/io.svg)`,
   );
   console.log(`\n${sugg.join("\n\n")}\n\nwrote ${jf}, bench/results/io.svg, bench/results/REPORT.md`);
+}
+
+// The probe pass: one dd bs=1M write and read per guest target, with the CPU split and the requests sent.
+function probeTable(recs: IoRec[]): Row[] {
+  const kib = (r: IoRec) =>
+    Object.entries(r.requests?.kib ?? {})
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([k, n]) => `${n}× ${k}`)
+      .join(", ");
+  return recs
+    .filter((r) => r.job.startsWith("probe-"))
+    .map((r) => {
+      const op = r.job.slice("probe-".length);
+      const mib = r.mib ?? 0;
+      const blkIos = op === "read" ? r.vda_read_ios : r.vda_write_ios;
+      const blkKib = op === "read" ? r.vda_read_kib : r.vda_write_kib;
+      const n = r.target === "guest-disk" ? blkIos : r.requests?.requests;
+      const avg = r.target === "guest-disk" ? (blkIos ? (blkKib ?? 0) / blkIos : NaN) : n ? (mib * 1024) / n : NaN;
+      return [
+        LABELS[r.target] ?? r.target,
+        op,
+        fmt(r.mib_s ?? NaN, (r.mib_s ?? 0) < 100 ? 1 : 0),
+        fmt(r.wall_s ?? NaN, 2),
+        fmt(r.qemu_vcpu_s ?? NaN, 2),
+        fmt(r.qemu_other_s ?? NaN, 2),
+        r.target.startsWith("vfs-") ? fmt(r.virtiofsd_s ?? NaN, 2) : "-",
+        fmt(r.guest_sys_s ?? NaN, 2),
+        fmt(r.guest_user_s ?? NaN, 2),
+        String(r.read_ahead_kb ?? ""),
+        n === undefined ? "not logged" : String(n),
+        Number.isFinite(avg) ? fmt(avg, 0) : "-",
+        r.target === "guest-disk" ? "(virtio-blk)" : kib(r),
+      ];
+    });
+}
+
+function probeSection(rows: Row[], meta: Record<string, string | number>): string {
+  const head = [
+    "target",
+    "dd bs=1M",
+    "MiB/s",
+    "wall (s)",
+    "QEMU vCPU threads (CPU s)",
+    "QEMU other threads (CPU s)",
+    "virtiofsd (CPU s)",
+    "guest sys (CPU s)",
+    "guest user (CPU s)",
+    "read_ahead_kb",
+    "requests",
+    "mean request (KiB)",
+    "request sizes (count × KiB)",
+  ];
+  return `Probe pass (before the timed rounds): per guest target, \`dd bs=1M\` writes one ${meta.size_mib} MiB file (\`conv=fsync\`),
+then reads it back after dropping the guest's caches. CPU time over the dd alone (host \`/proc/<pid>/task/*/stat\`, guest
+\`/proc/stat\`; 2 vCPUs, so wall × 2 is the vCPU budget). Requests: virtio-fs from virtiofsd's debug log (\`lo_read\` /
+\`lo_write_buf\`), 9p from QEMU's \`v9fs_read\`/\`v9fs_write\` trace, the guest disk from \`/sys/block/vda/stat\`
+${Number(meta.virtiofsd_debug) === 1 ? "(this run logged every request: its timings are slowed by the logging and are not comparable)" : "(virtio-fs and 9p requests are logged only in a BENCH_VFSD_DEBUG=1 run)"}.
+
+${markdownTable(head, rows)}
+`;
 }

@@ -5,7 +5,10 @@
 #   bench_init NAME            work dir /var/tmp/vfs-bench/NAME.<pid>, EXIT/INT/TERM trap that always
 #                              kills what was started here (by pid) and removes the work dir
 #   bench_virtiofsd TAG DIR CACHE [POOL] [QUEUE]
-#                              start one C virtiofsd for host DIR; QEMU offers it as tag TAG
+#                              start one C virtiofsd for host DIR; QEMU offers it as tag TAG; its log is
+#                              $BENCH_WORK/vfsd-TAG.log (every request with BENCH_VFSD_DEBUG=1)
+#   bench_cpu_ticks PID...     utime+stime (clock ticks) of the processes, all threads
+#   bench_qemu_ticks           "VCPU OTHER": ticks of QEMU's vCPU threads and of all its other threads
 #   bench_9p TAG DIR           offer DIR over 9p (virtio-9p, security_model=passthrough)
 #   bench_vm_start             overlay + qemu-system-x86_64 + wait for SSH; sets BENCH_PORT
 #   bench_ssh CMD...           run CMD in the guest as root (multiplexed over one control master)
@@ -27,6 +30,11 @@ BENCH_TMP_ROOT=${BENCH_TMP_ROOT:-/var/tmp/vfs-bench}
 BENCH_VIRTIOFSD=${BENCH_VIRTIOFSD:-/usr/lib/qemu/virtiofsd}
 BENCH_QEMU=${BENCH_QEMU:-qemu-system-x86_64}
 BENCH_BOOT_TIMEOUT=${BENCH_BOOT_TIMEOUT:-600}
+# guest CPU model under TCG (e.g. max,erms=off to take `rep movsb` away from the guest's copy routines)
+BENCH_CPU=${BENCH_CPU:-max}
+# 1: virtiofsd logs every request (-o log_level=debug) and QEMU traces 9p reads/writes: request sizes
+# can then be counted, but the logging costs time, so timed figures of such a run are not comparable
+BENCH_VFSD_DEBUG=${BENCH_VFSD_DEBUG:-0}
 
 BENCH_QEMU_PID=""
 BENCH_VFSD_PIDS=()
@@ -89,19 +97,23 @@ bench_image() { # cache dir of the lab image (builds it when missing)
   [[ -f $BENCH_IMAGE/.complete ]] || lab_die "no complete image in $BENCH_IMAGE"
 }
 
-# bench_virtiofsd TAG DIR CACHE [POOL] [QUEUE]: POOL empty = virtiofsd default (64); QUEUE default 1024
+# bench_virtiofsd TAG DIR CACHE [POOL] [QUEUE]: POOL empty = virtiofsd default (0 for the C daemon of
+# QEMU 7.2 and for the Rust one); QUEUE default 1024. Sets BENCH_VFSD_PID[TAG].
+declare -A BENCH_VFSD_PID=()
 bench_virtiofsd() {
   local tag=$1 dir=$2 cache=$3 pool=${4:-} queue=${5:-1024} i n=${#BENCH_VFSD_PIDS[@]}
   local sock=$BENCH_WORK/vfsd$n.sock
   local args=(--socket-path="$sock" -o source="$dir" -o cache="$cache")
   [[ -n $pool ]] && args+=(--thread-pool-size="$pool")
+  [[ $BENCH_VFSD_DEBUG == 1 ]] && args+=(-o log_level=debug)
   mkdir -p "$dir"
-  "$BENCH_VIRTIOFSD" "${args[@]}" >"$BENCH_WORK/vfsd$n.log" 2>&1 &
+  "$BENCH_VIRTIOFSD" "${args[@]}" >"$BENCH_WORK/vfsd-$tag.log" 2>&1 &
   BENCH_VFSD_PIDS+=($!)
+  BENCH_VFSD_PID[$tag]=$!
   for ((i = 0; i < 100; i++)); do
     [[ -S $sock ]] && break
     kill -0 "${BENCH_VFSD_PIDS[-1]}" 2>/dev/null || {
-      cat "$BENCH_WORK/vfsd$n.log" >&2
+      cat "$BENCH_WORK/vfsd-$tag.log" >&2
       lab_die "virtiofsd for $tag exited"
     }
     sleep 0.1
@@ -109,6 +121,25 @@ bench_virtiofsd() {
   [[ -S $sock ]] || lab_die "virtiofsd for $tag: no socket after 10 s"
   BENCH_FS_ARGS+=(-chardev "socket,id=vfs$n,path=$sock"
     -device "vhost-user-fs-pci,queue-size=$queue,chardev=vfs$n,tag=$tag")
+}
+
+bench_cpu_ticks() { # PID... -> utime+stime in clock ticks of the processes and their children, summed
+  # (a process's stat covers all its threads; the C virtiofsd serves from a child it forks for its sandbox)
+  local p sum=0 t
+  for p in "$@" $(for p in "$@"; do pgrep -P "$p"; done); do
+    t=$(awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$p/stat" 2>/dev/null) || t=0
+    sum=$((sum + ${t:-0}))
+  done
+  echo "$sum"
+}
+
+bench_qemu_ticks() { # -> "VCPU OTHER" clock ticks of QEMU's vCPU threads ("CPU n/TCG|KVM") and the rest
+  local d v=0 o=0 t
+  for d in /proc/"$BENCH_QEMU_PID"/task/*; do
+    t=$(awk '{sub(/.*\) /, ""); print $12 + $13}' "$d/stat" 2>/dev/null) || continue
+    if [[ $(cat "$d/comm" 2>/dev/null) == CPU\ * ]]; then v=$((v + t)); else o=$((o + t)); fi
+  done
+  echo "$v $o"
 }
 
 bench_9p() { # TAG DIR
@@ -130,12 +161,14 @@ bench_vm_start() {
     accel_args=(-accel kvm -cpu host)
   else
     # shellcheck disable=SC2054 # one QEMU option value, commas included
-    accel_args=(-accel tcg,thread=multi -cpu max)
+    accel_args=(-accel tcg,thread=multi -cpu "$BENCH_CPU")
   fi
+  # the log trace backend writes to -D; the events give every 9p read/write request with its size
+  [[ $BENCH_VFSD_DEBUG == 1 ]] && accel_args+=(-D "$BENCH_WORK/qemu-trace.log" -trace v9fs_read -trace v9fs_write)
   # one control master: the runs issue thousands of short commands
   lab_ssh_opts "$BENCH_IMAGE/id_ed25519" "$BENCH_PORT" -o ControlMaster=auto \
     -o ControlPath="$BENCH_WORK/ssh-ctl" -o ControlPersist=600
-  "$BENCH_QEMU" -name "vfs-bench-$BENCH_NAME" "${accel_args[@]}" -m 1024 -smp 2 \
+  "$BENCH_QEMU" -name "vfs-bench-$BENCH_NAME,debug-threads=on" "${accel_args[@]}" -m 1024 -smp 2 \
     -object memory-backend-memfd,id=mem,size=1G,share=on -numa node,memdev=mem \
     -kernel "$BENCH_IMAGE/$(cat "$BENCH_IMAGE/kernel")" -initrd "$BENCH_IMAGE/initrd.img" \
     -append "$(cat "$BENCH_IMAGE/cmdline")" \
