@@ -7,18 +7,9 @@
 #                                    Exported as LAB_STACK, which every lab script reads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The scenarios' domain names (vfs-<scenario>) and host directories (/var/tmp/vfs-molecule/<scenario>)
-# are fixed, and each scenario starts by destroying them: two VM tiers on one host (two checkouts)
-# would tear down each other's guests. One host-wide lock makes the second wait. flock -o: the lock
-# fd must not leak into the daemons a scenario starts (libvirtd would hold it after the run).
-# /run/lock where the host has it (systemd-tmpfiles makes it), else /tmp: never a reason to fail.
-lockdir=/run/lock
-[ -d "$lockdir" ] && [ -w "$lockdir" ] || lockdir=/tmp
-lock=$lockdir/vfs-molecule.lock
-if [ "${VFS_VM_LOCKED:-0}" != 1 ]; then
-  flock -n "$lock" true || echo "[vm] another VM tier runs on this host; waiting for $lock"
-  VFS_VM_LOCKED=1 exec flock -o "$lock" bash "$PWD/scripts/test-vm.sh" "$@"
-fi
+# shellcheck source=scripts/vm-lock.sh
+. "$PWD/scripts/vm-lock.sh"
+vm_lock_reexec "$PWD/scripts/test-vm.sh" "$@"
 scenarios=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -43,6 +34,6 @@ mkdir -p .cache/artifacts
 start=$(date +%s)
 for s in "${scenarios[@]}"; do
   echo "[vm $(( $(date +%s) - start ))s] molecule test -s $s (stack ${LAB_STACK:-debian12})"
-  molecule test -s "$s"
+  vm_scenario_locked "$s" molecule test -s "$s"
 done
 echo "[vm $(( $(date +%s) - start ))s] ${#scenarios[@]} scenario(s) passed: ${scenarios[*]}"
