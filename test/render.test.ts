@@ -140,6 +140,19 @@ describe("libvirt domain template", () => {
     expect(read("02-seed-controller.yml")).not.toContain("<tcg>");
   });
 
+  it("takes CPU features away only from emulated guests: erms by default (schema), none for an empty list", () => {
+    expect(read("05-lab-tcg-direct-boot.yml")).toContain(
+      "<cpu mode='maximum'>\n    <feature policy='disable' name='erms'/>\n  </cpu>",
+    );
+    expect(read("15-tcg-cpu-features-disabled.yml")).toContain(
+      "<cpu mode='maximum'>\n    <feature policy='disable' name='erms'/>\n    <feature policy='disable' name='avx512f'/>\n" +
+        "    <feature policy='disable' name='sse4.2'/>\n  </cpu>",
+    );
+    expect(read("14-tcg-cpu-features-kept.yml")).toContain("<cpu mode='maximum'/>");
+    expect(read("02-seed-controller.yml")).toContain("<cpu mode='host-passthrough'/>");
+    expect(read("02-seed-controller.yml")).not.toContain("<feature policy");
+  });
+
   it("declares a PCIe root port per device it defines plus vm_pcie_hotplug_ports spare ones for hot-plug", () => {
     const ports = (c: string) => read(c).split("model='pcie-root-port'").length - 1;
     // libvirt puts the disk, its USB controller, the NIC and each share on free root ports first

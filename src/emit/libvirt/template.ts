@@ -12,10 +12,11 @@ const XML_MACRO =
   `{% macro xml(value) %}{{ value | string | replace('&', '&amp;') | replace('<', '&lt;') | replace('>', '&gt;')` +
   ` | replace('"', '&quot;') | replace("'", '&apos;') | replace('\\t', '&#9;') | replace('\\n', '&#10;') | replace('\\r', '&#13;') }}{% endmacro %}`;
 
-/** A schema value as a Jinja literal both engines read alike (single-quoted strings, plain numbers). */
+/** A schema value as a Jinja literal both engines read alike (single-quoted strings, plain numbers, lists of those). */
 function lit(v: unknown): string {
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   if (typeof v === "string" && !/['\\\n\r{}%#]/.test(v)) return `'${v}'`;
+  if (Array.isArray(v)) return `[${v.map(lit).join(", ")}]`;
   throw new Error(`the domain template cannot write the schema value ${JSON.stringify(v)} as a Jinja literal`);
 }
 
@@ -98,6 +99,12 @@ ${XML_MACRO}
   </features>
 {% if ${vmOr("vm_domain_type")} == ${is(domainType, "kvm")} %}
   <cpu mode='host-passthrough'/>
+{% elif ${vmOr("vm_tcg_cpu_features_disabled")} | length > 0 %}
+  <cpu mode='maximum'>
+{% for feature in ${vmOr("vm_tcg_cpu_features_disabled")} %}
+    <feature policy='disable' name='${x("feature")}'/>
+{% endfor %}
+  </cpu>
 {% else %}
   <cpu mode='maximum'/>
 {% endif %}
