@@ -20,14 +20,9 @@
 #      BENCH_PIPELINING (default true), BENCH_KEEP=1 keeps the work dir (the domains are undefined anyway).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-lockdir=/run/lock
-[[ -d $lockdir && -w $lockdir ]] || lockdir=/tmp
-lock=$lockdir/vfs-molecule.lock
-if [[ ${VFS_VM_LOCKED:-0} != 1 ]]; then
-  flock -n "$lock" true || echo "[bench] host: another VM tier runs on this host; waiting for $lock" >&2
-  # flock -o: the lock fd must not leak into daemons (libvirtd) started while it is held
-  VFS_VM_LOCKED=1 exec flock -o "$lock" bash "$PWD/bench/host/run.sh" "$@"
-fi
+# shellcheck source=../../scripts/vm-lock.sh
+. "$PWD/scripts/vm-lock.sh"
+vm_lock_reexec "$PWD/bench/host/run.sh" "$@"
 # shellcheck source=../lib/vm.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/vm.sh"
 export LAB_STACK=debian12 # the inventory's hypervisor is this machine (connection local)

@@ -23,8 +23,8 @@
 #      round, odd rounds in the listed order, even rounds reversed, so slow drift of the shared host hits
 #      all targets alike; the report shows the median and the round-to-round spread), BENCH_IO_RA_KB
 #      (readahead of vfs-auto-ra, default 1024), BENCH_IO_PROBE (default 1), BENCH_IO_RESULT (name of the
-#      result files and report section, default io), BENCH_CPU (guest CPU model under TCG, default max;
-#      max,erms=off for the copy experiment), BENCH_VFSD_DEBUG, BENCH_KEEP=1.
+#      result files and report section, default io), BENCH_CPU (guest CPU model under TCG, default the template's: max minus vm_tcg_cpu_features_disabled;
+#      BENCH_CPU=max puts erms back: the before of issue 15), BENCH_VFSD_DEBUG, BENCH_KEEP=1.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/vm.sh"
 
