@@ -54,6 +54,21 @@ lab_pid_of() { # first PID named $1; fails when none
   echo "${p%%$'\n'*}"
 }
 
+# First PID named $1 whose root directory is the host's /: a Debian 13 stack (stack-debian13.sh) runs
+# its own libvirtd and virtlogd chrooted into its rootfs, visible in the same /proc, and those are not
+# the host's daemons. Compared by device:inode (readlink /proc/PID/root says "/" after pivot_root).
+lab_host_pid_of() {
+  local p root
+  root=$(stat -c %d:%i /) || return 1
+  for p in $(lab_pids_of "$1" || true); do
+    if [[ $(stat -L -c %d:%i "/proc/$p/root" 2>/dev/null) == "$root" ]]; then
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
+
 lab_pid_is() { # PID NAME: true when PID is alive and its comm is NAME
   local comm
   [[ -n ${1:-} ]] && { read -r comm <"/proc/$1/comm"; } 2>/dev/null && [[ $comm == "$2" ]]

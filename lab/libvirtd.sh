@@ -59,7 +59,7 @@ cmd_start() {
   lab_need_root
   lock_state
   local pid
-  if pid=$(lab_pid_of libvirtd); then
+  if pid=$(lab_host_pid_of libvirtd); then
     if [[ $(recorded_pid libvirtd || true) == "$pid" ]]; then
       lab_log "libvirtd already running (pid $pid, started by this script earlier)"
     else
@@ -67,7 +67,7 @@ cmd_start() {
     fi
   else
     rm -f "$STATE/libvirtd.pid" "$STATE/virtlogd.pid"
-    if pid=$(lab_pid_of virtlogd); then
+    if pid=$(lab_host_pid_of virtlogd); then
       lab_log "virtlogd already running (pid $pid, not ours)"
     else
       "$VIRTLOGD" -d </dev/null >/dev/null 2>&1 8>&-
@@ -121,11 +121,11 @@ cmd_stop() {
 
 cmd_status() {
   local pid who
-  if pid=$(lab_pid_of libvirtd); then
+  if pid=$(lab_host_pid_of libvirtd); then
     who="not started by this script"
     [[ $(recorded_pid libvirtd || true) == "$pid" ]] && who="started by this script"
     echo "libvirtd running (pid $pid, $who)"
-    if pid=$(lab_pid_of virtlogd); then
+    if pid=$(lab_host_pid_of virtlogd); then
       who="not started by this script"
       [[ $(recorded_pid virtlogd || true) == "$pid" ]] && who="started by this script"
       echo "virtlogd running (pid $pid, $who)"
