@@ -64,9 +64,11 @@ GUEST
 done
 node -e '
   const fs = require("fs");
-  const runs = process.argv.slice(2).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
-  const machine = { date: new Date().toISOString(), load: fs.readFileSync("/proc/loadavg", "utf8").trim() };
-  fs.writeFileSync(process.argv[1], JSON.stringify({ machine, runs }, null, 1) + "\n");
-' "$OUT" "${results[@]}"
+  const [out, size, loop, seconds, hz, ...files] = process.argv.slice(1);
+  const runs = files.map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
+  const params = { size_mib: +size, loop_seconds: +loop, sample_seconds: +seconds, hz: +hz };
+  fs.writeFileSync(out, JSON.stringify({ ...params, runs }, null, 1) + "\n");
+' "$OUT" "$SIZE" "$((SECONDS_PER + 4))" "$SECONDS_PER" "$HZ" "${results[@]}"
 rm -f "${results[@]}"
-echo "[bench] wrote $OUT"
+npx --no-install tsx bench/lib/summarize-profile.ts "$OUT"
+echo "[bench] wrote $OUT and the io_profile section of bench/results/REPORT.md"

@@ -212,7 +212,7 @@ export function writeSvg(name: string, svg: string): string {
 }
 
 // ------------------------------------------------------------------ REPORT.md
-const ORDER = ["converge", "io", "io_cause", "generate", "host"];
+const ORDER = ["converge", "io", "io_before_after", "io_cause", "io_profile", "generate", "host"];
 const HEADER = `# Benchmark report
 
 Written by \`npm run bench\` (\`bench/run.sh\`); each section is replaced when its benchmark runs again,
