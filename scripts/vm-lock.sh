@@ -1,10 +1,10 @@
 # shellcheck shell=bash
-# Sourced by the VM tier's scripts: the host-wide lock that keeps two VM tiers (two checkouts, or a
-# benchmark) from tearing down each other's guests, and one lock per scenario.
-# The scenarios' domain names (vfs-<scenario>) and host directories (/var/tmp/vfs-molecule/<scenario>)
-# are fixed, and each scenario starts by destroying them. One stack's libvirtd does not see the other's
-# domains, but the host directories and Molecule's state of a scenario are shared: the per-scenario lock
-# lets the two stacks run side by side while never running the same scenario at once.
+# Sourced by the VM tier's scripts and the guest benchmarks: the host-wide lock that keeps two VM tiers
+# (two checkouts, both stacks, or a benchmark) from running at once. The scenarios' domain names
+# (vfs-<scenario>) and host directories (/var/tmp/vfs-molecule/<scenario>) are fixed, and each scenario
+# starts by destroying them. The two stacks cannot share the host either: the Debian 13 stack binds the
+# host's /sys, cgroup mounts included, into its rootfs, and the host's libvirtd 9.0 then takes those
+# later cgroup mounts for its own (a live attach failed writing .../rootfs/sys/fs/cgroup/.../cgroup.procs).
 # flock -o: the lock fd must not leak into the daemons a scenario starts (libvirtd would hold it after
 # the run). /run/lock where the host has it (systemd-tmpfiles makes it), else /tmp: never a reason to fail.
 vm_lockdir=/run/lock
@@ -19,11 +19,3 @@ vm_lock_reexec() {
   fi
 }
 
-# vm_scenario_locked NAME COMMAND...: COMMAND while holding scenario NAME's lock
-vm_scenario_locked() {
-  local name=$1
-  shift
-  flock -n "$vm_lockdir/vfs-molecule-$name.lock" true ||
-    echo "[vm] scenario $name runs on the other stack; waiting for it"
-  flock -o "$vm_lockdir/vfs-molecule-$name.lock" "$@"
-}
