@@ -54,19 +54,23 @@ lab_pid_of() { # first PID named $1; fails when none
   echo "${p%%$'\n'*}"
 }
 
-# First PID named $1 whose root directory is the host's /: a Debian 13 stack (stack-debian13.sh) runs
-# its own libvirtd and virtlogd chrooted into its rootfs, visible in the same /proc, and those are not
-# the host's daemons. Compared by device:inode (readlink /proc/PID/root says "/" after pivot_root).
-lab_host_pid_of() {
+# PIDs named $1 whose root directory is $2, compared by device:inode (after pivot_root, readlink
+# /proc/PID/root only says "/"). A Debian 13 stack (stack-debian13.sh) runs its own libvirtd and
+# virtlogd chrooted into its rootfs, visible in the same /proc: $2 = / selects the host's own.
+lab_pids_in_root() {
   local p root
-  root=$(stat -c %d:%i /) || return 1
+  root=$(stat -c %d:%i "$2" 2>/dev/null) || return 0
   for p in $(lab_pids_of "$1" || true); do
-    if [[ $(stat -L -c %d:%i "/proc/$p/root" 2>/dev/null) == "$root" ]]; then
-      echo "$p"
-      return 0
-    fi
+    [[ $(stat -L -c %d:%i "/proc/$p/root" 2>/dev/null) == "$root" ]] && echo "$p"
   done
-  return 1
+  return 0
+}
+
+lab_host_pid_of() { # first PID named $1 running in the host's / (not in a stack's rootfs); fails when none
+  local p
+  p=$(lab_pids_in_root "$1" /)
+  [[ -n $p ]] || return 1
+  echo "${p%%$'\n'*}"
 }
 
 lab_pid_is() { # PID NAME: true when PID is alive and its comm is NAME

@@ -89,16 +89,8 @@ R=$OUT/rootfs
 
 is_mounted() { mountpoint -q "$1"; }
 
-# PIDs of NAME whose root directory is this rootfs (the host's own daemons have / as root). Compared
-# by device:inode: after pivot_root, readlink /proc/PID/root only says "/".
-stack_pids() {
-  local name=$1 p me
-  me=$(stat -c %d:%i "$R" 2>/dev/null) || return 0
-  for p in $(lab_pids_of "$name" || true); do
-    [[ $(stat -L -c %d:%i "/proc/$p/root" 2>/dev/null) == "$me" ]] && echo "$p"
-  done
-  return 0
-}
+# PIDs of NAME whose root directory is this rootfs (the host's own daemons have / as root).
+stack_pids() { lab_pids_in_root "$1" "$R"; }
 
 mount_tree() {
   # The rootfs bound onto itself: a mount point virtiofsd's own pivot_root accepts. Private, so
