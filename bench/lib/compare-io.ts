@@ -6,7 +6,7 @@
 //   npx tsx bench/lib/compare-io.ts BEFORE_NAME AFTER_NAME "what changed"
 import * as fs from "fs";
 import * as path from "path";
-import { fmt, markdownTable, Row, textTable, updateReport } from "./report";
+import { fmt, markdownTable, ratio, Row, textTable, updateReport } from "./report";
 
 interface Metric {
   key: string;
@@ -27,12 +27,6 @@ function load(name: string): IoResult {
   return JSON.parse(fs.readFileSync(path.join(__dirname, "..", "results", `${name}.json`), "utf8")) as IoResult;
 }
 
-/** a over b where higher is better (latency inverted), "n/a" when either is missing. */
-export function gain(m: Metric, a: number | undefined, b: number | undefined): number {
-  if (a === undefined || b === undefined || !(a > 0) || !(b > 0)) return NaN;
-  return m.lowerIsBetter ? b / a : a / b;
-}
-
 const x = (r: number) => (Number.isFinite(r) ? `${fmt(r, 2)}×` : "n/a");
 
 function main(): void {
@@ -44,7 +38,7 @@ function main(): void {
 
   const ba: Row[] = targets.map((t) => [
     t,
-    ...metrics.map((m) => x(gain(m, after.table[t][m.key], before.table[t][m.key]))),
+    ...metrics.map((m) => x(ratio(m.lowerIsBetter, after.table[t][m.key], before.table[t][m.key]))),
   ]);
   const baHead = ["target: after / before", ...metrics.map((m) => m.title)];
 
@@ -56,11 +50,11 @@ function main(): void {
     const auto = run.table[DEFAULT];
     goalRows.push([
       `${label}: ${DEFAULT} / 9p`,
-      ...metrics.map((m) => x(gain(m, auto?.[m.key], run.table["9p"]?.[m.key]))),
+      ...metrics.map((m) => x(ratio(m.lowerIsBetter, auto?.[m.key], run.table["9p"]?.[m.key]))),
     ]);
     goalRows.push([
       `${label}: ${DEFAULT} / vfs-none`,
-      ...metrics.map((m) => x(gain(m, auto?.[m.key], run.table["vfs-none"]?.[m.key]))),
+      ...metrics.map((m) => x(ratio(m.lowerIsBetter, auto?.[m.key], run.table["vfs-none"]?.[m.key]))),
     ]);
   }
   const goalHead = ["ratio (≥ 1.00× meets the goal)", ...metrics.map((m) => m.title)];

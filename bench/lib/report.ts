@@ -92,6 +92,12 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** VALUE relative to BASE, higher is better: for a lower-is-better metric (latency) the ratio is inverted. */
+export function ratio(lowerIsBetter: boolean | undefined, value: number | undefined, base: number | undefined): number {
+  if (value === undefined || base === undefined) return NaN;
+  return lowerIsBetter ? base / value : value / base;
+}
+
 export function fmt(x: number, digits = 1): string {
   if (!Number.isFinite(x)) return "n/a";
   if (Number.isInteger(x)) return Math.abs(x) >= 1000 ? x.toLocaleString("en-US").replace(/,/g, " ") : String(x);

@@ -4,6 +4,7 @@ import {
   type Machine,
   Bar,
   fmt,
+  ratio,
   machine,
   machineLine,
   markdownTable,
@@ -152,11 +153,8 @@ export function summarizeIo(rawFile: string, metaFile: string): void {
   ]);
 
   // relative to virtio-fs cache=auto (higher = better, latency inverted)
-  const rel = (t: string, mt: Metric): number => {
-    const a = table["vfs-auto"]?.[mt.key],
-      b = table[t]?.[mt.key];
-    return mt.lowerIsBetter ? a / b : b / a;
-  };
+  const rel = (t: string, mt: Metric): number =>
+    ratio(mt.lowerIsBetter, table[t]?.[mt.key], table["vfs-auto"]?.[mt.key]);
   const vfsTargets = targets.filter((t) => t !== "vfs-auto");
   // a target's noise: the median over metrics of its round-to-round spread
   const noise = (t: string): number => {
